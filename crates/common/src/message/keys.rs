@@ -1,0 +1,36 @@
+//! Well-known property keys (`MessageConst` in Apache RocketMQ).
+
+pub const KEYS: &str = "KEYS";
+pub const TAGS: &str = "TAGS";
+pub const WAIT: &str = "WAIT";
+pub const DELAY: &str = "DELAY";
+pub const RETRY_TOPIC: &str = "RETRY_TOPIC";
+pub const REAL_TOPIC: &str = "REAL_TOPIC";
+pub const REAL_QID: &str = "REAL_QID";
+pub const TRAN_MSG: &str = "TRAN_MSG";
+pub const PGROUP: &str = "PGROUP";
+pub const MIN_OFFSET: &str = "MIN_OFFSET";
+pub const MAX_OFFSET: &str = "MAX_OFFSET";
+pub const BUYER_ID: &str = "BUYER_ID";
+pub const ORIGIN_MESSAGE_ID: &str = "ORIGIN_MESSAGE_ID";
+pub const TRANSFER_FLAG: &str = "TRANSFER_FLAG";
+pub const CORRECTION_FLAG: &str = "CORRECTION_FLAG";
+pub const MQ2_FLAG: &str = "MQ2_FLAG";
+pub const RECONSUME_TIME: &str = "RECONSUME_TIME";
+pub const MSG_REGION: &str = "MSG_REGION";
+pub const TRACE_SWITCH: &str = "TRACE_ON";
+pub const UNIQ_KEY: &str = "UNIQ_KEY";
+pub const MAX_RECONSUME_TIMES: &str = "MAX_RECONSUME_TIMES";
+pub const CONSUME_START_TIMESTAMP: &str = "CONSUME_START_TIME";
+pub const TRANSACTION_PREPARED_QUEUE_OFFSET: &str = "TRAN_PREPARED_QUEUE_OFFSET";
+pub const TRANSACTION_CHECK_TIMES: &str = "TRANSACTION_CHECK_TIMES";
+pub const CHECK_IMMUNITY_TIME_IN_SECONDS: &str = "CHECK_IMMUNITY_TIME_IN_SECONDS";
+pub const TRANSACTION_ID: &str = "__transactionId__";
+pub const CLUSTER: &str = "CLUSTER";
+pub const SHARDING_KEY: &str = "__SHARDINGKEY";
+pub const DLQ_ORIGIN_TOPIC: &str = "DLQ_ORIGIN_TOPIC";
+pub const DLQ_ORIGIN_MESSAGE_ID: &str = "DLQ_ORIGIN_MESSAGE_ID";
+pub const CRC32: &str = "__CRC32#";
+
+/// Separator between the business keys inside `KEYS`.
+pub const KEY_SEPARATOR: &str = " ";
