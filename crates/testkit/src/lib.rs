@@ -1,0 +1,206 @@
+//! Support for rmq's system tests: start the real daemons as child processes with their own data
+//! directory and free ports, keep each test's logs, signal them (SIGTERM for a clean stop, SIGKILL
+//! for a crash) and make sure nothing outlives the test.
+//!
+//! Binaries are found next to the running test executable (`target/<profile>/`), which is where
+//! `cargo test --workspace` puts every workspace binary before it runs any test. A test can also
+//! point at a binary explicitly with `RMQ_BIN_DIR`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::fs::File;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+/// A port on 127.0.0.1 that was free a moment ago. `exclude` keeps ports that a daemon derives
+/// from another (the broker's HA port is listenPort + 1, its VIP port listenPort - 2) free too.
+pub fn free_port() -> u16 {
+    loop {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        if port > 1024 && port < 65000 && [port - 2, port + 1].iter().all(|p| port_is_free(*p)) {
+            return port;
+        }
+    }
+}
+
+fn port_is_free(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+/// Directory holding the workspace binaries for this test run.
+pub fn bin_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("RMQ_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    // target/<profile>/deps/<test-exe> -> target/<profile>
+    let exe = std::env::current_exe().unwrap();
+    let mut dir = exe.parent().unwrap().to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir
+}
+
+/// Path of a workspace binary, with a clear error when it has not been built.
+pub fn binary(name: &str) -> Result<PathBuf> {
+    let p = bin_dir().join(name);
+    if !p.exists() {
+        bail!(
+            "binary {} not found; build it first (`cargo build --bin {name}`) or run the tests \
+             with `cargo test --workspace`, which builds every daemon",
+            p.display()
+        );
+    }
+    Ok(p)
+}
+
+/// A daemon started by a test. Dropping it kills it (SIGKILL) so nothing outlives the test.
+pub struct Daemon {
+    name: String,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Daemon {
+    /// Starts `binary` with `args`; stdout and stderr go to `<log_dir>/<name>.log` (appended, so
+    /// a restart keeps the earlier run's lines).
+    pub fn start(name: &str, binary: &Path, args: &[&str], log_dir: &Path) -> Result<Daemon> {
+        std::fs::create_dir_all(log_dir)?;
+        let log = log_dir.join(format!("{name}.log"));
+        let out = File::options().create(true).append(true).open(&log)?;
+        let err = out.try_clone()?;
+        let child = Command::new(binary)
+            .args(args)
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        Ok(Daemon {
+            name: name.to_owned(),
+            child: Some(child),
+            log,
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
+    /// The daemon's log so far, for assertions and failure messages.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until `addr` accepts TCP connections, failing with the log if the daemon exits.
+    pub fn wait_listening(&mut self, addr: SocketAddr, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            if let Some(status) = self.try_status()? {
+                bail!(
+                    "{} exited with {status} before listening on {addr}; log:\n{}",
+                    self.name,
+                    self.log_text()
+                );
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "{} is not listening on {addr} after {timeout:?}; log:\n{}",
+                    self.name,
+                    self.log_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn try_status(&mut self) -> Result<Option<ExitStatus>> {
+        match self.child.as_mut() {
+            Some(c) => Ok(c.try_wait()?),
+            None => bail!("{} was already reaped", self.name),
+        }
+    }
+
+    /// Sends a signal without waiting.
+    pub fn signal(&self, sig: i32) {
+        if let Some(c) = &self.child {
+            // SAFETY: kill(2) with a pid we spawned and own; no memory is involved.
+            unsafe {
+                libc::kill(c.id() as libc::pid_t, sig);
+            }
+        }
+    }
+
+    /// SIGTERM, then waits for the exit status (SIGKILL after `timeout`).
+    pub fn terminate(mut self, timeout: Duration) -> Result<ExitStatus> {
+        self.signal(libc::SIGTERM);
+        self.wait_exit(timeout)
+    }
+
+    /// SIGKILL and reap: a crash as the daemon sees it.
+    pub fn kill(mut self) -> Result<ExitStatus> {
+        self.signal(libc::SIGKILL);
+        self.wait_exit(Duration::from_secs(10))
+    }
+
+    fn wait_exit(&mut self, timeout: Duration) -> Result<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        let mut child = self.child.take().context("already reaped")?;
+        loop {
+            if let Some(s) = child.try_wait()? {
+                return Ok(s);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!(
+                    "{} did not exit within {timeout:?}; log:\n{}",
+                    self.name,
+                    self.log_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A temporary directory that is kept (and printed) when the `RMQ_KEEP_TEST_DIRS` variable is
+/// set, so a failing system test's data and logs can be inspected.
+pub fn test_dir(prefix: &str) -> tempfile::TempDir {
+    let keep = std::env::var_os("RMQ_KEEP_TEST_DIRS").is_some();
+    let d = tempfile::Builder::new()
+        .prefix(prefix)
+        .disable_cleanup(keep)
+        .tempdir()
+        .unwrap();
+    if keep {
+        eprintln!("keeping test dir {}", d.path().display());
+    }
+    d
+}
