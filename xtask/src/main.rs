@@ -1,12 +1,26 @@
 //! `cargo xtask <command>`: developer and operator automation for rmq.
+//!
+//! Each command lives in its own module; this file only parses arguments.
+
+mod up;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "rmq automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build release binaries and start one name server and one broker on 127.0.0.1.
+    Up(up::UpArgs),
+}
 
 fn main() -> anyhow::Result<()> {
-    let cmd = std::env::args().nth(1).unwrap_or_default();
-    match cmd.as_str() {
-        "" | "help" | "--help" => {
-            println!("usage: cargo xtask <command>\n\ncommands are added as the daemons land");
-            Ok(())
-        }
-        other => anyhow::bail!("unknown xtask command {other:?}; run `cargo xtask help`"),
+    match Cli::parse().command {
+        Cmd::Up(args) => up::run(args),
     }
 }
