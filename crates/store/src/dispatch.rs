@@ -1,0 +1,221 @@
+//! Dispatch ("reput"): turns newly appended CommitLog records into ConsumeQueue and index entries
+//! and tells the broker a queue grew.
+//!
+//! The same [`Dispatcher::dispatch_until`] runs in the background thread (woken by a doorbell
+//! that appends and flushes ring, never a polling sleep) and during recovery, where it rebuilds
+//! what the consume queues and index lack. Both sinks are idempotent, so re-dispatching a stretch
+//! that was already dispatched is harmless.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use rmq_common::delay::DelayLevels;
+use rmq_common::java::string_hash_code;
+use rmq_common::message::keys;
+use rmq_common::message::properties::find_property;
+use rmq_common::record::{peek_record, Peek, RecordError, RecordView};
+use rmq_common::sysflag::message as sysflag;
+
+use crate::commit_log::CommitLog;
+use crate::cq_store::ConsumeQueueStore;
+use crate::index_service::IndexService;
+
+/// The schedule topic whose tag codes are delivery times.
+pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
+
+/// Called after a message is dispatched: `(topic, queue_id, new max logical offset, tag code)`.
+pub type ArrivalListener = Arc<dyn Fn(&str, i32, i64, i64) + Send + Sync>;
+
+/// What dispatch extracts from one record.
+#[derive(Debug, Clone)]
+pub(crate) struct DispatchRequest<'a> {
+    pub topic: &'a str,
+    pub queue_id: i32,
+    pub phy_offset: i64,
+    pub size: i32,
+    pub tags_code: i64,
+    pub store_timestamp: i64,
+    pub queue_offset: i64,
+    pub sys_flag: i32,
+    pub properties: &'a str,
+}
+
+impl<'a> DispatchRequest<'a> {
+    pub fn from_view(v: &RecordView<'a>, delay: &DelayLevels) -> Self {
+        DispatchRequest {
+            topic: v.topic,
+            queue_id: v.queue_id,
+            phy_offset: v.physical_offset,
+            size: v.total_size,
+            tags_code: tags_code(v.topic, v.queue_id, v.properties, v.store_timestamp, delay),
+            store_timestamp: v.store_timestamp,
+            queue_offset: v.queue_offset,
+            sys_flag: v.sys_flag,
+            properties: v.properties,
+        }
+    }
+
+    /// Only NOT and COMMIT transaction types are consumable.
+    pub fn goes_to_consume_queue(&self) -> bool {
+        let t = sysflag::transaction_value(self.sys_flag);
+        t == sysflag::TRANSACTION_NOT_TYPE || t == sysflag::TRANSACTION_COMMIT_TYPE
+    }
+
+    /// Everything but ROLLBACK is indexed.
+    pub fn goes_to_index(&self) -> bool {
+        sysflag::transaction_value(self.sys_flag) != sysflag::TRANSACTION_ROLLBACK_TYPE
+    }
+
+    /// The keys indexed for this message: UNIQ_KEY and every element of KEYS.
+    pub fn index_keys(&self) -> impl Iterator<Item = &'a str> {
+        let uniq = find_property(self.properties, keys::UNIQ_KEY);
+        let keys = find_property(self.properties, keys::KEYS).unwrap_or("");
+        uniq.into_iter()
+            .chain(keys.split(' ').filter(|k| !k.is_empty()))
+    }
+}
+
+/// The consume-queue tag code: Java `hashCode` of TAGS, or for the schedule topic the delivery
+/// time (store time + delay of level `queueId + 1`).
+pub fn tags_code(
+    topic: &str,
+    queue_id: i32,
+    properties: &str,
+    store_ts: i64,
+    delay: &DelayLevels,
+) -> i64 {
+    if topic == SCHEDULE_TOPIC {
+        return store_ts + delay.delay(queue_id + 1).as_millis() as i64;
+    }
+    find_property(properties, keys::TAGS).map_or(0, |t| string_hash_code(t) as i64)
+}
+
+pub(crate) struct Dispatcher {
+    commit_log: Arc<CommitLog>,
+    cqs: Arc<ConsumeQueueStore>,
+    index: Option<Arc<IndexService>>,
+    delay: DelayLevels,
+    listener: RwLock<Option<ArrivalListener>>,
+    /// Next commit-log offset to dispatch.
+    reput: AtomicI64,
+    /// Store time of the last dispatched record (checkpoint logics/index timestamps).
+    last_timestamp: AtomicI64,
+    stalled: AtomicBool,
+}
+
+impl Dispatcher {
+    pub fn new(
+        commit_log: Arc<CommitLog>,
+        cqs: Arc<ConsumeQueueStore>,
+        index: Option<Arc<IndexService>>,
+        delay: DelayLevels,
+    ) -> Self {
+        Dispatcher {
+            commit_log,
+            cqs,
+            index,
+            delay,
+            listener: RwLock::new(None),
+            reput: AtomicI64::new(0),
+            last_timestamp: AtomicI64::new(0),
+            stalled: AtomicBool::new(false),
+        }
+    }
+
+    pub fn set_listener(&self, l: Option<ArrivalListener>) {
+        *self.listener.write() = l;
+    }
+    pub fn reput_offset(&self) -> i64 {
+        self.reput.load(Ordering::Acquire)
+    }
+    pub fn set_reput_offset(&self, offset: i64) {
+        self.reput.store(offset, Ordering::Release);
+    }
+    pub fn last_timestamp(&self) -> i64 {
+        self.last_timestamp.load(Ordering::Acquire)
+    }
+
+    /// Dispatches every record below `limit`. Stops early (and stays stalled until the log
+    /// moves on) at bytes that are not a record, logging it once.
+    pub fn dispatch_until(&self, limit: i64) {
+        let listener = self.listener.read().clone();
+        let mut reput = self.reput_offset();
+        while reput < limit {
+            let Some(file) = self.commit_log.queue().find(reput) else {
+                break;
+            };
+            let pos = (reput - file.start()) as usize;
+            let end = ((limit - file.start()) as usize).min(file.wrote_pos());
+            let Some(data) = file.published(pos, end.saturating_sub(pos)) else {
+                break;
+            };
+            let mut at = 0;
+            while at < data.len() {
+                match peek_record(&data[at..], false) {
+                    Ok(Peek::Record(v)) if v.physical_offset == reput => {
+                        self.dispatch_one(
+                            &DispatchRequest::from_view(&v, &self.delay),
+                            listener.as_ref(),
+                        );
+                        at += v.total_size as usize;
+                        reput += v.total_size as i64;
+                    }
+                    Ok(Peek::Blank) => {
+                        reput = file.end();
+                        break;
+                    }
+                    // A record only partly present (a slave mid-chunk): wait for the rest.
+                    Err(RecordError::Truncated { .. }) => {
+                        self.reput.store(reput, Ordering::Release);
+                        return;
+                    }
+                    other => {
+                        if !self.stalled.swap(true, Ordering::AcqRel) {
+                            let why = match other {
+                                Err(e) => e.to_string(),
+                                _ => "physical offset field does not match its position".into(),
+                            };
+                            tracing::error!(offset = reput, file = %file.path().display(), reason = %why,
+                                "dispatch found bytes that are not a record; consume queues stop here. \
+                                 Restart the broker to run recovery");
+                        }
+                        self.reput.store(reput, Ordering::Release);
+                        return;
+                    }
+                }
+            }
+            if at >= data.len() && reput < file.end() && end >= file.size() {
+                // The file is exhausted without a blank (recovered end at the file end).
+                reput = file.end();
+            }
+            self.reput.store(reput, Ordering::Release);
+        }
+        self.reput.store(reput, Ordering::Release);
+    }
+
+    fn dispatch_one(&self, req: &DispatchRequest<'_>, listener: Option<&ArrivalListener>) {
+        if req.goes_to_consume_queue() {
+            let cq = self.cqs.find_or_create(req.topic, req.queue_id);
+            match cq.put(req.phy_offset, req.size, req.tags_code, req.queue_offset) {
+                Ok(true) => {
+                    if let Some(l) = listener {
+                        l(req.topic, req.queue_id, req.queue_offset + 1, req.tags_code);
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => tracing::error!(topic = req.topic, queue_id = req.queue_id, error = %e,
+                    "cannot write consume queue entry; check disk space and permissions"),
+            }
+        }
+        if let Some(index) = &self.index {
+            if req.goes_to_index() {
+                if let Err(e) = index.build(req) {
+                    tracing::error!(error = %e, "cannot write index entry; check disk space");
+                }
+            }
+        }
+        self.last_timestamp
+            .fetch_max(req.store_timestamp, Ordering::AcqRel);
+    }
+}

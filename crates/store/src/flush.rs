@@ -1,0 +1,205 @@
+//! Flush services.
+//!
+//! - ASYNC_FLUSH: every `flushIntervalCommitLog` ms flush if at least `flushCommitLogLeastPages`
+//!   pages are dirty, everything every `flushCommitLogThoroughInterval` ms.
+//! - SYNC_FLUSH (group commit): the thread sleeps on a doorbell that every append rings; when
+//!   woken it flushes everything written so far with one `msync` per file touched, then publishes
+//!   the new flushed offset on a `tokio::sync::watch`. Each waiting put awaits "flushed >= my end"
+//!   on that channel, so one flush completes every put it covered. A failed flush bumps an error
+//!   counter on the same channel, which fails every put still waiting (never a silent OK).
+//! - ConsumeQueues, index and checkpoint: every `flushIntervalConsumeQueue` ms; the checkpoint is
+//!   written last so its timestamps never claim more than what is on disk.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::checkpoint::Checkpoint;
+use crate::commit_log::CommitLog;
+use crate::cq_store::ConsumeQueueStore;
+use crate::dispatch::Dispatcher;
+use crate::index_service::IndexService;
+use crate::service::StopSignal;
+
+/// What waiting puts watch.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FlushState {
+    pub flushed: i64,
+    pub errors: u64,
+}
+
+pub(crate) struct FlushProgress {
+    flushed: AtomicI64,
+    tx: watch::Sender<FlushState>,
+}
+
+impl FlushProgress {
+    pub fn new(flushed: i64) -> Self {
+        FlushProgress {
+            flushed: AtomicI64::new(flushed),
+            tx: watch::Sender::new(FlushState { flushed, errors: 0 }),
+        }
+    }
+
+    pub fn flushed(&self) -> i64 {
+        self.flushed.load(Ordering::Acquire)
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<FlushState> {
+        self.tx.subscribe()
+    }
+
+    fn advance(&self, to: i64) {
+        let prev = self.flushed.fetch_max(to, Ordering::AcqRel);
+        if to > prev {
+            self.tx.send_modify(|s| s.flushed = s.flushed.max(to));
+        }
+    }
+
+    fn fail(&self) {
+        self.tx.send_modify(|s| s.errors += 1);
+    }
+}
+
+/// Everything a commit-log flush touches.
+pub(crate) struct CommitLogFlusher {
+    pub commit_log: Arc<CommitLog>,
+    pub progress: Arc<FlushProgress>,
+    pub checkpoint: Arc<Checkpoint>,
+    /// Rung after each flush under SYNC_FLUSH: dispatch waits for flushed data.
+    pub after_flush: Option<Arc<StopSignal>>,
+}
+
+impl CommitLogFlusher {
+    /// Flushes; returns whether it succeeded. Updates the checkpoint's physic timestamp only when
+    /// everything written before the timestamp was read is flushed.
+    pub fn flush(&self, least_pages: usize) -> bool {
+        let ts = self.commit_log.last_store_timestamp();
+        let written = self.commit_log.max_offset();
+        match self.commit_log.queue().flush(least_pages) {
+            Ok(flushed) => {
+                if flushed >= written && ts > 0 {
+                    self.checkpoint
+                        .physic_msg_timestamp
+                        .fetch_max(ts, Ordering::AcqRel);
+                }
+                self.progress
+                    .advance(flushed.min(self.commit_log.max_offset()));
+                if let Some(s) = &self.after_flush {
+                    s.bell.ring();
+                }
+                true
+            }
+            Err(e) => {
+                tracing::error!(dir = %self.commit_log.queue().dir().display(), error = %e,
+                    "commit log flush failed; waiting SYNC_FLUSH puts fail. Check the disk");
+                self.progress.fail();
+                false
+            }
+        }
+    }
+
+    pub fn run_async(
+        &self,
+        stop: &StopSignal,
+        interval: Duration,
+        least_pages: usize,
+        thorough: Duration,
+    ) {
+        let mut last_thorough = Instant::now();
+        while !stop.is_stopped() {
+            stop.sleep(interval);
+            let least = if last_thorough.elapsed() >= thorough {
+                last_thorough = Instant::now();
+                0
+            } else {
+                least_pages
+            };
+            self.flush(least);
+        }
+        self.flush(0);
+    }
+
+    pub fn run_group_commit(&self, stop: &StopSignal) {
+        let mut failures = 0u32;
+        loop {
+            let pending = || self.commit_log.max_offset() > self.progress.flushed();
+            if stop.is_stopped() {
+                self.flush(0);
+                return;
+            }
+            if pending() {
+                if self.flush(0) {
+                    failures = 0;
+                } else {
+                    // Do not spin on a failing disk.
+                    failures = failures.saturating_add(1);
+                    stop.sleep(Duration::from_millis(10 * u64::from(failures.min(100))));
+                }
+            } else {
+                stop.bell
+                    .wait(Duration::from_secs(1), || stop.is_stopped() || pending());
+            }
+        }
+    }
+}
+
+/// Flushes consume queues, the index, then the checkpoint.
+pub(crate) struct LogicsFlusher {
+    pub cqs: Arc<ConsumeQueueStore>,
+    pub index: Option<Arc<IndexService>>,
+    pub dispatcher: Arc<Dispatcher>,
+    pub checkpoint: Arc<Checkpoint>,
+    pub progress: Arc<FlushProgress>,
+}
+
+impl LogicsFlusher {
+    pub fn flush(&self, least_pages: usize) {
+        let ts = self.dispatcher.last_timestamp();
+        if let Err(e) = self.cqs.flush(least_pages) {
+            tracing::error!(error = %e, "consume queue flush failed; check the disk");
+            return;
+        }
+        self.checkpoint
+            .logics_msg_timestamp
+            .fetch_max(ts, Ordering::AcqRel);
+        if let Some(index) = &self.index {
+            match index.flush() {
+                Ok(()) => {
+                    self.checkpoint
+                        .index_msg_timestamp
+                        .fetch_max(ts, Ordering::AcqRel);
+                }
+                Err(e) => tracing::error!(error = %e, "index flush failed; check the disk"),
+            }
+        }
+        self.checkpoint
+            .confirm_phy_offset
+            .store(self.progress.flushed(), Ordering::Release);
+        if let Err(e) = self.checkpoint.flush() {
+            tracing::error!(error = %e, "checkpoint flush failed; check the disk");
+        }
+    }
+
+    pub fn run(
+        &self,
+        stop: &StopSignal,
+        interval: Duration,
+        least_pages: usize,
+        thorough: Duration,
+    ) {
+        let mut last_thorough = Instant::now();
+        while !stop.is_stopped() {
+            stop.sleep(interval);
+            let least = if last_thorough.elapsed() >= thorough {
+                last_thorough = Instant::now();
+                0
+            } else {
+                least_pages
+            };
+            self.flush(least);
+        }
+    }
+}

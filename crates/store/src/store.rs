@@ -1,0 +1,558 @@
+//! `MessageStore`: open (lock, load, recover), start the services, put, shut down.
+//!
+//! The store is a set of `Arc`-shared components (CommitLog, ConsumeQueueStore, IndexService,
+//! Checkpoint, Dispatcher, flush progress, Cleaner). Each background thread captures only the
+//! components it needs, never the `MessageStore` itself, so dropping the last `Arc<MessageStore>`
+//! runs `shutdown`, which stops and joins every thread.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use rmq_common::msg_id::create_offset_msg_id;
+
+use crate::allocate::Allocator;
+use crate::checkpoint::Checkpoint;
+use crate::clean::{CleanReport, Cleaner, StoreHooks};
+use crate::commit_log::{CommitLog, EncodedBatch, QueueOffsetTable};
+use crate::config::{BrokerRole, FlushDiskType, MessageStoreConfig};
+use crate::cq_store::ConsumeQueueStore;
+use crate::dispatch::{ArrivalListener, Dispatcher};
+use crate::error::{PutMessageStatus, StoreError};
+use crate::flush::{CommitLogFlusher, FlushProgress, LogicsFlusher};
+use crate::index_service::IndexService;
+use crate::lock_file::LockFile;
+use crate::mapped_file_queue::MappedFileQueue;
+use crate::put::{AppendMessageResult, PutMessage, PutMessageResult};
+use crate::recovery;
+use crate::service::ServiceThread;
+
+const OPENED: u8 = 0;
+const RUNNING: u8 = 1;
+const STOPPED: u8 = 2;
+
+thread_local! {
+    /// Reused encode buffer: a put encodes into it, so steady-state puts do not allocate for the
+    /// record itself.
+    static ENCODE_BUF: RefCell<BytesMut> = RefCell::new(BytesMut::with_capacity(64 * 1024));
+}
+
+/// The message store a broker embeds. Share it as `Arc<MessageStore>`.
+pub struct MessageStore {
+    pub(crate) cfg: MessageStoreConfig,
+    pub(crate) commit_log: Arc<CommitLog>,
+    pub(crate) cqs: Arc<ConsumeQueueStore>,
+    pub(crate) index: Option<Arc<IndexService>>,
+    pub(crate) checkpoint: Arc<Checkpoint>,
+    pub(crate) dispatcher: Arc<Dispatcher>,
+    pub(crate) progress: Arc<FlushProgress>,
+    pub(crate) cleaner: Arc<Cleaner>,
+    allocator: Arc<Allocator>,
+    dispatch_thread: ServiceThread,
+    flush_thread: ServiceThread,
+    logics_flush_thread: ServiceThread,
+    clean_thread: ServiceThread,
+    state: AtomicU8,
+    sync_flush: bool,
+    last_exit_ok: bool,
+    _lock: LockFile,
+}
+
+impl std::fmt::Debug for MessageStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessageStore")
+            .field("root", &self.cfg.store_path_root_dir)
+            .field("max_offset", &self.commit_log.max_offset())
+            .finish()
+    }
+}
+
+impl MessageStore {
+    /// Opens (and recovers) the store with the real clock and disk probe.
+    pub fn open(cfg: MessageStoreConfig) -> Result<Arc<MessageStore>, StoreError> {
+        Self::open_with_hooks(cfg, StoreHooks::default())
+    }
+
+    /// Opens with an injected clock and disk-usage probe (tests, simulations).
+    pub fn open_with_hooks(
+        cfg: MessageStoreConfig,
+        hooks: StoreHooks,
+    ) -> Result<Arc<MessageStore>, StoreError> {
+        cfg.validate()?;
+        let root = &cfg.store_path_root_dir;
+        std::fs::create_dir_all(root).map_err(|e| StoreError::io("create directory", root, e))?;
+        let lock = LockFile::acquire(&cfg.lock_path(), root)?;
+        let abnormal = cfg.abort_path().exists();
+        let started = std::time::Instant::now();
+
+        let allocator = Allocator::new(cfg.warm_mapped_file_enable);
+        let mut commit_log = CommitLog::new(MappedFileQueue::new(
+            cfg.commit_log_dir(),
+            cfg.mapped_file_size_commit_log,
+            Some(Arc::clone(&allocator)),
+            true,
+        ));
+        commit_log.queue().ensure_dir()?;
+        commit_log.queue_mut().load()?;
+        let mut cqs =
+            ConsumeQueueStore::new(cfg.consume_queue_dir(), cfg.consume_queue_file_size());
+        cqs.load()?;
+        let mut index = if cfg.message_index_enable {
+            let mut i =
+                IndexService::new(cfg.index_dir(), cfg.max_hash_slot_num, cfg.max_index_num);
+            i.load()?;
+            Some(i)
+        } else {
+            None
+        };
+        let checkpoint = Checkpoint::open(&cfg.checkpoint_path())?;
+        if abnormal {
+            tracing::warn!(dir = %root.display(), "abort file found: the last shutdown was not clean; running crash recovery");
+        }
+        let rec = recovery::recover(
+            &mut commit_log,
+            &mut cqs,
+            index.as_mut(),
+            &checkpoint,
+            abnormal,
+            cfg.check_crc_on_recover,
+        )?;
+        commit_log.set_recovered(rec.end, QueueOffsetTable::new(), rec.last_timestamp);
+
+        let commit_log = Arc::new(commit_log);
+        let cqs = Arc::new(cqs);
+        let index = index.map(Arc::new);
+        let dispatcher = Arc::new(Dispatcher::new(
+            Arc::clone(&commit_log),
+            Arc::clone(&cqs),
+            index.clone(),
+            cfg.delay_levels()?,
+        ));
+        dispatcher.set_reput_offset(rec.redispatch_from);
+        dispatcher.dispatch_until(rec.end);
+        let min = commit_log.min_offset();
+        let mut table = QueueOffsetTable::new();
+        for q in cqs.all() {
+            q.correct_min_offset(min);
+            table
+                .entry(q.topic().to_owned())
+                .or_default()
+                .insert(q.queue_id(), q.max_offset());
+        }
+        commit_log.set_queue_offsets(table);
+        let elapsed = started.elapsed();
+        tracing::info!(dir = %root.display(), end = rec.end, redispatched = rec.end - rec.redispatch_from,
+            elapsed_ms = elapsed.as_millis() as u64, abnormal, "message store opened");
+
+        let checkpoint = Arc::new(checkpoint);
+        let progress = Arc::new(FlushProgress::new(rec.end));
+        let cleaner = Arc::new(Cleaner::new(
+            &cfg,
+            Arc::clone(&commit_log),
+            Arc::clone(&cqs),
+            index.clone(),
+            Arc::clone(&dispatcher),
+            hooks,
+        ));
+        Ok(Arc::new(MessageStore {
+            sync_flush: cfg.flush_disk_type == FlushDiskType::SyncFlush,
+            cfg,
+            commit_log,
+            cqs,
+            index,
+            checkpoint,
+            dispatcher,
+            progress,
+            cleaner,
+            allocator,
+            dispatch_thread: ServiceThread::new("rmq-store-dispatch"),
+            flush_thread: ServiceThread::new("rmq-store-flush"),
+            logics_flush_thread: ServiceThread::new("rmq-store-flush-cq"),
+            clean_thread: ServiceThread::new("rmq-store-clean"),
+            state: AtomicU8::new(OPENED),
+            last_exit_ok: !abnormal,
+            _lock: lock,
+        }))
+    }
+
+    pub fn config(&self) -> &MessageStoreConfig {
+        &self.cfg
+    }
+
+    /// Whether the previous shutdown was clean (no `abort` file was found).
+    pub fn last_exit_ok(&self) -> bool {
+        self.last_exit_ok
+    }
+
+    /// Writes the `abort` file and starts the allocate, dispatch, flush and clean threads.
+    pub fn start(&self) -> Result<(), StoreError> {
+        if self
+            .state
+            .compare_exchange(OPENED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Ok(());
+        }
+        let abort = self.cfg.abort_path();
+        std::fs::write(&abort, std::process::id().to_string())
+            .and_then(|_| std::fs::File::open(&abort)?.sync_all())
+            .map_err(|e| StoreError::io("create abort file", &abort, e))?;
+        let spawn_err = |e| StoreError::io("spawn thread", &self.cfg.store_path_root_dir, e);
+
+        self.allocator.start().map_err(spawn_err)?;
+        // Have the file the next roll needs built before the writer gets there.
+        let q = self.commit_log.queue();
+        let written = self.commit_log.max_offset();
+        let next = q
+            .last()
+            .map_or(written - written % q.file_size() as i64, |f| f.end());
+        q.request_next(next);
+
+        // Dispatch: woken by appends (ASYNC) or by flushes (SYNC).
+        let d = Arc::clone(&self.dispatcher);
+        let limit = self.limit_fn();
+        self.dispatch_thread
+            .start(move |stop| loop {
+                let l = limit();
+                if d.reput_offset() < l {
+                    d.dispatch_until(l);
+                    continue;
+                }
+                if stop.is_stopped() {
+                    return;
+                }
+                stop.bell.wait(Duration::from_secs(1), || {
+                    stop.is_stopped() || limit() > d.reput_offset()
+                });
+            })
+            .map_err(spawn_err)?;
+
+        let flusher = CommitLogFlusher {
+            commit_log: Arc::clone(&self.commit_log),
+            progress: Arc::clone(&self.progress),
+            checkpoint: Arc::clone(&self.checkpoint),
+            after_flush: self
+                .sync_flush
+                .then(|| Arc::clone(self.dispatch_thread.signal())),
+        };
+        if self.sync_flush {
+            self.flush_thread
+                .start(move |stop| flusher.run_group_commit(stop))
+                .map_err(spawn_err)?;
+        } else {
+            let interval = Duration::from_millis(self.cfg.flush_interval_commit_log.max(1));
+            let least = self.cfg.flush_commit_log_least_pages;
+            let thorough = Duration::from_millis(self.cfg.flush_commit_log_thorough_interval);
+            self.flush_thread
+                .start(move |stop| flusher.run_async(stop, interval, least, thorough))
+                .map_err(spawn_err)?;
+        }
+
+        let logics = self.logics_flusher();
+        let interval = Duration::from_millis(self.cfg.flush_interval_consume_queue.max(1));
+        let least = self.cfg.flush_consume_queue_least_pages;
+        let thorough = Duration::from_millis(self.cfg.flush_consume_queue_thorough_interval);
+        self.logics_flush_thread
+            .start(move |stop| logics.run(stop, interval, least, thorough))
+            .map_err(spawn_err)?;
+
+        let cleaner = Arc::clone(&self.cleaner);
+        let interval = Duration::from_millis(self.cfg.clean_resource_interval.max(10));
+        self.clean_thread
+            .start(move |stop| {
+                while !stop.is_stopped() {
+                    cleaner.run_once();
+                    stop.sleep(interval);
+                }
+            })
+            .map_err(spawn_err)?;
+        tracing::info!(dir = %self.cfg.store_path_root_dir.display(), flush = %self.cfg.flush_disk_type,
+            role = %self.cfg.broker_role, "message store started");
+        Ok(())
+    }
+
+    fn logics_flusher(&self) -> LogicsFlusher {
+        LogicsFlusher {
+            cqs: Arc::clone(&self.cqs),
+            index: self.index.clone(),
+            dispatcher: Arc::clone(&self.dispatcher),
+            checkpoint: Arc::clone(&self.checkpoint),
+            progress: Arc::clone(&self.progress),
+        }
+    }
+
+    /// How far dispatch may read: the flushed offset under SYNC_FLUSH, else the written end.
+    fn limit_fn(&self) -> impl Fn() -> i64 + Send + 'static {
+        let cl = Arc::clone(&self.commit_log);
+        let progress = Arc::clone(&self.progress);
+        let sync = self.sync_flush;
+        move || {
+            if sync {
+                progress.flushed().min(cl.max_offset())
+            } else {
+                cl.max_offset()
+            }
+        }
+    }
+
+    /// Stops every service, flushes everything, writes the checkpoint and removes the `abort`
+    /// file. Idempotent; also run when the last `Arc` is dropped.
+    pub fn shutdown(&self) {
+        let prev = self.state.swap(STOPPED, Ordering::AcqRel);
+        if prev == STOPPED {
+            return;
+        }
+        if prev == OPENED {
+            // Never started: nothing was written, keep files (and any abort marker) as found.
+            return;
+        }
+        self.commit_log.barrier();
+        self.clean_thread.stop_and_join();
+        self.allocator.shutdown();
+        self.flush_thread.stop_and_join();
+        // Final flush (the flush thread flushes once more on exit, but make sure under ASYNC too).
+        let flusher = CommitLogFlusher {
+            commit_log: Arc::clone(&self.commit_log),
+            progress: Arc::clone(&self.progress),
+            checkpoint: Arc::clone(&self.checkpoint),
+            after_flush: None,
+        };
+        let flushed_ok = flusher.flush(0);
+        self.dispatch_thread.stop_and_join();
+        let limit = self.limit_fn();
+        self.dispatcher.dispatch_until(limit());
+        self.logics_flush_thread.stop_and_join();
+        self.logics_flusher().flush(0);
+        let caught_up = self.dispatcher.reput_offset() >= self.commit_log.max_offset();
+        if flushed_ok && caught_up {
+            let abort = self.cfg.abort_path();
+            if let Err(e) = std::fs::remove_file(&abort) {
+                tracing::warn!(file = %abort.display(), error = %e, "could not remove abort file; next start runs crash recovery");
+            }
+        } else {
+            tracing::warn!(flushed_ok, caught_up, "store not fully flushed or dispatched at shutdown; keeping the abort file so the next start runs crash recovery");
+        }
+        tracing::info!(dir = %self.cfg.store_path_root_dir.display(), end = self.commit_log.max_offset(), "message store shut down");
+    }
+
+    /// Appends one message. Completes when the message is stored and, under SYNC_FLUSH with
+    /// `WAIT` not `false`, flushed (or `syncFlushTimeout` passed: FLUSH_DISK_TIMEOUT).
+    pub async fn put_message(&self, msg: PutMessage) -> PutMessageResult {
+        self.put_batch(std::slice::from_ref(&msg)).await
+    }
+
+    /// Appends a batch for one topic and queue: one record per message, consecutive queue offsets.
+    pub async fn put_messages(&self, batch: Vec<PutMessage>) -> PutMessageResult {
+        self.put_batch(&batch).await
+    }
+
+    async fn put_batch(&self, msgs: &[PutMessage]) -> PutMessageResult {
+        let append = match self.append(msgs) {
+            Ok(a) => a,
+            Err((status, error)) => return PutMessageResult::failed(status, error),
+        };
+        if !self.sync_flush {
+            self.dispatch_thread.wake();
+            return PutMessageResult {
+                status: PutMessageStatus::PutOk,
+                append: Some(append),
+                error: None,
+            };
+        }
+        self.flush_thread.wake();
+        let wait = msgs.first().is_some_and(PutMessage::wait_store_msg_ok);
+        if !wait {
+            return PutMessageResult {
+                status: PutMessageStatus::PutOk,
+                append: Some(append),
+                error: None,
+            };
+        }
+        let error = self.wait_flushed(append.end_offset).await;
+        PutMessageResult {
+            status: if error.is_none() {
+                PutMessageStatus::PutOk
+            } else {
+                PutMessageStatus::FlushDiskTimeout
+            },
+            append: Some(append),
+            error,
+        }
+    }
+
+    /// Waits until the flushed offset reaches `end`; `Some(error)` on timeout or flush failure.
+    async fn wait_flushed(&self, end: i64) -> Option<StoreError> {
+        let mut rx = self.progress.subscribe();
+        let errors_before = rx.borrow().errors;
+        let timeout = self.cfg.sync_flush_timeout();
+        let waited = tokio::time::timeout(
+            timeout,
+            rx.wait_for(|s| s.flushed >= end || s.errors != errors_before),
+        )
+        .await;
+        let path = self.cfg.commit_log_dir();
+        match waited {
+            Ok(Ok(s)) if s.flushed >= end => None,
+            Ok(Ok(_)) => Some(StoreError::FlushFailed {
+                path,
+                reason: "the flush covering this message failed".into(),
+            }),
+            Ok(Err(_)) => Some(StoreError::NotRunning("shut down while waiting for flush")),
+            Err(_) => Some(StoreError::FlushFailed {
+                path,
+                reason: format!(
+                    "not flushed within syncFlushTimeout ({} ms)",
+                    timeout.as_millis()
+                ),
+            }),
+        }
+    }
+
+    /// Checks, encodes (outside the lock) and appends.
+    fn append(
+        &self,
+        msgs: &[PutMessage],
+    ) -> Result<AppendMessageResult, (PutMessageStatus, StoreError)> {
+        let fail = |s, e| Err((s, e));
+        match self.state.load(Ordering::Acquire) {
+            RUNNING => {}
+            OPENED => {
+                return fail(
+                    PutMessageStatus::ServiceNotAvailable,
+                    StoreError::NotRunning("not started"),
+                )
+            }
+            _ => {
+                return fail(
+                    PutMessageStatus::ServiceNotAvailable,
+                    StoreError::NotRunning("shut down"),
+                )
+            }
+        }
+        if self.cfg.broker_role == BrokerRole::Slave {
+            return fail(
+                PutMessageStatus::ServiceNotAvailable,
+                StoreError::NotRunning("this store is a slave; it only takes replicated data"),
+            );
+        }
+        if let Some(e) = self.cleaner.disk_full_error() {
+            return fail(PutMessageStatus::ServiceNotAvailable, e);
+        }
+        let Some(first) = msgs.first() else {
+            return fail(
+                PutMessageStatus::MessageIllegal,
+                StoreError::IllegalMessage("empty batch".into()),
+            );
+        };
+        for m in msgs {
+            if let Err((s, e)) = m.check(self.cfg.max_message_size) {
+                return fail(s, e);
+            }
+            if m.topic != first.topic || m.queue_id != first.queue_id {
+                return fail(
+                    PutMessageStatus::MessageIllegal,
+                    StoreError::IllegalMessage("a batch must target one topic and queue".into()),
+                );
+            }
+        }
+        let max_record = self.commit_log.file_size() - rmq_common::record::BLANK_LEN;
+        ENCODE_BUF.with(|cell| {
+            let mut buf = cell.borrow_mut();
+            buf.clear();
+            let mut lens = Vec::with_capacity(msgs.len());
+            for m in msgs {
+                match m.encode(&mut buf) {
+                    Ok(n) if n <= max_record => lens.push(n),
+                    Ok(n) => {
+                        return fail(
+                            PutMessageStatus::MessageIllegal,
+                            StoreError::IllegalMessage(format!(
+                                "record of {n} bytes does not fit a commit log file of {} bytes",
+                                self.commit_log.file_size()
+                            )),
+                        )
+                    }
+                    Err(e) => return fail(PutMessageStatus::MessageIllegal, e),
+                }
+            }
+            let mut phys = Vec::with_capacity(msgs.len());
+            let placed = self.commit_log.append(
+                EncodedBatch {
+                    buf: &mut buf[..],
+                    lens: &lens,
+                    topic: &first.topic,
+                    queue_id: first.queue_id,
+                    sys_flag: first.sys_flag,
+                },
+                rmq_common::time::now_millis,
+                &mut phys,
+            );
+            let placed = match placed {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(error = %e, "commit log append failed; check disk space");
+                    return fail(
+                        PutMessageStatus::CreateMappedFileFailed,
+                        StoreError::io("append", self.cfg.commit_log_dir(), e),
+                    );
+                }
+            };
+            let msg_id = if phys.len() == 1 {
+                create_offset_msg_id(first.store_host, phys[0])
+            } else {
+                phys.iter()
+                    .map(|p| create_offset_msg_id(first.store_host, *p))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            Ok(AppendMessageResult {
+                wrote_offset: phys[0],
+                wrote_bytes: lens.iter().sum::<usize>() as i64,
+                end_offset: placed.end_offset,
+                msg_id,
+                store_timestamp: placed.store_timestamp,
+                logics_offset: placed.first_queue_offset,
+                msg_num: phys.len() as i32,
+            })
+        })
+    }
+
+    /// Wakes whoever consumes new CommitLog bytes: the group-commit flusher under SYNC_FLUSH
+    /// (dispatch follows the flush), the dispatcher otherwise.
+    pub(crate) fn wake_after_append(&self) {
+        if self.sync_flush {
+            self.flush_thread.wake();
+        } else {
+            self.dispatch_thread.wake();
+        }
+    }
+
+    /// Registers the callback run after each dispatched message (long-poll wake-up).
+    pub fn set_arrival_listener(&self, listener: ArrivalListener) {
+        self.dispatcher.set_listener(Some(listener));
+    }
+
+    /// Runs one cleanup pass now (the clean thread runs it every `cleanResourceInterval`).
+    pub fn clean_now(&self) -> CleanReport {
+        self.cleaner.run_once()
+    }
+
+    /// Deletes the consume queues of topics (e.g. DELETE_TOPIC_IN_BROKER). Records stay in the
+    /// CommitLog until cleanup. Returns the number of queues removed.
+    pub fn delete_topics(&self, topics: &[&str]) -> usize {
+        let mut n = 0;
+        for t in topics {
+            n += self.cqs.remove_topic(t);
+            self.commit_log.remove_topic(t);
+        }
+        n
+    }
+}
+
+impl Drop for MessageStore {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
