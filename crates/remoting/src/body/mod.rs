@@ -1,0 +1,23 @@
+//! JSON bodies with Apache's exact field names (protocol.md 2.4-2.7).
+//!
+//! Structs declare their fields in alphabetical order, so serde writes them in fastjson's order.
+//! Decoding is as lenient as real clients need (see `shared/interop/README.md`): every struct
+//! defaults missing fields, unknown fields are ignored, enums accept a name or an ordinal, and
+//! numbers and booleans accept their text forms. Decode bodies with
+//! [`JsonBody::from_json_bytes`](crate::json::JsonBody::from_json_bytes), which also accepts
+//! fastjson's non-standard map keys.
+
+mod admin;
+mod heartbeat;
+mod lenient;
+mod lists;
+mod register;
+mod route;
+
+pub use admin::*;
+pub use heartbeat::*;
+pub use lists::*;
+pub use register::*;
+pub use route::*;
+
+pub use crate::json::JsonBody;

@@ -1,0 +1,85 @@
+//! Admin headers used by `mqadmin` against brokers: topic creation and deletion, statistics,
+//! connections.
+
+use rmq_common::topic::TopicFilterType;
+
+crate::command_header! {
+    /// `CreateTopicRequestHeader` (UPDATE_AND_CREATE_TOPIC, 17).
+    pub struct CreateTopicRequestHeader: "CreateTopicRequestHeader" rpc {
+        req topic: String = "topic",
+        /// Java sends `TBW102`.
+        req default_topic: String = "defaultTopic",
+        req read_queue_nums: i32 = "readQueueNums",
+        req write_queue_nums: i32 = "writeQueueNums",
+        req perm: i32 = "perm",
+        req topic_filter_type: TopicFilterType = "topicFilterType",
+        opt topic_sys_flag: i32 = "topicSysFlag",
+        req order: bool = "order",
+        /// `+key=value,+key2=value2,-key3`.
+        opt attributes: String = "attributes",
+        opt force: bool = "force",
+    }
+}
+
+crate::command_header! {
+    /// `DeleteTopicRequestHeader` (DELETE_TOPIC_IN_BROKER, 215).
+    pub struct DeleteTopicRequestHeader: "DeleteTopicRequestHeader" rpc {
+        req topic: String = "topic",
+    }
+}
+
+crate::command_header! {
+    /// `GetConsumeStatsRequestHeader` (GET_CONSUME_STATS, 208).
+    pub struct GetConsumeStatsRequestHeader: "GetConsumeStatsRequestHeader" rpc {
+        req consumer_group: String = "consumerGroup",
+        /// All subscribed topics when absent.
+        opt topic: String = "topic",
+        /// `;`-separated topics.
+        opt topic_list: String = "topicList",
+    }
+}
+
+crate::command_header! {
+    /// `GetConsumerConnectionListRequestHeader` (GET_CONSUMER_CONNECTION_LIST, 203).
+    pub struct GetConsumerConnectionListRequestHeader: "GetConsumerConnectionListRequestHeader" rpc {
+        req consumer_group: String = "consumerGroup",
+    }
+}
+
+crate::command_header! {
+    /// `GetProducerConnectionListRequestHeader` (GET_PRODUCER_CONNECTION_LIST, 204).
+    pub struct GetProducerConnectionListRequestHeader: "GetProducerConnectionListRequestHeader" rpc {
+        req producer_group: String = "producerGroup",
+    }
+}
+
+crate::command_header! {
+    /// `GetTopicStatsInfoRequestHeader` (GET_TOPIC_STATS_INFO, 202).
+    pub struct GetTopicStatsInfoRequestHeader: "GetTopicStatsInfoRequestHeader" rpc {
+        req topic: String = "topic",
+    }
+}
+
+crate::command_header! {
+    /// `QueryTopicConsumeByWhoRequestHeader` (QUERY_TOPIC_CONSUME_BY_WHO, 300).
+    pub struct QueryTopicConsumeByWhoRequestHeader: "QueryTopicConsumeByWhoRequestHeader" rpc {
+        req topic: String = "topic",
+    }
+}
+
+crate::command_header! {
+    /// `DeleteSubscriptionGroupRequestHeader` (DELETE_SUBSCRIPTIONGROUP, 207).
+    pub struct DeleteSubscriptionGroupRequestHeader: "DeleteSubscriptionGroupRequestHeader" rpc {
+        req group_name: String = "groupName",
+        opt clean_offset: bool = "cleanOffset",
+    }
+}
+
+crate::command_header! {
+    /// `GetConsumerRunningInfoRequestHeader` (GET_CONSUMER_RUNNING_INFO, 307).
+    pub struct GetConsumerRunningInfoRequestHeader: "GetConsumerRunningInfoRequestHeader" rpc {
+        req consumer_group: String = "consumerGroup",
+        req client_id: String = "clientId",
+        opt jstack_enable: bool = "jstackEnable",
+    }
+}

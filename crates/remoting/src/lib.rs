@@ -1,0 +1,27 @@
+//! rmq-remoting: Apache RocketMQ's remoting protocol and its tokio transport.
+//!
+//! The crate is split the way the protocol is layered, so that a reader knows where to look and so
+//! that the wire format (a compatibility surface) lives apart from the I/O:
+//!
+//! * [`protocol`] — the frame and the [`RemotingCommand`] with both header encodings (JSON and the
+//!   ROCKETMQ binary form), request and response codes, and [`ExtFields`].
+//! * [`header`] — typed request/response headers with Apache's exact `extFields` names, converted
+//!   through the [`CommandHeader`] trait.
+//! * [`body`] — the JSON bodies (route data, heartbeat, registration, admin statistics) with
+//!   lenient decoding of what real clients send.
+//! * [`json`] — fastjson compatibility: a normalizer that turns fastjson's non-standard output
+//!   (bare numeric keys, object keys) into standard JSON, and a writer that produces it.
+//! * [`transport`] — the frame codec, [`RemotingServer`] and [`RemotingClient`].
+//!
+//! Nothing here panics on input from the network: bad frames close their connection, bad headers
+//! become [`HeaderError`]s that servers turn into error responses.
+
+pub mod body;
+pub mod header;
+pub mod json;
+pub mod protocol;
+
+pub use header::{CommandHeader, HeaderError};
+pub use protocol::{
+    ExtFields, LanguageCode, RemotingCommand, RequestCode, ResponseCode, SerializeType,
+};

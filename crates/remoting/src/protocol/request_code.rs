@@ -1,0 +1,170 @@
+//! Request codes (`RequestCode.java`), by Apache's numbers.
+//!
+//! Commands carry `code: i32`; this enum names the numbers. Any number without a name converts to
+//! [`RequestCode::Unknown`] and back unchanged, so a server can answer "not supported" with the
+//! exact code it received.
+
+/// Declares a code enum with an `Unknown(i32)` fallback, `From<i32>`, `From<Enum> for i32` and
+/// the Java constant name.
+macro_rules! code_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal => $java:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+            /// A number this crate has no name for; kept as is.
+            Unknown(i32),
+        }
+
+        impl $name {
+            /// Every named code, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The Java constant name (`"UNKNOWN"` for unnamed numbers).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $java,)*
+                    $name::Unknown(_) => "UNKNOWN",
+                }
+            }
+
+            /// The wire number.
+            pub const fn code(self) -> i32 {
+                match self {
+                    $($name::$variant => $value,)*
+                    $name::Unknown(n) => n,
+                }
+            }
+        }
+
+        impl From<i32> for $name {
+            fn from(n: i32) -> Self {
+                match n {
+                    $($value => $name::$variant,)*
+                    other => $name::Unknown(other),
+                }
+            }
+        }
+
+        impl From<$name> for i32 {
+            fn from(c: $name) -> i32 {
+                c.code()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}({})", self.name(), self.code())
+            }
+        }
+    };
+}
+pub(crate) use code_enum;
+
+code_enum! {
+    /// What a request asks for.
+    RequestCode {
+        SendMessage = 10 => "SEND_MESSAGE",
+        PullMessage = 11 => "PULL_MESSAGE",
+        QueryMessage = 12 => "QUERY_MESSAGE",
+        QueryBrokerOffset = 13 => "QUERY_BROKER_OFFSET",
+        QueryConsumerOffset = 14 => "QUERY_CONSUMER_OFFSET",
+        UpdateConsumerOffset = 15 => "UPDATE_CONSUMER_OFFSET",
+        UpdateAndCreateTopic = 17 => "UPDATE_AND_CREATE_TOPIC",
+        UpdateAndCreateTopicList = 18 => "UPDATE_AND_CREATE_TOPIC_LIST",
+        GetAllTopicConfig = 21 => "GET_ALL_TOPIC_CONFIG",
+        GetTopicConfigList = 22 => "GET_TOPIC_CONFIG_LIST",
+        GetTopicNameList = 23 => "GET_TOPIC_NAME_LIST",
+        UpdateBrokerConfig = 25 => "UPDATE_BROKER_CONFIG",
+        GetBrokerConfig = 26 => "GET_BROKER_CONFIG",
+        TriggerDeleteFiles = 27 => "TRIGGER_DELETE_FILES",
+        GetBrokerRuntimeInfo = 28 => "GET_BROKER_RUNTIME_INFO",
+        SearchOffsetByTimestamp = 29 => "SEARCH_OFFSET_BY_TIMESTAMP",
+        GetMaxOffset = 30 => "GET_MAX_OFFSET",
+        GetMinOffset = 31 => "GET_MIN_OFFSET",
+        GetEarliestMsgStoretime = 32 => "GET_EARLIEST_MSG_STORETIME",
+        ViewMessageById = 33 => "VIEW_MESSAGE_BY_ID",
+        HeartBeat = 34 => "HEART_BEAT",
+        UnregisterClient = 35 => "UNREGISTER_CLIENT",
+        ConsumerSendMsgBack = 36 => "CONSUMER_SEND_MSG_BACK",
+        EndTransaction = 37 => "END_TRANSACTION",
+        GetConsumerListByGroup = 38 => "GET_CONSUMER_LIST_BY_GROUP",
+        CheckTransactionState = 39 => "CHECK_TRANSACTION_STATE",
+        NotifyConsumerIdsChanged = 40 => "NOTIFY_CONSUMER_IDS_CHANGED",
+        LockBatchMq = 41 => "LOCK_BATCH_MQ",
+        UnlockBatchMq = 42 => "UNLOCK_BATCH_MQ",
+        GetAllConsumerOffset = 43 => "GET_ALL_CONSUMER_OFFSET",
+        GetAllDelayOffset = 45 => "GET_ALL_DELAY_OFFSET",
+        CheckClientConfig = 46 => "CHECK_CLIENT_CONFIG",
+        GetClientConfig = 47 => "GET_CLIENT_CONFIG",
+        PutKvConfig = 100 => "PUT_KV_CONFIG",
+        GetKvConfig = 101 => "GET_KV_CONFIG",
+        DeleteKvConfig = 102 => "DELETE_KV_CONFIG",
+        RegisterBroker = 103 => "REGISTER_BROKER",
+        UnregisterBroker = 104 => "UNREGISTER_BROKER",
+        GetRouteinfoByTopic = 105 => "GET_ROUTEINFO_BY_TOPIC",
+        GetBrokerClusterInfo = 106 => "GET_BROKER_CLUSTER_INFO",
+        UpdateAndCreateSubscriptionGroup = 200 => "UPDATE_AND_CREATE_SUBSCRIPTIONGROUP",
+        GetAllSubscriptionGroupConfig = 201 => "GET_ALL_SUBSCRIPTIONGROUP_CONFIG",
+        GetTopicStatsInfo = 202 => "GET_TOPIC_STATS_INFO",
+        GetConsumerConnectionList = 203 => "GET_CONSUMER_CONNECTION_LIST",
+        GetProducerConnectionList = 204 => "GET_PRODUCER_CONNECTION_LIST",
+        WipeWritePermOfBroker = 205 => "WIPE_WRITE_PERM_OF_BROKER",
+        GetAllTopicListFromNameserver = 206 => "GET_ALL_TOPIC_LIST_FROM_NAMESERVER",
+        DeleteSubscriptionGroup = 207 => "DELETE_SUBSCRIPTIONGROUP",
+        GetConsumeStats = 208 => "GET_CONSUME_STATS",
+        DeleteTopicInBroker = 215 => "DELETE_TOPIC_IN_BROKER",
+        DeleteTopicInNamesrv = 216 => "DELETE_TOPIC_IN_NAMESRV",
+        RegisterTopicInNamesrv = 217 => "REGISTER_TOPIC_IN_NAMESRV",
+        GetKvlistByNamespace = 219 => "GET_KVLIST_BY_NAMESPACE",
+        ResetConsumerClientOffset = 220 => "RESET_CONSUMER_CLIENT_OFFSET",
+        GetConsumerStatusFromClient = 221 => "GET_CONSUMER_STATUS_FROM_CLIENT",
+        InvokeBrokerToResetOffset = 222 => "INVOKE_BROKER_TO_RESET_OFFSET",
+        InvokeBrokerToGetConsumerStatus = 223 => "INVOKE_BROKER_TO_GET_CONSUMER_STATUS",
+        GetTopicsByCluster = 224 => "GET_TOPICS_BY_CLUSTER",
+        QueryTopicConsumeByWho = 300 => "QUERY_TOPIC_CONSUME_BY_WHO",
+        GetSystemTopicListFromNs = 304 => "GET_SYSTEM_TOPIC_LIST_FROM_NS",
+        GetConsumerRunningInfo = 307 => "GET_CONSUMER_RUNNING_INFO",
+        ConsumeMessageDirectly = 309 => "CONSUME_MESSAGE_DIRECTLY",
+        SendMessageV2 = 310 => "SEND_MESSAGE_V2",
+        UpdateNamesrvConfig = 318 => "UPDATE_NAMESRV_CONFIG",
+        GetNamesrvConfig = 319 => "GET_NAMESRV_CONFIG",
+        SendBatchMessage = 320 => "SEND_BATCH_MESSAGE",
+        QueryDataVersion = 322 => "QUERY_DATA_VERSION",
+        SendReplyMessage = 324 => "SEND_REPLY_MESSAGE",
+        SendReplyMessageV2 = 325 => "SEND_REPLY_MESSAGE_V2",
+        PushReplyMessageToClient = 326 => "PUSH_REPLY_MESSAGE_TO_CLIENT",
+        AddWritePermOfBroker = 327 => "ADD_WRITE_PERM_OF_BROKER",
+        GetTopicConfig = 351 => "GET_TOPIC_CONFIG",
+        GetSubscriptionGroupConfig = 352 => "GET_SUBSCRIPTIONGROUP_CONFIG",
+        BrokerHeartbeat = 904 => "BROKER_HEARTBEAT",
+        /// 5.x pop consumption (gRPC proxy); too large for the binary header's int16 code.
+        PopMessage = 200050 => "POP_MESSAGE",
+        AckMessage = 200051 => "ACK_MESSAGE",
+        PeekMessage = 200052 => "PEEK_MESSAGE",
+        ChangeMessageInvisibleTime = 200053 => "CHANGE_MESSAGE_INVISIBLETIME",
+        Notification = 200054 => "NOTIFICATION",
+        PollingInfo = 200055 => "POLLING_INFO",
+        PopRollback = 200056 => "POP_ROLLBACK",
+        BatchAckMessage = 200151 => "BATCH_ACK_MESSAGE",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for c in RequestCode::ALL {
+            assert!(seen.insert(c.code()), "duplicate {c}");
+            assert_eq!(RequestCode::from(c.code()), *c);
+        }
+        assert_eq!(RequestCode::from(310), RequestCode::SendMessageV2);
+        assert_eq!(i32::from(RequestCode::GetRouteinfoByTopic), 105);
+        assert_eq!(RequestCode::from(12345), RequestCode::Unknown(12345));
+        assert_eq!(i32::from(RequestCode::from(12345)), 12345);
+        assert_eq!(RequestCode::HeartBeat.name(), "HEART_BEAT");
+    }
+}
