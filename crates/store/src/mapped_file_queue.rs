@@ -67,7 +67,11 @@ impl MappedFileQueue {
         found.sort();
         let mut files = Vec::with_capacity(found.len());
         let mut expect: Option<i64> = None;
-        for (start, path) in found {
+        let count = found.len();
+        for (i, (start, path)) in found.into_iter().enumerate() {
+            if i + 1 == count {
+                self.repair_short_last_file(&path)?;
+            }
             if start % self.file_size as i64 != 0 || expect.is_some_and(|e| e != start) {
                 return Err(StoreError::Corrupt {
                     path,
@@ -84,6 +88,24 @@ impl MappedFileQueue {
             files.push(Arc::new(f));
         }
         *self.files.get_mut() = files;
+        Ok(())
+    }
+
+    /// A crash between creating a file and sizing it leaves the newest file short; extend it with
+    /// zeros (nothing after its real data was ever acknowledged). Older files must be whole.
+    fn repair_short_last_file(&self, path: &Path) -> Result<(), StoreError> {
+        let len = std::fs::metadata(path)
+            .map_err(|e| StoreError::io("stat", path, e))?
+            .len();
+        if len < self.file_size as u64 {
+            tracing::warn!(file = %path.display(), len, expected = self.file_size,
+                "newest store file is short (interrupted creation or truncation); extending it with zeros");
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|f| f.set_len(self.file_size as u64))
+                .map_err(|e| StoreError::io("extend", path, e))?;
+        }
         Ok(())
     }
 

@@ -87,7 +87,10 @@ pub(crate) fn recover(
         let mut pos = 0usize;
         loop {
             match peek_record(&data[pos..], check_crc) {
-                Ok(Peek::Record(v)) if v.physical_offset == f.start() + pos as i64 => {
+                Ok(Peek::Record(v))
+                    if v.physical_offset == f.start() + pos as i64
+                        && (!abnormal || !looks_torn(&v)) =>
+                {
                     pos += v.total_size as usize;
                     end = f.start() + pos as i64;
                     last_timestamp = v.store_timestamp;
@@ -151,4 +154,11 @@ pub(crate) fn recover(
         redispatch_from,
         last_timestamp,
     })
+}
+
+/// A record whose last bytes were never written (a write torn by a crash) still passes the length
+/// and body CRC checks when only its topic/properties tail is zero. Properties always end with
+/// 0x02 and topics never hold NUL, so a zero there marks a torn tail.
+fn looks_torn(v: &rmq_common::record::RecordView<'_>) -> bool {
+    v.topic.contains('\0') || v.properties.ends_with('\0')
 }
