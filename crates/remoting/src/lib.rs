@@ -20,8 +20,13 @@ pub mod body;
 pub mod header;
 pub mod json;
 pub mod protocol;
+pub mod transport;
 
 pub use header::{CommandHeader, HeaderError};
 pub use protocol::{
     ExtFields, LanguageCode, RemotingCommand, RequestCode, ResponseCode, SerializeType,
+};
+pub use transport::{
+    ClientConfig, ConnectionHandle, ConnectionId, ConnectionListener, ProcessError, ProcessResult,
+    RemotingClient, RemotingError, RemotingServer, RequestContext, RequestProcessor, ServerConfig,
 };

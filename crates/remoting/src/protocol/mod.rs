@@ -18,6 +18,7 @@ mod response_code;
 
 pub use command::{
     DecodeError, RemotingCommand, SerializeType, FLAG_ONEWAY, FLAG_RESPONSE, FRAME_PREFIX_LEN,
+    RMQ_VERSION,
 };
 pub use ext_fields::ExtFields;
 pub(crate) use json_text::write_json_str;
