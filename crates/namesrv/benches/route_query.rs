@@ -1,0 +1,2 @@
+//! Route query benchmark (work in progress).
+fn main() {}

@@ -1,0 +1,2 @@
+//! `mqnamesrv` (work in progress).
+fn main() {}

@@ -1,0 +1,1 @@
+//! rmq-namesrv: the name server (work in progress).
