@@ -2,6 +2,7 @@
 //! topic configuration, permission and sysflag bits, message ids, Java-compatible hashing and the
 //! Java `.properties` format. Pure data and codecs: no tokio, no I/O.
 
+pub mod batch;
 pub mod config;
 pub mod delay;
 pub mod java;
