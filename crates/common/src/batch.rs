@@ -123,7 +123,7 @@ mod tests {
             body: Bytes::from_static(b"ab"),
             properties: "K\u{1}V\u{2}".into(),
         };
-        let b = encode_batch(&[e.clone()]).unwrap();
+        let b = encode_batch(std::slice::from_ref(&e)).unwrap();
         assert_eq!(
             &b[..],
             &[
