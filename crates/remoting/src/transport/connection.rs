@@ -323,10 +323,15 @@ async fn drive(
                     };
                     let ctx = RequestContext::new(handle.clone());
                     let dispatcher = dispatcher.clone();
-                    processors.spawn(async move {
+                    let mut request = Box::pin(async move {
                         dispatcher.handle(ctx, cmd).await;
                         drop(permit);
                     });
+                    // Most requests complete without waiting: run them here and save a task
+                    // hand-off; only a request that actually waits gets its own task.
+                    if futures::poll!(request.as_mut()).is_pending() {
+                        processors.spawn(request);
+                    }
                 }
             },
         }

@@ -137,7 +137,9 @@ impl Dispatcher {
         let serialize_type = request.serialize_type;
         let code = request.code;
         let result = match self.processor(code) {
-            Some(p) => AssertUnwindSafe(p.process(ctx.clone(), request))
+            // The call itself runs inside catch_unwind too: a processor's synchronous part may
+            // run on the connection's reader task.
+            Some(p) => AssertUnwindSafe(async { p.process(ctx.clone(), request).await })
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|_| {
