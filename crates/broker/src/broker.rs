@@ -1,0 +1,222 @@
+//! Starting and stopping a broker.
+//!
+//! [`Broker::start`] opens the store (recovering it if needed), loads the config files under
+//! `<storePathRootDir>/config/`, serves the remoting port, and starts the owned background tasks
+//! (name server registration, offset persistence, client expiry). [`Broker::shutdown`] undoes it
+//! in order: stop accepting and answer in-flight requests (held pulls answer at once), unregister
+//! from the name servers, persist offsets and configs, then shut the store down (flush,
+//! checkpoint, remove the abort file).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use rmq_common::delay::DelayLevels;
+use rmq_common::msg_id::UniqueIdGenerator;
+use rmq_common::time::now_millis;
+use rmq_remoting::{ClientConfig, RemotingClient, RemotingServer, ServerConfig};
+use rmq_store::MessageStore;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::clients::{ConsumerManager, ProducerManager};
+use crate::config::BrokerStartupConfig;
+use crate::context::BrokerContext;
+use crate::groups::SubscriptionGroups;
+use crate::housekeeping::{self, ClientConnections};
+use crate::long_poll::ArrivalNotifier;
+use crate::offsets::ConsumerOffsets;
+use crate::queue_lock::{QueueLocks, DEFAULT_LOCK_MAX_LIVE};
+use crate::topics::{TopicConfigs, TopicDefaults};
+use crate::{registration, BrokerError};
+
+/// Held pulls allowed at once; past it pulls are answered "no new message" at once.
+const MAX_HELD_PULLS: usize = 100_000;
+
+/// A running broker.
+pub struct Broker {
+    ctx: Arc<BrokerContext>,
+    local_addr: SocketAddr,
+    server_stop: CancellationToken,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Broker {
+    /// Binds `0.0.0.0:listenPort` and starts.
+    pub async fn bind_and_start(config: BrokerStartupConfig) -> Result<Broker, BrokerError> {
+        let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), config.broker.listen_port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| BrokerError::Bind {
+                addr: addr.to_string(),
+                source,
+            })?;
+        Self::start(config, listener).await
+    }
+
+    /// Starts on an already bound listener (tests bind 127.0.0.1:0). The listener's port becomes
+    /// the broker's `listenPort`.
+    pub async fn start(
+        mut config: BrokerStartupConfig,
+        listener: TcpListener,
+    ) -> Result<Broker, BrokerError> {
+        let local_addr = listener.local_addr()?;
+        config.broker.listen_port = local_addr.port();
+        if config.broker.ha_listen_port == 0 {
+            config.broker.ha_listen_port = local_addr.port().wrapping_add(1);
+        }
+        let ip: IpAddr = if config.broker.broker_ip1.is_empty() {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        } else {
+            config.broker.broker_ip1.parse().map_err(|_| {
+                rmq_common::config::ConfigError::InvalidValue {
+                    key: "brokerIP1".into(),
+                    value: config.broker.broker_ip1.clone(),
+                    expected: "IP address",
+                }
+            })?
+        };
+        let store_host = SocketAddr::new(ip, local_addr.port());
+        let delay_levels = DelayLevels::parse(&config.store.message_delay_level).map_err(|e| {
+            rmq_common::config::ConfigError::Invalid {
+                key: "messageDelayLevel".into(),
+                reason: e.to_string(),
+            }
+        })?;
+
+        let store_cfg = config.store.clone();
+        let store = tokio::task::spawn_blocking(move || MessageStore::open(store_cfg))
+            .await
+            .map_err(|e| BrokerError::Io(std::io::Error::other(e)))??;
+        if !store.last_exit_ok() {
+            tracing::warn!(
+                "the previous broker process did not shut down cleanly; the store was recovered"
+            );
+        }
+        let config_dir = config.store.store_path_root_dir.join("config");
+        let b = &config.broker;
+        let topics = TopicConfigs::load(
+            config_dir.join("topics.json"),
+            &TopicDefaults {
+                default_topic_queue_nums: b.default_topic_queue_nums,
+                auto_create_topic_enable: b.auto_create_topic_enable,
+                cluster_name: b.broker_cluster_name.clone(),
+                broker_name: b.broker_name.clone(),
+                cluster_topic_enable: b.cluster_topic_enable,
+                broker_topic_enable: b.broker_topic_enable,
+                delay_levels: delay_levels.max_level(),
+            },
+        )?;
+        let groups = SubscriptionGroups::load(
+            config_dir.join("subscriptionGroup.json"),
+            b.auto_create_subscription_group,
+        )?;
+        let offsets = ConsumerOffsets::load(config_dir.join("consumerOffset.json"))?;
+        let arrivals = Arc::new(ArrivalNotifier::new(MAX_HELD_PULLS));
+        {
+            let a = arrivals.clone();
+            store.set_arrival_listener(Arc::new(
+                move |topic: &str, queue_id: i32, _max: i64, _tag: i64| {
+                    a.on_arrival(topic, queue_id)
+                },
+            ));
+        }
+        store.start()?;
+
+        let ctx = Arc::new(BrokerContext {
+            send_permits: Arc::new(Semaphore::new(b.send_thread_pool_queue_capacity.max(1))),
+            broker_addr: store_host.to_string(),
+            store_host,
+            store_unique_ids: UniqueIdGenerator::new(ip),
+            store,
+            topics,
+            groups,
+            offsets,
+            consumers: ConsumerManager::default(),
+            producers: ProducerManager::default(),
+            locks: QueueLocks::new(DEFAULT_LOCK_MAX_LIVE),
+            arrivals,
+            delay_levels,
+            registration_wanted: watch::channel(0).0,
+            master: Default::default(),
+            outbound: RemotingClient::new(ClientConfig::default()),
+            shutdown: CancellationToken::new(),
+            boot_timestamp: now_millis(),
+            tasks: TaskTracker::new(),
+            config,
+        });
+
+        let mut server = RemotingServer::new(ServerConfig {
+            idle_timeout: Some(std::time::Duration::from_secs(
+                ctx.config
+                    .broker
+                    .server_channel_max_idle_time_seconds
+                    .max(1),
+            )),
+            ..ServerConfig::default()
+        });
+        crate::processor::register_all(&mut server, &ctx);
+        server.set_connection_listener(ClientConnections(ctx.clone()));
+        let server_stop = CancellationToken::new();
+        let server = tokio::spawn(server.run(listener, server_stop.clone()));
+
+        registration::start(&ctx);
+        housekeeping::start(&ctx);
+        tracing::info!(
+            broker = %ctx.broker_name(),
+            cluster = %ctx.cluster_name(),
+            id = ctx.config.broker.broker_id,
+            role = %ctx.role(),
+            addr = %ctx.broker_addr,
+            namesrv = %ctx.config.broker.namesrv_addr,
+            "broker started"
+        );
+        Ok(Broker {
+            ctx,
+            local_addr,
+            server_stop,
+            server,
+        })
+    }
+
+    /// The address the broker listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `brokerIP1:listenPort`, as registered with the name servers.
+    pub fn broker_addr(&self) -> &str {
+        &self.ctx.broker_addr
+    }
+
+    pub fn context(&self) -> &Arc<BrokerContext> {
+        &self.ctx
+    }
+
+    /// Stops the broker cleanly (see the module docs for the order).
+    pub async fn shutdown(self) {
+        tracing::info!("broker shutting down");
+        self.ctx.shutdown.cancel();
+        self.server_stop.cancel();
+        if let Err(e) = self.server.await {
+            tracing::warn!(error = %e, "remoting server task ended abnormally");
+        }
+        registration::unregister_all(&self.ctx).await;
+        self.ctx.tasks.close();
+        self.ctx.tasks.wait().await;
+        self.ctx.outbound.shutdown().await;
+        for r in [
+            self.ctx.offsets.persist(),
+            self.ctx.topics.persist(),
+            self.ctx.groups.persist(),
+        ] {
+            if let Err(e) = r {
+                tracing::error!(error = %e, "could not persist broker state at shutdown");
+            }
+        }
+        let store = self.ctx.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
+        tracing::info!("broker stopped");
+    }
+}

@@ -1,0 +1,308 @@
+//! Broker configuration: RocketMQ's `BrokerConfig`, `NettyServerConfig` and HA keys, read from
+//! the same `.properties` files Apache's `mqbroker -c` reads. Store keys belong to
+//! [`MessageStoreConfig`]; [`BrokerStartupConfig::load`] applies every pair to both, returns the
+//! keys neither knows (the binary warns about each by name) and fails on a bad value naming the
+//! key and the value.
+
+use std::path::{Path, PathBuf};
+
+use rmq_common::config::{self, ConfigError, ConfigFields};
+use rmq_common::config_fields;
+use rmq_store::{BrokerRole, MessageStoreConfig};
+
+/// Broker keys (`BrokerConfig` + `NettyServerConfig` + HA addressing).
+#[derive(Debug, Clone)]
+pub struct BrokerConfig {
+    pub rocketmq_home: String,
+    pub namesrv_addr: String,
+    pub broker_ip1: String,
+    pub broker_ip2: String,
+    pub broker_name: String,
+    pub broker_cluster_name: String,
+    pub broker_id: i64,
+    pub broker_permission: i32,
+    pub default_topic_queue_nums: i32,
+    pub auto_create_topic_enable: bool,
+    pub cluster_topic_enable: bool,
+    pub broker_topic_enable: bool,
+    pub auto_create_subscription_group: bool,
+    pub send_message_thread_pool_nums: usize,
+    pub pull_message_thread_pool_nums: usize,
+    pub query_message_thread_pool_nums: usize,
+    pub admin_broker_thread_pool_nums: usize,
+    pub client_manage_thread_pool_nums: usize,
+    pub consumer_manage_thread_pool_nums: usize,
+    pub heartbeat_thread_pool_nums: usize,
+    pub end_transaction_thread_pool_nums: usize,
+    pub send_thread_pool_queue_capacity: usize,
+    pub pull_thread_pool_queue_capacity: usize,
+    pub flush_consumer_offset_interval: u64,
+    pub long_polling_enable: bool,
+    pub short_polling_time_mills: u64,
+    pub notify_consumer_ids_changed_enable: bool,
+    pub transfer_msg_by_heap: bool,
+    pub region_id: String,
+    pub register_broker_timeout_mills: u64,
+    pub register_name_server_period: u64,
+    pub force_register: bool,
+    pub slave_read_enable: bool,
+    pub broker_fast_failure_enable: bool,
+    pub wait_time_mills_in_send_queue: u64,
+    pub wait_time_mills_in_pull_queue: u64,
+    pub trace_topic_enable: bool,
+    pub msg_trace_topic_name: String,
+    pub transaction_time_out: u64,
+    pub transaction_check_max: i32,
+    pub transaction_check_interval: u64,
+    pub acl_enable: bool,
+    pub listen_port: u16,
+    pub server_worker_threads: usize,
+    pub server_channel_max_idle_time_seconds: u64,
+    pub ha_listen_port: u16,
+    pub ha_master_address: String,
+    pub ha_send_heartbeat_interval: u64,
+    pub ha_housekeeping_interval: u64,
+    pub ha_transfer_batch_size: usize,
+    pub ha_max_gap_not_in_sync: u64,
+    pub slave_timeout: u64,
+    pub channel_expired_timeout: u64,
+    pub enable_acting_master: bool,
+    pub access_message_in_memory_max_ratio: u32,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        BrokerConfig {
+            rocketmq_home: std::env::var("ROCKETMQ_HOME").unwrap_or_default(),
+            namesrv_addr: std::env::var("NAMESRV_ADDR").unwrap_or_default(),
+            broker_ip1: String::new(),
+            broker_ip2: String::new(),
+            broker_name: default_broker_name(),
+            broker_cluster_name: "DefaultCluster".into(),
+            broker_id: 0,
+            broker_permission: rmq_common::perm::READ | rmq_common::perm::WRITE,
+            default_topic_queue_nums: 8,
+            auto_create_topic_enable: true,
+            cluster_topic_enable: true,
+            broker_topic_enable: true,
+            auto_create_subscription_group: true,
+            send_message_thread_pool_nums: 4,
+            pull_message_thread_pool_nums: 16 + cores * 2,
+            query_message_thread_pool_nums: 8 + cores,
+            admin_broker_thread_pool_nums: 16,
+            client_manage_thread_pool_nums: 32,
+            consumer_manage_thread_pool_nums: 32,
+            heartbeat_thread_pool_nums: cores.min(32),
+            end_transaction_thread_pool_nums: (8 + cores * 2).max(4),
+            send_thread_pool_queue_capacity: 10_000,
+            pull_thread_pool_queue_capacity: 100_000,
+            flush_consumer_offset_interval: 5_000,
+            long_polling_enable: true,
+            short_polling_time_mills: 1_000,
+            notify_consumer_ids_changed_enable: true,
+            transfer_msg_by_heap: true,
+            region_id: "DefaultRegion".into(),
+            register_broker_timeout_mills: 6_000,
+            register_name_server_period: 30_000,
+            force_register: true,
+            slave_read_enable: false,
+            broker_fast_failure_enable: true,
+            wait_time_mills_in_send_queue: 200,
+            wait_time_mills_in_pull_queue: 5_000,
+            trace_topic_enable: false,
+            msg_trace_topic_name: "RMQ_SYS_TRACE_TOPIC".into(),
+            transaction_time_out: 6_000,
+            transaction_check_max: 15,
+            transaction_check_interval: 30_000,
+            acl_enable: false,
+            listen_port: 10911,
+            server_worker_threads: 8,
+            server_channel_max_idle_time_seconds: 120,
+            ha_listen_port: 0,
+            ha_master_address: String::new(),
+            ha_send_heartbeat_interval: 5_000,
+            ha_housekeeping_interval: 20_000,
+            ha_transfer_batch_size: 32 * 1024,
+            ha_max_gap_not_in_sync: 256 * 1024 * 1024,
+            slave_timeout: 3_000,
+            channel_expired_timeout: 120_000,
+            enable_acting_master: false,
+            access_message_in_memory_max_ratio: 40,
+        }
+    }
+}
+
+fn default_broker_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "DEFAULT_BROKER".into())
+}
+
+config_fields!(BrokerConfig {
+    rocketmq_home: "rocketmqHome",
+    namesrv_addr: "namesrvAddr",
+    broker_ip1: "brokerIP1",
+    broker_ip2: "brokerIP2",
+    broker_name: "brokerName",
+    broker_cluster_name: "brokerClusterName",
+    broker_id: "brokerId",
+    broker_permission: "brokerPermission",
+    default_topic_queue_nums: "defaultTopicQueueNums",
+    auto_create_topic_enable: "autoCreateTopicEnable",
+    cluster_topic_enable: "clusterTopicEnable",
+    broker_topic_enable: "brokerTopicEnable",
+    auto_create_subscription_group: "autoCreateSubscriptionGroup",
+    send_message_thread_pool_nums: "sendMessageThreadPoolNums",
+    pull_message_thread_pool_nums: "pullMessageThreadPoolNums",
+    query_message_thread_pool_nums: "queryMessageThreadPoolNums",
+    admin_broker_thread_pool_nums: "adminBrokerThreadPoolNums",
+    client_manage_thread_pool_nums: "clientManageThreadPoolNums",
+    consumer_manage_thread_pool_nums: "consumerManageThreadPoolNums",
+    heartbeat_thread_pool_nums: "heartbeatThreadPoolNums",
+    end_transaction_thread_pool_nums: "endTransactionThreadPoolNums",
+    send_thread_pool_queue_capacity: "sendThreadPoolQueueCapacity",
+    pull_thread_pool_queue_capacity: "pullThreadPoolQueueCapacity",
+    flush_consumer_offset_interval: "flushConsumerOffsetInterval",
+    long_polling_enable: "longPollingEnable",
+    short_polling_time_mills: "shortPollingTimeMills",
+    notify_consumer_ids_changed_enable: "notifyConsumerIdsChangedEnable",
+    transfer_msg_by_heap: "transferMsgByHeap",
+    region_id: "regionId",
+    register_broker_timeout_mills: "registerBrokerTimeoutMills",
+    register_name_server_period: "registerNameServerPeriod",
+    force_register: "forceRegister",
+    slave_read_enable: "slaveReadEnable",
+    broker_fast_failure_enable: "brokerFastFailureEnable",
+    wait_time_mills_in_send_queue: "waitTimeMillsInSendQueue",
+    wait_time_mills_in_pull_queue: "waitTimeMillsInPullQueue",
+    trace_topic_enable: "traceTopicEnable",
+    msg_trace_topic_name: "msgTraceTopicName",
+    transaction_time_out: "transactionTimeOut",
+    transaction_check_max: "transactionCheckMax",
+    transaction_check_interval: "transactionCheckInterval",
+    acl_enable: "aclEnable",
+    listen_port: "listenPort",
+    server_worker_threads: "serverWorkerThreads",
+    server_channel_max_idle_time_seconds: "serverChannelMaxIdleTimeSeconds",
+    ha_listen_port: "haListenPort",
+    ha_master_address: "haMasterAddress",
+    ha_send_heartbeat_interval: "haSendHeartbeatInterval",
+    ha_housekeeping_interval: "haHousekeepingInterval",
+    ha_transfer_batch_size: "haTransferBatchSize",
+    ha_max_gap_not_in_sync: "haMaxGapNotInSync" | "haSlaveFallbehindMax",
+    slave_timeout: "slaveTimeout",
+    channel_expired_timeout: "channelExpiredTimeout",
+    enable_acting_master: "enableSlaveActingMaster",
+    access_message_in_memory_max_ratio: "accessMessageInMemoryMaxRatio",
+});
+
+/// Everything `mqbroker` needs to start: broker keys and store keys.
+#[derive(Debug, Clone)]
+pub struct BrokerStartupConfig {
+    pub broker: BrokerConfig,
+    pub store: MessageStoreConfig,
+}
+
+impl Default for BrokerStartupConfig {
+    fn default() -> Self {
+        let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+        BrokerStartupConfig {
+            broker: BrokerConfig::default(),
+            store: MessageStoreConfig::with_root(PathBuf::from(home).join("store")),
+        }
+    }
+}
+
+impl BrokerStartupConfig {
+    /// Loads `path` (if any) over the defaults, then applies `namesrv_override` (`-n`).
+    /// Returns the config and the keys no section knows.
+    pub fn load(
+        path: Option<&Path>,
+        namesrv_override: Option<&str>,
+    ) -> Result<(Self, Vec<String>), ConfigError> {
+        let mut cfg = BrokerStartupConfig::default();
+        let mut unknown = Vec::new();
+        if let Some(p) = path {
+            let pairs = config::read_properties_file(p)?;
+            unknown = cfg.apply(&pairs)?;
+        }
+        if let Some(n) = namesrv_override {
+            cfg.broker.namesrv_addr = n.trim().to_owned();
+        }
+        cfg.validate()?;
+        Ok((cfg, unknown))
+    }
+
+    /// Applies pairs to both sections; returns unknown keys.
+    pub fn apply(&mut self, pairs: &[(String, String)]) -> Result<Vec<String>, ConfigError> {
+        // storePathRootDir moves the derived store paths, so apply it first.
+        let mut unknown = Vec::new();
+        for (k, v) in pairs {
+            let a = self.broker.set_field(k, v)?;
+            let b = self.store.set_field(k, v)?;
+            if !a && !b {
+                unknown.push(k.clone());
+            }
+        }
+        Ok(unknown)
+    }
+
+    /// Cross-key checks that Apache's `BrokerStartup` performs.
+    pub fn validate(&mut self) -> Result<(), ConfigError> {
+        match self.store.broker_role {
+            BrokerRole::Slave => {
+                if self.broker.broker_id <= 0 {
+                    return Err(ConfigError::Invalid {
+                        key: "brokerId".into(),
+                        reason: format!(
+                            "a SLAVE needs brokerId > 0, got {}",
+                            self.broker.broker_id
+                        ),
+                    });
+                }
+            }
+            _ => {
+                // Masters are always id 0, as BrokerStartup forces.
+                self.broker.broker_id = 0;
+            }
+        }
+        if self.broker.ha_listen_port == 0 {
+            self.broker.ha_listen_port = self.broker.listen_port.wrapping_add(1);
+        }
+        for addr in self.namesrv_addrs() {
+            if addr
+                .rsplit_once(':')
+                .and_then(|(_, p)| p.parse::<u16>().ok())
+                .is_none()
+            {
+                return Err(ConfigError::InvalidValue {
+                    key: "namesrvAddr".into(),
+                    value: self.broker.namesrv_addr.clone(),
+                    expected: "semicolon-separated list of host:port",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The name server addresses (`namesrvAddr` split on `;`).
+    pub fn namesrv_addrs(&self) -> Vec<String> {
+        self.broker
+            .namesrv_addr
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Every effective key, as `mqbroker -p` prints it.
+    pub fn render(&self) -> String {
+        let mut fields = self.broker.fields();
+        fields.extend(self.store.fields());
+        config::render_fields(&fields)
+    }
+}

@@ -1,0 +1,157 @@
+//! Consumer group configs (`SubscriptionGroupManager`): created on first heartbeat when
+//! `autoCreateSubscriptionGroup` is on, or by an admin; persisted to
+//! `config/subscriptionGroup.json` as `{"dataVersion":..,"subscriptionGroupTable":{..}}`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use parking_lot::RwLock;
+use rmq_remoting::body::DataVersion;
+use serde::{Deserialize, Serialize};
+
+use rmq_common::time::now_millis;
+
+use crate::persist;
+use crate::BrokerError;
+
+/// `SubscriptionGroupConfig` with Apache's JSON names and defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SubscriptionGroupConfig {
+    pub group_name: String,
+    pub consume_enable: bool,
+    pub consume_from_min_enable: bool,
+    pub consume_broadcast_enable: bool,
+    pub consume_message_orderly: bool,
+    pub retry_queue_nums: i32,
+    pub retry_max_times: i32,
+    pub broker_id: i64,
+    pub which_broker_when_consume_slowly: i64,
+    pub notify_consumer_ids_changed_enable: bool,
+    pub group_sys_flag: i32,
+    pub consume_timeout_minute: i32,
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl Default for SubscriptionGroupConfig {
+    fn default() -> Self {
+        SubscriptionGroupConfig {
+            group_name: String::new(),
+            consume_enable: true,
+            consume_from_min_enable: true,
+            consume_broadcast_enable: true,
+            consume_message_orderly: false,
+            retry_queue_nums: 1,
+            retry_max_times: 16,
+            broker_id: 0,
+            which_broker_when_consume_slowly: 1,
+            notify_consumer_ids_changed_enable: true,
+            group_sys_flag: 0,
+            consume_timeout_minute: 15,
+            attributes: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupsFile {
+    #[serde(default)]
+    data_version: DataVersion,
+    #[serde(default)]
+    subscription_group_table: BTreeMap<String, SubscriptionGroupConfig>,
+}
+
+pub struct SubscriptionGroups {
+    path: PathBuf,
+    auto_create: bool,
+    state: RwLock<GroupsFile>,
+}
+
+impl SubscriptionGroups {
+    pub fn load(path: PathBuf, auto_create: bool) -> Result<Self, BrokerError> {
+        let file: GroupsFile = persist::load_json(&path)?;
+        Ok(SubscriptionGroups {
+            path,
+            auto_create,
+            state: RwLock::new(file),
+        })
+    }
+
+    pub fn get(&self, group: &str) -> Option<SubscriptionGroupConfig> {
+        self.state
+            .read()
+            .subscription_group_table
+            .get(group)
+            .cloned()
+    }
+
+    /// The group's config, created with defaults when auto-creation is on.
+    pub fn find_or_create(
+        &self,
+        group: &str,
+    ) -> Result<Option<SubscriptionGroupConfig>, BrokerError> {
+        if let Some(g) = self.get(group) {
+            return Ok(Some(g));
+        }
+        if !self.auto_create {
+            return Ok(None);
+        }
+        let g = SubscriptionGroupConfig {
+            group_name: group.to_owned(),
+            ..Default::default()
+        };
+        {
+            let mut s = self.state.write();
+            if let Some(existing) = s.subscription_group_table.get(group) {
+                return Ok(Some(existing.clone()));
+            }
+            s.subscription_group_table
+                .insert(group.to_owned(), g.clone());
+            s.data_version.next_version(now_millis());
+        }
+        self.persist()?;
+        Ok(Some(g))
+    }
+
+    pub fn put(&self, g: SubscriptionGroupConfig) -> Result<(), BrokerError> {
+        {
+            let mut s = self.state.write();
+            s.subscription_group_table.insert(g.group_name.clone(), g);
+            s.data_version.next_version(now_millis());
+        }
+        self.persist()
+    }
+
+    pub fn remove(&self, group: &str) -> Result<bool, BrokerError> {
+        let removed = {
+            let mut s = self.state.write();
+            let r = s.subscription_group_table.remove(group).is_some();
+            if r {
+                s.data_version.next_version(now_millis());
+            }
+            r
+        };
+        if removed {
+            self.persist()?;
+        }
+        Ok(removed)
+    }
+
+    pub fn group_names(&self) -> Vec<String> {
+        self.state
+            .read()
+            .subscription_group_table
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    pub fn encode(&self) -> String {
+        serde_json::to_string(&*self.state.read()).unwrap_or_default()
+    }
+
+    pub fn persist(&self) -> Result<(), BrokerError> {
+        persist::store_json(&self.path, &*self.state.read())
+    }
+}

@@ -1,0 +1,387 @@
+//! Admin requests used by `mqadmin` and by slaves: topics, subscription groups, runtime info,
+//! consume progress, connections and topic statistics.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rmq_common::topic;
+use rmq_common::MessageQueue;
+use rmq_remoting::body::{
+    Connection, ConsumeStats, ConsumerConnection, GroupList, KVTable, OffsetWrapper,
+    TopicConfigSerializeWrapper, TopicOffset, TopicStatsTable,
+};
+use rmq_remoting::header::{
+    CreateTopicRequestHeader, DeleteSubscriptionGroupRequestHeader, DeleteTopicRequestHeader,
+    GetConsumeStatsRequestHeader, GetConsumerConnectionListRequestHeader,
+    GetTopicStatsInfoRequestHeader, QueryTopicConsumeByWhoRequestHeader,
+};
+use rmq_remoting::json::JsonBody;
+use rmq_remoting::transport::{ProcessError, ProcessResult};
+use rmq_remoting::{RemotingCommand, RequestContext, ResponseCode};
+
+use crate::context::BrokerContext;
+use crate::groups::SubscriptionGroupConfig;
+
+fn internal(e: crate::BrokerError) -> ProcessError {
+    ProcessError::response(ResponseCode::SystemError, e.to_string())
+}
+
+/// Parses `+key=value,+key2=value2,-key3` (`AttributeParser`): additions and removals.
+fn apply_attributes(attrs: &mut BTreeMap<String, String>, spec: &str) -> Result<(), ProcessError> {
+    for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let bad = || {
+            ProcessError::response(
+                ResponseCode::InvalidParameter,
+                format!("attribute {item:?} must look like +key=value or -key"),
+            )
+        };
+        if let Some(kv) = item.strip_prefix('+') {
+            let (k, v) = kv.split_once('=').ok_or_else(bad)?;
+            attrs.insert(k.to_owned(), v.to_owned());
+        } else if let Some(k) = item.strip_prefix('-') {
+            attrs.remove(k);
+        } else {
+            return Err(bad());
+        }
+    }
+    Ok(())
+}
+
+pub async fn create_topic(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let h: CreateTopicRequestHeader = req.decode_header()?;
+    if let Err(e) = topic::validate_topic(&h.topic) {
+        return Err(ProcessError::response(
+            ResponseCode::InvalidParameter,
+            e.to_string(),
+        ));
+    }
+    if topic::is_system_topic(&h.topic) || h.topic == topic::AUTO_CREATE_TOPIC_KEY {
+        return Err(ProcessError::response(
+            ResponseCode::InvalidParameter,
+            format!("the topic[{}] is reserved for the broker", h.topic),
+        ));
+    }
+    if h.read_queue_nums <= 0 || h.write_queue_nums <= 0 {
+        return Err(ProcessError::response(
+            ResponseCode::InvalidParameter,
+            format!(
+                "readQueueNums {} and writeQueueNums {} must be positive",
+                h.read_queue_nums, h.write_queue_nums
+            ),
+        ));
+    }
+    let mut config = ctx.topics.get(&h.topic).unwrap_or_default();
+    config.topic_name = h.topic.clone();
+    config.read_queue_nums = h.read_queue_nums;
+    config.write_queue_nums = h.write_queue_nums;
+    config.perm = h.perm;
+    config.topic_filter_type = h.topic_filter_type;
+    config.topic_sys_flag = h.topic_sys_flag.unwrap_or(0);
+    config.order = h.order;
+    if let Some(spec) = &h.attributes {
+        apply_attributes(&mut config.attributes, spec)?;
+    }
+    ctx.topics.put(config).map_err(internal)?;
+    tracing::info!(topic = %h.topic, read = h.read_queue_nums, write = h.write_queue_nums, perm = h.perm, "topic created or updated");
+    ctx.topics_changed();
+    Ok(Some(req.response_to(ResponseCode::Success)))
+}
+
+pub async fn delete_topic(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let h: DeleteTopicRequestHeader = req.decode_header()?;
+    if topic::is_system_topic(&h.topic) {
+        return Err(ProcessError::response(
+            ResponseCode::InvalidParameter,
+            format!(
+                "the topic[{}] is a system topic and cannot be deleted",
+                h.topic
+            ),
+        ));
+    }
+    ctx.topics.remove(&h.topic).map_err(internal)?;
+    ctx.offsets.remove_topic(&h.topic);
+    let store = ctx.store.clone();
+    let t = h.topic.clone();
+    let _ = tokio::task::spawn_blocking(move || store.delete_topics(&[t.as_str()])).await;
+    tracing::info!(topic = %h.topic, "topic deleted");
+    ctx.topics_changed();
+    Ok(Some(req.response_to(ResponseCode::Success)))
+}
+
+pub async fn all_topic_config(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let (data_version, topic_config_table) = ctx.topics.snapshot();
+    let wrapper = TopicConfigSerializeWrapper {
+        data_version,
+        topic_config_table,
+        ..Default::default()
+    };
+    Ok(Some(
+        req.response_to(ResponseCode::Success)
+            .with_body(wrapper.to_json_bytes()),
+    ))
+}
+
+pub async fn update_group(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let g: SubscriptionGroupConfig = rmq_remoting::json::from_slice(&req.body)?;
+    if g.group_name.trim().is_empty() {
+        return Err(ProcessError::response(
+            ResponseCode::InvalidParameter,
+            "the subscription group config has no groupName",
+        ));
+    }
+    tracing::info!(group = %g.group_name, "subscription group created or updated");
+    ctx.groups.put(g).map_err(internal)?;
+    Ok(Some(req.response_to(ResponseCode::Success)))
+}
+
+pub async fn delete_group(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let h: DeleteSubscriptionGroupRequestHeader = req.decode_header()?;
+    ctx.groups.remove(&h.group_name).map_err(internal)?;
+    if h.clean_offset == Some(true) {
+        ctx.offsets.remove_group(&h.group_name);
+    }
+    Ok(Some(req.response_to(ResponseCode::Success)))
+}
+
+pub async fn all_groups(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    Ok(Some(
+        req.response_to(ResponseCode::Success)
+            .with_body(ctx.groups.encode()),
+    ))
+}
+
+pub async fn all_consumer_offsets(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    Ok(Some(
+        req.response_to(ResponseCode::Success)
+            .with_body(ctx.offsets.encode()),
+    ))
+}
+
+pub async fn runtime_info(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let s = &ctx.store;
+    let mut t = BTreeMap::new();
+    let mut put = |k: &str, v: String| {
+        t.insert(k.to_owned(), v);
+    };
+    put(
+        "brokerVersionDesc",
+        format!("rmq {}", env!("CARGO_PKG_VERSION")),
+    );
+    put(
+        "brokerVersion",
+        rmq_remoting::protocol::RMQ_VERSION.to_string(),
+    );
+    put("brokerRole", ctx.role().to_string());
+    put("brokerActive", "true".into());
+    put("commitLogMaxOffset", s.commit_log_max_offset().to_string());
+    put("commitLogMinOffset", s.commit_log_min_offset().to_string());
+    put(
+        "dispatchBehindBytes",
+        (s.commit_log_max_offset() - s.dispatched_offset())
+            .max(0)
+            .to_string(),
+    );
+    put("msgPutTotalTodayNow", "0".into());
+    put("msgGetTotalTodayNow", "0".into());
+    put("msgPutTotalYesterdayMorning", "0".into());
+    put("msgGetTotalYesterdayMorning", "0".into());
+    put("msgPutTotalTodayMorning", "0".into());
+    put("msgGetTotalTodayMorning", "0".into());
+    put("putTps", "0.0 0.0 0.0".into());
+    put("getTransferredTps", "0.0 0.0 0.0".into());
+    put(
+        "sendThreadPoolQueueSize",
+        (ctx.config.broker.send_thread_pool_queue_capacity - ctx.send_permits.available_permits())
+            .to_string(),
+    );
+    put(
+        "sendThreadPoolQueueCapacity",
+        ctx.config
+            .broker
+            .send_thread_pool_queue_capacity
+            .to_string(),
+    );
+    put("pullThreadPoolQueueSize", "0".into());
+    put("earliestMessageTimeStamp", "0".into());
+    put("bootTimestamp", ctx.boot_timestamp.to_string());
+    let body = KVTable { table: t };
+    Ok(Some(
+        req.response_to(ResponseCode::Success)
+            .with_body(body.to_json_bytes()),
+    ))
+}
+
+pub async fn consume_stats(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let h: GetConsumeStatsRequestHeader = req.decode_header()?;
+    let topics: Vec<String> = match (&h.topic, &h.topic_list) {
+        (Some(t), _) if !t.is_empty() => vec![t.clone()],
+        (_, Some(list)) if !list.is_empty() => list.split(';').map(str::to_owned).collect(),
+        _ => ctx.offsets.topics_of_group(&h.consumer_group),
+    };
+    let mut stats = ConsumeStats::default();
+    for t in topics {
+        let Some(config) = ctx.topics.get(&t) else {
+            continue;
+        };
+        let committed = ctx.offsets.queues(&h.consumer_group, &t);
+        for q in 0..config.read_queue_nums {
+            let broker_offset = ctx.store.max_offset_in_queue(&t, q);
+            let consumer_offset = committed.get(&q).copied().unwrap_or(0);
+            let last_timestamp = if consumer_offset > 0 {
+                ctx.store
+                    .message_store_time(&t, q, consumer_offset - 1)
+                    .unwrap_or(0)
+            } else {
+                0
+            };
+            stats.offset_table.insert(
+                MessageQueue::new(t.clone(), ctx.broker_name(), q),
+                OffsetWrapper {
+                    broker_offset,
+                    consumer_offset,
+                    last_timestamp,
+                    pull_offset: consumer_offset,
+                },
+            );
+        }
+    }
+    Ok(Some(
+        req.response_to(ResponseCode::Success)
+            .with_body(stats.to_fastjson_bytes()),
+    ))
+}
+
+pub async fn consumer_connections(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let h: GetConsumerConnectionListRequestHeader = req.decode_header()?;
+    let Some(g) = ctx.consumers.group(&h.consumer_group) else {
+        return Err(ProcessError::response(
+            ResponseCode::ConsumerNotOnline,
+            format!("the consumer group[{}] not online", h.consumer_group),
+        ));
+    };
+    let body = ConsumerConnection {
+        connection_set: g
+            .channels
+            .values()
+            .map(|c| Connection {
+                client_addr: c.handle.peer_addr().to_string(),
+                client_id: c.client_id.clone(),
+                language: c.language,
+                version: c.version,
+            })
+            .collect(),
+        consume_from_where: Some(g.consume_from_where),
+        consume_type: Some(g.consume_type),
+        message_model: Some(g.message_model),
+        subscription_table: g.subscriptions.into_iter().collect(),
+    };
+    Ok(Some(
+        req.response_to(ResponseCode::Success)
+            .with_body(body.to_json_bytes()),
+    ))
+}
+
+pub async fn topic_stats(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let h: GetTopicStatsInfoRequestHeader = req.decode_header()?;
+    let Some(config) = ctx.topics.get(&h.topic) else {
+        return Err(ProcessError::response(
+            ResponseCode::TopicNotExist,
+            format!("topic[{}] not exist", h.topic),
+        ));
+    };
+    let mut table = TopicStatsTable::default();
+    for q in 0..config.read_queue_nums.max(config.write_queue_nums) {
+        let max_offset = ctx.store.max_offset_in_queue(&h.topic, q);
+        let last_update_timestamp = if max_offset > 0 {
+            ctx.store
+                .message_store_time(&h.topic, q, max_offset - 1)
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        table.offset_table.insert(
+            MessageQueue::new(h.topic.clone(), ctx.broker_name(), q),
+            TopicOffset {
+                last_update_timestamp,
+                max_offset,
+                min_offset: ctx.store.min_offset_in_queue(&h.topic, q),
+            },
+        );
+    }
+    Ok(Some(
+        req.response_to(ResponseCode::Success)
+            .with_body(table.to_fastjson_bytes()),
+    ))
+}
+
+pub async fn topic_consumed_by(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let h: QueryTopicConsumeByWhoRequestHeader = req.decode_header()?;
+    let mut groups: std::collections::BTreeSet<String> = ctx
+        .consumers
+        .groups_subscribing(&h.topic)
+        .into_iter()
+        .collect();
+    groups.extend(ctx.offsets.groups_of_topic(&h.topic));
+    Ok(Some(req.response_to(ResponseCode::Success).with_body(
+        GroupList { group_list: groups }.to_json_bytes(),
+    )))
+}
+
+pub async fn broker_config(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    Ok(Some(
+        req.response_to(ResponseCode::Success)
+            .with_body(ctx.config.render()),
+    ))
+}

@@ -1,0 +1,327 @@
+//! SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320).
+//!
+//! The checks follow Apache's `msgCheck` in order — role, broker permission, topic name, topic
+//! existence or auto-creation from the template, queue id — then the message is handed to the
+//! store and the put status becomes the response code. Sends beyond `sendThreadPoolQueueCapacity`
+//! in flight are answered SYSTEM_BUSY at once rather than queued without bound.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rand::Rng;
+use rmq_common::batch::decode_batch;
+use rmq_common::message::properties::find_property;
+use rmq_common::message::{decode_properties, encode_properties, keys, Properties};
+use rmq_common::sysflag::message as msg_flag;
+use rmq_common::topic::{self, TopicConfig};
+use rmq_common::{perm, time::now_millis};
+use rmq_remoting::header::{SendMessageRequestHeader, SendMessageResponseHeader};
+use rmq_remoting::transport::{ProcessError, ProcessResult};
+use rmq_remoting::{RemotingCommand, RequestCode, RequestContext, ResponseCode};
+use rmq_store::{PutMessage, PutMessageResult, PutMessageStatus};
+
+use crate::context::BrokerContext;
+use crate::topics::TopicLookup;
+
+pub async fn process(
+    ctx: Arc<BrokerContext>,
+    rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let Ok(_permit) = ctx.send_permits.clone().try_acquire_owned() else {
+        return Err(ProcessError::response(
+            ResponseCode::SystemBusy,
+            "[OVERLOAD]system busy, start flow control for a while",
+        ));
+    };
+    if ctx.is_slave() {
+        return Err(ProcessError::response(
+            ResponseCode::SystemBusy,
+            format!(
+                "[REJECTREQUEST]the broker[{}] is a SLAVE and does not accept sends; send to the master",
+                ctx.broker_addr
+            ),
+        ));
+    }
+    let header = SendMessageRequestHeader::from_command(&req)?;
+    let config = check_and_resolve_topic(&ctx, &header)?;
+    let queue_id = choose_queue(&header, &config)?;
+    let batch = req.request_code() == RequestCode::SendBatchMessage || header.batch == Some(true);
+    let born_host = rc.peer_addr();
+    let result = if batch {
+        put_batch(&ctx, &header, queue_id, &req.body, born_host).await?
+    } else {
+        put_single(&ctx, &header, queue_id, req.body.clone(), born_host).await?
+    };
+    Ok(Some(respond(&ctx, &req, queue_id, result)))
+}
+
+/// Checks the broker and topic, auto-creating the topic when allowed; returns its config.
+fn check_and_resolve_topic(
+    ctx: &BrokerContext,
+    h: &SendMessageRequestHeader,
+) -> Result<TopicConfig, ProcessError> {
+    if !perm::is_writeable(ctx.config.broker.broker_permission) {
+        return Err(ProcessError::response(
+            ResponseCode::NoPermission,
+            format!(
+                "the broker[{}] sending message is forbidden",
+                ctx.broker_addr
+            ),
+        ));
+    }
+    if let Err(e) = topic::validate_topic(&h.topic) {
+        return Err(ProcessError::response(
+            ResponseCode::InvalidParameter,
+            e.to_string(),
+        ));
+    }
+    if topic::is_system_topic(&h.topic) {
+        return Err(ProcessError::response(
+            ResponseCode::NoPermission,
+            format!("Sending message to topic[{}] is forbidden.", h.topic),
+        ));
+    }
+    let lookup = if topic::is_retry_topic(&h.topic) {
+        let queues = ctx
+            .groups
+            .get(&h.topic[topic::RETRY_GROUP_TOPIC_PREFIX.len()..])
+            .map_or(1, |g| g.retry_queue_nums.max(1));
+        Some(
+            ctx.topics
+                .get_or_create_simple(&h.topic, queues, perm::READ | perm::WRITE)
+                .map_err(internal)?,
+        )
+    } else {
+        ctx.topics
+            .get_or_create_for_send(&h.topic, &h.default_topic, h.default_topic_queue_nums, 0)
+            .map_err(internal)?
+    };
+    match lookup {
+        Some(TopicLookup::Created(c)) => {
+            tracing::info!(topic = %c.topic_name, queues = c.write_queue_nums, "auto-created topic on send");
+            ctx.topics_changed();
+            Ok(c)
+        }
+        Some(TopicLookup::Existing(c)) => {
+            if !perm::is_writeable(c.perm) {
+                return Err(ProcessError::response(
+                    ResponseCode::NoPermission,
+                    format!("the topic[{}] sending message is forbidden", c.topic_name),
+                ));
+            }
+            Ok(c)
+        }
+        None => Err(ProcessError::response(
+            ResponseCode::TopicNotExist,
+            format!(
+                "topic[{}] not exist, apply first please! (autoCreateTopicEnable={})",
+                h.topic, ctx.config.broker.auto_create_topic_enable
+            ),
+        )),
+    }
+}
+
+fn choose_queue(h: &SendMessageRequestHeader, c: &TopicConfig) -> Result<i32, ProcessError> {
+    let max = c.write_queue_nums.max(c.read_queue_nums);
+    if h.queue_id < 0 {
+        return Ok(rand::thread_rng().gen_range(0..c.write_queue_nums.max(1)));
+    }
+    if h.queue_id >= max {
+        return Err(ProcessError::response(
+            ResponseCode::InvalidParameter,
+            format!(
+                "request queueId[{}] is illegal, topic {} has {} queues",
+                h.queue_id, c.topic_name, max
+            ),
+        ));
+    }
+    Ok(h.queue_id)
+}
+
+fn check_size(ctx: &BrokerContext, len: usize) -> Result<(), ProcessError> {
+    let max = ctx.config.store.max_message_size;
+    if len > max {
+        return Err(ProcessError::response(
+            ResponseCode::MessageIllegal,
+            format!("the message body size {len} bytes exceeds maxMessageSize {max} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// Adds what the broker stamps on every message: a UNIQ_KEY when the client sent none, and the
+/// cluster name.
+fn stamp_properties(ctx: &BrokerContext, props: &mut Properties) {
+    if !props.contains_key(keys::UNIQ_KEY) {
+        props.insert(keys::UNIQ_KEY.into(), ctx.store_unique_ids.next_id());
+    }
+    props.insert(keys::CLUSTER.into(), ctx.cluster_name().to_owned());
+}
+
+async fn put_single(
+    ctx: &BrokerContext,
+    h: &SendMessageRequestHeader,
+    queue_id: i32,
+    body: Bytes,
+    born_host: SocketAddr,
+) -> Result<PutMessageResult, ProcessError> {
+    check_size(ctx, body.len())?;
+    let mut props = decode_properties(h.properties.as_deref().unwrap_or(""));
+    stamp_properties(ctx, &mut props);
+    let mut topic = h.topic.clone();
+    let mut queue_id = queue_id;
+    let reconsume_times = h.reconsume_times.unwrap_or(0);
+    if topic::is_retry_topic(&topic) {
+        let max = h
+            .max_reconsume_times
+            .or_else(|| {
+                ctx.groups
+                    .get(&topic[topic::RETRY_GROUP_TOPIC_PREFIX.len()..])
+                    .map(|g| g.retry_max_times)
+            })
+            .unwrap_or(16);
+        if reconsume_times > max {
+            let group = topic[topic::RETRY_GROUP_TOPIC_PREFIX.len()..].to_owned();
+            topic = topic::dlq_topic(&group);
+            queue_id = 0;
+            ctx.topics
+                .get_or_create_simple(&topic, 1, perm::READ | perm::WRITE)
+                .map_err(internal)?;
+            props.insert(keys::DELAY.into(), "-1".into());
+            tracing::info!(group = %group, "message exceeded max reconsume times, sent to DLQ");
+        }
+    }
+    let msg = PutMessage {
+        topic,
+        queue_id,
+        flag: h.flag,
+        body,
+        properties: encode_properties(&props),
+        sys_flag: h.sys_flag,
+        born_timestamp: h.born_timestamp,
+        born_host,
+        store_host: ctx.store_host,
+        reconsume_times,
+        prepared_transaction_offset: 0,
+    };
+    Ok(ctx.store.put_message(msg).await)
+}
+
+async fn put_batch(
+    ctx: &BrokerContext,
+    h: &SendMessageRequestHeader,
+    queue_id: i32,
+    body: &Bytes,
+    born_host: SocketAddr,
+) -> Result<PutMessageResult, ProcessError> {
+    if topic::is_retry_topic(&h.topic) {
+        return Err(ProcessError::response(
+            ResponseCode::MessageIllegal,
+            "batch messages cannot be sent to a retry topic",
+        ));
+    }
+    let entries = decode_batch(body).map_err(|e| {
+        ProcessError::response(ResponseCode::MessageIllegal, format!("bad batch body: {e}"))
+    })?;
+    if entries.is_empty() {
+        return Err(ProcessError::response(
+            ResponseCode::MessageIllegal,
+            "the batch holds no messages",
+        ));
+    }
+    let mut batch = Vec::with_capacity(entries.len());
+    let now = now_millis();
+    for e in entries {
+        check_size(ctx, e.body.len())?;
+        let mut props = decode_properties(&e.properties);
+        if find_property(&e.properties, keys::DELAY).is_some_and(|d| d != "0") {
+            return Err(ProcessError::response(
+                ResponseCode::MessageIllegal,
+                "batch messages cannot carry a delay level",
+            ));
+        }
+        stamp_properties(ctx, &mut props);
+        batch.push(PutMessage {
+            topic: h.topic.clone(),
+            queue_id,
+            flag: e.flag,
+            body: e.body,
+            properties: encode_properties(&props),
+            sys_flag: h.sys_flag & !msg_flag::COMPRESSED,
+            born_timestamp: if h.born_timestamp > 0 {
+                h.born_timestamp
+            } else {
+                now
+            },
+            born_host,
+            store_host: ctx.store_host,
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+        });
+    }
+    Ok(ctx.store.put_messages(batch).await)
+}
+
+fn respond(
+    ctx: &BrokerContext,
+    req: &RemotingCommand,
+    queue_id: i32,
+    r: PutMessageResult,
+) -> RemotingCommand {
+    let code = match r.status {
+        PutMessageStatus::PutOk => ResponseCode::Success,
+        PutMessageStatus::FlushDiskTimeout => ResponseCode::FlushDiskTimeout,
+        PutMessageStatus::FlushSlaveTimeout => ResponseCode::FlushSlaveTimeout,
+        PutMessageStatus::SlaveNotAvailable => ResponseCode::SlaveNotAvailable,
+        PutMessageStatus::MessageIllegal | PutMessageStatus::PropertiesSizeExceeded => {
+            ResponseCode::MessageIllegal
+        }
+        PutMessageStatus::ServiceNotAvailable => ResponseCode::ServiceNotAvailable,
+        PutMessageStatus::OsPageCacheBusy => ResponseCode::SystemBusy,
+        _ => ResponseCode::SystemError,
+    };
+    let mut resp = req.response_to(code);
+    match &r.append {
+        Some(a) if r.status.is_stored() => {
+            let header = SendMessageResponseHeader {
+                msg_id: a.msg_id.clone(),
+                queue_id,
+                queue_offset: a.logics_offset,
+                transaction_id: None,
+                batch_uniq_id: None,
+                recall_handle: None,
+            };
+            resp = resp
+                .with_header(&header)
+                .with_ext_field(
+                    rmq_remoting::header::MSG_REGION,
+                    ctx.config.broker.region_id.clone(),
+                )
+                .with_ext_field(
+                    rmq_remoting::header::TRACE_ON,
+                    ctx.config.broker.trace_topic_enable.to_string(),
+                );
+            if code != ResponseCode::Success {
+                resp = resp.with_remark(r.status.as_str());
+            }
+        }
+        _ => {
+            let remark = match &r.error {
+                Some(e) => e.to_string(),
+                None => format!("put message failed: {}", r.status.as_str()),
+            };
+            if code == ResponseCode::SystemError || code == ResponseCode::ServiceNotAvailable {
+                tracing::warn!(status = r.status.as_str(), %remark, "send failed in the store");
+            }
+            resp = resp.with_remark(remark);
+        }
+    }
+    resp
+}
+
+fn internal(e: crate::BrokerError) -> ProcessError {
+    tracing::error!(error = %e, "broker state could not be persisted");
+    ProcessError::response(ResponseCode::SystemError, e.to_string())
+}

@@ -1,0 +1,150 @@
+//! Registration with the name servers (`registerBrokerAll`).
+//!
+//! One task per name server in `namesrvAddr`, so a dead or slow name server never delays the
+//! others: each registers at start, every `registerNameServerPeriod` (clamped to 10-60 s as
+//! Apache does) and whenever the topic configs change. On shutdown the broker unregisters from
+//! every name server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmq_common::java::crc32_masked;
+use rmq_remoting::body::{RegisterBrokerBody, TopicConfigSerializeWrapper};
+use rmq_remoting::header::{
+    RegisterBrokerRequestHeader, RegisterBrokerResponseHeader, UnRegisterBrokerRequestHeader,
+};
+use rmq_remoting::json::JsonBody;
+use rmq_remoting::{RemotingCommand, RequestCode, ResponseCode};
+
+use crate::context::{BrokerContext, MasterAddrs};
+
+/// Starts one registration task per name server.
+pub fn start(ctx: &Arc<BrokerContext>) {
+    for addr in ctx.config.namesrv_addrs() {
+        let ctx2 = ctx.clone();
+        ctx.tasks.spawn(async move { run_one(ctx2, addr).await });
+    }
+}
+
+fn period(ctx: &BrokerContext) -> Duration {
+    Duration::from_millis(
+        ctx.config
+            .broker
+            .register_name_server_period
+            .clamp(10_000, 60_000),
+    )
+}
+
+async fn run_one(ctx: Arc<BrokerContext>, namesrv: String) {
+    let mut changes = ctx.registration_wanted.subscribe();
+    let mut registered = false;
+    loop {
+        changes.borrow_and_update();
+        match register_once(&ctx, &namesrv).await {
+            Ok(()) => {
+                if !registered {
+                    tracing::info!(namesrv = %namesrv, broker = %ctx.broker_addr, "registered with name server");
+                }
+                registered = true;
+            }
+            Err(e) => {
+                tracing::warn!(namesrv = %namesrv, error = %e, "registration with name server failed; retrying");
+                registered = false;
+            }
+        }
+        // Retry a failed registration sooner than the full period.
+        let wait = if registered {
+            period(&ctx)
+        } else {
+            Duration::from_secs(3).min(period(&ctx))
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            r = changes.changed() => if r.is_err() { return },
+            _ = ctx.shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// Registers with one name server now.
+pub async fn register_once(ctx: &BrokerContext, namesrv: &str) -> Result<(), String> {
+    let (data_version, topic_config_table) = ctx.topics.snapshot();
+    let body = RegisterBrokerBody {
+        filter_server_list: Vec::new(),
+        topic_config_serialize_wrapper: TopicConfigSerializeWrapper {
+            data_version,
+            topic_config_table,
+            ..Default::default()
+        },
+    }
+    .to_json_bytes();
+    let b = &ctx.config.broker;
+    let header = RegisterBrokerRequestHeader {
+        broker_name: b.broker_name.clone(),
+        broker_addr: ctx.broker_addr.clone(),
+        cluster_name: b.broker_cluster_name.clone(),
+        ha_server_addr: ctx.ha_addr(),
+        broker_id: b.broker_id,
+        heartbeat_timeout_millis: Some(b.channel_expired_timeout as i64),
+        enable_acting_master: Some(b.enable_acting_master),
+        compressed: Some(false),
+        body_crc32: Some(crc32_masked(&body) as i32),
+        zone_name: None,
+        rpc: Default::default(),
+    };
+    let cmd = RemotingCommand::request(RequestCode::RegisterBroker, &header).with_body(body);
+    let timeout = Duration::from_millis(b.register_broker_timeout_mills);
+    let resp = ctx
+        .outbound
+        .invoke(namesrv, cmd, timeout)
+        .await
+        .map_err(|e| e.to_string())?;
+    if resp.response_code() != ResponseCode::Success {
+        return Err(format!(
+            "name server answered {} {}",
+            resp.code,
+            resp.remark.unwrap_or_default()
+        ));
+    }
+    if ctx.is_slave() {
+        if let Ok(h) = resp.decode_header::<RegisterBrokerResponseHeader>() {
+            if let (Some(master_addr), Some(ha_server_addr)) = (h.master_addr, h.ha_server_addr) {
+                if !master_addr.is_empty() {
+                    let new = MasterAddrs {
+                        master_addr,
+                        ha_server_addr,
+                    };
+                    let mut m = ctx.master.write();
+                    if m.as_ref() != Some(&new) {
+                        tracing::info!(master = %new.master_addr, ha = %new.ha_server_addr, "learned master address from name server");
+                        *m = Some(new);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Unregisters from every name server (at shutdown), each bounded by the register timeout.
+pub async fn unregister_all(ctx: &BrokerContext) {
+    let b = &ctx.config.broker;
+    let header = UnRegisterBrokerRequestHeader {
+        broker_name: b.broker_name.clone(),
+        broker_addr: ctx.broker_addr.clone(),
+        cluster_name: b.broker_cluster_name.clone(),
+        broker_id: b.broker_id,
+        rpc: Default::default(),
+    };
+    let timeout = Duration::from_millis(b.register_broker_timeout_mills.min(3_000));
+    let calls = ctx.config.namesrv_addrs().into_iter().map(|addr| {
+        let cmd = RemotingCommand::request(RequestCode::UnregisterBroker, &header);
+        async move {
+            match ctx.outbound.invoke(&addr, cmd, timeout).await {
+                Ok(_) => tracing::info!(namesrv = %addr, "unregistered from name server"),
+                Err(e) => tracing::warn!(namesrv = %addr, error = %e, "could not unregister from name server"),
+            }
+        }
+    });
+    futures::future::join_all(calls).await;
+}

@@ -1,0 +1,235 @@
+//! Topic configs of this broker (`TopicConfigManager`): system topics created at start, topics
+//! auto-created from the `TBW102` template on first send, admin-created topics; persisted to
+//! `config/topics.json` as `{"dataVersion":{..},"topicConfigTable":{name: TopicConfig}}`. Every
+//! change bumps the data version so the name servers learn about it at the next registration.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use parking_lot::RwLock;
+use rmq_common::perm;
+use rmq_common::topic::{self, TopicConfig};
+use rmq_remoting::body::DataVersion;
+use serde::{Deserialize, Serialize};
+
+use rmq_common::time::now_millis;
+
+use crate::persist;
+use crate::BrokerError;
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TopicsFile {
+    #[serde(default)]
+    data_version: DataVersion,
+    #[serde(default)]
+    topic_config_table: BTreeMap<String, TopicConfig>,
+}
+
+/// What changed when a topic was looked up for a send.
+pub enum TopicLookup {
+    Existing(TopicConfig),
+    Created(TopicConfig),
+}
+
+impl TopicLookup {
+    pub fn config(&self) -> &TopicConfig {
+        match self {
+            TopicLookup::Existing(c) | TopicLookup::Created(c) => c,
+        }
+    }
+}
+
+struct State {
+    data_version: DataVersion,
+    table: BTreeMap<String, TopicConfig>,
+}
+
+pub struct TopicConfigs {
+    path: PathBuf,
+    state: RwLock<State>,
+}
+
+/// Settings that shape the system topics.
+pub struct TopicDefaults {
+    pub default_topic_queue_nums: i32,
+    pub auto_create_topic_enable: bool,
+    pub cluster_name: String,
+    pub broker_name: String,
+    pub cluster_topic_enable: bool,
+    pub broker_topic_enable: bool,
+    pub delay_levels: i32,
+}
+
+impl TopicConfigs {
+    pub fn load(path: PathBuf, defaults: &TopicDefaults) -> Result<Self, BrokerError> {
+        let file: TopicsFile = persist::load_json(&path)?;
+        let mut table = file.topic_config_table;
+        let rw = perm::READ | perm::WRITE;
+        let mut system = vec![
+            TopicConfig::new(topic::SELF_TEST_TOPIC, 1, 1, rw),
+            TopicConfig::new(
+                topic::SCHEDULE_TOPIC,
+                defaults.delay_levels,
+                defaults.delay_levels,
+                rw,
+            ),
+            TopicConfig::new(topic::RMQ_SYS_TRANS_HALF_TOPIC, 1, 1, rw),
+            TopicConfig::new(topic::RMQ_SYS_TRANS_OP_HALF_TOPIC, 1, 1, rw),
+        ];
+        if defaults.auto_create_topic_enable {
+            let q = defaults.default_topic_queue_nums;
+            system.push(TopicConfig::new(
+                topic::AUTO_CREATE_TOPIC_KEY,
+                q,
+                q,
+                perm::INHERIT | perm::READ | perm::WRITE,
+            ));
+        }
+        if defaults.cluster_topic_enable {
+            let mut c = TopicConfig::new(defaults.cluster_name.clone(), 16, 16, rw);
+            c.perm |= perm::INHERIT;
+            system.push(c);
+        }
+        if defaults.broker_topic_enable {
+            let mut c = TopicConfig::new(defaults.broker_name.clone(), 1, 1, rw);
+            c.perm |= perm::INHERIT;
+            system.push(c);
+        }
+        for c in system {
+            table.entry(c.topic_name.clone()).or_insert(c);
+        }
+        Ok(TopicConfigs {
+            path,
+            state: RwLock::new(State {
+                data_version: if file.data_version == DataVersion::default() {
+                    DataVersion::new(now_millis())
+                } else {
+                    file.data_version
+                },
+                table,
+            }),
+        })
+    }
+}
+
+impl TopicConfigs {
+    pub fn get(&self, topic: &str) -> Option<TopicConfig> {
+        self.state.read().table.get(topic).cloned()
+    }
+
+    pub fn contains(&self, topic: &str) -> bool {
+        self.state.read().table.contains_key(topic)
+    }
+
+    pub fn data_version(&self) -> DataVersion {
+        self.state.read().data_version
+    }
+
+    /// Every topic config with the data version, for registration and GET_ALL_TOPIC_CONFIG.
+    pub fn snapshot(&self) -> (DataVersion, BTreeMap<String, TopicConfig>) {
+        let s = self.state.read();
+        (s.data_version, s.table.clone())
+    }
+
+    pub fn topic_names(&self) -> Vec<String> {
+        self.state.read().table.keys().cloned().collect()
+    }
+
+    /// Creates or replaces a topic; returns the stored config.
+    pub fn put(&self, config: TopicConfig) -> Result<TopicConfig, BrokerError> {
+        {
+            let mut s = self.state.write();
+            s.table.insert(config.topic_name.clone(), config.clone());
+            s.data_version.next_version(now_millis());
+        }
+        self.persist()?;
+        Ok(config)
+    }
+
+    pub fn remove(&self, topic: &str) -> Result<Option<TopicConfig>, BrokerError> {
+        let removed = {
+            let mut s = self.state.write();
+            let r = s.table.remove(topic);
+            if r.is_some() {
+                s.data_version.next_version(now_millis());
+            }
+            r
+        };
+        if removed.is_some() {
+            self.persist()?;
+        }
+        Ok(removed)
+    }
+
+    /// The send path's lookup (`createTopicInSendMessageMethod`): an unknown topic is created
+    /// from the template when the template allows inheritance (TBW102 exists only while
+    /// `autoCreateTopicEnable`), with `min(requested, template)` queues.
+    pub fn get_or_create_for_send(
+        &self,
+        topic: &str,
+        template: &str,
+        requested_queues: i32,
+        topic_sys_flag: i32,
+    ) -> Result<Option<TopicLookup>, BrokerError> {
+        if let Some(c) = self.get(topic) {
+            return Ok(Some(TopicLookup::Existing(c)));
+        }
+        let Some(tpl) = self.get(template) else {
+            return Ok(None);
+        };
+        if !perm::is_inherited(tpl.perm) {
+            return Ok(None);
+        }
+        let queues = requested_queues.clamp(1, tpl.write_queue_nums.max(1));
+        let mut c = TopicConfig::new(topic, queues, queues, tpl.perm & !perm::INHERIT);
+        c.topic_sys_flag = topic_sys_flag;
+        self.create_if_absent(c).map(Some)
+    }
+
+    /// Creates `%RETRY%`/`%DLQ%`-style system-managed topics if missing.
+    pub fn get_or_create_simple(
+        &self,
+        topic: &str,
+        queues: i32,
+        perm: i32,
+    ) -> Result<TopicLookup, BrokerError> {
+        if let Some(c) = self.get(topic) {
+            return Ok(TopicLookup::Existing(c));
+        }
+        let c = TopicConfig::new(topic, queues, queues, perm);
+        self.create_if_absent(c)
+    }
+
+    fn create_if_absent(&self, c: TopicConfig) -> Result<TopicLookup, BrokerError> {
+        let created = {
+            let mut s = self.state.write();
+            if let Some(existing) = s.table.get(&c.topic_name) {
+                return Ok(TopicLookup::Existing(existing.clone()));
+            }
+            s.table.insert(c.topic_name.clone(), c.clone());
+            s.data_version.next_version(now_millis());
+            c
+        };
+        self.persist()?;
+        Ok(TopicLookup::Created(created))
+    }
+
+    pub fn persist(&self) -> Result<(), BrokerError> {
+        let s = self.state.read();
+        persist::store_json(
+            &self.path,
+            &TopicsFileRef {
+                data_version: &s.data_version,
+                topic_config_table: &s.table,
+            },
+        )
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TopicsFileRef<'a> {
+    data_version: &'a DataVersion,
+    topic_config_table: &'a BTreeMap<String, TopicConfig>,
+}
