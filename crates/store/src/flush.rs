@@ -3,10 +3,9 @@
 //! - ASYNC_FLUSH: every `flushIntervalCommitLog` ms flush if at least `flushCommitLogLeastPages`
 //!   pages are dirty, everything every `flushCommitLogThoroughInterval` ms.
 //! - SYNC_FLUSH (group commit): the thread sleeps on a doorbell that every append rings; when
-//!   woken it flushes everything written so far with one `msync` per file touched, then publishes
-//!   the new flushed offset on a `tokio::sync::watch`. Each waiting put awaits "flushed >= my end"
-//!   on that channel, so one flush completes every put it covered. A failed flush bumps an error
-//!   counter on the same channel, which fails every put still waiting (never a silent OK).
+//!   woken it flushes everything written so far with one `msync` per file touched, then completes
+//!   the oneshot of every waiting put whose end it covered (one flush serves many puts, and only
+//!   those are woken). A failed flush fails every put still waiting (never a silent OK).
 //! - ConsumeQueues, index and checkpoint: every `flushIntervalConsumeQueue` ms; the checkpoint is
 //!   written last so its timestamps never claim more than what is on disk.
 
@@ -14,7 +13,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
 
 use crate::checkpoint::Checkpoint;
 use crate::commit_log::CommitLog;
@@ -23,23 +23,27 @@ use crate::dispatch::Dispatcher;
 use crate::index_service::IndexService;
 use crate::service::StopSignal;
 
-/// What waiting puts watch.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct FlushState {
-    pub flushed: i64,
-    pub errors: u64,
+/// Why a waiting put was released without its bytes being flushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FlushWaitError {
+    /// The flush that should have covered it failed.
+    Failed,
 }
 
+type Waiter = (i64, oneshot::Sender<Result<(), FlushWaitError>>);
+
+/// The flushed offset, and the puts waiting for it (SYNC_FLUSH). A flush completes exactly the
+/// waiters it covered (no herd of wake-ups), and a failed flush fails every waiter.
 pub(crate) struct FlushProgress {
     flushed: AtomicI64,
-    tx: watch::Sender<FlushState>,
+    waiters: Mutex<Vec<Waiter>>,
 }
 
 impl FlushProgress {
     pub fn new(flushed: i64) -> Self {
         FlushProgress {
             flushed: AtomicI64::new(flushed),
-            tx: watch::Sender::new(FlushState { flushed, errors: 0 }),
+            waiters: Mutex::new(Vec::new()),
         }
     }
 
@@ -47,19 +51,46 @@ impl FlushProgress {
         self.flushed.load(Ordering::Acquire)
     }
 
-    pub fn subscribe(&self) -> watch::Receiver<FlushState> {
-        self.tx.subscribe()
+    /// Registers interest in `end` being flushed. `None` if it already is.
+    pub fn wait(&self, end: i64) -> Option<oneshot::Receiver<Result<(), FlushWaitError>>> {
+        if self.flushed() >= end {
+            return None;
+        }
+        let (tx, rx) = oneshot::channel();
+        let mut w = self.waiters.lock();
+        // Re-check under the lock: `advance` publishes before it drains.
+        if self.flushed() >= end {
+            return None;
+        }
+        w.push((end, tx));
+        Some(rx)
     }
 
     fn advance(&self, to: i64) {
-        let prev = self.flushed.fetch_max(to, Ordering::AcqRel);
-        if to > prev {
-            self.tx.send_modify(|s| s.flushed = s.flushed.max(to));
+        self.flushed.fetch_max(to, Ordering::AcqRel);
+        let flushed = self.flushed();
+        let mut done = Vec::new();
+        {
+            let mut w = self.waiters.lock();
+            let mut i = 0;
+            while i < w.len() {
+                if w[i].0 <= flushed {
+                    done.push(w.swap_remove(i));
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        for (_, tx) in done {
+            let _ = tx.send(Ok(()));
         }
     }
 
     fn fail(&self) {
-        self.tx.send_modify(|s| s.errors += 1);
+        let failed = std::mem::take(&mut *self.waiters.lock());
+        for (_, tx) in failed {
+            let _ = tx.send(Err(FlushWaitError::Failed));
+        }
     }
 }
 

@@ -73,6 +73,9 @@ impl IndexService {
 
     /// Adds the request's keys (UNIQ_KEY and each KEYS element) as `topic#key`.
     pub fn build(&self, req: &DispatchRequest<'_>) -> io::Result<()> {
+        if req.index_keys().next().is_none() {
+            return Ok(());
+        }
         let mut file = self.writable_file()?;
         let h = file.header();
         if h.index_count > 1 && req.phy_offset <= h.end_phy_offset {

@@ -21,8 +21,8 @@
 //! **Durability.** ASYNC_FLUSH flushes on an interval (`flushIntervalCommitLog`,
 //! `flushCommitLogLeastPages`, `flushCommitLogThoroughInterval`). SYNC_FLUSH is group commit: the
 //! flush thread sleeps on a doorbell every append rings, flushes everything written in one
-//! `msync` per file, and publishes the flushed offset on a `tokio::sync::watch`; a put's future
-//! completes when the flushed offset covers it, with FLUSH_DISK_TIMEOUT after `syncFlushTimeout`
+//! `msync` per file, and completes the oneshot of every waiting put it covered; a put's future
+//! completes then, or with FLUSH_DISK_TIMEOUT after `syncFlushTimeout`
 //! or when the flush fails. `WAIT=false` puts return right after the append.
 //!
 //! **Dispatch.** A dispatcher thread turns new records into ConsumeQueue entries (NOT/COMMIT

@@ -384,18 +384,12 @@ impl MessageStore {
 
     /// Waits until the flushed offset reaches `end`; `Some(error)` on timeout or flush failure.
     async fn wait_flushed(&self, end: i64) -> Option<StoreError> {
-        let mut rx = self.progress.subscribe();
-        let errors_before = rx.borrow().errors;
+        let rx = self.progress.wait(end)?;
         let timeout = self.cfg.sync_flush_timeout();
-        let waited = tokio::time::timeout(
-            timeout,
-            rx.wait_for(|s| s.flushed >= end || s.errors != errors_before),
-        )
-        .await;
         let path = self.cfg.commit_log_dir();
-        match waited {
-            Ok(Ok(s)) if s.flushed >= end => None,
-            Ok(Ok(_)) => Some(StoreError::FlushFailed {
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(Ok(()))) => None,
+            Ok(Ok(Err(_))) => Some(StoreError::FlushFailed {
                 path,
                 reason: "the flush covering this message failed".into(),
             }),

@@ -320,3 +320,10 @@ async fn slave_replicates_raw_bytes_and_dispatches_them() {
         assert_eq!(a, b);
     }
 }
+
+#[test]
+fn store_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<MessageStore>();
+    assert_send_sync::<GetMessageResult>();
+}
