@@ -1,0 +1,336 @@
+//! System tests: the real `mqnamesrv` and `mqbroker` binaries as separate processes, configured
+//! from RocketMQ properties files, killed and restarted by the test.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use rmq_common::message::{encode_properties, keys, Properties};
+use rmq_common::record::decode_messages;
+use rmq_remoting::body::TopicRouteData;
+use rmq_remoting::header::{
+    pull_sys_flag, CreateTopicRequestHeader, GetRouteInfoRequestHeader, PullMessageRequestHeader,
+    SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
+};
+use rmq_remoting::json::JsonBody;
+use rmq_remoting::{ClientConfig, RemotingClient, RemotingCommand, RequestCode, ResponseCode};
+use rmq_testkit::{free_port, Daemon};
+
+const T: Duration = Duration::from_secs(5);
+
+fn mqbroker() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_mqbroker"))
+}
+
+fn start_namesrv(dir: &Path, name: &str) -> (Daemon, String) {
+    let port = free_port();
+    let conf = dir.join(format!("{name}.properties"));
+    std::fs::write(
+        &conf,
+        format!(
+            "listenPort={port}\nkvConfigPath={}\n",
+            dir.join(name).join("kv.json").display()
+        ),
+    )
+    .unwrap();
+    let bin = rmq_testkit::binary("mqnamesrv").unwrap();
+    let mut d = Daemon::start(
+        name,
+        &bin,
+        &[
+            "-c",
+            conf.to_str().unwrap(),
+            "--log-dir",
+            dir.join("logs").to_str().unwrap(),
+        ],
+        &dir.join("logs"),
+    )
+    .unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    d.wait_listening(addr.parse().unwrap(), Duration::from_secs(20))
+        .unwrap();
+    (d, addr)
+}
+
+fn broker_conf(dir: &Path, name: &str, port: u16, extra: &str) -> PathBuf {
+    let conf = dir.join(format!("{name}.properties"));
+    std::fs::write(
+        &conf,
+        format!(
+            "brokerClusterName=DefaultCluster\nbrokerName={name}\nbrokerId=0\ndeleteWhen=04\n\
+             fileReservedTime=48\nbrokerRole=ASYNC_MASTER\nflushDiskType=ASYNC_FLUSH\n\
+             brokerIP1=127.0.0.1\nlistenPort={port}\nstorePathRootDir={}\n\
+             mappedFileSizeCommitLog=8388608\nmappedFileSizeConsumeQueue=600000\n\
+             maxIndexNum=100000\nmaxHashSlotNum=10000\n{extra}",
+            dir.join(name).join("store").display()
+        ),
+    )
+    .unwrap();
+    conf
+}
+
+fn start_broker(dir: &Path, name: &str, conf: &Path, namesrv: &str) -> (Daemon, String) {
+    let port: u16 = std::fs::read_to_string(conf)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("listenPort="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut d = Daemon::start(
+        name,
+        &mqbroker(),
+        &["-c", conf.to_str().unwrap(), "-n", namesrv],
+        &dir.join("logs"),
+    )
+    .unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    d.wait_listening(addr.parse().unwrap(), Duration::from_secs(20))
+        .unwrap();
+    (d, addr)
+}
+
+async fn route(client: &RemotingClient, namesrv: &str, topic: &str) -> Option<TopicRouteData> {
+    let h = GetRouteInfoRequestHeader {
+        topic: topic.into(),
+        accept_standard_json_only: Some(true),
+        rpc: Default::default(),
+    };
+    let resp = client
+        .invoke(
+            namesrv,
+            RemotingCommand::request(RequestCode::GetRouteinfoByTopic, &h),
+            T,
+        )
+        .await
+        .ok()?;
+    (resp.response_code() == ResponseCode::Success)
+        .then(|| TopicRouteData::from_json_bytes(&resp.body).ok())
+        .flatten()
+}
+
+fn broker_names(r: &TopicRouteData) -> Vec<String> {
+    let mut v: Vec<String> = r
+        .broker_datas
+        .iter()
+        .map(|b| b.broker_name.clone())
+        .collect();
+    v.sort();
+    v
+}
+
+async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn create_topic(client: &RemotingClient, broker: &str, topic: &str) {
+    let h = CreateTopicRequestHeader {
+        topic: topic.into(),
+        default_topic: "TBW102".into(),
+        read_queue_nums: 4,
+        write_queue_nums: 4,
+        perm: 6,
+        topic_filter_type: Default::default(),
+        topic_sys_flag: Some(0),
+        order: false,
+        attributes: None,
+        force: None,
+        rpc: Default::default(),
+    };
+    let resp = client
+        .invoke(
+            broker,
+            RemotingCommand::request(RequestCode::UpdateAndCreateTopic, &h),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.response_code(),
+        ResponseCode::Success,
+        "{:?}",
+        resp.remark
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_name_servers_two_masters_and_a_name_server_dies() {
+    let dir = rmq_testkit::test_dir("rmq-sys-2ns");
+    let dir = dir.path();
+    let (ns1, ns1_addr) = start_namesrv(dir, "namesrv-1");
+    let (_ns2, ns2_addr) = start_namesrv(dir, "namesrv-2");
+    let list = format!("{ns1_addr};{ns2_addr}");
+    let a_conf = broker_conf(dir, "broker-a", free_port(), "");
+    let b_conf = broker_conf(dir, "broker-b", free_port(), "");
+    let (_a, a_addr) = start_broker(dir, "broker-a", &a_conf, &list);
+    let (_b, _b_addr) = start_broker(dir, "broker-b", &b_conf, &list);
+    let client = RemotingClient::new(ClientConfig::default());
+
+    // Every broker registers with every name server.
+    for ns in [&ns1_addr, &ns2_addr] {
+        wait_for(
+            "both brokers in the route",
+            Duration::from_secs(10),
+            || async {
+                route(&client, ns, "TBW102")
+                    .await
+                    .is_some_and(|r| broker_names(&r) == ["broker-a", "broker-b"])
+            },
+        )
+        .await;
+    }
+
+    // One name server dies; a topic change still reaches the other at once.
+    ns1.kill().unwrap();
+    create_topic(&client, &a_addr, "AfterNs1Died").await;
+    let t0 = Instant::now();
+    wait_for(
+        "the new topic on the live name server",
+        Duration::from_secs(5),
+        || async { route(&client, &ns2_addr, "AfterNs1Died").await.is_some() },
+    )
+    .await;
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    let r = route(&client, &ns2_addr, "AfterNs1Died").await.unwrap();
+    assert_eq!(broker_names(&r), ["broker-a"]);
+}
+
+fn send(topic: &str, body: Bytes) -> RemotingCommand {
+    let mut props = Properties::new();
+    props.insert(keys::WAIT.into(), "true".into());
+    let h = SendMessageRequestHeader {
+        producer_group: "PG".into(),
+        topic: topic.into(),
+        default_topic: "TBW102".into(),
+        default_topic_queue_nums: 4,
+        queue_id: -1,
+        sys_flag: 0,
+        born_timestamp: 1,
+        flag: 0,
+        properties: Some(encode_properties(&props)),
+        reconsume_times: None,
+        unit_mode: None,
+        batch: None,
+        max_reconsume_times: None,
+        rpc: Default::default(),
+    };
+    RemotingCommand::request(
+        RequestCode::SendMessageV2,
+        &SendMessageRequestHeaderV2::from(&h),
+    )
+    .with_body(body)
+}
+
+async fn pull_all(
+    client: &RemotingClient,
+    broker: &str,
+    topic: &str,
+    queue: i32,
+) -> BTreeMap<i64, Bytes> {
+    let mut out = BTreeMap::new();
+    let mut offset = 0;
+    loop {
+        let h = PullMessageRequestHeader {
+            consumer_group: "verify".into(),
+            topic: topic.into(),
+            queue_id: queue,
+            queue_offset: offset,
+            max_msg_nums: 32,
+            sys_flag: pull_sys_flag::SUBSCRIPTION,
+            commit_offset: 0,
+            suspend_timeout_millis: 0,
+            subscription: Some("*".into()),
+            sub_version: 0,
+            expression_type: None,
+            max_msg_bytes: None,
+            request_source: None,
+            proxy_froward_client_id: None,
+            rpc: Default::default(),
+        };
+        let resp = client
+            .invoke(
+                broker,
+                RemotingCommand::request(RequestCode::PullMessage, &h),
+                T,
+            )
+            .await
+            .unwrap();
+        if resp.response_code() != ResponseCode::Success {
+            return out;
+        }
+        for m in decode_messages(&resp.body).unwrap() {
+            offset = m.queue_offset + 1;
+            out.insert(m.queue_offset, m.message.body.clone());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_of_sync_flush_broker_loses_no_acknowledged_message() {
+    let dir = rmq_testkit::test_dir("rmq-sys-kill");
+    let dir = dir.path();
+    let (_ns, ns_addr) = start_namesrv(dir, "namesrv");
+    let conf = broker_conf(dir, "broker-a", free_port(), "flushDiskType=SYNC_FLUSH\n");
+    let (broker, addr) = start_broker(dir, "broker-a", &conf, &ns_addr);
+    let client = RemotingClient::new(ClientConfig::default());
+    create_topic(&client, &addr, "Durable").await;
+
+    // 32 senders until the broker dies; record what was acknowledged.
+    let acked: Arc<Mutex<Vec<(i32, i64, Bytes)>>> = Arc::default();
+    let mut senders = Vec::new();
+    for s in 0..32 {
+        let (client, addr, acked) = (client.clone(), addr.clone(), acked.clone());
+        senders.push(tokio::spawn(async move {
+            for i in 0.. {
+                let body = Bytes::from(format!("s{s}-m{i}"));
+                match client.invoke(&addr, send("Durable", body.clone()), T).await {
+                    Ok(r) if r.response_code() == ResponseCode::Success => {
+                        let h: SendMessageResponseHeader = r.decode_header().unwrap();
+                        acked.lock().push((h.queue_id, h.queue_offset, body));
+                    }
+                    Ok(r) => panic!("unexpected answer {:?} {:?}", r.response_code(), r.remark),
+                    Err(_) => return, // the broker is gone
+                }
+            }
+        }));
+    }
+    wait_for(
+        "some acknowledged sends",
+        Duration::from_secs(20),
+        || async { acked.lock().len() >= 2_000 },
+    )
+    .await;
+    broker.kill().unwrap();
+    for s in senders {
+        s.await.unwrap();
+    }
+    let acked = std::mem::take(&mut *acked.lock());
+    assert!(acked.len() >= 2_000);
+
+    let (_broker, addr) = start_broker(dir, "broker-a-restarted", &conf, &ns_addr);
+    let client = RemotingClient::new(ClientConfig::default());
+    let mut stored = BTreeMap::new();
+    for q in 0..4 {
+        stored.insert(q, pull_all(&client, &addr, "Durable", q).await);
+    }
+    for (q, off, body) in &acked {
+        let got = stored[q].get(off);
+        assert_eq!(
+            got,
+            Some(body),
+            "acknowledged message queue {q} offset {off} lost after SIGKILL"
+        );
+    }
+}
