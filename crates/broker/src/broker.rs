@@ -28,6 +28,7 @@ use crate::housekeeping::{self, ClientConnections};
 use crate::long_poll::ArrivalNotifier;
 use crate::offsets::ConsumerOffsets;
 use crate::queue_lock::{QueueLocks, DEFAULT_LOCK_MAX_LIVE};
+use crate::schedule::{self, DelayOffsets};
 use crate::topics::{TopicConfigs, TopicDefaults};
 use crate::{registration, BrokerError};
 
@@ -113,6 +114,7 @@ impl Broker {
             b.auto_create_subscription_group,
         )?;
         let offsets = ConsumerOffsets::load(config_dir.join("consumerOffset.json"))?;
+        let delay_offsets = DelayOffsets::load(config_dir.join("delayOffset.json"))?;
         let arrivals = Arc::new(ArrivalNotifier::new(MAX_HELD_PULLS));
         {
             let a = arrivals.clone();
@@ -138,6 +140,7 @@ impl Broker {
             locks: QueueLocks::new(DEFAULT_LOCK_MAX_LIVE),
             arrivals,
             delay_levels,
+            delay_offsets,
             registration_wanted: watch::channel(0).0,
             master: Default::default(),
             outbound: RemotingClient::new(ClientConfig::default()),
@@ -163,6 +166,9 @@ impl Broker {
 
         registration::start(&ctx);
         housekeeping::start(&ctx);
+        if !ctx.is_slave() {
+            schedule::start(&ctx);
+        }
         tracing::info!(
             broker = %ctx.broker_name(),
             cluster = %ctx.cluster_name(),
@@ -210,6 +216,7 @@ impl Broker {
             self.ctx.offsets.persist(),
             self.ctx.topics.persist(),
             self.ctx.groups.persist(),
+            self.ctx.delay_offsets.persist(),
         ] {
             if let Err(e) = r {
                 tracing::error!(error = %e, "could not persist broker state at shutdown");

@@ -32,6 +32,8 @@ pub struct BrokerContext {
     pub locks: QueueLocks,
     pub arrivals: Arc<ArrivalNotifier>,
     pub delay_levels: DelayLevels,
+    /// Progress of the delay-level queues.
+    pub delay_offsets: crate::schedule::DelayOffsets,
     /// `brokerIP1:listenPort`: what clients connect to and what offset msgIds embed.
     pub store_host: SocketAddr,
     /// `store_host` as text, as registered with the name servers.

@@ -23,6 +23,7 @@ mod persist;
 mod processor;
 mod queue_lock;
 mod registration;
+mod schedule;
 mod topics;
 
 pub use broker::Broker;

@@ -38,17 +38,19 @@ async fn send_then_pull_in_both_header_forms() {
         assert_eq!(h.queue_offset, i as i64);
         assert_eq!(h.msg_id.len(), 32);
     }
-    let req = pull_request(
-        "G1",
-        "TopicA",
-        0,
-        0,
-        pull_sys_flag::SUBSCRIPTION,
-        0,
-        Some("*"),
-    )
-    .with_serialize_type(SerializeType::RocketMq);
-    let resp = c.invoke(&addr, req, TIMEOUT).await.unwrap();
+    let resp = pull_until_found(&c, &addr, || {
+        pull_request(
+            "G1",
+            "TopicA",
+            0,
+            0,
+            pull_sys_flag::SUBSCRIPTION,
+            0,
+            Some("*"),
+        )
+        .with_serialize_type(SerializeType::RocketMq)
+    })
+    .await;
     assert_eq!(
         resp.response_code(),
         ResponseCode::Success,
@@ -82,22 +84,18 @@ async fn tag_filtering_skips_other_tags() {
             .unwrap();
         assert_eq!(resp.response_code(), ResponseCode::Success);
     }
-    let resp = c
-        .invoke(
-            &addr,
-            pull_request(
-                "G",
-                "TopicT",
-                1,
-                0,
-                pull_sys_flag::SUBSCRIPTION,
-                0,
-                Some("TagA"),
-            ),
-            TIMEOUT,
+    let resp = pull_until_found(&c, &addr, || {
+        pull_request(
+            "G",
+            "TopicT",
+            1,
+            0,
+            pull_sys_flag::SUBSCRIPTION,
+            0,
+            Some("TagA"),
         )
-        .await
-        .unwrap();
+    })
+    .await;
     let msgs = decode_messages(&resp.body).unwrap();
     let bodies: Vec<&[u8]> = msgs.iter().map(|m| &m.message.body[..]).collect();
     assert_eq!(bodies, vec![&b"a"[..], &b"c"[..]]);
@@ -138,6 +136,18 @@ async fn long_poll_wakes_on_send_and_times_out_empty() {
         .await
         .unwrap();
     let flags = pull_sys_flag::SUSPEND | pull_sys_flag::SUBSCRIPTION;
+    pull_until_found(&c, &addr, || {
+        pull_request(
+            "G",
+            "TopicL",
+            0,
+            0,
+            pull_sys_flag::SUBSCRIPTION,
+            0,
+            Some("*"),
+        )
+    })
+    .await;
 
     // Empty hold: answered PULL_NOT_FOUND after the suspend timeout.
     let t0 = Instant::now();

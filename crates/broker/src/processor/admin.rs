@@ -185,6 +185,17 @@ pub async fn all_consumer_offsets(
     ))
 }
 
+pub async fn all_delay_offsets(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    Ok(Some(
+        req.response_to(ResponseCode::Success)
+            .with_body(ctx.delay_offsets.encode()),
+    ))
+}
+
 pub async fn runtime_info(
     ctx: Arc<BrokerContext>,
     _rc: RequestContext,

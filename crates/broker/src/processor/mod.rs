@@ -7,6 +7,7 @@ mod offsets;
 mod pull;
 mod query;
 mod send;
+mod send_back;
 mod subscription;
 
 use std::future::Future;
@@ -37,6 +38,7 @@ pub fn register_all(server: &mut RemotingServer, ctx: &Arc<BrokerContext>) {
     route(server, ctx, C::SendMessage, send::process);
     route(server, ctx, C::SendMessageV2, send::process);
     route(server, ctx, C::SendBatchMessage, send::process);
+    route(server, ctx, C::ConsumerSendMsgBack, send_back::process);
     route(server, ctx, C::PullMessage, pull::process);
     route(server, ctx, C::HeartBeat, client_manage::heartbeat);
     route(server, ctx, C::UnregisterClient, client_manage::unregister);
@@ -88,6 +90,7 @@ pub fn register_all(server: &mut RemotingServer, ctx: &Arc<BrokerContext>) {
         C::GetAllConsumerOffset,
         admin::all_consumer_offsets,
     );
+    route(server, ctx, C::GetAllDelayOffset, admin::all_delay_offsets);
     route(server, ctx, C::GetBrokerRuntimeInfo, admin::runtime_info);
     route(server, ctx, C::GetConsumeStats, admin::consume_stats);
     route(

@@ -22,6 +22,7 @@ use rmq_remoting::{RemotingCommand, RequestCode, RequestContext, ResponseCode};
 use rmq_store::{PutMessage, PutMessageResult, PutMessageStatus};
 
 use crate::context::BrokerContext;
+use crate::schedule::divert_delayed;
 use crate::topics::TopicLookup;
 
 pub async fn process(
@@ -193,6 +194,14 @@ async fn put_single(
             tracing::info!(group = %group, "message exceeded max reconsume times, sent to DLQ");
         }
     }
+    let tran_type = rmq_common::sysflag::message::transaction_value(h.sys_flag);
+    let (topic, queue_id) = if tran_type == msg_flag::TRANSACTION_NOT_TYPE
+        || tran_type == msg_flag::TRANSACTION_COMMIT_TYPE
+    {
+        divert_delayed(&mut props, topic, queue_id, ctx.delay_levels.max_level())
+    } else {
+        (topic, queue_id)
+    };
     let msg = PutMessage {
         topic,
         queue_id,

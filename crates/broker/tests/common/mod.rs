@@ -137,3 +137,22 @@ pub fn heartbeat(client_id: &str, group: &str, topic: &str, expr: &str) -> Remot
     };
     RemotingCommand::new_request(RequestCode::HeartBeat).with_body(data.to_json_bytes())
 }
+
+/// Sends the request built by `make` until it is answered SUCCESS (dispatch to the consume queue
+/// runs right after the append, so a pull straight after a send may not see it yet).
+pub async fn pull_until_found(
+    c: &RemotingClient,
+    addr: &str,
+    make: impl Fn() -> RemotingCommand,
+) -> RemotingCommand {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let resp = c.invoke(addr, make(), TIMEOUT).await.unwrap();
+        if resp.response_code() == rmq_remoting::ResponseCode::Success
+            || std::time::Instant::now() > deadline
+        {
+            return resp;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
