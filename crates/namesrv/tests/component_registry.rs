@@ -158,6 +158,11 @@ async fn silent_broker_expires() {
     )
     .await;
     assert_eq!(r.ext_fields.get("changed"), Some("false"));
+    let heartbeat = RemotingCommand::new_request(RequestCode::BrokerHeartbeat)
+        .with_ext_field("clusterName", "DefaultCluster")
+        .with_ext_field("brokerAddr", "10.0.0.1:10911")
+        .with_ext_field("brokerName", "broker-a");
+    assert_eq!(invoke(&c, &addr, heartbeat).await.code, 0);
 
     // Expiry also closes broker-a's connection, so ask over another one.
     let reader = client();

@@ -176,3 +176,29 @@ pub(super) fn broker_heartbeat(
     state.routes.write().refresh(&key, now_millis());
     Ok(Some(req.response_to(ResponseCode::Success)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_forms() {
+        assert!(decode_body(b"", false)
+            .unwrap()
+            .topic_config_serialize_wrapper
+            .topic_config_table
+            .is_empty());
+        let full = br#"{"filterServerList":[],"topicConfigSerializeWrapper":{"dataVersion":{"counter":2,"stateVersion":0,"timestamp":9},"topicConfigTable":{"T":{"topicName":"T","perm":6}}}}"#;
+        let b = decode_body(full, false).unwrap();
+        assert_eq!(b.topic_config_serialize_wrapper.data_version.counter, 2);
+        // Pre-3.0.11 brokers send the bare wrapper.
+        let bare = br#"{"dataVersion":{"counter":3,"timestamp":9},"topicConfigTable":{"T":{"topicName":"T"}}}"#;
+        let b = decode_body(bare, false).unwrap();
+        assert_eq!(b.topic_config_serialize_wrapper.data_version.counter, 3);
+        assert!(b
+            .topic_config_serialize_wrapper
+            .topic_config_table
+            .contains_key("T"));
+        assert!(decode_body(b"{broken", false).is_err());
+    }
+}
