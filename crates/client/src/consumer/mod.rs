@@ -1,0 +1,16 @@
+//! Consumers: [`PushConsumer`] (the client pulls with long polling and pushes to a listener) and
+//! [`PullConsumer`] (the application drives its own loop), plus the pieces they share.
+
+pub(crate) mod allocate;
+pub mod listener;
+pub(crate) mod process_queue;
+pub mod pull_consumer;
+pub(crate) mod pull_result;
+pub mod push;
+pub(crate) mod start_offset;
+pub(crate) mod subscription;
+
+pub use listener::{ConsumeConcurrentlyStatus, ConsumeFrom, ConsumeOrderlyStatus};
+pub use pull_consumer::{PullConsumer, PullConsumerBuilder};
+pub use push::{PushConsumer, PushConsumerBuilder};
+pub use rmq_remoting::body::MessageModel;

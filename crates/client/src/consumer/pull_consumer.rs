@@ -1,0 +1,432 @@
+//! [`PullConsumer`]: for applications that drive their own loop. Queues are either assigned by
+//! the application ([`PullConsumer::assign`]) or shared with the group by rebalance
+//! ([`PullConsumerBuilder::subscribe`]); [`PullConsumer::poll`] long-polls every owned queue at
+//! once and returns the first messages that arrive. Polled messages count as consumed: their
+//! offsets are committed by [`PullConsumer::commit`], periodically when auto-commit is on, and
+//! at shutdown.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt;
+use parking_lot::Mutex;
+use rmq_common::sysflag::pull as pull_flag;
+use rmq_common::{MessageExt, MessageQueue};
+use rmq_remoting::body::{ConsumeType, ConsumerData, MessageModel, SubscriptionData};
+use rmq_remoting::header::PullMessageRequestHeader;
+use rmq_remoting::{RemotingCommand, RequestCode};
+use tokio::time::Instant;
+
+use super::allocate::allocate_averagely;
+use super::listener::ConsumeFrom;
+use super::pull_result::{process_pull_response, restore_retry_topic, PullStatus};
+use super::start_offset::initial_offset;
+use super::subscription::build_subscription;
+use crate::error::{ClientError, Result};
+use crate::instance::ClientInstance;
+use crate::offset_store::{OffsetStore, RemoteOffsetStore};
+use crate::options::{client_option_setters, ClientOptions};
+
+/// Longest broker hold asked for one pull.
+const MAX_SUSPEND: Duration = Duration::from_secs(15);
+
+/// Builds a [`PullConsumer`].
+#[derive(Debug, Default)]
+pub struct PullConsumerBuilder {
+    options: ClientOptions,
+    group: Option<String>,
+    subscriptions: Vec<(String, String)>,
+    consume_from: ConsumeFrom,
+    pull_batch_size: Option<i32>,
+    auto_commit: Option<bool>,
+}
+
+impl PullConsumerBuilder {
+    client_option_setters!();
+
+    pub fn group(mut self, group: impl Into<String>) -> Self {
+        self.group = Some(group.into());
+        self
+    }
+
+    /// Shares `topic`'s queues with the group (rebalanced like a push consumer).
+    pub fn subscribe(mut self, topic: impl Into<String>, expression: impl Into<String>) -> Self {
+        self.subscriptions.push((topic.into(), expression.into()));
+        self
+    }
+
+    pub fn consume_from(mut self, from: ConsumeFrom) -> Self {
+        self.consume_from = from;
+        self
+    }
+
+    /// Messages per pull of one queue (32).
+    pub fn pull_batch_size(mut self, n: i32) -> Self {
+        self.pull_batch_size = Some(n.max(1));
+        self
+    }
+
+    /// Commit polled offsets every `persist_offset_interval` (on by default).
+    pub fn auto_commit(mut self, on: bool) -> Self {
+        self.auto_commit = Some(on);
+        self
+    }
+
+    /// Rebalance period for subscriptions (20 s).
+    pub fn rebalance_interval(mut self, d: Duration) -> Self {
+        self.options.rebalance_interval = d;
+        self
+    }
+
+    /// Auto-commit period (5 s).
+    pub fn persist_offset_interval(mut self, d: Duration) -> Self {
+        self.options.persist_offset_interval = d;
+        self
+    }
+
+    pub fn build(self) -> Result<PullConsumer> {
+        let group = self
+            .group
+            .ok_or_else(|| ClientError::Config("a pull consumer needs a group".into()))?;
+        let mut options = self.options;
+        options.unique_instance_name();
+        let instance = ClientInstance::new(options)?;
+        Ok(PullConsumer {
+            inner: Arc::new(PullInner {
+                offsets: OffsetStore::Remote(RemoteOffsetStore::new(instance.clone(), &group)),
+                instance,
+                group,
+                subscriptions: self
+                    .subscriptions
+                    .iter()
+                    .map(|(t, e)| build_subscription(t, e))
+                    .collect(),
+                consume_from: self.consume_from,
+                pull_batch_size: self.pull_batch_size.unwrap_or(32),
+                auto_commit: self.auto_commit.unwrap_or(true),
+                queues: Mutex::new(BTreeMap::new()),
+            }),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+struct QueueState {
+    sub: SubscriptionData,
+    /// Where the next pull starts; computed on first use.
+    next_offset: Option<i64>,
+}
+
+#[derive(Debug)]
+struct PullInner {
+    instance: Arc<ClientInstance>,
+    group: String,
+    subscriptions: Vec<SubscriptionData>,
+    consume_from: ConsumeFrom,
+    pull_batch_size: i32,
+    auto_commit: bool,
+    offsets: OffsetStore,
+    queues: Mutex<BTreeMap<MessageQueue, QueueState>>,
+}
+
+/// A consumer the application polls.
+#[derive(Debug, Clone)]
+pub struct PullConsumer {
+    inner: Arc<PullInner>,
+}
+
+impl PullConsumer {
+    pub fn builder() -> PullConsumerBuilder {
+        PullConsumerBuilder::default()
+    }
+
+    pub async fn start(&self) -> Result<()> {
+        let inner = self.inner.clone();
+        let instance = &inner.instance;
+        match instance.check_running() {
+            Err(ClientError::NotStarted) => {}
+            other => return other,
+        }
+        instance.register_consumer(ConsumerData {
+            consume_from_where: inner.consume_from.wire(),
+            consume_type: ConsumeType::ConsumeActively,
+            group_name: inner.group.clone(),
+            message_model: MessageModel::Clustering,
+            subscription_data_set: inner.subscriptions.clone(),
+            unit_mode: false,
+        });
+        for s in &inner.subscriptions {
+            if let Err(e) = instance.subscribe_route(&s.topic).await {
+                tracing::warn!(topic = %s.topic, error = %e, "route not available yet");
+            }
+        }
+        instance.start();
+        instance.heartbeat_all().await;
+        if !inner.subscriptions.is_empty() {
+            let me = inner.clone();
+            instance.spawn(async move {
+                let notify = me.instance.rebalance_notify.clone();
+                loop {
+                    me.rebalance().await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(me.instance.options.rebalance_interval) => {}
+                        _ = notify.notified() => {}
+                    }
+                }
+            });
+        }
+        if inner.auto_commit {
+            let me = inner.clone();
+            instance.spawn_periodic(instance.options.persist_offset_interval, move || {
+                let me = me.clone();
+                async move { me.offsets.persist(None).await }
+            });
+        }
+        Ok(())
+    }
+
+    /// Commits offsets (if auto-commit is on), unregisters and stops every task.
+    pub async fn shutdown(&self) {
+        let inner = &self.inner;
+        if inner.instance.cancel.is_cancelled() {
+            return;
+        }
+        if inner.auto_commit {
+            inner.offsets.persist(None).await;
+        }
+        inner.instance.unregister_consumer(&inner.group).await;
+        inner.instance.shutdown().await;
+    }
+
+    /// Consumes exactly these queues (all tags). Replaces any earlier assignment.
+    pub fn assign(&self, queues: impl IntoIterator<Item = MessageQueue>) {
+        let mut map = self.inner.queues.lock();
+        map.clear();
+        for q in queues {
+            let sub = build_subscription(&q.topic, "*");
+            map.insert(
+                q,
+                QueueState {
+                    sub,
+                    next_offset: None,
+                },
+            );
+        }
+    }
+
+    /// The queues this consumer currently polls.
+    pub fn assignment(&self) -> Vec<MessageQueue> {
+        self.inner.queues.lock().keys().cloned().collect()
+    }
+
+    /// The readable queues of `topic`.
+    pub async fn fetch_queues(&self, topic: &str) -> Result<Vec<MessageQueue>> {
+        Ok(self
+            .inner
+            .instance
+            .subscribe_route(topic)
+            .await?
+            .map(|r| r.subscribe_queues.clone())
+            .unwrap_or_default())
+    }
+
+    /// Moves `mq`'s position to `offset`.
+    pub fn seek(&self, mq: &MessageQueue, offset: i64) -> Result<()> {
+        let mut map = self.inner.queues.lock();
+        let state = map
+            .get_mut(mq)
+            .ok_or_else(|| ClientError::InvalidMessage(format!("{mq} is not assigned")))?;
+        state.next_offset = Some(offset);
+        self.inner.offsets.update(mq, offset, false);
+        Ok(())
+    }
+
+    /// Commits the current positions to the brokers.
+    pub async fn commit(&self) -> Result<()> {
+        self.inner.instance.check_running()?;
+        self.inner.offsets.persist(None).await;
+        Ok(())
+    }
+
+    /// The offset the broker has for `mq`, if any.
+    pub async fn committed(&self, mq: &MessageQueue) -> Result<Option<i64>> {
+        self.inner
+            .instance
+            .query_consumer_offset(&self.inner.group, mq)
+            .await
+    }
+
+    /// Waits up to `timeout` for messages from any owned queue.
+    pub async fn poll(&self, timeout: Duration) -> Result<Vec<MessageExt>> {
+        let inner = &self.inner;
+        inner.instance.check_running()?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            let queues: Vec<(MessageQueue, QueueState)> = inner
+                .queues
+                .lock()
+                .iter()
+                .map(|(q, s)| (q.clone(), s.clone()))
+                .collect();
+            let left = deadline.saturating_duration_since(Instant::now());
+            if queues.is_empty() {
+                tokio::time::sleep(left.min(Duration::from_millis(200))).await;
+                if Instant::now() >= deadline {
+                    return Ok(Vec::new());
+                }
+                continue;
+            }
+            let suspend = left.min(MAX_SUSPEND);
+            let mut pulls: FuturesUnordered<_> = queues
+                .into_iter()
+                .map(|(mq, st)| inner.pull_once(mq, st, suspend))
+                .collect();
+            let mut out = Vec::new();
+            while let Some(r) = pulls.next().await {
+                if let Some(msgs) = r {
+                    out.extend(msgs);
+                    // Take what else is already there, drop pulls still held by brokers.
+                    while let Some(Some(r)) = pulls.next().now_or_never() {
+                        out.extend(r.unwrap_or_default());
+                    }
+                    break;
+                }
+            }
+            if !out.is_empty() || Instant::now() >= deadline {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+impl PullInner {
+    /// Pulls one queue; `Some` with messages, `None` when there were none (or it failed).
+    async fn pull_once(
+        &self,
+        mq: MessageQueue,
+        st: QueueState,
+        suspend: Duration,
+    ) -> Option<Vec<MessageExt>> {
+        let offset = match st.next_offset {
+            Some(o) => o,
+            None => {
+                match initial_offset(&self.instance, &self.offsets, &mq, self.consume_from).await {
+                    Ok(o) => {
+                        self.set_position(&mq, o);
+                        o
+                    }
+                    Err(e) => {
+                        tracing::debug!(queue = %mq, error = %e, "cannot compute the start offset");
+                        tokio::time::sleep(suspend.min(Duration::from_secs(1))).await;
+                        return None;
+                    }
+                }
+            }
+        };
+        let addr = match self
+            .instance
+            .master_addr_for(&mq.broker_name, &mq.topic)
+            .await
+        {
+            Ok(a) => a,
+            Err(_) => {
+                tokio::time::sleep(suspend.min(Duration::from_secs(1))).await;
+                return None;
+            }
+        };
+        let sys_flag = pull_flag::SUBSCRIPTION
+            | if suspend >= Duration::from_millis(100) {
+                pull_flag::SUSPEND
+            } else {
+                0
+            };
+        let header = PullMessageRequestHeader {
+            consumer_group: self.group.clone(),
+            topic: mq.topic.clone(),
+            queue_id: mq.queue_id,
+            queue_offset: offset,
+            max_msg_nums: self.pull_batch_size,
+            sys_flag,
+            commit_offset: 0,
+            suspend_timeout_millis: suspend.as_millis() as i64,
+            subscription: Some(st.sub.sub_string.clone()),
+            sub_version: st.sub.sub_version,
+            expression_type: Some(st.sub.expression_type().to_owned()),
+            ..Default::default()
+        };
+        let request = RemotingCommand::request(RequestCode::PullMessage, &header);
+        let result = self
+            .instance
+            .pull(&addr, request, suspend + Duration::from_secs(5))
+            .await
+            .and_then(|resp| process_pull_response(&addr, &resp, &st.sub));
+        match result {
+            Ok(r) => {
+                if r.status == PullStatus::OffsetIllegal {
+                    tracing::warn!(queue = %mq, from = offset, to = r.next_begin_offset, "pull offset moved");
+                }
+                self.set_position(&mq, r.next_begin_offset);
+                let mut msgs = r.messages;
+                restore_retry_topic(&self.group, &mut msgs);
+                (!msgs.is_empty()).then_some(msgs)
+            }
+            Err(e) => {
+                tracing::debug!(queue = %mq, error = %e, "pull failed");
+                tokio::time::sleep(suspend.min(Duration::from_secs(1))).await;
+                None
+            }
+        }
+    }
+
+    fn set_position(&self, mq: &MessageQueue, offset: i64) {
+        if let Some(st) = self.queues.lock().get_mut(mq) {
+            st.next_offset = Some(offset);
+        } else {
+            return;
+        }
+        self.offsets.update(mq, offset, false);
+    }
+
+    async fn rebalance(&self) {
+        for sub in &self.subscriptions {
+            let route = match self.instance.subscribe_route(&sub.topic).await {
+                Ok(Some(r)) => r,
+                _ => continue,
+            };
+            let cids = match self.instance.consumer_ids(&self.group, &sub.topic).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::debug!(topic = %sub.topic, error = %e, "rebalance skipped topic");
+                    continue;
+                }
+            };
+            let mine = allocate_averagely(&self.instance.client_id, &route.subscribe_queues, &cids);
+            let removed: Vec<MessageQueue> = {
+                let mut map = self.queues.lock();
+                let removed: Vec<MessageQueue> = map
+                    .keys()
+                    .filter(|q| q.topic == sub.topic && !mine.contains(q))
+                    .cloned()
+                    .collect();
+                for q in &removed {
+                    map.remove(q);
+                }
+                for q in &mine {
+                    map.entry(q.clone()).or_insert_with(|| QueueState {
+                        sub: sub.clone(),
+                        next_offset: None,
+                    });
+                }
+                removed
+            };
+            if !removed.is_empty() {
+                self.offsets.persist(Some(&removed)).await;
+                for q in &removed {
+                    self.offsets.remove(q);
+                }
+            }
+        }
+    }
+}

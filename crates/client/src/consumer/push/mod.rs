@@ -1,0 +1,432 @@
+//! [`PushConsumer`]: joins a group, gets queues assigned by rebalance, long-polls each owned queue
+//! and hands messages to the application's listener; offsets are committed back.
+//!
+//! Task layout (all owned by the consumer's client instance and stopped at shutdown):
+//! route refresh and heartbeats (instance), rebalance (every 20 s and on
+//! NOTIFY_CONSUMER_IDS_CHANGED), offset commit (every 5 s), queue lock renewal (orderly, every
+//! 20 s), one pull loop per owned queue, plus one consume worker per queue for orderly
+//! consumption. Listener calls run on blocking threads bounded by `consume_thread_nums`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), rmq_client::ClientError> {
+//! use rmq_client::{ConsumeConcurrentlyStatus, PushConsumer};
+//! let consumer = PushConsumer::builder()
+//!     .group("G")
+//!     .name_server("127.0.0.1:9876")
+//!     .subscribe("TopicTest", "TagA || TagB")
+//!     .listener_concurrently(|msgs| {
+//!         for m in msgs { println!("{}", m.msg_id()); }
+//!         ConsumeConcurrentlyStatus::ConsumeSuccess
+//!     })
+//!     .build()?;
+//! consumer.start().await?;
+//! # consumer.shutdown().await; Ok(()) }
+//! ```
+
+mod consume;
+mod orderly;
+mod pull_loop;
+mod rebalance;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use rmq_common::topic::{retry_topic, CLIENT_INNER_PRODUCER_GROUP};
+use rmq_common::{MessageExt, MessageQueue};
+use rmq_remoting::body::{ConsumeType, ConsumerData, MessageModel, SubscriptionData};
+use tokio::sync::Semaphore;
+use tokio_util::task::TaskTracker;
+
+use super::listener::{ConsumeConcurrentlyStatus, ConsumeFrom, ConsumeOrderlyStatus, Listener};
+use super::subscription::build_subscription;
+use crate::error::{ClientError, Result};
+use crate::instance::ClientInstance;
+use crate::offset_store::{
+    local::default_offset_dir, LocalOffsetStore, OffsetStore, RemoteOffsetStore,
+};
+use crate::options::{client_option_setters, ClientOptions};
+use crate::producer::sender::{SendSettings, Sender};
+use rebalance::QueueHandle;
+
+/// Push consumer settings (Apache defaults in brackets).
+#[derive(Debug, Clone)]
+pub(crate) struct PushConfig {
+    pub group: String,
+    pub model: MessageModel,
+    pub consume_from: ConsumeFrom,
+    /// Concurrent listener calls at most (20).
+    pub consume_thread_nums: usize,
+    /// Messages per listener call (1).
+    pub consume_batch_max_size: usize,
+    /// Messages per pull (32).
+    pub pull_batch_size: i32,
+    /// Pause pulling a queue with this many messages cached (1000).
+    pub pull_threshold_for_queue: usize,
+    /// ... or this many body bytes cached (100 MiB).
+    pub pull_threshold_size_for_queue: usize,
+    /// Send-backs before the broker moves a message to the DLQ (16).
+    pub max_reconsume_times: i32,
+    /// Orderly: pause after a failed batch (1 s).
+    pub suspend_current_queue_time: Duration,
+    /// Wait after a failed pull (3 s).
+    pub pull_error_delay: Duration,
+    /// Long-poll hold asked of the broker (15 s); the RPC timeout is this plus 15 s.
+    pub long_poll_suspend: Duration,
+    /// Broadcasting offsets directory (`~/.rocketmq_offsets`).
+    pub offset_dir: Option<PathBuf>,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        PushConfig {
+            group: rmq_common::topic::DEFAULT_CONSUMER_GROUP.to_owned(),
+            model: MessageModel::Clustering,
+            consume_from: ConsumeFrom::LastOffset,
+            consume_thread_nums: 20,
+            consume_batch_max_size: 1,
+            pull_batch_size: 32,
+            pull_threshold_for_queue: 1000,
+            pull_threshold_size_for_queue: 100 * 1024 * 1024,
+            max_reconsume_times: 16,
+            suspend_current_queue_time: Duration::from_secs(1),
+            pull_error_delay: Duration::from_secs(3),
+            long_poll_suspend: Duration::from_secs(15),
+            offset_dir: None,
+        }
+    }
+}
+
+/// Builds a [`PushConsumer`].
+#[derive(Default)]
+pub struct PushConsumerBuilder {
+    options: ClientOptions,
+    config: PushConfig,
+    subscriptions: Vec<(String, String)>,
+    listener: Option<Listener>,
+}
+
+impl std::fmt::Debug for PushConsumerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushConsumerBuilder")
+            .field("config", &self.config)
+            .field("subscriptions", &self.subscriptions)
+            .finish()
+    }
+}
+
+impl PushConsumerBuilder {
+    client_option_setters!();
+
+    /// Consumer group (`DEFAULT_CONSUMER`).
+    pub fn group(mut self, group: impl Into<String>) -> Self {
+        self.config.group = group.into();
+        self
+    }
+
+    /// Subscribes to `topic` with `*` or `TagA || TagB`.
+    pub fn subscribe(mut self, topic: impl Into<String>, expression: impl Into<String>) -> Self {
+        self.subscriptions.push((topic.into(), expression.into()));
+        self
+    }
+
+    /// CLUSTERING (each message to one member, the default) or BROADCASTING (to every member).
+    pub fn message_model(mut self, model: MessageModel) -> Self {
+        self.config.model = model;
+        self
+    }
+
+    pub fn consume_from(mut self, from: ConsumeFrom) -> Self {
+        self.config.consume_from = from;
+        self
+    }
+
+    /// Concurrent listener: called with up to `consume_batch_max_size` messages, many calls at
+    /// once (up to `consume_thread_nums`).
+    pub fn listener_concurrently<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&[MessageExt]) -> ConsumeConcurrentlyStatus + Send + Sync + 'static,
+    {
+        self.listener = Some(Listener::Concurrent(Arc::new(f)));
+        self
+    }
+
+    /// Orderly listener: each queue's messages in offset order, one call at a time per queue.
+    pub fn listener_orderly<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&[MessageExt]) -> ConsumeOrderlyStatus + Send + Sync + 'static,
+    {
+        self.listener = Some(Listener::Orderly(Arc::new(f)));
+        self
+    }
+
+    /// Concurrent listener calls at most (20).
+    pub fn consume_thread_nums(mut self, n: usize) -> Self {
+        self.config.consume_thread_nums = n.max(1);
+        self
+    }
+
+    /// Messages per listener call (1).
+    pub fn consume_message_batch_max_size(mut self, n: usize) -> Self {
+        self.config.consume_batch_max_size = n.max(1);
+        self
+    }
+
+    /// Messages per pull request (32).
+    pub fn pull_batch_size(mut self, n: i32) -> Self {
+        self.config.pull_batch_size = n.max(1);
+        self
+    }
+
+    /// Cached messages per queue before pulling pauses (1000).
+    pub fn pull_threshold_for_queue(mut self, n: usize) -> Self {
+        self.config.pull_threshold_for_queue = n.max(1);
+        self
+    }
+
+    /// Cached body bytes per queue before pulling pauses (100 MiB).
+    pub fn pull_threshold_size_for_queue(mut self, bytes: usize) -> Self {
+        self.config.pull_threshold_size_for_queue = bytes.max(1);
+        self
+    }
+
+    /// Send-backs before the broker moves a message to the DLQ (16).
+    pub fn max_reconsume_times(mut self, n: i32) -> Self {
+        self.config.max_reconsume_times = n;
+        self
+    }
+
+    /// Orderly: pause after a failed batch (1 s).
+    pub fn suspend_current_queue_time(mut self, d: Duration) -> Self {
+        self.config.suspend_current_queue_time = d;
+        self
+    }
+
+    /// Rebalance period (20 s).
+    pub fn rebalance_interval(mut self, d: Duration) -> Self {
+        self.options.rebalance_interval = d;
+        self
+    }
+
+    /// Offset commit period (5 s).
+    pub fn persist_offset_interval(mut self, d: Duration) -> Self {
+        self.options.persist_offset_interval = d;
+        self
+    }
+
+    /// Wait after a failed pull (3 s).
+    pub fn pull_error_delay(mut self, d: Duration) -> Self {
+        self.config.pull_error_delay = d;
+        self
+    }
+
+    /// Directory of broadcasting offset files (`~/.rocketmq_offsets`).
+    pub fn offset_store_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.offset_dir = Some(dir.into());
+        self
+    }
+
+    pub fn build(self) -> Result<PushConsumer> {
+        let listener = self.listener.ok_or_else(|| {
+            ClientError::Config(
+                "a push consumer needs a listener (listener_concurrently or listener_orderly)"
+                    .into(),
+            )
+        })?;
+        if self.subscriptions.is_empty() {
+            return Err(ClientError::Config(
+                "a push consumer needs at least one subscription".into(),
+            ));
+        }
+        let config = self.config;
+        let mut options = self.options;
+        if config.model == MessageModel::Clustering {
+            options.unique_instance_name();
+        }
+        let instance = ClientInstance::new(options)?;
+        let mut subscriptions: Vec<SubscriptionData> = self
+            .subscriptions
+            .iter()
+            .map(|(t, e)| build_subscription(t, e))
+            .collect();
+        if config.model == MessageModel::Clustering {
+            subscriptions.push(build_subscription(&retry_topic(&config.group), "*"));
+        }
+        let offsets = match config.model {
+            MessageModel::Clustering => {
+                OffsetStore::Remote(RemoteOffsetStore::new(instance.clone(), &config.group))
+            }
+            MessageModel::Broadcasting => {
+                let dir = config.offset_dir.clone().unwrap_or_else(default_offset_dir);
+                OffsetStore::Local(LocalOffsetStore::open(
+                    &dir,
+                    &instance.client_id,
+                    &config.group,
+                )?)
+            }
+        };
+        let sender = Sender {
+            instance: instance.clone(),
+            settings: Arc::new(SendSettings {
+                group: CLIENT_INNER_PRODUCER_GROUP.to_owned(),
+                ..Default::default()
+            }),
+        };
+        Ok(PushConsumer {
+            inner: Arc::new(PushInner {
+                permits: Arc::new(Semaphore::new(config.consume_thread_nums)),
+                instance,
+                config,
+                subscriptions,
+                listener,
+                offsets,
+                queues: Mutex::new(HashMap::new()),
+                consume_tasks: TaskTracker::new(),
+                sender,
+            }),
+        })
+    }
+}
+
+/// State shared by the consumer's tasks.
+pub(crate) struct PushInner {
+    pub instance: Arc<ClientInstance>,
+    pub config: PushConfig,
+    pub subscriptions: Vec<SubscriptionData>,
+    pub listener: Listener,
+    pub offsets: OffsetStore,
+    pub queues: Mutex<HashMap<MessageQueue, QueueHandle>>,
+    /// Bounds concurrent listener calls.
+    pub permits: Arc<Semaphore>,
+    /// Listener calls in progress, awaited (briefly) at shutdown so their offsets get committed.
+    pub consume_tasks: TaskTracker,
+    /// Re-sends failed messages to `%RETRY%group` when CONSUMER_SEND_MSG_BACK fails.
+    pub sender: Sender,
+}
+
+impl PushInner {
+    pub fn is_orderly(&self) -> bool {
+        matches!(self.listener, Listener::Orderly(_))
+    }
+
+    pub fn is_clustering(&self) -> bool {
+        self.config.model == MessageModel::Clustering
+    }
+
+    fn consumer_data(&self) -> ConsumerData {
+        ConsumerData {
+            consume_from_where: self.config.consume_from.wire(),
+            consume_type: ConsumeType::ConsumePassively,
+            group_name: self.config.group.clone(),
+            message_model: self.config.model,
+            subscription_data_set: self.subscriptions.clone(),
+            unit_mode: false,
+        }
+    }
+}
+
+/// A push consumer. Clones share the same consumer.
+#[derive(Clone)]
+pub struct PushConsumer {
+    inner: Arc<PushInner>,
+}
+
+impl std::fmt::Debug for PushConsumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushConsumer")
+            .field("group", &self.inner.config.group)
+            .field("client_id", &self.inner.instance.client_id)
+            .finish()
+    }
+}
+
+impl PushConsumer {
+    pub fn builder() -> PushConsumerBuilder {
+        PushConsumerBuilder::default()
+    }
+
+    /// The client id (`ip@instance`) the group knows this member by.
+    pub fn client_id(&self) -> &str {
+        &self.inner.instance.client_id
+    }
+
+    /// Joins the group: fetches routes, heartbeats, rebalances and starts pulling.
+    pub async fn start(&self) -> Result<()> {
+        let inner = &self.inner;
+        let instance = &inner.instance;
+        match instance.check_running() {
+            Err(ClientError::NotStarted) => {}
+            Err(e) => return Err(e),
+            Ok(()) => return Ok(()),
+        }
+        for s in &inner.subscriptions {
+            if let Err(e) = instance.subscribe_route(&s.topic).await {
+                tracing::warn!(topic = %s.topic, error = %e, "route not available yet");
+            }
+        }
+        instance.register_consumer(inner.consumer_data());
+        instance.start();
+        instance.heartbeat_all().await;
+        rebalance::spawn_tasks(inner.clone());
+        tracing::info!(group = %inner.config.group, client_id = %instance.client_id, "push consumer started");
+        Ok(())
+    }
+
+    /// Leaves the group: stops pulling, waits briefly for listener calls in progress, commits
+    /// offsets, releases queue locks and unregisters from the brokers.
+    pub async fn shutdown(&self) {
+        let inner = &self.inner;
+        if inner.instance.cancel.is_cancelled() {
+            return;
+        }
+        let handles: Vec<(MessageQueue, QueueHandle)> = inner.queues.lock().drain().collect();
+        // Orderly: wait for batches in progress to finish and commit, and start no new ones.
+        let mut guards = Vec::new();
+        if inner.is_orderly() {
+            for (_, h) in &handles {
+                let lock = h.consume_lock.clone().lock_owned();
+                if let Ok(g) = tokio::time::timeout(Duration::from_secs(5), lock).await {
+                    guards.push(g);
+                }
+            }
+        }
+        for (_, h) in &handles {
+            h.cancel.cancel();
+        }
+        inner.consume_tasks.close();
+        if tokio::time::timeout(Duration::from_secs(5), inner.consume_tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "listener calls still running at shutdown; their offsets are not committed"
+            );
+        }
+        inner.offsets.persist(None).await;
+        if inner.is_orderly() && inner.is_clustering() {
+            let mqs: Vec<MessageQueue> = handles.into_iter().map(|(q, _)| q).collect();
+            rebalance::unlock_all(inner, &mqs).await;
+        }
+        inner
+            .instance
+            .unregister_consumer(&inner.config.group)
+            .await;
+        drop(guards);
+        inner.instance.shutdown().await;
+        tracing::info!(group = %inner.config.group, "push consumer shut down");
+    }
+
+    /// The queues this member currently owns, sorted.
+    pub fn assigned_queues(&self) -> Vec<MessageQueue> {
+        let mut v: Vec<MessageQueue> = self.inner.queues.lock().keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Runs a rebalance now (normally periodic and on group changes).
+    pub async fn rebalance_now(&self) {
+        rebalance::rebalance(&self.inner).await;
+    }
+}

@@ -1,0 +1,300 @@
+//! Rebalance (protocol.md 8.3): which queues this member owns, and starting/stopping the work
+//! for queues that come and go. Also the consumer's periodic tasks: rebalance, offset commit and
+//! (orderly) lock renewal.
+//!
+//! A topic whose route or member list cannot be read this round keeps its current queues:
+//! dropping them on a transient error would stall consumption for a whole period.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use rmq_common::MessageQueue;
+use rmq_remoting::body::SubscriptionData;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::{orderly, pull_loop, PushInner};
+use crate::consumer::allocate::allocate_averagely;
+use crate::consumer::process_queue::ProcessQueue;
+use crate::consumer::start_offset::initial_offset;
+
+/// Broker queue locks are renewed this often (Java `rocketmq.client.rebalance.lockInterval`).
+const LOCK_RENEW_INTERVAL: Duration = Duration::from_secs(20);
+/// A local lock is trusted this long after the last successful lock (`lockMaxLiveTime`).
+const LOCK_MAX_LIVE: Duration = Duration::from_secs(30);
+
+/// Whether this client holds the broker lock of an orderly queue.
+#[derive(Debug, Default)]
+pub(crate) struct LockState {
+    locked: AtomicBool,
+    last_locked: Mutex<Option<Instant>>,
+}
+
+impl LockState {
+    pub fn set(&self, locked: bool) {
+        self.locked.store(locked, Ordering::Release);
+        if locked {
+            *self.last_locked.lock() = Some(Instant::now());
+        }
+    }
+
+    /// Locked, and renewed recently enough to trust.
+    pub fn is_valid(&self) -> bool {
+        self.locked.load(Ordering::Acquire)
+            && self
+                .last_locked
+                .lock()
+                .is_some_and(|t| t.elapsed() < LOCK_MAX_LIVE)
+    }
+}
+
+/// The work for one owned queue.
+#[derive(Debug, Clone)]
+pub(crate) struct QueueHandle {
+    pub pq: Arc<ProcessQueue>,
+    /// Stops the queue's pull loop and consume worker.
+    pub cancel: CancellationToken,
+    pub lock: Arc<LockState>,
+    /// Orderly: wakes the consume worker when messages arrive.
+    pub wake: Arc<Notify>,
+    /// Orderly: held while the listener consumes this queue.
+    pub consume_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Starts the rebalance, offset-commit and lock-renewal tasks.
+pub(crate) fn spawn_tasks(inner: Arc<PushInner>) {
+    let instance = inner.instance.clone();
+    let me = inner.clone();
+    instance.spawn(async move {
+        let notify = me.instance.rebalance_notify.clone();
+        loop {
+            rebalance(&me).await;
+            tokio::select! {
+                _ = tokio::time::sleep(me.instance.options.rebalance_interval) => {}
+                _ = notify.notified() => {}
+            }
+        }
+    });
+    let me = inner.clone();
+    instance.spawn_periodic(instance.options.persist_offset_interval, move || {
+        let me = me.clone();
+        async move { me.offsets.persist(None).await }
+    });
+    if inner.is_orderly() && inner.is_clustering() {
+        let me = inner;
+        instance.spawn_periodic(LOCK_RENEW_INTERVAL, move || {
+            let me = me.clone();
+            async move { renew_locks(&me).await }
+        });
+    }
+}
+
+/// One rebalance round over every subscription.
+pub(crate) async fn rebalance(inner: &Arc<PushInner>) {
+    let mut wanted: HashMap<MessageQueue, SubscriptionData> = HashMap::new();
+    let mut settled: BTreeSet<String> = BTreeSet::new();
+    for sub in &inner.subscriptions {
+        match allocation(inner, sub).await {
+            Ok(mqs) => {
+                settled.insert(sub.topic.clone());
+                wanted.extend(mqs.into_iter().map(|q| (q, sub.clone())));
+            }
+            Err(e) => tracing::debug!(topic = %sub.topic, error = %e, "rebalance skipped topic"),
+        }
+    }
+    let current: Vec<MessageQueue> = inner.queues.lock().keys().cloned().collect();
+    for mq in current {
+        if settled.contains(&mq.topic) && !wanted.contains_key(&mq) {
+            remove_queue(inner, &mq).await;
+        }
+    }
+    let mut added: Vec<(MessageQueue, SubscriptionData)> = wanted
+        .into_iter()
+        .filter(|(q, _)| !inner.queues.lock().contains_key(q))
+        .collect();
+    added.sort_by(|a, b| a.0.cmp(&b.0));
+    if added.is_empty() {
+        return;
+    }
+    let locked = if inner.is_orderly() && inner.is_clustering() {
+        lock_queues(inner, added.iter().map(|(q, _)| q.clone())).await
+    } else {
+        added.iter().map(|(q, _)| q.clone()).collect()
+    };
+    for (mq, sub) in added {
+        if !locked.contains(&mq) {
+            tracing::debug!(queue = %mq, "queue locked by another member; retrying next rebalance");
+            continue;
+        }
+        add_queue(inner, mq, sub).await;
+    }
+}
+
+/// The queues of `sub`'s topic this member should own.
+async fn allocation(inner: &PushInner, sub: &SubscriptionData) -> crate::Result<Vec<MessageQueue>> {
+    let instance = &inner.instance;
+    let route =
+        instance
+            .subscribe_route(&sub.topic)
+            .await?
+            .ok_or_else(|| crate::ClientError::NoRoute {
+                topic: sub.topic.clone(),
+                name_servers: instance.name_server_list(),
+            })?;
+    if !inner.is_clustering() {
+        return Ok(route.subscribe_queues.clone());
+    }
+    let cids = instance
+        .consumer_ids(&inner.config.group, &sub.topic)
+        .await?;
+    Ok(allocate_averagely(
+        &instance.client_id,
+        &route.subscribe_queues,
+        &cids,
+    ))
+}
+
+async fn add_queue(inner: &Arc<PushInner>, mq: MessageQueue, sub: SubscriptionData) {
+    let offset = match initial_offset(
+        &inner.instance,
+        &inner.offsets,
+        &mq,
+        inner.config.consume_from,
+    )
+    .await
+    {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::warn!(queue = %mq, error = %e, "cannot compute the start offset; retrying next rebalance");
+            return;
+        }
+    };
+    let handle = QueueHandle {
+        pq: Arc::new(ProcessQueue::default()),
+        cancel: inner.instance.cancel.child_token(),
+        lock: Arc::new(LockState::default()),
+        wake: Arc::new(Notify::new()),
+        consume_lock: Arc::new(tokio::sync::Mutex::new(())),
+    };
+    if inner.is_orderly() && inner.is_clustering() {
+        handle.lock.set(true);
+    }
+    {
+        let mut queues = inner.queues.lock();
+        if queues.contains_key(&mq) {
+            return;
+        }
+        queues.insert(mq.clone(), handle.clone());
+    }
+    tracing::info!(queue = %mq, offset, "queue assigned");
+    let cancel = handle.cancel.clone();
+    let run = pull_loop::run(inner.clone(), mq.clone(), handle.clone(), sub, offset);
+    inner.instance.tracker.spawn(async move {
+        tokio::select! {
+            _ = cancel.cancelled() => {}
+            _ = run => {}
+        }
+    });
+    if inner.is_orderly() {
+        let cancel = handle.cancel.clone();
+        let run = orderly::worker(inner.clone(), mq, handle);
+        inner.instance.tracker.spawn(async move {
+            tokio::select! {
+                _ = cancel.cancelled() => {}
+                _ = run => {}
+            }
+        });
+    }
+}
+
+async fn remove_queue(inner: &Arc<PushInner>, mq: &MessageQueue) {
+    let Some(handle) = inner.queues.lock().remove(mq) else {
+        return;
+    };
+    // Orderly: let a listener call in progress finish (and commit) before another member
+    // takes the queue; holding the consume lock also keeps the worker from starting another.
+    let guard = if inner.is_orderly() {
+        tokio::time::timeout(
+            Duration::from_secs(1),
+            handle.consume_lock.clone().lock_owned(),
+        )
+        .await
+        .ok()
+    } else {
+        None
+    };
+    handle.cancel.cancel();
+    inner.offsets.persist(Some(std::slice::from_ref(mq))).await;
+    inner.offsets.remove(mq);
+    if inner.is_orderly() && inner.is_clustering() {
+        unlock_all(inner, std::slice::from_ref(mq)).await;
+    }
+    drop(guard);
+    tracing::info!(queue = %mq, "queue released");
+}
+
+fn by_broker(
+    mqs: impl IntoIterator<Item = MessageQueue>,
+) -> BTreeMap<(String, String), BTreeSet<MessageQueue>> {
+    let mut out: BTreeMap<(String, String), BTreeSet<MessageQueue>> = BTreeMap::new();
+    for q in mqs {
+        out.entry((q.broker_name.clone(), q.topic.clone()))
+            .or_default()
+            .insert(q);
+    }
+    out
+}
+
+/// LOCK_BATCH_MQ for `mqs`, grouped by broker; returns those now held.
+async fn lock_queues(
+    inner: &PushInner,
+    mqs: impl IntoIterator<Item = MessageQueue>,
+) -> BTreeSet<MessageQueue> {
+    let mut held = BTreeSet::new();
+    for ((broker, topic), set) in by_broker(mqs) {
+        match inner
+            .instance
+            .lock_batch(&inner.config.group, &broker, &topic, set)
+            .await
+        {
+            Ok(ok) => held.extend(ok),
+            Err(e) => tracing::debug!(broker = %broker, error = %e, "locking queues failed"),
+        }
+    }
+    held
+}
+
+/// UNLOCK_BATCH_MQ for `mqs`.
+pub(crate) async fn unlock_all(inner: &PushInner, mqs: &[MessageQueue]) {
+    for ((broker, topic), set) in by_broker(mqs.iter().cloned()) {
+        if let Err(e) = inner
+            .instance
+            .unlock_batch(&inner.config.group, &broker, &topic, set)
+            .await
+        {
+            tracing::debug!(broker = %broker, error = %e, "unlocking queues failed");
+        }
+    }
+}
+
+/// Re-locks every owned queue; queues the broker no longer grants stop consuming.
+async fn renew_locks(inner: &PushInner) {
+    let owned: Vec<(MessageQueue, Arc<LockState>)> = inner
+        .queues
+        .lock()
+        .iter()
+        .map(|(q, h)| (q.clone(), h.lock.clone()))
+        .collect();
+    let held = lock_queues(inner, owned.iter().map(|(q, _)| q.clone())).await;
+    for (q, lock) in owned {
+        let ok = held.contains(&q);
+        if !ok {
+            tracing::warn!(queue = %q, "lost the queue lock");
+        }
+        lock.set(ok);
+    }
+}

@@ -1,0 +1,100 @@
+//! Tag subscriptions: `*` or `TagA || TagB` parsed the way Java's `FilterAPI` does — split on
+//! `||`, trim, drop empties; the code set is Java's `String.hashCode()` of each tag, which the
+//! broker compares with consume-queue tag codes. Because the broker filters by hash only, the
+//! client re-checks the tag string of every pulled message ([`SubscriptionData`] + [`matches`]).
+
+use rmq_common::java::string_hash_code;
+use rmq_common::time::now_millis;
+use rmq_common::MessageExt;
+use rmq_remoting::body::{SubscriptionData, EXPRESSION_TYPE_TAG, SUB_ALL};
+
+/// Builds the subscription of `topic` to `expression` (`*`, empty, or `A || B`).
+pub fn build_subscription(topic: &str, expression: &str) -> SubscriptionData {
+    let expression = expression.trim();
+    let mut sub = SubscriptionData {
+        topic: topic.to_owned(),
+        sub_string: if expression.is_empty() {
+            SUB_ALL.to_owned()
+        } else {
+            expression.to_owned()
+        },
+        sub_version: now_millis(),
+        expression_type: EXPRESSION_TYPE_TAG.to_owned(),
+        ..Default::default()
+    };
+    if !sub.is_sub_all() {
+        for tag in expression
+            .split("||")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            sub.tags_set.insert(tag.to_owned());
+            sub.code_set.insert(string_hash_code(tag));
+        }
+    }
+    sub
+}
+
+/// Whether a pulled message passes the subscription's tag filter (Java: messages without a tag
+/// pass only a subscribe-all).
+pub fn matches(sub: &SubscriptionData, msg: &MessageExt) -> bool {
+    if sub.tags_set.is_empty() || sub.is_sub_all() {
+        return true;
+    }
+    msg.message.tags().is_some_and(|t| sub.tags_set.contains(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmq_common::Message;
+
+    fn msg(tag: Option<&str>) -> MessageExt {
+        let mut m = Message::new("T", "x");
+        if let Some(t) = tag {
+            m.set_tags(t);
+        }
+        MessageExt {
+            message: m,
+            queue_id: 0,
+            store_size: 0,
+            queue_offset: 0,
+            sys_flag: 0,
+            born_timestamp: 0,
+            born_host: "127.0.0.1:1".parse().unwrap(),
+            store_timestamp: 0,
+            store_host: "127.0.0.1:1".parse().unwrap(),
+            commit_log_offset: 0,
+            body_crc: 0,
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+        }
+    }
+
+    #[test]
+    fn parse_tags_and_codes() {
+        let s = build_subscription("T", " TagA ||TagB|| ");
+        assert_eq!(s.sub_string, "TagA ||TagB||");
+        assert_eq!(s.tags_set.iter().collect::<Vec<_>>(), ["TagA", "TagB"]);
+        assert!(s.code_set.contains(&string_hash_code("TagA")));
+        assert!(s.code_set.contains(&string_hash_code("TagB")));
+        assert_eq!(s.code_set.len(), 2);
+        assert_eq!(string_hash_code("TagA"), 2_598_919);
+        for all in ["*", "", "  "] {
+            let s = build_subscription("T", all);
+            assert_eq!(s.sub_string, "*");
+            assert!(s.tags_set.is_empty() && s.code_set.is_empty());
+        }
+    }
+
+    #[test]
+    fn client_side_refilter() {
+        let s = build_subscription("T", "TagA || TagB");
+        assert!(matches(&s, &msg(Some("TagA"))));
+        assert!(!matches(&s, &msg(Some("TagC"))));
+        assert!(!matches(&s, &msg(None)));
+        let all = build_subscription("T", "*");
+        assert!(matches(&all, &msg(None)));
+        assert!(matches(&all, &msg(Some("X"))));
+    }
+}

@@ -1,0 +1,40 @@
+//! rmq_client: a RocketMQ client for Apache RocketMQ's remoting protocol — [`Producer`],
+//! [`PushConsumer`], [`PullConsumer`] and [`Admin`] — that works against rmq's daemons and
+//! Apache RocketMQ's.
+//!
+//! Layout, one idea per module:
+//! * `instance` — what every client owns: the remoting client, name server failover, the route
+//!   cache and its refresh task, heartbeats, and the tracker of its background tasks;
+//! * `route` — route data turned into publish/subscribe queues;
+//! * `broker_api` — typed broker RPCs (offsets, group membership, locks, send-back);
+//! * [`producer`] — encoding, queue selection, fault tolerance, the send pipeline;
+//! * [`consumer`] — subscriptions, allocation, rebalance, pull loops, process queues, the
+//!   concurrent and orderly consume services, the push and pull consumers;
+//! * `offset_store` — remote (broker) and local-file offsets;
+//! * [`admin`] — topic and cluster administration and message queries.
+//!
+//! Every background task belongs to the client that started it and stops at `shutdown`.
+
+pub mod admin;
+mod broker_api;
+mod client_id;
+mod compress;
+pub mod consumer;
+mod error;
+mod instance;
+mod offset_store;
+mod options;
+pub mod producer;
+mod route;
+
+pub use admin::{Admin, AdminBuilder, TopicTarget};
+pub use consumer::{
+    ConsumeConcurrentlyStatus, ConsumeFrom, ConsumeOrderlyStatus, MessageModel, PullConsumer,
+    PullConsumerBuilder, PushConsumer, PushConsumerBuilder,
+};
+pub use error::{ClientError, Result};
+pub use options::ClientOptions;
+pub use producer::{Producer, ProducerBuilder, SendResult, SendStatus};
+pub use rmq_common::{Message, MessageExt, MessageQueue, TopicConfig};
+pub use rmq_remoting::body::{ClusterInfo, ConsumeStats, OffsetWrapper, TopicRouteData};
+pub use rmq_remoting::ResponseCode;
