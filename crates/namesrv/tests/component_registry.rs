@@ -91,6 +91,20 @@ async fn two_masters_and_a_slave_make_routes() {
     assert_eq!(route.broker_datas.len(), 1);
     assert_eq!(ns.broker_addr_count(), 3);
 
+    // A cached route follows a new data version with changed queue counts.
+    let mut b2 = broker(
+        "broker-b",
+        0,
+        "10.0.0.2:10911",
+        &[("TopicTest", 16), ("OnlyB", 2)],
+    );
+    b2.counter = 2;
+    assert_eq!(invoke(&c, &addr, b2.request()).await.code, 0);
+    let route =
+        TopicRouteData::from_json_bytes(&invoke(&c, &addr, route_request("TopicTest")).await.body)
+            .unwrap();
+    assert_eq!(route.queue_datas[1].write_queue_nums, 16);
+
     // UNREGISTER_BROKER of the master: the slave remains under broker-a.
     let unreg = UnRegisterBrokerRequestHeader {
         broker_name: "broker-a".into(),

@@ -59,7 +59,11 @@ pub(super) fn register_broker(
         connection: Some(ctx.connection_id()),
     };
     let topics = registration.topic_config.topic_config_table.len();
-    let outcome = state.change_routes(|t| t.register(registration, now_millis()));
+    let outcome = state.routes.write().register(registration, now_millis());
+    // Re-registrations every 30 s usually change nothing a query returns: keep encoded routes.
+    if outcome.as_ref().map_or(true, |r| r.routes_changed) {
+        state.route_cache.invalidate();
+    }
     let mut header = RegisterBrokerResponseHeader::default();
     match outcome {
         Ok(result) => {

@@ -81,6 +81,9 @@ pub struct RegisterResult {
     pub ha_server_addr: Option<String>,
     /// Whether this registration was the first for its address.
     pub first_for_addr: bool,
+    /// Whether anything a route or cluster query returns changed (most re-registrations change
+    /// nothing, and encoded routes can then be kept).
+    pub routes_changed: bool,
 }
 
 /// Why a registration was not applied.
@@ -146,10 +149,12 @@ impl RouteTable {
         now_millis: i64,
     ) -> Result<RegisterResult, RegisterRejection> {
         let key = BrokerAddrKey::new(&reg.cluster_name, &reg.broker_addr);
-        self.clusters
+        let mut routes_changed = self
+            .clusters
             .entry(reg.cluster_name.clone())
             .or_default()
             .insert(reg.broker_name.clone());
+        let broker_before = self.brokers.get(&reg.broker_name).cloned();
 
         let mut register_first = false;
         let broker = self
@@ -204,6 +209,7 @@ impl RouteTable {
             && !is_master
             && broker.broker_addrs.keys().next() == Some(&reg.broker_id);
         let acting_master = broker.enable_acting_master;
+        routes_changed |= broker_before.as_ref() != Some(&*broker);
 
         if is_master || is_prime_slave {
             let version_changed =
@@ -211,7 +217,8 @@ impl RouteTable {
             if self.delete_topic_with_registration
                 && reg.topic_config.topic_queue_mapping_info_map.is_empty()
             {
-                self.remove_topics_not_listed(&reg.broker_name, &reg.topic_config);
+                routes_changed |=
+                    self.remove_topics_not_listed(&reg.broker_name, &reg.topic_config);
             }
             for tc in reg.topic_config.topic_config_table.values() {
                 if register_first
@@ -222,7 +229,7 @@ impl RouteTable {
                     if is_prime_slave && acting_master {
                         perm &= !perm::WRITE;
                     }
-                    self.create_and_update_queue_data(&reg.broker_name, tc, perm);
+                    routes_changed |= self.create_and_update_queue_data(&reg.broker_name, tc, perm);
                 }
             }
         }
@@ -239,15 +246,17 @@ impl RouteTable {
                 ha_server_addr: reg.ha_server_addr.clone(),
             },
         );
-        if reg.filter_server_list.is_empty() {
-            self.filter_servers.remove(&key);
+        let filter_servers_before = if reg.filter_server_list.is_empty() {
+            self.filter_servers.remove(&key)
         } else {
             self.filter_servers
-                .insert(key.clone(), reg.filter_server_list.clone());
-        }
+                .insert(key.clone(), reg.filter_server_list.clone())
+        };
+        routes_changed |= filter_servers_before.unwrap_or_default() != reg.filter_server_list;
 
         let mut result = RegisterResult {
             first_for_addr: previous.is_none(),
+            routes_changed,
             ..Default::default()
         };
         if !is_master {
@@ -288,7 +297,13 @@ impl RouteTable {
             .is_some_and(|m| m.contains_key(broker_name))
     }
 
-    fn create_and_update_queue_data(&mut self, broker_name: &str, tc: &TopicConfig, perm: i32) {
+    /// Returns whether the queue data changed.
+    fn create_and_update_queue_data(
+        &mut self,
+        broker_name: &str,
+        tc: &TopicConfig,
+        perm: i32,
+    ) -> bool {
         let qd = QueueData {
             broker_name: broker_name.to_owned(),
             perm,
@@ -297,22 +312,26 @@ impl RouteTable {
             write_queue_nums: tc.write_queue_nums,
         };
         let queues = self.topic_queues.entry(tc.topic_name.clone()).or_default();
-        if queues.get(broker_name) != Some(&qd) {
-            queues.insert(broker_name.to_owned(), qd);
+        if queues.get(broker_name) == Some(&qd) {
+            return false;
         }
+        queues.insert(broker_name.to_owned(), qd);
+        true
     }
 
     fn remove_topics_not_listed(
         &mut self,
         broker_name: &str,
         wrapper: &TopicConfigSerializeWrapper,
-    ) {
+    ) -> bool {
+        let mut changed = false;
         self.topic_queues.retain(|topic, queues| {
             if !wrapper.topic_config_table.contains_key(topic) {
-                queues.remove(broker_name);
+                changed |= queues.remove(broker_name).is_some();
             }
             !queues.is_empty()
         });
+        changed
     }
 
     /// Refreshes an address's liveness (QUERY_DATA_VERSION, BROKER_HEARTBEAT). Returns whether

@@ -85,20 +85,27 @@ fn only_the_master_writes_queue_data() {
 #[test]
 fn unchanged_version_only_refreshes_liveness() {
     let mut t = RouteTable::new();
-    t.register(reg("a", 0, "a0", &[("T", 4), ("U", 1)]), 0)
-        .unwrap();
+    let first = t.register(reg("a", 0, "a0", &[("T", 4), ("U", 1)]), 0);
+    assert!(first.unwrap().routes_changed);
     t.set_write_perm("a", true);
     // Same data version: queue data is not rewritten, the wiped perm stays.
-    t.register(reg("a", 0, "a0", &[("T", 4), ("U", 1)]), 50)
-        .unwrap();
+    let again = t.register(reg("a", 0, "a0", &[("T", 4), ("U", 1)]), 50);
+    assert!(!again.unwrap().routes_changed);
     assert_eq!(t.route("T").unwrap().queue_datas[0].perm, 4);
     let key = BrokerAddrKey::new("C", "a0");
     assert_eq!(t.live_info(&key).unwrap().last_update_millis, 50);
     // A new data version rewrites it.
     let mut r = reg("a", 0, "a0", &[("T", 4), ("U", 1)]);
     r.topic_config.data_version.counter = 2;
-    t.register(r, 60).unwrap();
+    assert!(t.register(r, 60).unwrap().routes_changed);
     assert_eq!(t.route("T").unwrap().queue_datas[0].perm, 6);
+    // A new version with identical topics changes no route; a new slave does.
+    let mut r = reg("a", 0, "a0", &[("T", 4), ("U", 1)]);
+    r.topic_config.data_version.counter = 3;
+    assert!(!t.register(r, 70).unwrap().routes_changed);
+    let slave = || reg("a", 1, "a1", &[("T", 4), ("U", 1)]);
+    assert!(t.register(slave(), 70).unwrap().routes_changed);
+    assert!(!t.register(slave(), 80).unwrap().routes_changed);
 }
 
 #[test]
