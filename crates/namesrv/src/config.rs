@@ -160,7 +160,11 @@ impl NamesrvConfig {
 
     /// The address to listen on.
     pub fn listen_addr(&self) -> String {
-        format!("{}:{}", self.bind_address, self.listen_port)
+        if self.bind_address.contains(':') {
+            format!("[{}]:{}", self.bind_address, self.listen_port)
+        } else {
+            format!("{}:{}", self.bind_address, self.listen_port)
+        }
     }
 
     pub fn scan_interval(&self) -> Duration {

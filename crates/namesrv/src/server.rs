@@ -24,7 +24,8 @@ use crate::{NamesrvConfig, NamesrvError};
 /// Binds the configured `bindAddress:listenPort`.
 pub async fn bind(config: &NamesrvConfig) -> Result<TcpListener, NamesrvError> {
     let addr = config.listen_addr();
-    TcpListener::bind(&addr)
+    // A (host, port) pair also takes IPv6 literals such as `::`.
+    TcpListener::bind((config.bind_address.as_str(), config.listen_port))
         .await
         .map_err(|source| NamesrvError::Bind {
             addr,
