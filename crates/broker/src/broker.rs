@@ -30,7 +30,7 @@ use crate::offsets::ConsumerOffsets;
 use crate::queue_lock::{QueueLocks, DEFAULT_LOCK_MAX_LIVE};
 use crate::schedule::{self, DelayOffsets};
 use crate::topics::{TopicConfigs, TopicDefaults};
-use crate::{registration, BrokerError};
+use crate::{registration, transaction, BrokerError};
 
 /// Held pulls allowed at once; past it pulls are answered "no new message" at once.
 const MAX_HELD_PULLS: usize = 100_000;
@@ -141,6 +141,7 @@ impl Broker {
             arrivals,
             delay_levels,
             delay_offsets,
+            op_log: Default::default(),
             registration_wanted: watch::channel(0).0,
             master: Default::default(),
             outbound: RemotingClient::new(ClientConfig::default()),
@@ -168,6 +169,7 @@ impl Broker {
         housekeeping::start(&ctx);
         if !ctx.is_slave() {
             schedule::start(&ctx);
+            transaction::start(&ctx);
         }
         tracing::info!(
             broker = %ctx.broker_name(),

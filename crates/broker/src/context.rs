@@ -32,6 +32,8 @@ pub struct BrokerContext {
     pub locks: QueueLocks,
     pub arrivals: Arc<ArrivalNotifier>,
     pub delay_levels: DelayLevels,
+    /// Half messages already committed or rolled back.
+    pub op_log: crate::transaction::OpLog,
     /// Progress of the delay-level queues.
     pub delay_offsets: crate::schedule::DelayOffsets,
     /// `brokerIP1:listenPort`: what clients connect to and what offset msgIds embed.

@@ -25,6 +25,7 @@ mod queue_lock;
 mod registration;
 mod schedule;
 mod topics;
+mod transaction;
 
 pub use broker::Broker;
 pub use config::{BrokerConfig, BrokerStartupConfig};

@@ -2,6 +2,7 @@
 
 mod admin;
 mod client_manage;
+mod end_transaction;
 mod lock;
 mod offsets;
 mod pull;
@@ -40,6 +41,7 @@ pub fn register_all(server: &mut RemotingServer, ctx: &Arc<BrokerContext>) {
     route(server, ctx, C::SendBatchMessage, send::process);
     route(server, ctx, C::ConsumerSendMsgBack, send_back::process);
     route(server, ctx, C::PullMessage, pull::process);
+    route(server, ctx, C::EndTransaction, end_transaction::process);
     route(server, ctx, C::HeartBeat, client_manage::heartbeat);
     route(server, ctx, C::UnregisterClient, client_manage::unregister);
     route(

@@ -50,12 +50,15 @@ pub async fn process(
     let queue_id = choose_queue(&header, &config)?;
     let batch = req.request_code() == RequestCode::SendBatchMessage || header.batch == Some(true);
     let born_host = rc.peer_addr();
-    let result = if batch {
-        put_batch(&ctx, &header, queue_id, &req.body, born_host).await?
+    let (result, transaction_id) = if batch {
+        (
+            put_batch(&ctx, &header, queue_id, &req.body, born_host).await?,
+            None,
+        )
     } else {
         put_single(&ctx, &header, queue_id, req.body.clone(), born_host).await?
     };
-    Ok(Some(respond(&ctx, &req, queue_id, result)))
+    Ok(Some(respond(&ctx, &req, queue_id, result, transaction_id)))
 }
 
 /// Checks the broker and topic, auto-creating the topic when allowed; returns its config.
@@ -167,7 +170,7 @@ async fn put_single(
     queue_id: i32,
     body: Bytes,
     born_host: SocketAddr,
-) -> Result<PutMessageResult, ProcessError> {
+) -> Result<(PutMessageResult, Option<String>), ProcessError> {
     check_size(ctx, body.len())?;
     let mut props = decode_properties(h.properties.as_deref().unwrap_or(""));
     stamp_properties(ctx, &mut props);
@@ -194,28 +197,32 @@ async fn put_single(
             tracing::info!(group = %group, "message exceeded max reconsume times, sent to DLQ");
         }
     }
-    let tran_type = rmq_common::sysflag::message::transaction_value(h.sys_flag);
-    let (topic, queue_id) = if tran_type == msg_flag::TRANSACTION_NOT_TYPE
-        || tran_type == msg_flag::TRANSACTION_COMMIT_TYPE
-    {
-        divert_delayed(&mut props, topic, queue_id, ctx.delay_levels.max_level())
+    let mut sys_flag = h.sys_flag;
+    let is_half = props.get(keys::TRAN_MSG).is_some_and(|v| v == "true");
+    let (topic, queue_id) = if is_half {
+        // A transaction's half message: parked in the half topic until END_TRANSACTION.
+        sys_flag = msg_flag::reset_transaction_value(sys_flag, msg_flag::TRANSACTION_NOT_TYPE);
+        crate::transaction::divert_half(&mut props, topic, queue_id)
     } else {
-        (topic, queue_id)
+        divert_delayed(&mut props, topic, queue_id, ctx.delay_levels.max_level())
     };
+    let transaction_id = is_half
+        .then(|| props.get(keys::UNIQ_KEY).cloned())
+        .flatten();
     let msg = PutMessage {
         topic,
         queue_id,
         flag: h.flag,
         body,
         properties: encode_properties(&props),
-        sys_flag: h.sys_flag,
+        sys_flag,
         born_timestamp: h.born_timestamp,
         born_host,
         store_host: ctx.store_host,
         reconsume_times,
         prepared_transaction_offset: 0,
     };
-    Ok(ctx.store.put_message(msg).await)
+    Ok((ctx.store.put_message(msg).await, transaction_id))
 }
 
 async fn put_batch(
@@ -278,6 +285,7 @@ fn respond(
     req: &RemotingCommand,
     queue_id: i32,
     r: PutMessageResult,
+    transaction_id: Option<String>,
 ) -> RemotingCommand {
     let code = match r.status {
         PutMessageStatus::PutOk => ResponseCode::Success,
@@ -298,7 +306,7 @@ fn respond(
                 msg_id: a.msg_id.clone(),
                 queue_id,
                 queue_offset: a.logics_offset,
-                transaction_id: None,
+                transaction_id,
                 batch_uniq_id: None,
                 recall_handle: None,
             };

@@ -1,0 +1,95 @@
+//! END_TRANSACTION (37): the producer's decision on a half message — commit stores the real
+//! message, rollback discards it; both close the half message with an op record.
+
+use std::sync::Arc;
+
+use rmq_common::message::{decode_properties, keys};
+use rmq_common::record::{peek_record, Peek};
+use rmq_common::sysflag::message as msg_flag;
+use rmq_remoting::header::EndTransactionRequestHeader;
+use rmq_remoting::transport::{ProcessError, ProcessResult};
+use rmq_remoting::{RemotingCommand, RequestContext, ResponseCode};
+
+use crate::context::BrokerContext;
+use crate::transaction::{committed_message, write_op};
+
+pub async fn process(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let h: EndTransactionRequestHeader = req.decode_header()?;
+    let answer = |r: Result<(), ProcessError>| -> ProcessResult {
+        if req.is_oneway() {
+            if let Err(e) = r {
+                tracing::warn!(error = %e, "END_TRANSACTION failed");
+            }
+            return Ok(None);
+        }
+        r.map(|_| Some(req.response_to(ResponseCode::Success)))
+    };
+    if ctx.is_slave() {
+        return answer(Err(ProcessError::response(
+            ResponseCode::SlaveNotAvailable,
+            "a SLAVE does not end transactions; send END_TRANSACTION to the master",
+        )));
+    }
+    let decision = h.commit_or_rollback;
+    if decision == msg_flag::TRANSACTION_NOT_TYPE {
+        return answer(Ok(())); // unknown: the check service will ask again
+    }
+    if decision != msg_flag::TRANSACTION_COMMIT_TYPE
+        && decision != msg_flag::TRANSACTION_ROLLBACK_TYPE
+    {
+        return answer(Err(ProcessError::response(
+            ResponseCode::InvalidParameter,
+            format!("commitOrRollback {decision} is neither 8 (commit), 12 (rollback) nor 0"),
+        )));
+    }
+    let Some(rec) = ctx.store.look_message_by_offset(h.commit_log_offset) else {
+        return answer(Err(ProcessError::response(
+            ResponseCode::SystemError,
+            format!(
+                "find prepared transaction message failed at offset {}",
+                h.commit_log_offset
+            ),
+        )));
+    };
+    let Ok(Peek::Record(half)) = peek_record(&rec, false) else {
+        return answer(Err(ProcessError::response(
+            ResponseCode::SystemError,
+            "unreadable half message",
+        )));
+    };
+    let props = decode_properties(half.properties);
+    if props.get(keys::PGROUP).map(String::as_str) != Some(h.producer_group.as_str())
+        || half.queue_offset != h.tran_state_table_offset
+        || half.topic != rmq_common::topic::RMQ_SYS_TRANS_HALF_TOPIC
+    {
+        return answer(Err(ProcessError::response(
+            ResponseCode::SystemError,
+            format!(
+                "the half message at {} does not match producer group {} and offset {}",
+                h.commit_log_offset, h.producer_group, h.tran_state_table_offset
+            ),
+        )));
+    }
+    if decision == msg_flag::TRANSACTION_COMMIT_TYPE {
+        let r = ctx.store.put_message(committed_message(&ctx, &half)).await;
+        if !r.status.is_stored() {
+            return answer(Err(ProcessError::response(
+                ResponseCode::SystemError,
+                r.error
+                    .map_or_else(|| r.status.as_str().to_owned(), |e| e.to_string()),
+            )));
+        }
+    }
+    let r = write_op(&ctx, half.queue_offset).await;
+    if !r.status.is_stored() {
+        tracing::warn!(
+            half_offset = half.queue_offset,
+            "could not write the transaction op record; the check service may ask again"
+        );
+    }
+    answer(Ok(()))
+}
