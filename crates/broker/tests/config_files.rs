@@ -1,0 +1,82 @@
+//! Every shipped broker config loads cleanly, and bad configs fail naming the key and value.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use rmq_broker::BrokerStartupConfig;
+use rmq_store::BrokerRole;
+
+fn deploy_confs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/conf");
+    let mut out = vec![root.join("broker.conf")];
+    for mode in ["2m-noslave", "2m-2s-async", "2m-2s-sync"] {
+        for e in std::fs::read_dir(root.join(mode)).unwrap() {
+            out.push(e.unwrap().path());
+        }
+    }
+    out
+}
+
+#[test]
+fn shipped_configs_load_without_unknown_keys() {
+    let confs = deploy_confs();
+    assert!(confs.len() >= 11);
+    for p in confs {
+        let (cfg, unknown) = BrokerStartupConfig::load(Some(&p), Some("127.0.0.1:9876")).unwrap();
+        assert!(
+            unknown.is_empty(),
+            "{}: unknown keys {unknown:?}",
+            p.display()
+        );
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.contains("-s.") {
+            assert_eq!(cfg.store.broker_role, BrokerRole::Slave, "{name}");
+            assert!(cfg.broker.broker_id > 0);
+        } else {
+            assert_eq!(cfg.broker.broker_id, 0, "{name}");
+        }
+        assert_eq!(cfg.namesrv_addrs(), vec!["127.0.0.1:9876".to_string()]);
+    }
+}
+
+#[test]
+fn bad_values_name_key_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.properties");
+    for (line, key, value) in [
+        ("listenPort=eleven", "listenPort", "eleven"),
+        ("brokerRole=LEADER", "brokerRole", "LEADER"),
+        ("autoCreateTopicEnable=yes", "autoCreateTopicEnable", "yes"),
+        ("namesrvAddr=nohostport", "namesrvAddr", "nohostport"),
+    ] {
+        std::fs::write(&p, format!("{line}\n")).unwrap();
+        let err = BrokerStartupConfig::load(Some(&p), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(key) && err.contains(value), "{err}");
+    }
+    std::fs::write(&p, "brokerRole=SLAVE\nbrokerId=0\n").unwrap();
+    let err = BrokerStartupConfig::load(Some(&p), None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("brokerId"), "{err}");
+    let err = BrokerStartupConfig::load(Some(&dir.path().join("missing.properties")), None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("missing.properties"), "{err}");
+}
+
+#[test]
+fn unknown_keys_are_reported_and_aliases_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("b.properties");
+    std::fs::write(
+        &p,
+        "mapedFileSizeCommitLog=1048576\nnoSuchKey=1\nbrokerIP1=10.0.0.1\n",
+    )
+    .unwrap();
+    let (cfg, unknown) = BrokerStartupConfig::load(Some(&p), None).unwrap();
+    assert_eq!(unknown, vec!["noSuchKey".to_string()]);
+    assert_eq!(cfg.store.mapped_file_size_commit_log, 1_048_576);
+    assert!(cfg.render().contains("brokerIP1=10.0.0.1"));
+}
