@@ -1,0 +1,10 @@
+//! The client against in-process rmq name servers and brokers over real TCP.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+mod clustering;
+mod failover;
+mod harness;
+mod offsets;
+mod orderly;
+mod produce_consume;
+mod retry;
