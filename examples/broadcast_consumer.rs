@@ -1,0 +1,64 @@
+//! A broadcasting consumer: every member of the group gets every message; offsets are kept in
+//! `~/.rocketmq_offsets`. Run it twice with different `-i` to see both receive everything.
+//!
+//!     cargo run -p rmq-client --example broadcast_consumer -- -n 127.0.0.1:9876 -t TopicTest -i one
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use clap::Parser;
+use rmq_client::{ConsumeConcurrentlyStatus, ConsumeFrom, MessageModel, PushConsumer};
+use tokio::sync::Notify;
+
+#[derive(Parser)]
+struct Args {
+    #[arg(short = 'n', long, default_value = "127.0.0.1:9876")]
+    namesrv: String,
+    #[arg(short = 't', long, default_value = "TopicTest")]
+    topic: String,
+    #[arg(short = 'g', long, default_value = "BroadcastConsumerExample")]
+    group: String,
+    /// Instance name (distinct per member on one host).
+    #[arg(short = 'i', long, default_value = "DEFAULT")]
+    instance: String,
+    /// Stop after this many messages (0 = until Ctrl-C).
+    #[arg(long, default_value_t = 0)]
+    count: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_env_filter("warn").init();
+    let args = Args::parse();
+    let received = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(Notify::new());
+    let (seen, limit, wake) = (received.clone(), args.count, done.clone());
+    let consumer = PushConsumer::builder()
+        .group(&args.group)
+        .name_server(&args.namesrv)
+        .instance_name(&args.instance)
+        .message_model(MessageModel::Broadcasting)
+        .subscribe(&args.topic, "*")
+        .consume_from(ConsumeFrom::FirstOffset)
+        .listener_concurrently(move |msgs| {
+            for m in msgs {
+                println!(
+                    "{} {}",
+                    m.msg_id(),
+                    String::from_utf8_lossy(&m.message.body)
+                );
+                if seen.fetch_add(1, Ordering::Relaxed) + 1 == limit {
+                    wake.notify_one();
+                }
+            }
+            ConsumeConcurrentlyStatus::ConsumeSuccess
+        })
+        .build()?;
+    consumer.start().await?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = done.notified() => {}
+    }
+    consumer.shutdown().await;
+    Ok(())
+}

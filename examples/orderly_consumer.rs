@@ -1,0 +1,59 @@
+//! An orderly consumer: each queue's messages in order, one at a time.
+//!
+//!     cargo run -p rmq-client --example orderly_consumer -- -n 127.0.0.1:9876 -t TopicOrder
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use clap::Parser;
+use rmq_client::{ConsumeFrom, ConsumeOrderlyStatus, PushConsumer};
+use tokio::sync::Notify;
+
+#[derive(Parser)]
+struct Args {
+    #[arg(short = 'n', long, default_value = "127.0.0.1:9876")]
+    namesrv: String,
+    #[arg(short = 't', long, default_value = "TopicOrder")]
+    topic: String,
+    #[arg(short = 'g', long, default_value = "OrderlyConsumerExample")]
+    group: String,
+    /// Stop after this many messages (0 = until Ctrl-C).
+    #[arg(long, default_value_t = 0)]
+    count: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_env_filter("warn").init();
+    let args = Args::parse();
+    let received = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(Notify::new());
+    let (seen, limit, wake) = (received.clone(), args.count, done.clone());
+    let consumer = PushConsumer::builder()
+        .group(&args.group)
+        .name_server(&args.namesrv)
+        .subscribe(&args.topic, "*")
+        .consume_from(ConsumeFrom::FirstOffset)
+        .listener_orderly(move |msgs| {
+            for m in msgs {
+                println!(
+                    "queue={} offset={} {}",
+                    m.queue_id,
+                    m.queue_offset,
+                    String::from_utf8_lossy(&m.message.body)
+                );
+                if seen.fetch_add(1, Ordering::Relaxed) + 1 == limit {
+                    wake.notify_one();
+                }
+            }
+            ConsumeOrderlyStatus::Success
+        })
+        .build()?;
+    consumer.start().await?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = done.notified() => {}
+    }
+    consumer.shutdown().await;
+    Ok(())
+}
