@@ -2,6 +2,7 @@
 //!
 //! Each command lives in its own module; this file only parses arguments.
 
+mod cluster;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -17,10 +18,13 @@ struct Cli {
 enum Cmd {
     /// Build release binaries and start one name server and one broker on 127.0.0.1.
     Up(up::UpArgs),
+    /// Start or stop a deployment mode (2m-noslave, 2m-2s-async, 2m-2s-sync) on this machine.
+    Cluster(cluster::ClusterArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::Up(args) => up::run(args),
+        Cmd::Cluster(args) => cluster::run(args),
     }
 }

@@ -1,0 +1,212 @@
+//! `cargo xtask cluster`: the deployment modes of `deploy/conf/` on this machine.
+//!
+//! `cluster up --mode 2m-2s-sync` starts a name server and every broker of the mode on loopback,
+//! from the shipped properties files with ports and store paths rewritten so several brokers fit
+//! on one host; `cluster down` stops them with SIGTERM, waits, and reports. State lives under
+//! `target/rmq-cluster/` (configs, stores, logs and a pid file).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::up::{build_release, workspace_root};
+
+#[derive(clap::Args)]
+pub struct ClusterArgs {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(clap::Subcommand)]
+enum Action {
+    /// Start a name server and every broker of a deployment mode.
+    Up {
+        /// 2m-noslave, 2m-2s-async or 2m-2s-sync.
+        #[arg(long, default_value = "2m-2s-async")]
+        mode: String,
+        /// Name server port; brokers use 10911, 10921, ... (HA port = listen port + 1).
+        #[arg(long, default_value_t = 9876)]
+        namesrv_port: u16,
+        #[arg(long, default_value_t = 10911)]
+        broker_base_port: u16,
+        /// Use the existing release binaries.
+        #[arg(long)]
+        no_build: bool,
+    },
+    /// Stop every daemon `cluster up` started.
+    Down,
+}
+
+fn state_dir() -> PathBuf {
+    workspace_root().join("target/rmq-cluster")
+}
+
+pub fn run(args: ClusterArgs) -> Result<()> {
+    match args.action {
+        Action::Up {
+            mode,
+            namesrv_port,
+            broker_base_port,
+            no_build,
+        } => up(&mode, namesrv_port, broker_base_port, no_build),
+        Action::Down => down(),
+    }
+}
+
+fn broker_confs(mode: &str) -> Result<Vec<PathBuf>> {
+    let dir = workspace_root().join("deploy/conf").join(mode);
+    let mut confs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("no deployment mode {mode:?} under {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "properties"))
+        .collect();
+    // Masters first so slaves find them registered.
+    confs.sort_by_key(|p| (p.to_string_lossy().contains("-s."), p.clone()));
+    Ok(confs)
+}
+
+fn spawn(bin: &Path, args: &[String], log: &Path) -> Result<u32> {
+    let out = std::fs::File::create(log)?;
+    let err = out.try_clone()?;
+    let child = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))?;
+    Ok(child.id())
+}
+
+fn wait_port(port: u16, what: &str, log: &Path) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!(
+                "{what} is not listening on {port} after 30 s; see {}",
+                log.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+fn up(mode: &str, namesrv_port: u16, base: u16, no_build: bool) -> Result<()> {
+    let state = state_dir();
+    if state.join("pids").exists() {
+        bail!(
+            "a cluster is already up (see {}); run `cargo xtask cluster down` first",
+            state.join("pids").display()
+        );
+    }
+    let confs = broker_confs(mode)?;
+    if !no_build {
+        build_release(&["rmq-namesrv", "rmq-broker"])?;
+    }
+    let bin = workspace_root().join("target/release");
+    let dir = state.join(mode);
+    std::fs::create_dir_all(dir.join("logs"))?;
+    let mut pids = Vec::new();
+
+    let ns_conf = dir.join("namesrv.properties");
+    std::fs::write(
+        &ns_conf,
+        format!(
+            "listenPort={namesrv_port}\nkvConfigPath={}\n",
+            dir.join("namesrv/kvConfig.json").display()
+        ),
+    )?;
+    let ns_log = dir.join("logs/namesrv.out");
+    pids.push((
+        "mqnamesrv".to_owned(),
+        spawn(
+            &bin.join("mqnamesrv"),
+            &["-c".into(), ns_conf.display().to_string()],
+            &ns_log,
+        )?,
+    ));
+    wait_port(namesrv_port, "mqnamesrv", &ns_log)?;
+    let namesrv = format!("127.0.0.1:{namesrv_port}");
+    println!("name server   {namesrv}");
+
+    for (i, conf) in confs.iter().enumerate() {
+        let name = conf
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let port = base + 10 * i as u16;
+        let mut text = std::fs::read_to_string(conf)?;
+        text.push_str(&format!(
+            "\n# rewritten by cargo xtask cluster for one host\nbrokerIP1=127.0.0.1\nlistenPort={port}\nstorePathRootDir={}\n",
+            dir.join(&name).join("store").display()
+        ));
+        let local = dir.join(format!("{name}.properties"));
+        std::fs::write(&local, text)?;
+        let log = dir.join(format!("logs/{name}.out"));
+        let pid = spawn(
+            &bin.join("mqbroker"),
+            &[
+                "-c".into(),
+                local.display().to_string(),
+                "-n".into(),
+                namesrv.clone(),
+            ],
+            &log,
+        )?;
+        pids.push((name.clone(), pid));
+        wait_port(port, &name, &log)?;
+        println!(
+            "{name:<13} 127.0.0.1:{port} (HA {})  config {}",
+            port + 1,
+            local.display()
+        );
+    }
+    let pid_text: String = pids.iter().map(|(n, p)| format!("{p} {n}\n")).collect();
+    std::fs::write(state.join("pids"), pid_text)?;
+    println!(
+        "\n{mode} is up; logs in {}. Stop it with `cargo xtask cluster down`.",
+        dir.join("logs").display()
+    );
+    Ok(())
+}
+
+fn down() -> Result<()> {
+    let pids_file = state_dir().join("pids");
+    let text = std::fs::read_to_string(&pids_file)
+        .with_context(|| format!("no cluster is up ({} is missing)", pids_file.display()))?;
+    // Brokers first (they unregister from the name server), the name server last.
+    let mut entries: Vec<(i32, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let (p, n) = l.split_once(' ')?;
+            Some((p.parse().ok()?, n.to_owned()))
+        })
+        .collect();
+    entries.reverse();
+    for (pid, name) in entries {
+        // SAFETY: kill(2) with signal 0/SIGTERM on a pid we recorded; no memory is involved.
+        let alive = unsafe { libc::kill(pid, 0) } == 0;
+        if !alive {
+            println!("{name} (pid {pid}) was not running");
+            continue;
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        // SAFETY: as above.
+        while unsafe { libc::kill(pid, 0) } == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // SAFETY: as above.
+        if unsafe { libc::kill(pid, 0) } == 0 {
+            println!("{name} (pid {pid}) did not stop within 30 s");
+        } else {
+            println!("{name} (pid {pid}) stopped");
+        }
+    }
+    std::fs::remove_file(&pids_file)?;
+    Ok(())
+}
