@@ -1,0 +1,1 @@
+//! rmq-ha: master/slave CommitLog replication (work in progress).
