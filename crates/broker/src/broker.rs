@@ -30,7 +30,7 @@ use crate::offsets::ConsumerOffsets;
 use crate::queue_lock::{QueueLocks, DEFAULT_LOCK_MAX_LIVE};
 use crate::schedule::{self, DelayOffsets};
 use crate::topics::{TopicConfigs, TopicDefaults};
-use crate::{registration, transaction, BrokerError};
+use crate::{registration, slave_sync, transaction, BrokerError};
 
 /// Held pulls allowed at once; past it pulls are answered "no new message" at once.
 const MAX_HELD_PULLS: usize = 100_000;
@@ -167,7 +167,9 @@ impl Broker {
 
         registration::start(&ctx);
         housekeeping::start(&ctx);
-        if !ctx.is_slave() {
+        if ctx.is_slave() {
+            slave_sync::start(&ctx);
+        } else {
             schedule::start(&ctx);
             transaction::start(&ctx);
         }

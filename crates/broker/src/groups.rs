@@ -147,6 +147,17 @@ impl SubscriptionGroups {
             .collect()
     }
 
+    /// Replaces every group with a JSON encoding of another broker's (a slave's metadata sync).
+    pub fn replace_from_json(&self, body: &[u8]) -> Result<(), BrokerError> {
+        let file: GroupsFile =
+            rmq_remoting::json::from_slice(body).map_err(|e| BrokerError::ConfigFile {
+                path: self.path.clone(),
+                reason: format!("master's subscription groups are unreadable: {e}"),
+            })?;
+        *self.state.write() = file;
+        self.persist()
+    }
+
     pub fn encode(&self) -> String {
         serde_json::to_string(&*self.state.read()).unwrap_or_default()
     }

@@ -24,6 +24,7 @@ mod processor;
 mod queue_lock;
 mod registration;
 mod schedule;
+mod slave_sync;
 mod topics;
 mod transaction;
 

@@ -127,6 +127,22 @@ impl ConsumerOffsets {
         serde_json::to_vec(&self.snapshot()).unwrap_or_default()
     }
 
+    /// Replaces the whole table with a JSON encoding of another broker's (a slave copying its
+    /// master's offsets).
+    pub fn replace_from_json(&self, body: &[u8]) -> Result<(), BrokerError> {
+        let file: OffsetFile =
+            rmq_remoting::json::from_slice(body).map_err(|e| BrokerError::ConfigFile {
+                path: self.path.clone(),
+                reason: format!("master's consumer offsets are unreadable: {e}"),
+            })?;
+        *self.table.write() = file
+            .offset_table
+            .into_iter()
+            .map(|(k, q)| (k, q.into_iter().collect()))
+            .collect();
+        Ok(())
+    }
+
     /// Writes the table to disk.
     pub fn persist(&self) -> Result<(), BrokerError> {
         persist::store_json(&self.path, &self.snapshot())

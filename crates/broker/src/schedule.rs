@@ -65,6 +65,17 @@ impl DelayOffsets {
         serde_json::to_vec(&file).unwrap_or_default()
     }
 
+    /// Replaces the table with a JSON encoding of another broker's (a slave copying its master).
+    pub fn replace_from_json(&self, body: &[u8]) -> Result<(), BrokerError> {
+        let file: DelayOffsetFile =
+            rmq_remoting::json::from_slice(body).map_err(|e| BrokerError::ConfigFile {
+                path: self.path.clone(),
+                reason: format!("master's delay offsets are unreadable: {e}"),
+            })?;
+        *self.table.lock() = file.offset_table;
+        Ok(())
+    }
+
     pub fn persist(&self) -> Result<(), BrokerError> {
         let file = DelayOffsetFile {
             offset_table: self.table.lock().clone(),

@@ -215,6 +215,25 @@ impl TopicConfigs {
         Ok(TopicLookup::Created(created))
     }
 
+    /// Replaces every topic with the master's (a slave's metadata sync); `true` if anything
+    /// changed.
+    pub fn replace_all(
+        &self,
+        data_version: DataVersion,
+        table: BTreeMap<String, TopicConfig>,
+    ) -> Result<bool, BrokerError> {
+        {
+            let mut s = self.state.write();
+            if s.data_version == data_version && s.table == table {
+                return Ok(false);
+            }
+            s.data_version = data_version;
+            s.table = table;
+        }
+        self.persist()?;
+        Ok(true)
+    }
+
     pub fn persist(&self) -> Result<(), BrokerError> {
         let s = self.state.read();
         persist::store_json(

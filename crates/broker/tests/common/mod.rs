@@ -156,3 +156,15 @@ pub async fn pull_until_found(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// An in-process name server on 127.0.0.1:0 with its KV file under `dir`.
+pub async fn start_namesrv(dir: &std::path::Path) -> rmq_namesrv::NamesrvHandle {
+    let config = rmq_namesrv::NamesrvConfig {
+        kv_config_path: dir.join("kvConfig.json"),
+        bind_address: "127.0.0.1".into(),
+        listen_port: 0,
+        ..Default::default()
+    };
+    let listener = rmq_namesrv::bind(&config).await.unwrap();
+    rmq_namesrv::start(config, listener).await.unwrap()
+}

@@ -1,0 +1,93 @@
+//! A slave's copy of its master's metadata (`SlaveSynchronize`): topic configs, consumer
+//! offsets, delay-level progress and subscription groups, fetched from the master's remoting
+//! port every 10 s (and as soon as the master is known), so consumers that move to the slave
+//! while the master is down resume where they were.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmq_remoting::body::TopicConfigSerializeWrapper;
+use rmq_remoting::json::JsonBody;
+use rmq_remoting::{RemotingCommand, RequestCode, ResponseCode};
+
+use crate::context::BrokerContext;
+
+const SYNC_INTERVAL: Duration = Duration::from_secs(10);
+
+pub fn start(ctx: &Arc<BrokerContext>) {
+    let c = ctx.clone();
+    ctx.tasks.spawn(async move {
+        let mut master_seen = false;
+        loop {
+            let master = c.master.read().as_ref().map(|m| m.master_addr.clone());
+            let wait = match master {
+                Some(addr) => {
+                    if let Err(e) = sync_once(&c, &addr).await {
+                        tracing::warn!(master = %addr, error = %e, "could not copy metadata from the master");
+                    } else if !master_seen {
+                        tracing::info!(master = %addr, "copied topics, offsets and groups from the master");
+                    }
+                    master_seen = true;
+                    SYNC_INTERVAL
+                }
+                None => Duration::from_millis(500),
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = c.shutdown.cancelled() => return,
+            }
+        }
+    });
+}
+
+async fn fetch(
+    ctx: &BrokerContext,
+    master: &str,
+    code: RequestCode,
+) -> Result<bytes::Bytes, String> {
+    let resp = ctx
+        .outbound
+        .invoke(
+            master,
+            RemotingCommand::new_request(code),
+            Duration::from_secs(5),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if resp.response_code() != ResponseCode::Success {
+        return Err(format!(
+            "{} answered {} {}",
+            code.name(),
+            resp.code,
+            resp.remark.unwrap_or_default()
+        ));
+    }
+    Ok(resp.body)
+}
+
+/// Copies everything once.
+pub async fn sync_once(ctx: &BrokerContext, master: &str) -> Result<(), String> {
+    let topics = fetch(ctx, master, RequestCode::GetAllTopicConfig).await?;
+    let wrapper =
+        TopicConfigSerializeWrapper::from_json_bytes(&topics).map_err(|e| e.to_string())?;
+    if ctx
+        .topics
+        .replace_all(wrapper.data_version, wrapper.topic_config_table)
+        .map_err(|e| e.to_string())?
+    {
+        ctx.topics_changed();
+    }
+    let offsets = fetch(ctx, master, RequestCode::GetAllConsumerOffset).await?;
+    ctx.offsets
+        .replace_from_json(&offsets)
+        .map_err(|e| e.to_string())?;
+    let delay = fetch(ctx, master, RequestCode::GetAllDelayOffset).await?;
+    ctx.delay_offsets
+        .replace_from_json(&delay)
+        .map_err(|e| e.to_string())?;
+    let groups = fetch(ctx, master, RequestCode::GetAllSubscriptionGroupConfig).await?;
+    ctx.groups
+        .replace_from_json(&groups)
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
