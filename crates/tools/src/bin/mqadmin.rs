@@ -1,0 +1,3 @@
+//! `mqadmin`: administration of an rmq or Apache RocketMQ cluster.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! `mqshutdown`: stops the local `mqbroker` or `mqnamesrv` gracefully.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! rmq-tools: the operator tools `mqadmin` and `mqshutdown`.
