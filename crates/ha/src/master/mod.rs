@@ -1,0 +1,5 @@
+//! The master side: accept slaves, stream the CommitLog to them, track their ACKs.
+
+mod connection;
+pub(crate) mod replicas;
+pub(crate) mod server;

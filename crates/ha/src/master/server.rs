@@ -1,0 +1,163 @@
+//! `HaServer`: the master side of replication (Apache's `DefaultHAService` + `AcceptSocketService`
+//! + `GroupTransferService`).
+//!
+//! Shaped like the other rmq servers: it is given a bound `TcpListener` (tests use port 0), owns
+//! every task it starts (a `CancellationToken` and a `TaskTracker`), and `shutdown` stops and
+//! awaits them all. It is a cheap `Clone` so the broker's send path can keep a handle.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmq_store::MessageStore;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::HaConfig;
+use crate::error::HaError;
+use crate::master::connection;
+use crate::master::replicas::{ReplicaResult, Replicas, SlaveStatus};
+
+/// Most slave connections served at once; more are refused (a master has one or two slaves, so
+/// hitting this means something is connecting in a loop).
+const MAX_SLAVES: usize = 64;
+
+pub(crate) struct Shared {
+    pub store: Arc<MessageStore>,
+    pub cfg: HaConfig,
+    pub replicas: Arc<Replicas>,
+    /// Rung when the CommitLog grew, to wake idle writers at once.
+    pub data_ready: Notify,
+    pub cancel: CancellationToken,
+    pub tracker: TaskTracker,
+}
+
+/// The master's replication service.
+#[derive(Clone)]
+pub struct HaServer {
+    shared: Arc<Shared>,
+    local_addr: SocketAddr,
+}
+
+impl std::fmt::Debug for HaServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HaServer")
+            .field("local_addr", &self.local_addr)
+            .field("slaves", &self.shared.replicas.count())
+            .finish()
+    }
+}
+
+impl HaServer {
+    /// Starts accepting slaves on `listener` (bound to `haListenPort`) and serving them from
+    /// `store`. Must be called inside a tokio runtime.
+    pub fn start(
+        listener: TcpListener,
+        store: Arc<MessageStore>,
+        cfg: HaConfig,
+    ) -> Result<HaServer, HaError> {
+        let local_addr = listener.local_addr().map_err(|source| HaError::Io {
+            op: "local address of",
+            peer: "HA listener".into(),
+            source,
+        })?;
+        let shared = Arc::new(Shared {
+            store,
+            replicas: Arc::new(Replicas::new(cfg.max_gap_not_in_sync)),
+            cfg,
+            data_ready: Notify::new(),
+            cancel: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        });
+        let s = Arc::clone(&shared);
+        shared.tracker.spawn(accept_loop(s, listener));
+        tracing::info!(addr = %local_addr, "HA server listening");
+        Ok(HaServer { shared, local_addr })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Wakes the connection writers: call after appending to the CommitLog for the lowest
+    /// replication latency. Without it writers notice new data within a few milliseconds.
+    pub fn notify_appended(&self) {
+        self.shared.data_ready.notify_waiters();
+    }
+
+    /// The connected slaves with their ACK offsets and lag behind the master's CommitLog end.
+    pub fn connected_slaves(&self) -> Vec<SlaveStatus> {
+        self.shared
+            .replicas
+            .statuses(self.shared.store.commit_log_max_offset())
+    }
+
+    pub fn connected_slave_count(&self) -> usize {
+        self.shared.replicas.count()
+    }
+
+    /// The highest offset any slave has acknowledged (Apache's `push2SlaveMaxOffset`).
+    pub fn max_acked_offset(&self) -> i64 {
+        self.shared.replicas.best_acked()
+    }
+
+    /// Apache's `isSlaveOK`: at least one slave is connected and the best one lags
+    /// `master_put_offset` by less than `haMaxGapNotInSync`.
+    pub fn is_slave_ok(&self, master_put_offset: i64) -> bool {
+        self.shared.replicas.is_slave_ok(master_put_offset)
+    }
+
+    /// For a SYNC_MASTER put: completes as soon as a slave acknowledges `end_offset` (the put's
+    /// `append.end_offset`), with `Timeout` after `timeout`, or at once with `NotAvailable` when
+    /// [`HaServer::is_slave_ok`] is false or the server is shut down.
+    pub async fn wait_for_replica(&self, end_offset: i64, timeout: Duration) -> ReplicaResult {
+        if self.shared.cancel.is_cancelled() {
+            return ReplicaResult::NotAvailable;
+        }
+        // Someone is waiting, so there is new data: wake the writers now.
+        self.notify_appended();
+        tokio::select! {
+            r = self.shared.replicas.wait_for(end_offset, timeout) => r,
+            _ = self.shared.cancel.cancelled() => ReplicaResult::NotAvailable,
+        }
+    }
+
+    /// Stops accepting, closes every slave connection and waits for all tasks to finish.
+    pub async fn shutdown(&self) {
+        self.shared.cancel.cancel();
+        self.shared.tracker.close();
+        self.shared.tracker.wait().await;
+        tracing::info!(addr = %self.local_addr, "HA server stopped");
+    }
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    let mut backoff = Duration::from_millis(10);
+    loop {
+        let accepted = tokio::select! {
+            _ = shared.cancel.cancelled() => return,
+            r = listener.accept() => r,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                backoff = Duration::from_millis(10);
+                if shared.replicas.count() >= MAX_SLAVES {
+                    tracing::warn!(slave = %peer, limit = MAX_SLAVES, "refusing HA connection: too many slaves");
+                    continue;
+                }
+                connection::spawn(&shared, stream, peer);
+            }
+            Err(e) => {
+                // Usually out of file descriptors: back off instead of spinning.
+                tracing::warn!(error = %e, retry_ms = backoff.as_millis() as u64, "HA accept failed");
+                tokio::select! {
+                    _ = shared.cancel.cancelled() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+            }
+        }
+    }
+}

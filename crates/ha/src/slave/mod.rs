@@ -1,0 +1,4 @@
+//! The slave side: follow the master's address, replicate into the local store.
+
+pub(crate) mod client;
+mod connection;

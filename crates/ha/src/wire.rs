@@ -1,0 +1,174 @@
+//! The raw HA wire format (protocol.md 6.2), kept apart from the session logic because it is a
+//! compatibility surface with Apache RocketMQ's `DefaultHAService`: changing it is a decision.
+//!
+//! Slave → master: 8-byte big-endian offset reports. Master → slave: a 12-byte header (offset,
+//! size) followed by `size` raw CommitLog bytes; `size == 0` is a heartbeat.
+
+use crate::error::ProtocolError;
+
+/// Size of one slave → master offset report.
+pub const REPORT_SIZE: usize = 8;
+/// Size of the master → slave transfer header.
+pub const HEADER_SIZE: usize = 12;
+/// Largest body a slave accepts in one frame. Apache masters send at most `haTransferBatchSize`
+/// (32 KiB by default); the bound only keeps a corrupt header from making the slave buffer
+/// gigabytes.
+pub const MAX_BODY_SIZE: usize = 64 * 1024 * 1024;
+
+/// One offset report.
+pub fn encode_report(offset: i64) -> [u8; REPORT_SIZE] {
+    offset.to_be_bytes()
+}
+
+/// The header that precedes each transfer frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransferHeader {
+    /// Physical CommitLog offset of the first body byte (for a heartbeat: where the next data
+    /// will start).
+    pub offset: i64,
+    /// Body size; 0 for a heartbeat.
+    pub size: usize,
+}
+
+impl TransferHeader {
+    pub fn encode(&self) -> [u8; HEADER_SIZE] {
+        let mut out = [0u8; HEADER_SIZE];
+        out[..8].copy_from_slice(&self.offset.to_be_bytes());
+        // Bodies are bounded by the batch size, far below i32::MAX; saturate rather than wrap.
+        let size = i32::try_from(self.size).unwrap_or(i32::MAX);
+        out[8..].copy_from_slice(&size.to_be_bytes());
+        out
+    }
+
+    /// Parses and checks a header.
+    pub fn decode(b: &[u8; HEADER_SIZE]) -> Result<Self, ProtocolError> {
+        let mut off = [0u8; 8];
+        off.copy_from_slice(&b[..8]);
+        let offset = i64::from_be_bytes(off);
+        let size = i32::from_be_bytes([b[8], b[9], b[10], b[11]]);
+        if offset < 0 {
+            return Err(ProtocolError::NegativeOffset(offset));
+        }
+        match usize::try_from(size) {
+            Ok(s) if s <= MAX_BODY_SIZE => Ok(TransferHeader { offset, size: s }),
+            _ => Err(ProtocolError::BadBodySize(size)),
+        }
+    }
+}
+
+/// Turns the slave's report stream into offsets. Like Apache's `ReadSocketService`, only the
+/// **last** complete report of what has arrived counts: older ones are superseded.
+#[derive(Debug, Default)]
+pub struct ReportDecoder {
+    partial: [u8; REPORT_SIZE],
+    partial_len: usize,
+}
+
+impl ReportDecoder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds received bytes; returns the last report completed by them, if any.
+    pub fn feed(&mut self, mut data: &[u8]) -> Result<Option<i64>, ProtocolError> {
+        let mut last = None;
+        if self.partial_len > 0 {
+            let take = (REPORT_SIZE - self.partial_len).min(data.len());
+            self.partial[self.partial_len..self.partial_len + take].copy_from_slice(&data[..take]);
+            self.partial_len += take;
+            data = &data[take..];
+            if self.partial_len < REPORT_SIZE {
+                return Ok(None);
+            }
+            last = Some(i64::from_be_bytes(self.partial));
+            self.partial_len = 0;
+        }
+        let whole = data.len() - data.len() % REPORT_SIZE;
+        if whole > 0 {
+            let mut b = [0u8; REPORT_SIZE];
+            b.copy_from_slice(&data[whole - REPORT_SIZE..whole]);
+            last = Some(i64::from_be_bytes(b));
+        }
+        let rest = &data[whole..];
+        self.partial[..rest.len()].copy_from_slice(rest);
+        self.partial_len = rest.len();
+        match last {
+            Some(v) if v < 0 => Err(ProtocolError::NegativeReport(v)),
+            other => Ok(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn header_round_trip_and_checks() {
+        let h = TransferHeader {
+            offset: 1 << 40,
+            size: 32 * 1024,
+        };
+        assert_eq!(TransferHeader::decode(&h.encode()).unwrap(), h);
+        let mut neg = h.encode();
+        neg[0] = 0x80;
+        assert!(matches!(
+            TransferHeader::decode(&neg),
+            Err(ProtocolError::NegativeOffset(_))
+        ));
+        let mut bad = h.encode();
+        bad[8..].copy_from_slice(&(-1i32).to_be_bytes());
+        assert_eq!(
+            TransferHeader::decode(&bad),
+            Err(ProtocolError::BadBodySize(-1))
+        );
+    }
+
+    #[test]
+    fn header_layout_is_big_endian_offset_then_size() {
+        let h = TransferHeader {
+            offset: 0x0102_0304_0506_0708,
+            size: 0x0A0B,
+        };
+        assert_eq!(h.encode(), [1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0x0A, 0x0B]);
+    }
+
+    #[test]
+    fn only_the_last_complete_report_counts() {
+        let mut d = ReportDecoder::new();
+        let mut bytes = Vec::new();
+        for v in [10i64, 20, 30] {
+            bytes.extend_from_slice(&encode_report(v));
+        }
+        bytes.extend_from_slice(&encode_report(40)[..3]);
+        assert_eq!(d.feed(&bytes).unwrap(), Some(30));
+        assert_eq!(d.feed(&encode_report(40)[3..7]).unwrap(), None);
+        assert_eq!(d.feed(&encode_report(40)[7..]).unwrap(), Some(40));
+        assert_eq!(d.feed(&[]).unwrap(), None);
+    }
+
+    #[test]
+    fn reports_split_at_every_byte() {
+        let values = [0i64, 7, 1 << 33, 123_456_789];
+        let stream: Vec<u8> = values.iter().flat_map(|v| encode_report(*v)).collect();
+        for cut in 0..=stream.len() {
+            let mut d = ReportDecoder::new();
+            let a = d.feed(&stream[..cut]).unwrap();
+            let b = d.feed(&stream[cut..]).unwrap();
+            assert_eq!(b.or(a), Some(123_456_789), "cut at {cut}");
+            if cut / 8 > 0 && cut < stream.len() {
+                assert_eq!(a, Some(values[cut / 8 - 1]), "cut at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn negative_report_is_an_error() {
+        let mut d = ReportDecoder::new();
+        assert_eq!(
+            d.feed(&encode_report(-5)),
+            Err(ProtocolError::NegativeReport(-5))
+        );
+    }
+}
