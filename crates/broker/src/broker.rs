@@ -147,6 +147,7 @@ impl Broker {
             outbound: RemotingClient::new(ClientConfig::default()),
             shutdown: CancellationToken::new(),
             boot_timestamp: now_millis(),
+            metrics: crate::metrics::BrokerMetrics::new(),
             tasks: TaskTracker::new(),
             config,
         });
@@ -165,6 +166,7 @@ impl Broker {
         let server_stop = CancellationToken::new();
         let server = tokio::spawn(server.run(listener, server_stop.clone()));
 
+        crate::metrics::start(&ctx).await?;
         registration::start(&ctx);
         housekeeping::start(&ctx);
         if ctx.is_slave() {

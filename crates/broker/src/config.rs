@@ -68,6 +68,9 @@ pub struct BrokerConfig {
     pub channel_expired_timeout: u64,
     pub enable_acting_master: bool,
     pub access_message_in_memory_max_ratio: u32,
+    pub metrics_exporter_type: String,
+    pub metrics_prom_exporter_host: String,
+    pub metrics_prom_exporter_port: u16,
 }
 
 impl Default for BrokerConfig {
@@ -129,6 +132,9 @@ impl Default for BrokerConfig {
             channel_expired_timeout: 120_000,
             enable_acting_master: false,
             access_message_in_memory_max_ratio: 40,
+            metrics_exporter_type: "DISABLE".into(),
+            metrics_prom_exporter_host: String::new(),
+            metrics_prom_exporter_port: 5557,
         }
     }
 }
@@ -197,6 +203,9 @@ config_fields!(BrokerConfig {
     channel_expired_timeout: "channelExpiredTimeout",
     enable_acting_master: "enableSlaveActingMaster",
     access_message_in_memory_max_ratio: "accessMessageInMemoryMaxRatio",
+    metrics_exporter_type: "metricsExporterType",
+    metrics_prom_exporter_host: "metricsPromExporterHost",
+    metrics_prom_exporter_port: "metricsPromExporterPort",
 });
 
 /// Everything `mqbroker` needs to start: broker keys and store keys.

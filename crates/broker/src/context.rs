@@ -52,6 +52,7 @@ pub struct BrokerContext {
     pub outbound: RemotingClient,
     /// Cancelled when the broker shuts down: held pulls answer at once.
     pub shutdown: CancellationToken,
+    pub metrics: crate::metrics::BrokerMetrics,
     /// When the broker started (ms), for runtime info.
     pub boot_timestamp: i64,
     /// Owner of every background task.

@@ -18,6 +18,7 @@ pub mod groups;
 mod housekeeping;
 pub mod logging;
 mod long_poll;
+mod metrics;
 mod offsets;
 mod persist;
 mod processor;

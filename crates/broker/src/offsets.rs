@@ -21,6 +21,9 @@ struct OffsetFile {
     offset_table: BTreeMap<String, BTreeMap<i32, i64>>,
 }
 
+/// One group's committed offsets on one topic: (topic, group, [(queue id, offset)]).
+pub type GroupOffsets = (String, String, Vec<(i32, i64)>);
+
 /// Offsets committed by consumer groups.
 pub struct ConsumerOffsets {
     path: PathBuf,
@@ -94,6 +97,22 @@ impl ConsumerOffsets {
             .filter_map(|k| k.rsplit_once(TOPIC_GROUP_SEPARATOR))
             .filter(|(t, _)| *t == topic)
             .map(|(_, g)| g.to_owned())
+            .collect()
+    }
+
+    /// Every (topic, group, queue offsets) entry, for lag metrics.
+    pub fn all(&self) -> Vec<GroupOffsets> {
+        self.table
+            .read()
+            .iter()
+            .filter_map(|(k, q)| {
+                let (t, g) = k.rsplit_once(TOPIC_GROUP_SEPARATOR)?;
+                Some((
+                    t.to_owned(),
+                    g.to_owned(),
+                    q.iter().map(|(a, b)| (*a, *b)).collect(),
+                ))
+            })
             .collect()
     }
 

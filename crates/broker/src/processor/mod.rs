@@ -28,8 +28,16 @@ where
     Fut: Future<Output = ProcessResult> + Send + 'static,
 {
     let ctx = ctx.clone();
+    let name = code.name();
     server.register(code, move |rc: RequestContext, req: RemotingCommand| {
-        f(ctx.clone(), rc, req)
+        let started = std::time::Instant::now();
+        let ctx2 = ctx.clone();
+        let fut = f(ctx.clone(), rc, req);
+        async move {
+            let r = fut.await;
+            ctx2.metrics.record_request(name, started.elapsed());
+            r
+        }
     });
 }
 

@@ -241,6 +241,8 @@ fn respond(
         for m in &r.messages {
             body.extend_from_slice(m);
         }
+        ctx.metrics
+            .record_out(&h.topic, r.messages.len() as u64, body.len() as u64);
         resp = resp.with_body(body.freeze());
     }
     resp

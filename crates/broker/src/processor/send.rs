@@ -50,6 +50,7 @@ pub async fn process(
     let queue_id = choose_queue(&header, &config)?;
     let batch = req.request_code() == RequestCode::SendBatchMessage || header.batch == Some(true);
     let born_host = rc.peer_addr();
+    let started = std::time::Instant::now();
     let (result, transaction_id) = if batch {
         (
             put_batch(&ctx, &header, queue_id, &req.body, born_host).await?,
@@ -58,6 +59,16 @@ pub async fn process(
     } else {
         put_single(&ctx, &header, queue_id, req.body.clone(), born_host).await?
     };
+    ctx.metrics
+        .put_latency
+        .observe(started.elapsed().as_secs_f64());
+    if let Some(a) = result.append.as_ref().filter(|_| result.status.is_stored()) {
+        ctx.metrics.record_in(
+            &header.topic,
+            a.msg_num.max(1) as u64,
+            req.body.len() as u64,
+        );
+    }
     Ok(Some(respond(&ctx, &req, queue_id, result, transaction_id)))
 }
 

@@ -1,0 +1,212 @@
+//! Broker metrics in Prometheus form (issue: observability). Counters are bumped on the hot
+//! path with a single atomic add per message family; lag is computed at scrape time from the
+//! committed offsets and the queues' max offsets, so nothing is tracked per message.
+//!
+//! Enabled with Apache's keys: `metricsExporterType=PROM`, `metricsPromExporterPort` (5557),
+//! `metricsPromExporterHost`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::context::BrokerContext;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TopicLabel {
+    pub topic: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CodeLabel {
+    pub code: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GroupTopicLabel {
+    pub group: String,
+    pub topic: String,
+}
+
+fn latency_histogram() -> Histogram {
+    // 10 µs .. ~20 s
+    Histogram::new(exponential_buckets(0.000_01, 4.0, 12))
+}
+
+/// Every broker metric.
+pub struct BrokerMetrics {
+    pub messages_in: Family<TopicLabel, Counter>,
+    pub bytes_in: Family<TopicLabel, Counter>,
+    pub messages_out: Family<TopicLabel, Counter>,
+    pub bytes_out: Family<TopicLabel, Counter>,
+    pub request_latency: Family<CodeLabel, Histogram, fn() -> Histogram>,
+    pub put_latency: Histogram,
+    pub consumer_lag: Family<GroupTopicLabel, Gauge>,
+    pub commit_log_max_offset: Gauge,
+    pub dispatch_behind_bytes: Gauge,
+    pub ha_slave_lag_bytes: Gauge,
+    pub connected_consumers: Gauge,
+}
+
+impl BrokerMetrics {
+    pub fn new() -> Self {
+        BrokerMetrics {
+            messages_in: Family::default(),
+            bytes_in: Family::default(),
+            messages_out: Family::default(),
+            bytes_out: Family::default(),
+            request_latency: Family::new_with_constructor(latency_histogram),
+            put_latency: latency_histogram(),
+            consumer_lag: Family::default(),
+            commit_log_max_offset: Gauge::default(),
+            dispatch_behind_bytes: Gauge::default(),
+            ha_slave_lag_bytes: Gauge::default(),
+            connected_consumers: Gauge::default(),
+        }
+    }
+
+    pub fn record_in(&self, topic: &str, messages: u64, bytes: u64) {
+        let l = TopicLabel {
+            topic: topic.to_owned(),
+        };
+        self.messages_in.get_or_create(&l).inc_by(messages);
+        self.bytes_in.get_or_create(&l).inc_by(bytes);
+    }
+
+    pub fn record_out(&self, topic: &str, messages: u64, bytes: u64) {
+        let l = TopicLabel {
+            topic: topic.to_owned(),
+        };
+        self.messages_out.get_or_create(&l).inc_by(messages);
+        self.bytes_out.get_or_create(&l).inc_by(bytes);
+    }
+
+    pub fn record_request(&self, code: &'static str, elapsed: Duration) {
+        self.request_latency
+            .get_or_create(&CodeLabel {
+                code: code.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    fn register(&self, r: &mut Registry) {
+        r.register(
+            "rmq_broker_messages_in",
+            "Messages stored, by topic",
+            self.messages_in.clone(),
+        );
+        r.register(
+            "rmq_broker_bytes_in",
+            "Message body bytes stored, by topic",
+            self.bytes_in.clone(),
+        );
+        r.register(
+            "rmq_broker_messages_out",
+            "Messages returned by pulls, by topic",
+            self.messages_out.clone(),
+        );
+        r.register(
+            "rmq_broker_bytes_out",
+            "Record bytes returned by pulls, by topic",
+            self.bytes_out.clone(),
+        );
+        r.register(
+            "rmq_broker_request_duration_seconds",
+            "Time to answer a request, by request code (held pulls included)",
+            self.request_latency.clone(),
+        );
+        r.register(
+            "rmq_store_put_duration_seconds",
+            "Time for the store to accept a message, flush included under SYNC_FLUSH",
+            self.put_latency.clone(),
+        );
+        r.register(
+            "rmq_broker_consumer_lag_messages",
+            "Messages not yet consumed (max offset minus committed offset), by group and topic",
+            self.consumer_lag.clone(),
+        );
+        r.register(
+            "rmq_store_commit_log_max_offset_bytes",
+            "CommitLog write position",
+            self.commit_log_max_offset.clone(),
+        );
+        r.register(
+            "rmq_store_dispatch_behind_bytes",
+            "CommitLog bytes not yet in consume queues",
+            self.dispatch_behind_bytes.clone(),
+        );
+        r.register(
+            "rmq_ha_slave_lag_bytes",
+            "How far the furthest-behind slave is from the master's CommitLog (0 on slaves)",
+            self.ha_slave_lag_bytes.clone(),
+        );
+        r.register(
+            "rmq_broker_consumer_groups",
+            "Consumer groups with live members",
+            self.connected_consumers.clone(),
+        );
+    }
+}
+
+/// Fills the scrape-time gauges.
+fn refresh(ctx: &BrokerContext) {
+    let m = &ctx.metrics;
+    let s = &ctx.store;
+    m.commit_log_max_offset.set(s.commit_log_max_offset());
+    m.dispatch_behind_bytes
+        .set((s.commit_log_max_offset() - s.dispatched_offset()).max(0));
+    m.connected_consumers
+        .set(ctx.consumers.group_names().len() as i64);
+    m.consumer_lag.clear();
+    for (topic, group, queues) in ctx.offsets.all() {
+        let lag: i64 = queues
+            .iter()
+            .map(|(q, committed)| (s.max_offset_in_queue(&topic, *q) - committed).max(0))
+            .sum();
+        m.consumer_lag
+            .get_or_create(&GroupTopicLabel { group, topic })
+            .set(lag);
+    }
+}
+
+/// Starts the metrics endpoint when `metricsExporterType=PROM`.
+pub async fn start(ctx: &Arc<BrokerContext>) -> Result<(), crate::BrokerError> {
+    let b = &ctx.config.broker;
+    if !b.metrics_exporter_type.eq_ignore_ascii_case("PROM") {
+        return Ok(());
+    }
+    let host = if b.metrics_prom_exporter_host.is_empty() {
+        "0.0.0.0"
+    } else {
+        b.metrics_prom_exporter_host.as_str()
+    };
+    let addr = format!("{host}:{}", b.metrics_prom_exporter_port);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|source| crate::BrokerError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+    let mut registry = Registry::default();
+    ctx.metrics.register(&mut registry);
+    let weak = Arc::downgrade(ctx);
+    let exposition = Arc::new(rmq_metrics::Exposition {
+        registry,
+        refresh: Box::new(move || {
+            if let Some(ctx) = weak.upgrade() {
+                refresh(&ctx);
+            }
+        }),
+    });
+    ctx.tasks.spawn(rmq_metrics::serve(
+        listener,
+        exposition,
+        ctx.shutdown.clone(),
+    ));
+    Ok(())
+}
