@@ -108,10 +108,10 @@ impl Producer {
     /// Starts the route refresh and heartbeat tasks. Sends fail with `NotStarted` before this.
     pub async fn start(&self) -> Result<()> {
         let instance = &self.sender.instance;
-        instance.check_running().or_else(|e| match e {
-            crate::ClientError::NotStarted => Ok(()),
-            e => Err(e),
-        })?;
+        match instance.check_running() {
+            Err(crate::ClientError::NotStarted) => {}
+            other => return other,
+        }
         instance.register_producer(&self.sender.settings.group);
         instance.start();
         Ok(())

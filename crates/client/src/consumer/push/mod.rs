@@ -30,6 +30,7 @@ mod rebalance;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -285,6 +286,7 @@ impl PushConsumerBuilder {
                 queues: Mutex::new(HashMap::new()),
                 consume_tasks: TaskTracker::new(),
                 sender,
+                closing: AtomicBool::new(false),
             }),
         })
     }
@@ -304,6 +306,8 @@ pub(crate) struct PushInner {
     pub consume_tasks: TaskTracker,
     /// Re-sends failed messages to `%RETRY%group` when CONSUMER_SEND_MSG_BACK fails.
     pub sender: Sender,
+    /// Set when shutdown begins: rebalance takes no new queue after that.
+    pub closing: AtomicBool,
 }
 
 impl PushInner {
@@ -378,7 +382,7 @@ impl PushConsumer {
     /// offsets, releases queue locks and unregisters from the brokers.
     pub async fn shutdown(&self) {
         let inner = &self.inner;
-        if inner.instance.cancel.is_cancelled() {
+        if inner.instance.cancel.is_cancelled() || inner.closing.swap(true, Ordering::AcqRel) {
             return;
         }
         let handles: Vec<(MessageQueue, QueueHandle)> = inner.queues.lock().drain().collect();

@@ -185,7 +185,7 @@ async fn add_queue(inner: &Arc<PushInner>, mq: MessageQueue, sub: SubscriptionDa
     }
     {
         let mut queues = inner.queues.lock();
-        if queues.contains_key(&mq) {
+        if queues.contains_key(&mq) || inner.closing.load(Ordering::Acquire) {
             return;
         }
         queues.insert(mq.clone(), handle.clone());
