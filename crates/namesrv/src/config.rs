@@ -40,6 +40,12 @@ pub struct NamesrvConfig {
     pub bind_address: String,
     /// Close connections idle this long, in seconds (120).
     pub server_channel_max_idle_time_seconds: u64,
+    /// `PROM` serves Prometheus metrics; `DISABLE` (default) does not.
+    pub metrics_exporter_type: String,
+    /// Address of the metrics endpoint (`0.0.0.0` when empty).
+    pub metrics_prom_exporter_host: String,
+    /// Port of the metrics endpoint (5557).
+    pub metrics_prom_exporter_port: u16,
 }
 
 impl Default for NamesrvConfig {
@@ -59,6 +65,9 @@ impl Default for NamesrvConfig {
             listen_port: 9876,
             bind_address: "0.0.0.0".into(),
             server_channel_max_idle_time_seconds: 120,
+            metrics_exporter_type: "DISABLE".into(),
+            metrics_prom_exporter_host: String::new(),
+            metrics_prom_exporter_port: 5557,
         }
     }
 }
@@ -78,6 +87,9 @@ config_fields!(NamesrvConfig {
     listen_port: "listenPort",
     bind_address: "bindAddress",
     server_channel_max_idle_time_seconds: "serverChannelMaxIdleTimeSeconds",
+    metrics_exporter_type: "metricsExporterType",
+    metrics_prom_exporter_host: "metricsPromExporterHost",
+    metrics_prom_exporter_port: "metricsPromExporterPort",
 });
 
 /// Apache keys that tune Java thread pools, Netty or features rmq does not have: accepted, no

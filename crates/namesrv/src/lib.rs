@@ -29,6 +29,7 @@
 pub mod config;
 mod error;
 pub mod kv_config;
+mod metrics;
 mod processor;
 mod route_cache;
 pub mod route_table;

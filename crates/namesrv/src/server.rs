@@ -55,6 +55,10 @@ pub async fn start(
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
+    if let Err(e) = crate::metrics::start(&state, &tracker, &shutdown).await {
+        shutdown.cancel();
+        return Err(e);
+    }
     tracker.spawn(server.run(listener, shutdown.clone()));
     tracker.spawn(scan_not_active_brokers(
         state.clone(),

@@ -34,6 +34,7 @@ pub(crate) struct NamesrvState {
     pub routes: RwLock<RouteTable>,
     pub route_cache: RouteCache,
     pub kv: KvConfigStore,
+    pub metrics: crate::metrics::NamesrvMetrics,
     /// Connections brokers registered over, so an expired broker's connection can be closed.
     broker_connections: Mutex<HashMap<ConnectionId, ConnectionHandle>>,
 }
@@ -47,6 +48,7 @@ impl NamesrvState {
             routes: RwLock::new(routes),
             route_cache: RouteCache::default(),
             kv,
+            metrics: Default::default(),
             broker_connections: Mutex::new(HashMap::new()),
         }
     }

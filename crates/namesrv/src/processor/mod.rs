@@ -46,7 +46,9 @@ pub(crate) fn register_all(server: &mut RemotingServer, state: &Arc<NamesrvState
     ];
     for (code, processor) in sync {
         let state = state.clone();
+        let name = code.name();
         server.register(code, move |ctx: RequestContext, req: RemotingCommand| {
+            state.metrics.count(name);
             std::future::ready(processor(&state, &ctx, &req))
         });
     }
