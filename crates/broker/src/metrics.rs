@@ -5,7 +5,10 @@
 //! Enabled with Apache's keys: `metricsExporterType=PROM`, `metricsPromExporterPort` (5557),
 //! `metricsPromExporterHost`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use parking_lot::RwLock;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -24,7 +27,7 @@ pub struct TopicLabel {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CodeLabel {
-    pub code: String,
+    pub code: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -38,8 +41,12 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_01, 4.0, 12))
 }
 
+type TopicCounterCache = RwLock<HashMap<String, (Counter, Counter)>>;
+
 /// Every broker metric.
 pub struct BrokerMetrics {
+    in_cache: TopicCounterCache,
+    out_cache: TopicCounterCache,
     pub messages_in: Family<TopicLabel, Counter>,
     pub bytes_in: Family<TopicLabel, Counter>,
     pub messages_out: Family<TopicLabel, Counter>,
@@ -56,6 +63,8 @@ pub struct BrokerMetrics {
 impl BrokerMetrics {
     pub fn new() -> Self {
         BrokerMetrics {
+            in_cache: RwLock::default(),
+            out_cache: RwLock::default(),
             messages_in: Family::default(),
             bytes_in: Family::default(),
             messages_out: Family::default(),
@@ -71,26 +80,44 @@ impl BrokerMetrics {
     }
 
     pub fn record_in(&self, topic: &str, messages: u64, bytes: u64) {
-        let l = TopicLabel {
-            topic: topic.to_owned(),
-        };
-        self.messages_in.get_or_create(&l).inc_by(messages);
-        self.bytes_in.get_or_create(&l).inc_by(bytes);
+        let (m, b) = self.topic_counters(&self.in_cache, topic, &self.messages_in, &self.bytes_in);
+        m.inc_by(messages);
+        b.inc_by(bytes);
     }
 
     pub fn record_out(&self, topic: &str, messages: u64, bytes: u64) {
+        let (m, b) =
+            self.topic_counters(&self.out_cache, topic, &self.messages_out, &self.bytes_out);
+        m.inc_by(messages);
+        b.inc_by(bytes);
+    }
+
+    /// A topic's (messages, bytes) counters, looked up by `&str` so the hot path allocates
+    /// nothing once a topic has been seen.
+    fn topic_counters(
+        &self,
+        cache: &TopicCounterCache,
+        topic: &str,
+        messages: &Family<TopicLabel, Counter>,
+        bytes: &Family<TopicLabel, Counter>,
+    ) -> (Counter, Counter) {
+        if let Some(c) = cache.read().get(topic) {
+            return c.clone();
+        }
         let l = TopicLabel {
             topic: topic.to_owned(),
         };
-        self.messages_out.get_or_create(&l).inc_by(messages);
-        self.bytes_out.get_or_create(&l).inc_by(bytes);
+        let pair = (
+            messages.get_or_create(&l).clone(),
+            bytes.get_or_create(&l).clone(),
+        );
+        cache.write().insert(topic.to_owned(), pair.clone());
+        pair
     }
 
     pub fn record_request(&self, code: &'static str, elapsed: Duration) {
         self.request_latency
-            .get_or_create(&CodeLabel {
-                code: code.to_owned(),
-            })
+            .get_or_create(&CodeLabel { code })
             .observe(elapsed.as_secs_f64());
     }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use rand::Rng;
 use rmq_common::batch::decode_batch;
-use rmq_common::message::properties::find_property;
+use rmq_common::message::properties::{find_property, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR};
 use rmq_common::message::{decode_properties, encode_properties, keys, Properties};
 use rmq_common::sysflag::message as msg_flag;
 use rmq_common::topic::{self, TopicConfig};
@@ -175,6 +175,35 @@ fn stamp_properties(ctx: &BrokerContext, props: &mut Properties) {
     props.insert(keys::CLUSTER.into(), ctx.cluster_name().to_owned());
 }
 
+/// The common case without decoding the properties: the message already has a UNIQ_KEY and is
+/// neither delayed nor transactional, so the broker only appends `CLUSTER`. Returns `None` when
+/// the properties need a full rewrite.
+fn append_cluster_fast(cluster: &str, raw: &str) -> Option<String> {
+    let (mut uniq, mut plain) = (false, true);
+    for segment in raw.split(PROPERTY_SEPARATOR) {
+        let Some((k, v)) = segment.split_once(NAME_VALUE_SEPARATOR) else {
+            continue;
+        };
+        match k {
+            keys::UNIQ_KEY => uniq = !v.is_empty(),
+            keys::CLUSTER => plain = false,
+            keys::TRAN_MSG => plain &= v != "true",
+            keys::DELAY => plain &= v.parse::<i32>().map_or(true, |d| d <= 0),
+            _ => {}
+        }
+    }
+    if !(uniq && plain) || (!raw.is_empty() && !raw.ends_with(PROPERTY_SEPARATOR)) {
+        return None;
+    }
+    let mut out = String::with_capacity(raw.len() + cluster.len() + 10);
+    out.push_str(raw);
+    out.push_str(keys::CLUSTER);
+    out.push(NAME_VALUE_SEPARATOR);
+    out.push_str(cluster);
+    out.push(PROPERTY_SEPARATOR);
+    Some(out)
+}
+
 async fn put_single(
     ctx: &BrokerContext,
     h: &SendMessageRequestHeader,
@@ -183,7 +212,26 @@ async fn put_single(
     born_host: SocketAddr,
 ) -> Result<(PutMessageResult, Option<String>), ProcessError> {
     check_size(ctx, body.len())?;
-    let mut props = decode_properties(h.properties.as_deref().unwrap_or(""));
+    let raw = h.properties.as_deref().unwrap_or("");
+    if !topic::is_retry_topic(&h.topic) {
+        if let Some(properties) = append_cluster_fast(ctx.cluster_name(), raw) {
+            let msg = PutMessage {
+                topic: h.topic.clone(),
+                queue_id,
+                flag: h.flag,
+                body,
+                properties,
+                sys_flag: h.sys_flag,
+                born_timestamp: h.born_timestamp,
+                born_host,
+                store_host: ctx.store_host,
+                reconsume_times: h.reconsume_times.unwrap_or(0),
+                prepared_transaction_offset: 0,
+            };
+            return Ok((ctx.store.put_message(msg).await, None));
+        }
+    }
+    let mut props = decode_properties(raw);
     stamp_properties(ctx, &mut props);
     let mut topic = h.topic.clone();
     let mut queue_id = queue_id;
@@ -262,20 +310,24 @@ async fn put_batch(
     let now = now_millis();
     for e in entries {
         check_size(ctx, e.body.len())?;
-        let mut props = decode_properties(&e.properties);
         if find_property(&e.properties, keys::DELAY).is_some_and(|d| d != "0") {
             return Err(ProcessError::response(
                 ResponseCode::MessageIllegal,
                 "batch messages cannot carry a delay level",
             ));
         }
-        stamp_properties(ctx, &mut props);
+        let properties =
+            append_cluster_fast(ctx.cluster_name(), &e.properties).unwrap_or_else(|| {
+                let mut props = decode_properties(&e.properties);
+                stamp_properties(ctx, &mut props);
+                encode_properties(&props)
+            });
         batch.push(PutMessage {
             topic: h.topic.clone(),
             queue_id,
             flag: e.flag,
             body: e.body,
-            properties: encode_properties(&props),
+            properties,
             sys_flag: h.sys_flag & !msg_flag::COMPRESSED,
             born_timestamp: if h.born_timestamp > 0 {
                 h.born_timestamp
@@ -352,4 +404,41 @@ fn respond(
 fn internal(e: crate::BrokerError) -> ProcessError {
     tracing::error!(error = %e, "broker state could not be persisted");
     ProcessError::response(ResponseCode::SystemError, e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::append_cluster_fast;
+
+    #[test]
+    fn fast_path_only_for_plain_messages() {
+        let plain = "TAGS\u{1}A\u{2}UNIQ_KEY\u{1}ID\u{2}";
+        assert_eq!(
+            append_cluster_fast("C", plain).as_deref(),
+            Some("TAGS\u{1}A\u{2}UNIQ_KEY\u{1}ID\u{2}CLUSTER\u{1}C\u{2}")
+        );
+        assert_eq!(
+            append_cluster_fast("C", "TAGS\u{1}A\u{2}"),
+            None,
+            "no UNIQ_KEY"
+        );
+        assert_eq!(
+            append_cluster_fast("C", "UNIQ_KEY\u{1}I\u{2}DELAY\u{1}3\u{2}"),
+            None
+        );
+        assert!(append_cluster_fast("C", "UNIQ_KEY\u{1}I\u{2}DELAY\u{1}0\u{2}").is_some());
+        assert_eq!(
+            append_cluster_fast("C", "UNIQ_KEY\u{1}I\u{2}TRAN_MSG\u{1}true\u{2}"),
+            None
+        );
+        assert_eq!(
+            append_cluster_fast("C", "UNIQ_KEY\u{1}I\u{2}CLUSTER\u{1}X\u{2}"),
+            None
+        );
+        assert_eq!(
+            append_cluster_fast("C", "UNIQ_KEY\u{1}I"),
+            None,
+            "unterminated"
+        );
+    }
 }
