@@ -1,1 +1,20 @@
-//! rmq-tools: the operator tools `mqadmin` and `mqshutdown`.
+//! rmq-tools: the operator tools `mqadmin` and `mqshutdown`, as a small library under two thin
+//! binaries so the commands can be tested and reused.
+//!
+//! * [`cli`] — `mqadmin`'s arguments (Apache's camelCase subcommands and flags) and dispatch;
+//! * [`session`] — the clients of one run and the lookups every command shares;
+//! * [`admin_ext`] — admin RPCs that `rmq_client::Admin` does not have yet;
+//! * [`topic`], [`cluster`], [`group`], [`offset`], [`message`] — one module per command family;
+//! * [`output`] — aligned tables, `--json`, timestamps, message bodies;
+//! * [`shutdown`] — `mqshutdown`: find the local daemons and stop them with SIGTERM.
+
+pub mod admin_ext;
+pub mod cli;
+pub mod cluster;
+pub mod group;
+pub mod message;
+pub mod offset;
+pub mod output;
+pub mod session;
+pub mod shutdown;
+pub mod topic;

@@ -1,0 +1,156 @@
+//! `mqadmin`'s command line: Apache's camelCase subcommand names and short flags, so scripts
+//! written for Apache's `mqadmin` run unchanged (`mqadmin updateTopic -n 127.0.0.1:9876 -c
+//! DefaultCluster -t T`), and the dispatch from a parsed command to its family module.
+
+use clap::{Parser, Subcommand};
+
+use crate::session::Session;
+use crate::{cluster, group, message, offset, topic};
+
+/// Administration of an rmq or Apache RocketMQ cluster.
+#[derive(Debug, Parser)]
+#[command(name = "mqadmin", version, about, propagate_version = true)]
+pub struct MqAdmin {
+    /// Name server addresses, `host:port;host:port` [default: $NAMESRV_ADDR].
+    #[arg(short = 'n', long = "namesrvAddr", global = true, value_name = "ADDRS")]
+    pub namesrv: Option<String>,
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or update a topic on a broker or on every master of a cluster.
+    #[command(name = "updateTopic")]
+    UpdateTopic(topic::UpdateTopic),
+    /// Delete a topic from its brokers and the name servers.
+    #[command(name = "deleteTopic")]
+    DeleteTopic(topic::DeleteTopic),
+    /// List topics (with -c: a cluster's topics and their consumer groups).
+    #[command(name = "topicList")]
+    TopicList(topic::TopicList),
+    /// Show a topic's route: brokers and queues.
+    #[command(name = "topicRoute")]
+    TopicRoute(topic::TopicRoute),
+    /// Show a topic's queues: min/max offset and last update time.
+    #[command(name = "topicStatus")]
+    TopicStatus(topic::TopicStatus),
+    /// List the brokers of every cluster with their runtime figures.
+    #[command(name = "clusterList")]
+    ClusterList(cluster::ClusterList),
+    /// Show every runtime key of one broker.
+    #[command(name = "brokerStatus")]
+    BrokerStatus(cluster::BrokerStatus),
+    /// Create or update a consumer group's config.
+    #[command(name = "updateSubGroup")]
+    UpdateSubGroup(group::UpdateSubGroup),
+    /// Delete a consumer group's config.
+    #[command(name = "deleteSubGroup")]
+    DeleteSubGroup(group::DeleteSubGroup),
+    /// Show a consumer group's progress per queue and its total lag.
+    #[command(name = "consumerProgress")]
+    ConsumerProgress(offset::ConsumerProgress),
+    /// Show a consumer group's connected clients and subscriptions.
+    #[command(name = "consumerConnection")]
+    ConsumerConnection(group::ConsumerConnectionArgs),
+    /// Show messages by offset id or client id.
+    #[command(name = "queryMsgById")]
+    QueryMsgById(message::QueryMsgById),
+    /// Find messages by key.
+    #[command(name = "queryMsgByKey")]
+    QueryMsgByKey(message::QueryMsgByKey),
+    /// Show the message at a queue offset.
+    #[command(name = "queryMsgByOffset")]
+    QueryMsgByOffset(message::QueryMsgByOffset),
+    /// Send one message.
+    #[command(name = "sendMessage")]
+    SendMessage(message::SendMessage),
+    /// Reset a consumer group's offsets to a point in time (stop its consumers first).
+    #[command(name = "resetOffsetByTime")]
+    ResetOffsetByTime(offset::ResetOffsetByTime),
+}
+
+/// Runs one parsed `mqadmin` invocation.
+pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
+    let namesrv = match cli.namesrv {
+        Some(n) => n,
+        None => std::env::var("NAMESRV_ADDR").unwrap_or_default(),
+    };
+    let session = Session::new(&namesrv, cli.json)?;
+    let s = &session;
+    let result = match &cli.command {
+        Command::UpdateTopic(a) => topic::update_topic(s, a).await,
+        Command::DeleteTopic(a) => topic::delete_topic(s, a).await,
+        Command::TopicList(a) => topic::topic_list(s, a).await,
+        Command::TopicRoute(a) => topic::topic_route(s, a).await,
+        Command::TopicStatus(a) => topic::topic_status(s, a).await,
+        Command::ClusterList(a) => cluster::cluster_list(s, a).await,
+        Command::BrokerStatus(a) => cluster::broker_status(s, a).await,
+        Command::UpdateSubGroup(a) => group::update_sub_group(s, a).await,
+        Command::DeleteSubGroup(a) => group::delete_sub_group(s, a).await,
+        Command::ConsumerProgress(a) => offset::consumer_progress(s, a).await,
+        Command::ConsumerConnection(a) => group::consumer_connection(s, a).await,
+        Command::QueryMsgById(a) => message::query_msg_by_id(s, a).await,
+        Command::QueryMsgByKey(a) => message::query_msg_by_key(s, a).await,
+        Command::QueryMsgByOffset(a) => message::query_msg_by_offset(s, a).await,
+        Command::SendMessage(a) => message::send_message(s, a).await,
+        Command::ResetOffsetByTime(a) => offset::reset_offset_by_time(s, a).await,
+    };
+    session.close().await;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn definition_is_consistent() {
+        MqAdmin::command().debug_assert();
+    }
+
+    #[test]
+    fn apache_spelling_parses() {
+        let cli = MqAdmin::try_parse_from([
+            "mqadmin",
+            "updateTopic",
+            "-n",
+            "127.0.0.1:9876",
+            "-c",
+            "DefaultCluster",
+            "-t",
+            "T",
+            "-o",
+            "true",
+        ]);
+        let Ok(MqAdmin {
+            namesrv,
+            command: Command::UpdateTopic(a),
+            ..
+        }) = cli
+        else {
+            panic!("updateTopic did not parse: {cli:?}");
+        };
+        assert_eq!(namesrv.as_deref(), Some("127.0.0.1:9876"));
+        assert_eq!((a.topic.as_str(), a.order, a.read_queues), ("T", true, 8));
+        assert!(MqAdmin::try_parse_from(["mqadmin", "updateTopic", "-t", "T"]).is_err());
+        assert!(MqAdmin::try_parse_from([
+            "mqadmin",
+            "updateSubGroup",
+            "-g",
+            "G",
+            "-b",
+            "1.2.3.4:5",
+            "-s",
+            "false",
+            "-q",
+            "3"
+        ])
+        .is_ok());
+    }
+}

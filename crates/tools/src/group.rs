@@ -1,0 +1,225 @@
+//! Consumer group commands: `updateSubGroup`, `deleteSubGroup`, `consumerConnection`.
+//!
+//! Group configs live on each master separately, so create and delete act on one broker (`-b`)
+//! or on every master of a cluster (`-c`), like Apache's tools.
+
+use anyhow::{bail, Result};
+use clap::{ArgAction, Args};
+use rmq_remoting::body::ConsumerConnection;
+use serde::Serialize;
+
+use crate::admin_ext::SubscriptionGroupConfig;
+use crate::output::{emit, Table};
+use crate::session::Session;
+
+#[derive(Debug, Args)]
+pub struct UpdateSubGroup {
+    /// Consumer group name.
+    #[arg(short = 'g', long = "groupName")]
+    pub group: String,
+    /// Create on every master of this cluster.
+    #[arg(
+        short = 'c',
+        long = "clusterName",
+        required_unless_present = "broker_addr"
+    )]
+    pub cluster: Option<String>,
+    /// Create on the broker at this address.
+    #[arg(short = 'b', long = "brokerAddr", conflicts_with = "cluster")]
+    pub broker_addr: Option<String>,
+    /// Retry queue count.
+    #[arg(short = 'r', long = "retryQueueNums", default_value_t = 1)]
+    pub retry_queue_nums: i32,
+    /// Times a message is retried before it goes to the DLQ.
+    #[arg(short = 'q', long = "retryMaxTimes", default_value_t = 16)]
+    pub retry_max_times: i32,
+    /// Whether the group may consume.
+    #[arg(short = 's', long = "consumeEnable", default_value_t = true, action = ArgAction::Set)]
+    pub consume_enable: bool,
+    /// Whether a new group starts from the queue's minimum offset.
+    #[arg(short = 'm', long = "consumeFromMinEnable", default_value_t = true, action = ArgAction::Set)]
+    pub consume_from_min_enable: bool,
+    /// Whether broadcast consumption is allowed.
+    #[arg(short = 'd', long = "consumeBroadcastEnable", default_value_t = true, action = ArgAction::Set)]
+    pub consume_broadcast_enable: bool,
+    /// Whether the group consumes in order.
+    #[arg(short = 'o', long = "consumeMessageOrderly", default_value_t = false, action = ArgAction::Set)]
+    pub consume_message_orderly: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupReport {
+    group_config: SubscriptionGroupConfig,
+    brokers: Vec<String>,
+}
+
+pub async fn update_sub_group(s: &Session, a: &UpdateSubGroup) -> Result<()> {
+    if a.group.trim().is_empty() {
+        bail!("-g must name a group");
+    }
+    let config = SubscriptionGroupConfig {
+        group_name: a.group.clone(),
+        retry_queue_nums: a.retry_queue_nums,
+        retry_max_times: a.retry_max_times,
+        consume_enable: a.consume_enable,
+        consume_from_min_enable: a.consume_from_min_enable,
+        consume_broadcast_enable: a.consume_broadcast_enable,
+        consume_message_orderly: a.consume_message_orderly,
+        ..Default::default()
+    };
+    let targets = s
+        .targets(a.cluster.as_deref(), a.broker_addr.as_deref())
+        .await?;
+    let mut brokers = Vec::with_capacity(targets.len());
+    for t in &targets {
+        s.ext.update_subscription_group(&t.addr, &config).await?;
+        brokers.push(t.addr.clone());
+    }
+    let report = GroupReport {
+        group_config: config,
+        brokers,
+    };
+    emit(s.json, &report, |r| {
+        let mut out: String = r
+            .brokers
+            .iter()
+            .map(|b| format!("create subscription group to {b} success.\n"))
+            .collect();
+        let c = &r.group_config;
+        out.push_str(&format!(
+            "SubscriptionGroupConfig [groupName={}, consumeEnable={}, consumeFromMinEnable={}, \
+             consumeBroadcastEnable={}, consumeMessageOrderly={}, retryQueueNums={}, \
+             retryMaxTimes={}]\n",
+            c.group_name,
+            c.consume_enable,
+            c.consume_from_min_enable,
+            c.consume_broadcast_enable,
+            c.consume_message_orderly,
+            c.retry_queue_nums,
+            c.retry_max_times
+        ));
+        out
+    });
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteSubGroup {
+    /// Consumer group name.
+    #[arg(short = 'g', long = "groupName")]
+    pub group: String,
+    /// Delete from every master of this cluster.
+    #[arg(
+        short = 'c',
+        long = "clusterName",
+        required_unless_present = "broker_addr"
+    )]
+    pub cluster: Option<String>,
+    /// Delete from the broker at this address.
+    #[arg(short = 'b', long = "brokerAddr", conflicts_with = "cluster")]
+    pub broker_addr: Option<String>,
+    /// Also remove the group's committed offsets.
+    #[arg(short = 'r', long = "removeOffset", default_value_t = false, action = ArgAction::Set)]
+    pub remove_offset: bool,
+}
+
+pub async fn delete_sub_group(s: &Session, a: &DeleteSubGroup) -> Result<()> {
+    let targets = s
+        .targets(a.cluster.as_deref(), a.broker_addr.as_deref())
+        .await?;
+    let mut brokers = Vec::with_capacity(targets.len());
+    for t in &targets {
+        s.ext
+            .delete_subscription_group(&t.addr, &a.group, a.remove_offset)
+            .await?;
+        brokers.push(t.addr.clone());
+    }
+    #[derive(Serialize)]
+    struct Deleted<'a> {
+        group: &'a str,
+        brokers: Vec<String>,
+    }
+    let report = Deleted {
+        group: &a.group,
+        brokers,
+    };
+    emit(s.json, &report, |r| {
+        r.brokers
+            .iter()
+            .map(|b| {
+                format!(
+                    "delete subscription group [{}] from broker [{b}] success.\n",
+                    r.group
+                )
+            })
+            .collect()
+    });
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct ConsumerConnectionArgs {
+    /// Consumer group name.
+    #[arg(short = 'g', long = "consumerGroup")]
+    pub group: String,
+}
+
+/// The group's connections as every master sees them, merged.
+pub async fn group_connections(s: &Session, group: &str) -> Result<Option<ConsumerConnection>> {
+    let info = s.cluster_info().await?;
+    let mut merged: Option<ConsumerConnection> = None;
+    for b in info.broker_addr_table.values() {
+        let Some(addr) = b.master_addr() else {
+            continue;
+        };
+        let Some(cc) = s.ext.consumer_connection(addr, group).await? else {
+            continue;
+        };
+        match &mut merged {
+            None => merged = Some(cc),
+            Some(m) => {
+                m.connection_set.extend(cc.connection_set);
+                m.subscription_table.extend(cc.subscription_table);
+            }
+        }
+    }
+    Ok(merged)
+}
+
+pub async fn consumer_connection(s: &Session, a: &ConsumerConnectionArgs) -> Result<()> {
+    let Some(cc) = group_connections(s, &a.group).await? else {
+        bail!(
+            "consumer group {} is not online: no broker has a connected consumer of it — is the \
+             consumer running, and using the same name servers?",
+            a.group
+        );
+    };
+    emit(s.json, &cc, |cc| {
+        let mut t = Table::new(["ClientId", "ClientAddr", "Language", "Version"]);
+        for c in &cc.connection_set {
+            t.row([
+                c.client_id.clone(),
+                c.client_addr.clone(),
+                c.language.to_string(),
+                c.version.to_string(),
+            ]);
+        }
+        let mut subs = Table::new(["Topic", "SubExpression"]);
+        for (topic, sd) in &cc.subscription_table {
+            subs.row([topic.as_str(), &sd.sub_string]);
+        }
+        let mut out = t.render();
+        out.push_str("\nBelow is subscription:\n");
+        out.push_str(&subs.render());
+        let show = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
+        out.push_str(&format!(
+            "\nConsumeType: {}\nMessageModel: {}\nConsumeFromWhere: {}\n",
+            show(cc.consume_type.map(|v| v.to_string())),
+            show(cc.message_model.map(|v| v.to_string())),
+            show(cc.consume_from_where.map(|v| v.to_string())),
+        ));
+        out
+    });
+    Ok(())
+}

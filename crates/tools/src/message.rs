@@ -1,0 +1,372 @@
+//! Message commands: `queryMsgById`, `queryMsgByKey`, `queryMsgByOffset`, `sendMessage`.
+//!
+//! Lookups by id and key use `rmq_client::Admin` (which decompresses bodies); a pull by offset
+//! reads the raw record, so a compressed one is read again by its offset id through `Admin`.
+//! [`MessageView`] is the one shape every lookup prints, as text or `--json`.
+
+use std::collections::BTreeMap;
+
+use anyhow::{anyhow, bail, Result};
+use clap::Args;
+use rmq_client::{Message, MessageExt, MessageQueue, Producer, SendStatus};
+use rmq_common::msg_id::decode_offset_msg_id;
+use rmq_common::sysflag;
+use serde::Serialize;
+
+use crate::admin_ext::PullOne;
+use crate::output::{emit, format_millis, BodyView, Table};
+use crate::session::{route_masters, Session};
+
+/// Bytes of a body shown unless `--max-body` says otherwise.
+pub const DEFAULT_BODY_LIMIT: usize = 4096;
+
+/// Consumer group the offset lookup pulls as (Apache's tools use their own group too).
+const TOOLS_CONSUMER_GROUP: &str = "TOOLS_CONSUMER";
+/// Producer group of `sendMessage`.
+const TOOLS_PRODUCER_GROUP: &str = "TOOLS_PRODUCER";
+
+/// A stored message as the tools show it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    pub msg_id: String,
+    pub offset_msg_id: String,
+    pub topic: String,
+    pub tags: Option<String>,
+    pub keys: Vec<String>,
+    pub queue_id: i32,
+    pub queue_offset: i64,
+    pub commit_log_offset: i64,
+    pub reconsume_times: i32,
+    pub born_timestamp: i64,
+    pub born_host: String,
+    pub store_timestamp: i64,
+    pub store_host: String,
+    pub sys_flag: i32,
+    pub body_crc: u32,
+    pub properties: BTreeMap<String, String>,
+    pub body: BodyView,
+}
+
+impl MessageView {
+    pub fn new(m: &MessageExt, body_limit: usize) -> Self {
+        MessageView {
+            msg_id: m.msg_id(),
+            offset_msg_id: m.offset_msg_id(),
+            topic: m.message.topic.clone(),
+            tags: m.message.tags().map(str::to_owned),
+            keys: m.message.keys().map(str::to_owned).collect(),
+            queue_id: m.queue_id,
+            queue_offset: m.queue_offset,
+            commit_log_offset: m.commit_log_offset,
+            reconsume_times: m.reconsume_times,
+            born_timestamp: m.born_timestamp,
+            born_host: m.born_host.to_string(),
+            store_timestamp: m.store_timestamp,
+            store_host: m.store_host.to_string(),
+            sys_flag: m.sys_flag,
+            body_crc: m.body_crc,
+            properties: m.message.properties.clone(),
+            body: BodyView::new(&m.message.body, body_limit),
+        }
+    }
+
+    /// Apache's `queryMsgById` layout: one `Label: value` line per field.
+    pub fn render(&self, body_limit: usize) -> String {
+        let props: Vec<String> = self
+            .properties
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let lines = [
+            ("Message ID", self.msg_id.clone()),
+            ("OffsetID", self.offset_msg_id.clone()),
+            ("Topic", self.topic.clone()),
+            ("Tags", format!("[{}]", self.tags.as_deref().unwrap_or(""))),
+            ("Keys", format!("[{}]", self.keys.join(" "))),
+            ("Queue ID", self.queue_id.to_string()),
+            ("Queue Offset", self.queue_offset.to_string()),
+            ("CommitLog Offset", self.commit_log_offset.to_string()),
+            ("Reconsume Times", self.reconsume_times.to_string()),
+            ("Born Timestamp", format_millis(self.born_timestamp)),
+            ("Store Timestamp", format_millis(self.store_timestamp)),
+            ("Born Host", self.born_host.clone()),
+            ("Store Host", self.store_host.clone()),
+            ("System Flag", self.sys_flag.to_string()),
+            ("Properties", format!("{{{}}}", props.join(", "))),
+            ("Body Length", self.body.length.to_string()),
+            ("Body", self.body.describe(body_limit)),
+        ];
+        lines
+            .iter()
+            .map(|(k, v)| format!("{:<20}{v}\n", format!("{k}:")))
+            .collect()
+    }
+}
+
+fn emit_messages(s: &Session, msgs: &[MessageExt], limit: usize) {
+    let views: Vec<MessageView> = msgs.iter().map(|m| MessageView::new(m, limit)).collect();
+    emit(s.json, &views, |views| {
+        views
+            .iter()
+            .map(|v| v.render(limit))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+}
+
+#[derive(Debug, Args)]
+pub struct QueryMsgById {
+    /// Message id(s), comma-separated: offset ids (from the broker) or client ids (UNIQ_KEY).
+    #[arg(short = 'i', long = "msgId")]
+    pub msg_id: String,
+    /// Topic; needed to look up a client id (UNIQ_KEY).
+    #[arg(short = 't', long = "topic")]
+    pub topic: Option<String>,
+    /// Show at most this many body bytes.
+    #[arg(long = "max-body", default_value_t = DEFAULT_BODY_LIMIT)]
+    pub max_body: usize,
+}
+
+pub async fn query_msg_by_id(s: &Session, a: &QueryMsgById) -> Result<()> {
+    let mut found = Vec::new();
+    for id in a.msg_id.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let m = match &a.topic {
+            Some(topic) => s.admin.query_message_by_id(topic, id).await,
+            None if decode_offset_msg_id(id).is_some() => s.admin.view_message(id).await,
+            None => bail!(
+                "{id} is not an offset message id; to look it up as a client message id \
+                 (UNIQ_KEY) give its topic with -t"
+            ),
+        };
+        found.push(m.map_err(|e| {
+            if e.response_code() == Some(rmq_client::ResponseCode::QueryNotFound) {
+                anyhow!(
+                    "no message with id {id}{} — check the id and topic; old messages may have \
+                     been deleted",
+                    a.topic
+                        .as_deref()
+                        .map(|t| format!(" in topic {t}"))
+                        .unwrap_or_default()
+                )
+            } else {
+                s.explain(e)
+            }
+        })?);
+    }
+    emit_messages(s, &found, a.max_body);
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct QueryMsgByKey {
+    /// Topic.
+    #[arg(short = 't', long = "topic")]
+    pub topic: String,
+    /// Message key.
+    #[arg(short = 'k', long = "msgKey")]
+    pub key: String,
+    /// At most this many messages per broker.
+    #[arg(short = 'c', long = "maxNum", default_value_t = 64)]
+    pub max_num: i32,
+    /// Print every message in full instead of a table.
+    #[arg(long = "full")]
+    pub full: bool,
+    /// Show at most this many body bytes (with --full or --json).
+    #[arg(long = "max-body", default_value_t = DEFAULT_BODY_LIMIT)]
+    pub max_body: usize,
+}
+
+pub async fn query_msg_by_key(s: &Session, a: &QueryMsgByKey) -> Result<()> {
+    let msgs = s
+        .admin
+        .query_message_by_key(&a.topic, &a.key, a.max_num, 0, i64::MAX)
+        .await
+        .map_err(|e| s.explain(e))?;
+    if msgs.is_empty() {
+        bail!(
+            "no message with key {} in topic {} — keys are matched exactly; check the key and \
+             topic",
+            a.key,
+            a.topic
+        );
+    }
+    if s.json || a.full {
+        emit_messages(s, &msgs, a.max_body);
+        return Ok(());
+    }
+    let mut t = Table::new(["Message ID", "QID", "Offset", "Store Time", "Tags"]);
+    for m in &msgs {
+        t.row([
+            m.msg_id(),
+            m.queue_id.to_string(),
+            m.queue_offset.to_string(),
+            format_millis(m.store_timestamp),
+            m.message.tags().unwrap_or("").to_owned(),
+        ]);
+    }
+    print!("{}", t.render());
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct QueryMsgByOffset {
+    /// Topic.
+    #[arg(short = 't', long = "topic")]
+    pub topic: String,
+    /// Broker name (as in topicRoute).
+    #[arg(short = 'b', long = "brokerName")]
+    pub broker_name: String,
+    /// Queue id.
+    #[arg(short = 'i', long = "queueId")]
+    pub queue_id: i32,
+    /// Queue offset.
+    #[arg(short = 'o', long = "offset")]
+    pub offset: i64,
+    /// Show at most this many body bytes.
+    #[arg(long = "max-body", default_value_t = DEFAULT_BODY_LIMIT)]
+    pub max_body: usize,
+}
+
+pub async fn query_msg_by_offset(s: &Session, a: &QueryMsgByOffset) -> Result<()> {
+    let route = s.route(&a.topic).await?;
+    let Some(master) = route_masters(&route)
+        .into_iter()
+        .find(|m| m.broker_name == a.broker_name)
+    else {
+        let names: Vec<String> = route_masters(&route)
+            .into_iter()
+            .map(|m| m.broker_name)
+            .collect();
+        bail!(
+            "broker {} does not serve topic {} (its brokers: {}) — check -b",
+            a.broker_name,
+            a.topic,
+            names.join(", ")
+        );
+    };
+    let pulled = s
+        .ext
+        .pull_one(
+            &master.addr,
+            TOOLS_CONSUMER_GROUP,
+            &a.topic,
+            a.queue_id,
+            a.offset,
+        )
+        .await?;
+    let mut m = match pulled {
+        PullOne::Found(m) => *m,
+        PullOne::NotFound {
+            min_offset,
+            max_offset,
+        } => bail!(
+            "no message at offset {} of {}:{}:{} — the queue holds offsets {min_offset} to {} \
+             (see mqadmin topicStatus)",
+            a.offset,
+            a.topic,
+            a.broker_name,
+            a.queue_id,
+            max_offset - 1
+        ),
+    };
+    if m.sys_flag & sysflag::message::COMPRESSED != 0 {
+        // A pull returns the stored (compressed) body; the id lookup decompresses it.
+        m = s
+            .admin
+            .view_message(&m.offset_msg_id())
+            .await
+            .map_err(|e| s.explain(e))?;
+    }
+    emit_messages(s, &[m], a.max_body);
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct SendMessage {
+    /// Topic.
+    #[arg(short = 't', long = "topic")]
+    pub topic: String,
+    /// Message body (UTF-8 text).
+    #[arg(short = 'p', long = "body")]
+    pub body: String,
+    /// Keys, space-separated.
+    #[arg(short = 'k', long = "key")]
+    pub keys: Option<String>,
+    /// Tags.
+    #[arg(short = 'c', long = "tags")]
+    pub tags: Option<String>,
+    /// Send to this broker name (with -i).
+    #[arg(short = 'b', long = "broker", requires = "queue_id")]
+    pub broker_name: Option<String>,
+    /// Send to this queue id (with -b).
+    #[arg(short = 'i', long = "qid", requires = "broker_name")]
+    pub queue_id: Option<i32>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SendReport {
+    broker_name: String,
+    queue_id: i32,
+    queue_offset: i64,
+    send_status: String,
+    msg_id: String,
+    offset_msg_id: String,
+}
+
+/// Java's `SendStatus` names.
+fn send_status_name(s: SendStatus) -> &'static str {
+    match s {
+        SendStatus::SendOk => "SEND_OK",
+        SendStatus::FlushDiskTimeout => "FLUSH_DISK_TIMEOUT",
+        SendStatus::FlushSlaveTimeout => "FLUSH_SLAVE_TIMEOUT",
+        SendStatus::SlaveNotAvailable => "SLAVE_NOT_AVAILABLE",
+    }
+}
+
+pub async fn send_message(s: &Session, a: &SendMessage) -> Result<()> {
+    let mut msg = Message::new(&a.topic, a.body.clone().into_bytes());
+    if let Some(tags) = &a.tags {
+        msg = msg.with_tags(tags);
+    }
+    if let Some(keys) = &a.keys {
+        msg = msg.with_keys(keys.split(' ').filter(|k| !k.is_empty()));
+    }
+    let producer = Producer::builder()
+        .group(TOOLS_PRODUCER_GROUP)
+        .name_server(&s.ext.name_server_list())
+        .build()
+        .map_err(|e| s.explain(e))?;
+    producer.start().await.map_err(|e| s.explain(e))?;
+    let sent = match (&a.broker_name, a.queue_id) {
+        (Some(b), Some(q)) => {
+            producer
+                .send_to_queue(msg, &MessageQueue::new(&a.topic, b, q))
+                .await
+        }
+        _ => producer.send(msg).await,
+    };
+    producer.shutdown().await;
+    let r = sent.map_err(|e| s.explain(e))?;
+    let report = SendReport {
+        broker_name: r.message_queue.broker_name.clone(),
+        queue_id: r.message_queue.queue_id,
+        queue_offset: r.queue_offset,
+        send_status: send_status_name(r.status).to_owned(),
+        msg_id: r.msg_id,
+        offset_msg_id: r.offset_msg_id,
+    };
+    emit(s.json, &report, |r| {
+        let mut t = Table::new(["Broker Name", "QID", "Send Result", "MsgId", "OffsetMsgId"]);
+        t.row([
+            r.broker_name.clone(),
+            r.queue_id.to_string(),
+            r.send_status.clone(),
+            r.msg_id.clone(),
+            r.offset_msg_id.clone(),
+        ]);
+        t.render()
+    });
+    Ok(())
+}
