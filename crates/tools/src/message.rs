@@ -14,7 +14,7 @@ use rmq_common::sysflag;
 use serde::Serialize;
 
 use crate::admin_ext::PullOne;
-use crate::output::{emit, format_millis, BodyView, Table};
+use crate::output::{emit, format_millis, print_out, BodyView, Table};
 use crate::session::{route_masters, Session};
 
 /// Bytes of a body shown unless `--max-body` says otherwise.
@@ -205,7 +205,7 @@ pub async fn query_msg_by_key(s: &Session, a: &QueryMsgByKey) -> Result<()> {
             m.message.tags().unwrap_or("").to_owned(),
         ]);
     }
-    print!("{}", t.render());
+    print_out(&t.render());
     Ok(())
 }
 
@@ -260,15 +260,21 @@ pub async fn query_msg_by_offset(s: &Session, a: &QueryMsgByOffset) -> Result<()
         PullOne::NotFound {
             min_offset,
             max_offset,
-        } => bail!(
-            "no message at offset {} of {}:{}:{} — the queue holds offsets {min_offset} to {} \
-             (see mqadmin topicStatus)",
-            a.offset,
-            a.topic,
-            a.broker_name,
-            a.queue_id,
-            max_offset - 1
-        ),
+        } => {
+            let holds = if max_offset > min_offset {
+                format!("holds offsets {min_offset} to {}", max_offset - 1)
+            } else {
+                format!("is empty (the next message gets offset {max_offset})")
+            };
+            bail!(
+                "no message at offset {} of {}:{}:{} — the queue {holds} (see mqadmin \
+                 topicStatus)",
+                a.offset,
+                a.topic,
+                a.broker_name,
+                a.queue_id
+            )
+        }
     };
     if m.sys_flag & sysflag::message::COMPRESSED != 0 {
         // A pull returns the stored (compressed) body; the id lookup decompresses it.

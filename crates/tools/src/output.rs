@@ -93,12 +93,27 @@ pub fn key_values<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Str
 pub fn emit<T: Serialize>(json: bool, report: &T, render: impl FnOnce(&T) -> String) {
     if json {
         match serde_json::to_string_pretty(report) {
-            Ok(s) => println!("{s}"),
+            Ok(mut s) => {
+                s.push('\n');
+                print_out(&s);
+            }
             // Reports are plain data; this cannot happen, but never panic over output.
             Err(e) => eprintln!("cannot encode the report as JSON: {e}"),
         }
     } else {
-        print!("{}", render(report));
+        print_out(&render(report));
+    }
+}
+
+/// Writes `text` to stdout. A closed pipe (`mqadmin ... | head`) is not an error worth a panic:
+/// the reader has what it wanted.
+pub fn print_out(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("cannot write to stdout: {e}");
+        }
     }
 }
 

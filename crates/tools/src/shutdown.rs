@@ -118,16 +118,16 @@ pub fn run(daemon: Daemon, pid: Option<u32>, timeout: Duration) -> bool {
         None => find_processes(name),
     };
     if pids.is_empty() {
-        println!("No {name} running.");
+        say(&format!("No {name} running."));
         return true;
     }
     let mut signalled = Vec::with_capacity(pids.len());
     let mut ok = true;
     for &p in &pids {
-        println!("The {name}({p}) is running...");
+        say(&format!("The {name}({p}) is running..."));
         match terminate(p) {
             Ok(()) => {
-                println!("Send shutdown request to {name}({p}) OK");
+                say(&format!("Send shutdown request to {name}({p}) OK"));
                 signalled.push(p);
             }
             Err(errno) => {
@@ -162,9 +162,14 @@ pub fn run(daemon: Daemon, pid: Option<u32>, timeout: Duration) -> bool {
     ok
 }
 
+/// One line to stdout (a closed pipe is ignored).
+fn say(line: &str) {
+    crate::output::print_out(&format!("{line}\n"));
+}
+
 fn report(name: &str, pid: u32, outcome: Outcome, timeout: Duration) {
     match outcome {
-        Outcome::Exited => println!("The {name}({pid}) has exited."),
+        Outcome::Exited => say(&format!("The {name}({pid}) has exited.")),
         Outcome::StillRunning => eprintln!(
             "The {name}({pid}) is still running after {}s — it may still be flushing; check its \
              log, wait longer with --timeout, or force it with kill -9 {pid} (a broker then \

@@ -1,0 +1,428 @@
+//! `mqadmin` as a process against an in-process name server and broker over real TCP: each
+//! command's text and `--json` output, and the advice it gives when something is missing.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{eventually, mqadmin, Cluster, BROKER, CLUSTER};
+use rmq_client::{ConsumeConcurrentlyStatus, ConsumeFrom, Message, Producer, PushConsumer};
+use rmq_remoting::{ClientConfig, RemotingClient, RemotingCommand, RequestCode};
+use serde_json::Value;
+
+async fn create_topic(c: &Cluster, topic: &str) {
+    let out = c
+        .mqadmin(&[
+            "updateTopic",
+            "-c",
+            CLUSTER,
+            "-t",
+            topic,
+            "-r",
+            "4",
+            "-w",
+            "4",
+        ])
+        .await;
+    assert!(
+        out.ok()
+            .contains(&format!("create topic to {} success.", c.broker_addr)),
+        "{out:#?}"
+    );
+    let routed = eventually(Duration::from_secs(10), || async {
+        c.mqadmin(&["topicRoute", "-t", topic]).await.code == Some(0)
+    })
+    .await;
+    assert!(routed, "no route for {topic}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topic_cluster_and_message_commands() {
+    let c = Cluster::start().await;
+    create_topic(&c, "ToolTopic").await;
+
+    // topicRoute: text and JSON.
+    let text = c.mqadmin(&["topicRoute", "-t", "ToolTopic"]).await;
+    assert!(text.ok().contains(BROKER) && text.ok().contains(&c.broker_addr));
+    assert!(text.ok().contains("RW-"), "{text:#?}");
+    let route = c
+        .mqadmin(&["topicRoute", "-t", "ToolTopic", "--json"])
+        .await
+        .json();
+    assert_eq!(route["queueDatas"][0]["readQueueNums"], 4);
+
+    // topicList, plain and per cluster.
+    let list = c.mqadmin(&["topicList"]).await;
+    assert!(list.ok().lines().any(|l| l == "ToolTopic"), "{list:#?}");
+    let list = c.mqadmin(&["topicList", "-c", CLUSTER]).await;
+    assert!(list.ok().contains("#Cluster Name") && list.ok().contains("ToolTopic"));
+    let list = c.mqadmin(&["topicList", "--json"]).await.json();
+    assert!(list.as_array().unwrap().contains(&Value::from("ToolTopic")));
+
+    // sendMessage, and a few more through the client.
+    let sent = c
+        .mqadmin(&[
+            "sendMessage",
+            "-t",
+            "ToolTopic",
+            "-p",
+            "hello-tools",
+            "-k",
+            "key-1",
+            "-c",
+            "TagA",
+            "--json",
+        ])
+        .await
+        .json();
+    assert_eq!(sent["sendStatus"], "SEND_OK");
+    let msg_id = sent["msgId"].as_str().unwrap().to_owned();
+    let offset_msg_id = sent["offsetMsgId"].as_str().unwrap().to_owned();
+    let queue_id = sent["queueId"].as_i64().unwrap().to_string();
+    let queue_offset = sent["queueOffset"].as_i64().unwrap().to_string();
+    let producer = Producer::builder()
+        .group("PG-tools")
+        .name_server(&c.ns_addr)
+        .build()
+        .unwrap();
+    producer.start().await.unwrap();
+    for i in 0..3 {
+        producer
+            .send(Message::new("ToolTopic", format!("more-{i}")).with_keys(["key-2"]))
+            .await
+            .unwrap();
+    }
+    producer.shutdown().await;
+
+    // topicStatus: four messages across the queues.
+    let status = c
+        .mqadmin(&["topicStatus", "-t", "ToolTopic", "--json"])
+        .await
+        .json();
+    let queues = status.as_array().unwrap();
+    assert_eq!(queues.len(), 4);
+    let total: i64 = queues
+        .iter()
+        .map(|q| q["maxOffset"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 4, "{status:#}");
+    let text = c.mqadmin(&["topicStatus", "-t", "ToolTopic"]).await;
+    assert!(text.ok().contains("#Min Offset") && text.ok().contains(BROKER));
+
+    // clusterList and brokerStatus.
+    let text = c.mqadmin(&["clusterList"]).await;
+    for want in [CLUSTER, BROKER, c.broker_addr.as_str(), "#InTPS", "rmq"] {
+        assert!(
+            text.ok().contains(want),
+            "clusterList lacks {want}: {text:#?}"
+        );
+    }
+    let json = c.mqadmin(&["clusterList", "--json"]).await.json();
+    assert_eq!(json[0]["brokerName"], BROKER);
+    assert!(json[0]["runtimeInfo"]["brokerVersionDesc"].is_string());
+    let text = c.mqadmin(&["brokerStatus", "-b", &c.broker_addr]).await;
+    assert!(text.ok().contains("brokerVersionDesc") && text.ok().contains(" : "));
+
+    // queryMsgById: by offset id without a topic, by client id with one.
+    let text = c.mqadmin(&["queryMsgById", "-i", &offset_msg_id]).await;
+    for want in [
+        "hello-tools",
+        "[TagA]",
+        "[key-1]",
+        "Store Host:",
+        "ToolTopic",
+    ] {
+        assert!(
+            text.ok().contains(want),
+            "queryMsgById lacks {want}: {text:#?}"
+        );
+    }
+    let json = c
+        .mqadmin(&["queryMsgById", "-i", &msg_id, "-t", "ToolTopic", "--json"])
+        .await
+        .json();
+    assert_eq!(json[0]["body"]["text"], "hello-tools");
+    assert_eq!(json[0]["msgId"], msg_id.as_str());
+    let truncated = c
+        .mqadmin(&["queryMsgById", "-i", &offset_msg_id, "--max-body", "5"])
+        .await;
+    assert!(
+        truncated.ok().contains("first 5 of 11 bytes"),
+        "{truncated:#?}"
+    );
+    let no_topic = c.mqadmin(&["queryMsgById", "-i", &msg_id]).await;
+    assert_ne!(no_topic.code, Some(0));
+    assert!(no_topic.stderr.contains("-t"), "{no_topic:#?}");
+
+    // queryMsgByKey.
+    let text = c
+        .mqadmin(&["queryMsgByKey", "-t", "ToolTopic", "-k", "key-1"])
+        .await;
+    assert!(text.ok().contains(&msg_id), "{text:#?}");
+    let json = c
+        .mqadmin(&["queryMsgByKey", "-t", "ToolTopic", "-k", "key-2", "--json"])
+        .await
+        .json();
+    assert_eq!(json.as_array().unwrap().len(), 3);
+    let missing = c
+        .mqadmin(&["queryMsgByKey", "-t", "ToolTopic", "-k", "nope"])
+        .await;
+    assert_ne!(missing.code, Some(0));
+
+    // queryMsgByOffset.
+    let text = c
+        .mqadmin(&[
+            "queryMsgByOffset",
+            "-t",
+            "ToolTopic",
+            "-b",
+            BROKER,
+            "-i",
+            &queue_id,
+            "-o",
+            &queue_offset,
+        ])
+        .await;
+    assert!(text.ok().contains("hello-tools"), "{text:#?}");
+    let beyond = c
+        .mqadmin(&[
+            "queryMsgByOffset",
+            "-t",
+            "ToolTopic",
+            "-b",
+            BROKER,
+            "-i",
+            &queue_id,
+            "-o",
+            "999",
+        ])
+        .await;
+    assert_ne!(beyond.code, Some(0));
+    assert!(
+        beyond.stderr.contains("no message at offset 999"),
+        "{beyond:#?}"
+    );
+
+    // A topic without a route says how to create it.
+    let none = c.mqadmin(&["topicStatus", "-t", "NoSuchTopic"]).await;
+    assert_ne!(none.code, Some(0));
+    assert!(
+        none.stderr.contains("topic NoSuchTopic has no route")
+            && none.stderr.contains("mqadmin updateTopic"),
+        "{none:#?}"
+    );
+
+    // deleteTopic.
+    c.mqadmin(&["deleteTopic", "-t", "ToolTopic", "-c", CLUSTER])
+        .await
+        .ok();
+    let gone = eventually(Duration::from_secs(10), || async {
+        !c.mqadmin(&["topicList"])
+            .await
+            .ok()
+            .lines()
+            .any(|l| l == "ToolTopic")
+    })
+    .await;
+    assert!(gone, "ToolTopic still listed after deleteTopic");
+    c.shutdown().await;
+}
+
+/// The broker's subscription group table, read directly.
+async fn group_table(broker_addr: &str) -> Value {
+    let client = RemotingClient::new(ClientConfig::default());
+    let resp = client
+        .invoke(
+            broker_addr,
+            RemotingCommand::new_request(RequestCode::GetAllSubscriptionGroupConfig),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    client.shutdown().await;
+    let v: Value = rmq_remoting::json::from_slice(&resp.body).unwrap();
+    v["subscriptionGroupTable"].clone()
+}
+
+fn progress_total(v: &Value) -> (i64, i64) {
+    let consumed = v["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["consumerOffset"].as_i64().unwrap())
+        .sum();
+    (consumed, v["diffTotal"].as_i64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_and_offset_commands() {
+    let c = Cluster::start().await;
+    create_topic(&c, "GroupTopic").await;
+
+    // updateSubGroup / deleteSubGroup.
+    let out = c
+        .mqadmin(&[
+            "updateSubGroup",
+            "-g",
+            "CG-admin",
+            "-c",
+            CLUSTER,
+            "-q",
+            "3",
+            "-o",
+            "true",
+        ])
+        .await;
+    assert!(
+        out.ok().contains("create subscription group to"),
+        "{out:#?}"
+    );
+    let table = group_table(&c.broker_addr).await;
+    assert_eq!(table["CG-admin"]["retryMaxTimes"], 3, "{table:#}");
+    assert_eq!(table["CG-admin"]["consumeMessageOrderly"], true);
+    c.mqadmin(&["deleteSubGroup", "-g", "CG-admin", "-b", &c.broker_addr])
+        .await
+        .ok();
+    assert!(group_table(&c.broker_addr).await.get("CG-admin").is_none());
+
+    // A consumer consumes ten messages and commits.
+    let producer = Producer::builder()
+        .group("PG-group")
+        .name_server(&c.ns_addr)
+        .build()
+        .unwrap();
+    producer.start().await.unwrap();
+    for i in 0..10 {
+        producer
+            .send(Message::new("GroupTopic", format!("m{i}")))
+            .await
+            .unwrap();
+    }
+    producer.shutdown().await;
+    let fast = Duration::from_millis(300);
+    let consumer = PushConsumer::builder()
+        .group("CG-tools")
+        .name_server(&c.ns_addr)
+        .subscribe("GroupTopic", "*")
+        .consume_from(ConsumeFrom::FirstOffset)
+        .heartbeat_interval(fast)
+        .rebalance_interval(fast)
+        .persist_offset_interval(fast)
+        .route_poll_interval(fast)
+        .listener_concurrently(|_| ConsumeConcurrentlyStatus::ConsumeSuccess)
+        .build()
+        .unwrap();
+    consumer.start().await.unwrap();
+    let caught_up = eventually(Duration::from_secs(20), || async {
+        let run = c
+            .mqadmin(&["consumerProgress", "-g", "CG-tools", "--json"])
+            .await;
+        run.code == Some(0) && progress_total(&run.json()) == (10, 0)
+    })
+    .await;
+    assert!(
+        caught_up,
+        "consumerProgress never showed ten consumed messages"
+    );
+    let text = c
+        .mqadmin(&["consumerProgress", "-g", "CG-tools", "-t", "GroupTopic"])
+        .await;
+    assert!(
+        text.ok().contains("#Consumer Offset") && text.ok().contains("Consume Diff Total: 0"),
+        "{text:#?}"
+    );
+
+    // consumerConnection while it runs.
+    let text = c.mqadmin(&["consumerConnection", "-g", "CG-tools"]).await;
+    assert!(
+        text.ok().contains(consumer.client_id()) && text.ok().contains("GroupTopic"),
+        "{text:#?}"
+    );
+    let json = c
+        .mqadmin(&["consumerConnection", "-g", "CG-tools", "--json"])
+        .await
+        .json();
+    assert_eq!(json["connectionSet"].as_array().unwrap().len(), 1);
+    consumer.shutdown().await;
+
+    // resetOffsetByTime back to the start, then to now.
+    let reset = c
+        .mqadmin(&[
+            "resetOffsetByTime",
+            "-g",
+            "CG-tools",
+            "-t",
+            "GroupTopic",
+            "-s",
+            "0",
+        ])
+        .await;
+    assert!(reset.ok().contains("#New Offset"), "{reset:#?}");
+    let v = c
+        .mqadmin(&["consumerProgress", "-g", "CG-tools", "--json"])
+        .await
+        .json();
+    assert_eq!(progress_total(&v), (0, 10), "{v:#}");
+    c.mqadmin(&[
+        "resetOffsetByTime",
+        "-g",
+        "CG-tools",
+        "-t",
+        "GroupTopic",
+        "-s",
+        "now",
+    ])
+    .await
+    .ok();
+    let v = c
+        .mqadmin(&["consumerProgress", "-g", "CG-tools", "--json"])
+        .await
+        .json();
+    assert_eq!(progress_total(&v), (10, 0), "{v:#}");
+    let help = mqadmin(&["resetOffsetByTime", "--help"]).await;
+    assert!(
+        help.ok().contains("Stop the group's consumers"),
+        "{help:#?}"
+    );
+
+    // Groups that do not exist or are not online.
+    let offline = c.mqadmin(&["consumerConnection", "-g", "CG-nobody"]).await;
+    assert_ne!(offline.code, Some(0));
+    assert!(offline.stderr.contains("not online"), "{offline:#?}");
+    let none = c.mqadmin(&["consumerProgress", "-g", "CG-nobody"]).await;
+    assert_ne!(none.code, Some(0));
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dead_name_server_gets_advice_and_a_failure_code() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    for cmd in [
+        &["clusterList"][..],
+        &["topicList"],
+        &["topicRoute", "-t", "T"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.extend(["-n", &addr]);
+        let run = mqadmin(&args).await;
+        assert_ne!(run.code, Some(0), "{run:#?}");
+        assert!(
+            run.stderr
+                .contains(&format!("no name server reachable at {addr}"))
+                && run
+                    .stderr
+                    .contains("is mqnamesrv running? check -n or NAMESRV_ADDR"),
+            "{run:#?}"
+        );
+    }
+    let run = mqadmin(&["clusterList"]).await;
+    assert_ne!(run.code, Some(0));
+    assert!(run.stderr.contains("NAMESRV_ADDR"), "{run:#?}");
+}
