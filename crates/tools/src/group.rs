@@ -27,12 +27,25 @@ pub struct UpdateSubGroup {
     /// Create on the broker at this address.
     #[arg(short = 'b', long = "brokerAddr", conflicts_with = "cluster")]
     pub broker_addr: Option<String>,
-    /// Retry queue count.
-    #[arg(short = 'r', long = "retryQueueNums", default_value_t = 1)]
+    /// Retry queue count (`-q` as in Apache's mqadmin).
+    #[arg(short = 'q', long = "retryQueueNums", default_value_t = 1)]
     pub retry_queue_nums: i32,
-    /// Times a message is retried before it goes to the DLQ.
-    #[arg(short = 'q', long = "retryMaxTimes", default_value_t = 16)]
+    /// Times a message is retried before it goes to the DLQ (`-r` as in Apache's mqadmin).
+    #[arg(short = 'r', long = "retryMaxTimes", default_value_t = 16)]
     pub retry_max_times: i32,
+    /// Broker id to consume from (0 = master).
+    #[arg(short = 'i', long = "brokerId", default_value_t = 0)]
+    pub broker_id: i64,
+    /// Broker id to consume from when consumption is slow.
+    #[arg(
+        short = 'w',
+        long = "whichBrokerWhenConsumeSlowly",
+        default_value_t = 1
+    )]
+    pub which_broker_when_consume_slowly: i64,
+    /// Whether consumers are told when the group's members change.
+    #[arg(short = 'a', long = "notifyConsumerIdsChanged", default_value_t = true, action = ArgAction::Set)]
+    pub notify_consumer_ids_changed: bool,
     /// Whether the group may consume.
     #[arg(short = 's', long = "consumeEnable", default_value_t = true, action = ArgAction::Set)]
     pub consume_enable: bool,
@@ -66,6 +79,9 @@ pub async fn update_sub_group(s: &Session, a: &UpdateSubGroup) -> Result<()> {
         consume_from_min_enable: a.consume_from_min_enable,
         consume_broadcast_enable: a.consume_broadcast_enable,
         consume_message_orderly: a.consume_message_orderly,
+        broker_id: a.broker_id,
+        which_broker_when_consume_slowly: a.which_broker_when_consume_slowly,
+        notify_consumer_ids_changed_enable: a.notify_consumer_ids_changed,
         ..Default::default()
     };
     let targets = s

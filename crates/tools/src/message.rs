@@ -169,6 +169,12 @@ pub struct QueryMsgByKey {
     /// At most this many messages per broker.
     #[arg(short = 'c', long = "maxNum", default_value_t = 64)]
     pub max_num: i32,
+    /// Only messages stored at or after this time (ms since the epoch).
+    #[arg(short = 'b', long = "beginTimestamp", default_value_t = 0)]
+    pub begin: i64,
+    /// Only messages stored before this time (ms since the epoch; default: now).
+    #[arg(short = 'e', long = "endTimestamp")]
+    pub end: Option<i64>,
     /// Print every message in full instead of a table.
     #[arg(long = "full")]
     pub full: bool,
@@ -180,7 +186,13 @@ pub struct QueryMsgByKey {
 pub async fn query_msg_by_key(s: &Session, a: &QueryMsgByKey) -> Result<()> {
     let msgs = s
         .admin
-        .query_message_by_key(&a.topic, &a.key, a.max_num, 0, i64::MAX)
+        .query_message_by_key(
+            &a.topic,
+            &a.key,
+            a.max_num,
+            a.begin,
+            a.end.unwrap_or(i64::MAX),
+        )
         .await
         .map_err(|e| s.explain(e))?;
     if msgs.is_empty() {

@@ -137,7 +137,14 @@ pub async fn delete_topic(s: &Session, a: &DeleteTopic) -> Result<()> {
     s.admin
         .delete_topic(&a.topic, a.cluster.as_deref())
         .await
-        .map_err(|e| s.explain(e))?;
+        .map_err(|e| match e {
+            rmq_client::ClientError::NoRoute { .. } => anyhow::anyhow!(
+                "topic {} has no route, so there is nothing to delete from its brokers; give \
+                 -c <cluster> to delete it from every master of a cluster anyway",
+                a.topic
+            ),
+            other => s.explain(other),
+        })?;
     #[derive(Serialize)]
     struct Deleted<'a> {
         deleted: &'a str,

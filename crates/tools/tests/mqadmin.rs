@@ -269,8 +269,10 @@ async fn group_and_offset_commands() {
             "CG-admin",
             "-c",
             CLUSTER,
-            "-q",
+            "-r",
             "3",
+            "-q",
+            "2",
             "-o",
             "true",
         ])
@@ -281,6 +283,7 @@ async fn group_and_offset_commands() {
     );
     let table = group_table(&c.broker_addr).await;
     assert_eq!(table["CG-admin"]["retryMaxTimes"], 3, "{table:#}");
+    assert_eq!(table["CG-admin"]["retryQueueNums"], 2);
     assert_eq!(table["CG-admin"]["consumeMessageOrderly"], true);
     c.mqadmin(&["deleteSubGroup", "-g", "CG-admin", "-b", &c.broker_addr])
         .await
