@@ -9,7 +9,7 @@ use crate::{cluster, group, message, offset, topic};
 
 /// Administration of an rmq or Apache RocketMQ cluster.
 #[derive(Debug, Parser)]
-#[command(name = "mqadmin", version, about, propagate_version = true)]
+#[command(name = "mqadmin", version, propagate_version = true)]
 pub struct MqAdmin {
     /// Name server addresses, `host:port;host:port` [default: $NAMESRV_ADDR].
     #[arg(short = 'n', long = "namesrvAddr", global = true, value_name = "ADDRS")]
