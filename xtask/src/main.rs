@@ -2,6 +2,7 @@
 //!
 //! Each command lives in its own module; this file only parses arguments.
 
+mod bench;
 mod cluster;
 mod up;
 
@@ -20,11 +21,14 @@ enum Cmd {
     Up(up::UpArgs),
     /// Start or stop a deployment mode (2m-noslave, 2m-2s-async, 2m-2s-sync) on this machine.
     Cluster(cluster::ClusterArgs),
+    /// Run the benchmark suite and write target/bench/results.md.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::Up(args) => up::run(args),
         Cmd::Cluster(args) => cluster::run(args),
+        Cmd::Bench(args) => bench::run(args),
     }
 }
