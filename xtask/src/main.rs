@@ -4,6 +4,7 @@
 
 mod bench;
 mod cluster;
+mod dist;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,8 @@ enum Cmd {
     Cluster(cluster::ClusterArgs),
     /// Run the benchmark suite and write target/bench/results.md.
     Bench(bench::BenchArgs),
+    /// Build target/dist/rmq-<version>.tar.gz laid out like Apache's distribution.
+    Dist(dist::DistArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,5 +33,6 @@ fn main() -> anyhow::Result<()> {
         Cmd::Up(args) => up::run(args),
         Cmd::Cluster(args) => cluster::run(args),
         Cmd::Bench(args) => bench::run(args),
+        Cmd::Dist(args) => dist::run(args),
     }
 }
