@@ -15,13 +15,12 @@ use std::time::Duration;
 use parking_lot::{Mutex, RwLock};
 use rmq_common::msg_id::UniqueIdGenerator;
 use rmq_common::topic::AUTO_CREATE_TOPIC_KEY;
+use rmq_remoting::body::ClusterInfo;
 use rmq_remoting::body::{
     ConsumerData, HeartbeatData, JsonBody, ProducerData, TopicRouteData, MASTER_ID,
 };
 use rmq_remoting::header::{GetRouteInfoRequestHeader, HeartbeatRequestHeader};
-use rmq_remoting::{
-    ClientConfig, ProcessError, RemotingClient, RemotingCommand, RequestCode, ResponseCode,
-};
+use rmq_remoting::{ClientConfig, RemotingClient, RemotingCommand, RequestCode, ResponseCode};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -31,6 +30,7 @@ use crate::error::{ClientError, Result};
 use crate::options::ClientOptions;
 use crate::producer::fault::FaultTolerance;
 use crate::route::{same_route, TopicRoute};
+use crate::server_requests::ServerRequests;
 
 /// The shared core of one client.
 pub(crate) struct ClientInstance {
@@ -41,9 +41,14 @@ pub(crate) struct ClientInstance {
     pub fault: FaultTolerance,
     /// Woken by NOTIFY_CONSUMER_IDS_CHANGED.
     pub rebalance_notify: Arc<Notify>,
+    /// What broker-initiated requests reach (transaction checks are installed here).
+    pub server_requests: ServerRequests,
     pub cancel: CancellationToken,
     pub tracker: TaskTracker,
     routes: RwLock<HashMap<String, Arc<TopicRoute>>>,
+    /// Brokers learned from the name server's cluster info (transaction producers heartbeat
+    /// every master, not only those of the topics they sent to).
+    cluster_brokers: RwLock<BTreeMap<String, BTreeMap<i64, String>>>,
     namesrv_cursor: AtomicUsize,
     producers: Mutex<Vec<ProducerData>>,
     consumers: Mutex<Vec<ConsumerData>>,
@@ -66,21 +71,14 @@ impl ClientInstance {
             .unwrap_or_else(|| detect_local_ip(options.name_servers.first().map(String::as_str)));
         let client_id = build_client_id(client_ip, &options.instance_name);
         let rebalance_notify = Arc::new(Notify::new());
-        let notify = rebalance_notify.clone();
-        // Requests the broker initiates: NOTIFY_CONSUMER_IDS_CHANGED wakes the rebalance;
-        // anything else (transaction checks, running-info queries) is not supported.
-        let handler = move |_ctx: rmq_remoting::RequestContext, req: RemotingCommand| {
-            let notify = notify.clone();
-            async move {
-                if req.code == i32::from(RequestCode::NotifyConsumerIdsChanged) {
-                    tracing::debug!("consumer ids changed; rebalancing");
-                    notify.notify_one();
-                    return Ok(None);
-                }
-                Err(ProcessError::response(
-                    ResponseCode::RequestCodeNotSupported,
-                    format!(" request type {} not supported", req.code),
-                ))
+        let cancel = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let server_requests =
+            ServerRequests::new(rebalance_notify.clone(), tracker.clone(), cancel.clone());
+        let handler = {
+            let requests = server_requests.clone();
+            move |ctx: rmq_remoting::RequestContext, req: RemotingCommand| {
+                requests.clone().handle(ctx, req)
             }
         };
         let remoting = RemotingClient::with_request_handler(ClientConfig::default(), handler);
@@ -90,9 +88,11 @@ impl ClientInstance {
             ids: UniqueIdGenerator::new(client_ip),
             fault: FaultTolerance::default(),
             rebalance_notify,
-            cancel: CancellationToken::new(),
-            tracker: TaskTracker::new(),
+            server_requests,
+            cancel,
+            tracker,
             routes: RwLock::new(HashMap::new()),
+            cluster_brokers: RwLock::new(BTreeMap::new()),
             namesrv_cursor: AtomicUsize::new(0),
             producers: Mutex::new(Vec::new()),
             consumers: Mutex::new(Vec::new()),
@@ -339,14 +339,40 @@ impl ClientInstance {
         }
     }
 
-    /// Every broker name known from cached routes, with its addresses.
+    /// GET_BROKER_CLUSTER_INFO: remembers every broker of every cluster, so that heartbeats
+    /// (and the producer group they register) reach brokers no route has shown yet.
+    pub async fn refresh_cluster_brokers(&self) -> Result<()> {
+        let resp = self
+            .invoke_namesrv(RemotingCommand::new_request(
+                RequestCode::GetBrokerClusterInfo,
+            ))
+            .await?;
+        let ns = self.name_server_list();
+        if !resp.is_success() {
+            return Err(ClientError::from_response(&ns, &resp));
+        }
+        let info =
+            ClusterInfo::from_json_bytes(&resp.body).map_err(|e| ClientError::BadResponse {
+                addr: ns,
+                reason: format!("cluster info: {e}"),
+            })?;
+        *self.cluster_brokers.write() = info
+            .broker_addr_table
+            .into_iter()
+            .map(|(name, data)| (name, data.broker_addrs))
+            .collect();
+        Ok(())
+    }
+
+    /// Every broker name known from cached routes (and cluster info, if fetched), with its
+    /// addresses.
     pub fn brokers(&self) -> BTreeMap<String, BTreeMap<i64, String>> {
+        let mut out = self.cluster_brokers.read().clone();
         let routes = self.routes.read();
-        let mut out = BTreeMap::new();
         for r in routes.values() {
             for (name, addrs) in &r.brokers {
                 out.entry(name.clone())
-                    .or_insert_with(BTreeMap::new)
+                    .or_default()
                     .extend(addrs.iter().map(|(k, v)| (*k, v.clone())));
             }
         }

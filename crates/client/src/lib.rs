@@ -7,7 +7,9 @@
 //!   cache and its refresh task, heartbeats, and the tracker of its background tasks;
 //! * `route` — route data turned into publish/subscribe queues;
 //! * `broker_api` — typed broker RPCs (offsets, group membership, locks, send-back);
-//! * [`producer`] — encoding, queue selection, fault tolerance, the send pipeline;
+//! * [`producer`] — encoding, queue selection, fault tolerance, the send pipeline, and the
+//!   transaction producer (half messages, END_TRANSACTION, answering the broker's checks);
+//! * `server_requests` — requests brokers initiate (rebalance wake-ups, transaction checks);
 //! * [`consumer`] — subscriptions, allocation, rebalance, pull loops, process queues, the
 //!   concurrent and orderly consume services, the push and pull consumers;
 //! * `offset_store` — remote (broker) and local-file offsets;
@@ -26,6 +28,7 @@ mod offset_store;
 mod options;
 pub mod producer;
 mod route;
+mod server_requests;
 
 pub use admin::{Admin, AdminBuilder, TopicTarget};
 pub use consumer::{
@@ -34,7 +37,10 @@ pub use consumer::{
 };
 pub use error::{ClientError, Result};
 pub use options::ClientOptions;
-pub use producer::{Producer, ProducerBuilder, SendResult, SendStatus};
+pub use producer::{
+    LocalTransactionState, Producer, ProducerBuilder, SendResult, SendStatus, TransactionListener,
+    TransactionProducer, TransactionProducerBuilder, TransactionSendResult,
+};
 pub use rmq_common::{Message, MessageExt, MessageQueue, TopicConfig};
 pub use rmq_remoting::body::{ClusterInfo, ConsumeStats, OffsetWrapper, TopicRouteData};
 pub use rmq_remoting::ResponseCode;

@@ -20,6 +20,8 @@ pub(crate) mod encode;
 pub(crate) mod fault;
 pub(crate) mod select;
 pub(crate) mod sender;
+mod transaction;
+mod transaction_check;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +32,10 @@ use rmq_remoting::{RemotingCommand, RequestCode};
 
 pub use encode::{SendResult, SendStatus};
 pub use sender::SendSettings;
+pub use transaction::{
+    LocalTransactionState, TransactionListener, TransactionProducer, TransactionProducerBuilder,
+    TransactionSendResult,
+};
 
 use crate::error::Result;
 use crate::instance::ClientInstance;

@@ -2,10 +2,16 @@
 //! with temporary stores, spoken to over real TCP. Intervals are shortened so that rebalances
 //! and heartbeats happen within a test's patience.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use parking_lot::Mutex;
+
 use rmq_broker::{Broker, BrokerStartupConfig};
-use rmq_client::{Admin, ConsumeFrom, Producer, PushConsumerBuilder, TopicConfig, TopicTarget};
+use rmq_client::{
+    Admin, ConsumeConcurrentlyStatus, ConsumeFrom, MessageExt, Producer, PushConsumerBuilder,
+    TopicConfig, TopicTarget,
+};
 use rmq_namesrv::{NamesrvConfig, NamesrvHandle};
 use tempfile::TempDir;
 use tokio::net::TcpListener;
@@ -18,6 +24,8 @@ pub struct Cluster {
     pub brokers: Vec<Option<Broker>>,
     pub broker_addrs: Vec<String>,
     pub dir: TempDir,
+    /// The extra broker config every broker started with (a restart reuses it).
+    pub extra: Vec<(String, String)>,
 }
 
 pub async fn start_namesrv(dir: &std::path::Path) -> NamesrvHandle {
@@ -36,6 +44,17 @@ pub async fn start_broker(
     name: &str,
     ns_addr: &str,
     extra: &[(&str, &str)],
+) -> Broker {
+    start_broker_at(dir, name, ns_addr, extra, "127.0.0.1:0").await
+}
+
+/// Starts a broker listening on `bind` (a restart binds the address it had before).
+pub async fn start_broker_at(
+    dir: &std::path::Path,
+    name: &str,
+    ns_addr: &str,
+    extra: &[(&str, &str)],
+    bind: &str,
 ) -> Broker {
     let mut cfg = BrokerStartupConfig::default();
     let mut pairs: Vec<(String, String)> = vec![
@@ -61,7 +80,18 @@ pub async fn start_broker(
     let unknown = cfg.apply(&pairs).unwrap();
     assert!(unknown.is_empty(), "unknown keys {unknown:?}");
     cfg.validate().unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut tries = 0;
+    let listener = loop {
+        match TcpListener::bind(bind).await {
+            Ok(l) => break l,
+            Err(e) if tries < 50 => {
+                tries += 1;
+                tracing::debug!(bind, error = %e, "port still taken; retrying");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("cannot bind {bind}: {e}"),
+        }
+    };
     Broker::start(cfg, listener).await.unwrap()
 }
 
@@ -85,6 +115,10 @@ impl Cluster {
             brokers: list,
             broker_addrs: addrs,
             dir,
+            extra: extra
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         c.wait_registered(brokers).await;
         c
@@ -161,6 +195,28 @@ impl Cluster {
         }
     }
 
+    /// Shuts broker `i` down (if running) and starts it again on the same store and address:
+    /// what it had stored, pending delays included, must survive.
+    pub async fn restart_broker(&mut self, i: usize) {
+        self.shutdown_broker(i).await;
+        let name = format!("broker-{}", (b'a' + i as u8) as char);
+        let extra: Vec<(&str, &str)> = self
+            .extra
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let b = start_broker_at(
+            self.dir.path(),
+            &name,
+            &self.ns_addr,
+            &extra,
+            &self.broker_addrs[i],
+        )
+        .await;
+        self.brokers[i] = Some(b);
+        self.wait_registered(self.brokers.len()).await;
+    }
+
     pub async fn shutdown(mut self) {
         for i in 0..self.brokers.len() {
             self.shutdown_broker(i).await;
@@ -169,6 +225,76 @@ impl Cluster {
             ns.shutdown().await;
         }
     }
+}
+
+/// Consumes `topic` with a fresh push consumer of `group` from its first offset until `want`
+/// messages arrived or `limit` passed; returns what arrived.
+pub async fn drain(
+    cluster: &Cluster,
+    group: &str,
+    topic: &str,
+    want: usize,
+    limit: Duration,
+) -> Vec<MessageExt> {
+    let got: Arc<Mutex<Vec<MessageExt>>> = Arc::default();
+    let sink = got.clone();
+    let consumer = cluster
+        .consumer(group)
+        .subscribe(topic, "*")
+        .listener_concurrently(move |msgs| {
+            sink.lock().extend(msgs.iter().cloned());
+            ConsumeConcurrentlyStatus::ConsumeSuccess
+        })
+        .build()
+        .unwrap();
+    consumer.start().await.unwrap();
+    eventually(limit, || got.lock().len() >= want).await;
+    consumer.shutdown().await;
+    let out = got.lock().clone();
+    out
+}
+
+/// Reads `%DLQ%<group>` (one queue, on `broker`) with a pull consumer from its first offset.
+///
+/// It reaches the broker through the route of `known_topic` (a topic on the same broker)
+/// because the name server does not learn a DLQ topic created by a send-back until the
+/// broker's next periodic registration (see `retry::dlq_route_is_announced_at_once`).
+pub async fn pull_dlq(
+    cluster: &Cluster,
+    group: &str,
+    broker: &str,
+    known_topic: &str,
+    want: usize,
+    limit: Duration,
+) -> Vec<MessageExt> {
+    let pull = rmq_client::PullConsumer::builder()
+        .group(format!("{group}-dlq-reader"))
+        .name_server(&cluster.ns_addr)
+        .consume_from(ConsumeFrom::FirstOffset)
+        .build()
+        .unwrap();
+    pull.start().await.unwrap();
+    pull.fetch_queues(known_topic).await.unwrap();
+    pull.assign([rmq_client::MessageQueue::new(
+        format!("%DLQ%{group}"),
+        broker,
+        0,
+    )]);
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut out = Vec::new();
+    while out.len() < want && tokio::time::Instant::now() < deadline {
+        out.extend(pull.poll(Duration::from_millis(500)).await.unwrap());
+    }
+    pull.shutdown().await;
+    out
+}
+
+/// Milliseconds since the epoch (the clock brokers stamp messages with).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Polls `cond` every 50 ms until it holds or `limit` passes.

@@ -2,9 +2,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 mod clustering;
+mod delay;
 mod failover;
 mod harness;
 mod offsets;
 mod orderly;
 mod produce_consume;
 mod retry;
+mod transaction;

@@ -97,3 +97,70 @@ async fn per_key_order_with_random_failures() {
     producer.shutdown().await;
     cluster.shutdown().await;
 }
+
+/// A message that keeps failing (first by answer, then by panicking) goes to the DLQ after
+/// `max_reconsume_times` local retries; the queue then goes on, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_failing_past_the_max_goes_to_the_dlq_and_order_goes_on() {
+    let cluster = Cluster::start(1, &[]).await;
+    cluster.create_topic("OrderDlq", 1).await;
+    let producer = cluster.producer("PG-order-dlq").await;
+    let mut poison_id = String::new();
+    for i in 0..5 {
+        let r = producer
+            .send_orderly(Message::new("OrderDlq", format!("m{i}")), "one-key")
+            .await
+            .unwrap();
+        if i == 1 {
+            poison_id = r.msg_id;
+        }
+    }
+    let done: Arc<Mutex<Vec<String>>> = Arc::default();
+    let poison_attempts: Arc<Mutex<Vec<i32>>> = Arc::default();
+    let (d2, p2) = (done.clone(), poison_attempts.clone());
+    let consumer = cluster
+        .consumer("CG-order-dlq")
+        .subscribe("OrderDlq", "*")
+        .max_reconsume_times(2)
+        .suspend_current_queue_time(Duration::from_millis(100))
+        .listener_orderly(move |msgs| {
+            for m in msgs {
+                let body = String::from_utf8_lossy(&m.message.body).to_string();
+                if body == "m1" {
+                    p2.lock().push(m.reconsume_times);
+                    if m.reconsume_times == 0 {
+                        return ConsumeOrderlyStatus::SuspendCurrentQueueAMoment;
+                    }
+                    panic!("poison message (an intended panic of the test)");
+                }
+                d2.lock().push(body);
+            }
+            ConsumeOrderlyStatus::Success
+        })
+        .build()
+        .unwrap();
+    consumer.start().await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || done.lock().len() >= 4).await,
+        "done {:?}, poison attempts {:?}",
+        done.lock(),
+        poison_attempts.lock()
+    );
+    assert_eq!(*done.lock(), ["m0", "m2", "m3", "m4"]);
+    assert_eq!(*poison_attempts.lock(), [0, 1, 2]);
+    let dlq = pull_dlq(
+        &cluster,
+        "CG-order-dlq",
+        "broker-a",
+        "OrderDlq",
+        1,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(dlq.len(), 1, "the poison message is in the DLQ");
+    assert_eq!(dlq[0].msg_id(), poison_id);
+    assert_eq!(&dlq[0].message.body[..], b"m1");
+    consumer.shutdown().await;
+    producer.shutdown().await;
+    cluster.shutdown().await;
+}

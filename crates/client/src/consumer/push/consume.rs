@@ -1,18 +1,17 @@
 //! Concurrent consumption (protocol.md 5.4): pulled messages are split into listener batches and
 //! run on blocking threads bounded by a semaphore. Success commits up to the smallest offset
-//! still in flight; RECONSUME_LATER sends each message back to the broker (CONSUMER_SEND_MSG_BACK,
-//! delay level 0), falling back to sending it as a normal message to `%RETRY%group`, and — if
-//! both fail — keeps it and tries again 5 s later locally. A message is never dropped.
+//! still in flight; RECONSUME_LATER hands each message back for a later delivery (see
+//! [`retry`](super::retry)) and — if that fails — keeps it and tries again 5 s later locally.
+//! A message is never dropped.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmq_common::message::keys;
-use rmq_common::topic::retry_topic;
-use rmq_common::{Message, MessageExt, MessageQueue};
+use rmq_common::{MessageExt, MessageQueue};
 
 use super::rebalance::QueueHandle;
+use super::retry::send_back;
 use super::PushInner;
 use crate::consumer::listener::{ConsumeConcurrentlyStatus, Listener};
 
@@ -116,99 +115,5 @@ async fn consume_concurrently(
             _ = handle.cancel.cancelled() => return,
         }
         msgs = failed;
-    }
-}
-
-/// CONSUMER_SEND_MSG_BACK, else a normal send to `%RETRY%group`. False if both failed.
-async fn send_back(inner: &PushInner, mq: &MessageQueue, m: &MessageExt) -> bool {
-    let group = &inner.config.group;
-    let max = inner.config.max_reconsume_times;
-    match inner
-        .instance
-        .send_back(group, &mq.broker_name, m, 0, max)
-        .await
-    {
-        Ok(()) => return true,
-        Err(e) => {
-            tracing::warn!(queue = %mq, offset = m.queue_offset, error = %e, "send-back failed; re-sending to the retry topic")
-        }
-    }
-    let retry = retry_message(group, m, max);
-    let result = match inner.sender.prepare(&retry) {
-        Ok(p) => inner.sender.send(&p).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!(queue = %mq, offset = m.queue_offset, error = %e, "re-sending to the retry topic failed");
-            false
-        }
-    }
-}
-
-/// The message Java's `sendMessageBackAsNormalMessage` sends (protocol.md 5.4 step 3).
-pub(crate) fn retry_message(group: &str, m: &MessageExt, max_reconsume_times: i32) -> Message {
-    let mut props = m.message.properties.clone();
-    props.remove(keys::MIN_OFFSET);
-    props.remove(keys::MAX_OFFSET);
-    props.remove(keys::TRAN_MSG);
-    props.insert(keys::RETRY_TOPIC.to_owned(), m.message.topic.clone());
-    props
-        .entry(keys::ORIGIN_MESSAGE_ID.to_owned())
-        .or_insert_with(|| m.msg_id());
-    props.insert(
-        keys::RECONSUME_TIME.to_owned(),
-        (m.reconsume_times + 1).to_string(),
-    );
-    props.insert(
-        keys::MAX_RECONSUME_TIMES.to_owned(),
-        max_reconsume_times.to_string(),
-    );
-    props.insert(keys::DELAY.to_owned(), (3 + m.reconsume_times).to_string());
-    Message {
-        topic: retry_topic(group),
-        flag: m.message.flag,
-        properties: props,
-        body: m.message.body.clone(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_message_properties() {
-        let mut m = MessageExt {
-            message: Message::new("Orig", "body")
-                .with_tags("TagA")
-                .with_property("UNIQ_KEY", "U1")
-                .with_property("MAX_OFFSET", "9"),
-            queue_id: 0,
-            store_size: 0,
-            queue_offset: 3,
-            sys_flag: 0,
-            born_timestamp: 0,
-            born_host: "127.0.0.1:1".parse().unwrap(),
-            store_timestamp: 0,
-            store_host: "127.0.0.1:10911".parse().unwrap(),
-            commit_log_offset: 77,
-            body_crc: 0,
-            reconsume_times: 2,
-            prepared_transaction_offset: 0,
-        };
-        m.message.flag = 5;
-        let r = retry_message("G", &m, 16);
-        assert_eq!(r.topic, "%RETRY%G");
-        assert_eq!(r.flag, 5);
-        assert_eq!(r.property("RETRY_TOPIC"), Some("Orig"));
-        assert_eq!(r.property("ORIGIN_MESSAGE_ID"), Some("U1"));
-        assert_eq!(r.property("RECONSUME_TIME"), Some("3"));
-        assert_eq!(r.property("MAX_RECONSUME_TIMES"), Some("16"));
-        assert_eq!(r.property("DELAY"), Some("5"));
-        assert_eq!(r.property("UNIQ_KEY"), Some("U1"));
-        assert_eq!(r.property("TAGS"), Some("TagA"));
-        assert_eq!(r.property("MAX_OFFSET"), None);
     }
 }

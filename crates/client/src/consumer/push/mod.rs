@@ -27,6 +27,7 @@ mod consume;
 mod orderly;
 mod pull_loop;
 mod rebalance;
+mod retry;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -68,8 +69,9 @@ pub(crate) struct PushConfig {
     pub pull_threshold_for_queue: usize,
     /// ... or this many body bytes cached (100 MiB).
     pub pull_threshold_size_for_queue: usize,
-    /// Send-backs before the broker moves a message to the DLQ (16).
-    pub max_reconsume_times: i32,
+    /// Failed deliveries before a message goes to the DLQ; `None` is Java's -1: 16 for
+    /// concurrent consumption, unlimited (`i32::MAX`) for orderly.
+    pub max_reconsume_times: Option<i32>,
     /// Orderly: pause after a failed batch (1 s).
     pub suspend_current_queue_time: Duration,
     /// Wait after a failed pull (3 s).
@@ -78,6 +80,18 @@ pub(crate) struct PushConfig {
     pub long_poll_suspend: Duration,
     /// Broadcasting offsets directory (`~/.rocketmq_offsets`).
     pub offset_dir: Option<PathBuf>,
+}
+
+impl PushConfig {
+    /// Java's `getMaxReconsumeTimes` of the concurrent service (-1 ⇒ 16).
+    pub fn concurrent_max_reconsume_times(&self) -> i32 {
+        self.max_reconsume_times.unwrap_or(16)
+    }
+
+    /// Java's `getMaxReconsumeTimes` of the orderly service (-1 ⇒ unlimited).
+    pub fn orderly_max_reconsume_times(&self) -> i32 {
+        self.max_reconsume_times.unwrap_or(i32::MAX)
+    }
 }
 
 impl Default for PushConfig {
@@ -91,7 +105,7 @@ impl Default for PushConfig {
             pull_batch_size: 32,
             pull_threshold_for_queue: 1000,
             pull_threshold_size_for_queue: 100 * 1024 * 1024,
-            max_reconsume_times: 16,
+            max_reconsume_times: None,
             suspend_current_queue_time: Duration::from_secs(1),
             pull_error_delay: Duration::from_secs(3),
             long_poll_suspend: Duration::from_secs(15),
@@ -193,9 +207,11 @@ impl PushConsumerBuilder {
         self
     }
 
-    /// Send-backs before the broker moves a message to the DLQ (16).
+    /// Failed deliveries after which a message goes to `%DLQ%group`: 16 by default for a
+    /// concurrent listener, unlimited for an orderly one (a negative value keeps the default).
+    /// A message is delivered at most `n + 1` times.
     pub fn max_reconsume_times(mut self, n: i32) -> Self {
-        self.config.max_reconsume_times = n;
+        self.config.max_reconsume_times = (n >= 0).then_some(n);
         self
     }
 

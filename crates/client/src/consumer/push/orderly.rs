@@ -1,15 +1,18 @@
-//! Orderly consumption (protocol.md 8.6): one worker per owned queue takes the queue's messages
-//! in offset order, one batch at a time, and only while this member holds the queue's broker
-//! lock. A failed batch is put back in front and retried after `suspend_current_queue_time`, so
-//! order is never broken; offsets are committed after each successful batch.
+//! Orderly consumption (protocol.md 8.6, 5.4 step 4): one worker per owned queue takes the
+//! queue's messages in offset order, one batch at a time, and only while this member holds the
+//! queue's broker lock. A failed batch (or a panicking listener) is put back in front and
+//! retried after `suspend_current_queue_time`, so order is never broken; offsets are committed
+//! after each successful batch. A batch that fails once more after `max_reconsume_times`
+//! retries (unlimited by default) goes to `%DLQ%group` and the queue moves on past it.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmq_common::MessageQueue;
+use rmq_common::{MessageExt, MessageQueue};
 
 use super::rebalance::QueueHandle;
+use super::retry::send_to_dead_letter;
 use super::PushInner;
 use crate::consumer::listener::{ConsumeOrderlyStatus, Listener};
 
@@ -40,29 +43,53 @@ pub(crate) async fn worker(inner: Arc<PushInner>, mq: MessageQueue, handle: Queu
         };
         let l = listener.clone();
         let joined = tokio::task::spawn_blocking(move || {
-            std::panic::catch_unwind(AssertUnwindSafe(|| l(&msgs))).unwrap_or_else(|_| {
-                tracing::error!("orderly listener panicked; suspending the queue");
-                ConsumeOrderlyStatus::SuspendCurrentQueueAMoment
-            })
+            let status =
+                std::panic::catch_unwind(AssertUnwindSafe(|| l(&msgs))).unwrap_or_else(|_| {
+                    tracing::error!("orderly listener panicked; treated as a failure");
+                    ConsumeOrderlyStatus::SuspendCurrentQueueAMoment
+                });
+            (status, msgs)
         })
         .await;
         drop(permit);
-        let Ok(status) = joined else { return };
-        match status {
-            ConsumeOrderlyStatus::Success => {
-                if let Some(offset) = handle.pq.commit() {
-                    if !handle.cancel.is_cancelled() {
-                        inner.offsets.update(&mq, offset, false);
-                    }
-                }
-                drop(guard);
-            }
+        let Ok((status, msgs)) = joined else { return };
+        let done = match status {
+            ConsumeOrderlyStatus::Success => true,
             ConsumeOrderlyStatus::SuspendCurrentQueueAMoment => {
-                handle.pq.rollback();
-                drop(guard);
-                tracing::debug!(queue = %mq, "orderly consumption suspended");
-                tokio::time::sleep(inner.config.suspend_current_queue_time).await;
+                dead_letter_if_exhausted(&inner, &mq, &msgs).await
             }
+        };
+        if done {
+            if let Some(offset) = handle.pq.commit() {
+                if !handle.cancel.is_cancelled() {
+                    inner.offsets.update(&mq, offset, false);
+                }
+            }
+            drop(guard);
+        } else {
+            handle.pq.rollback();
+            drop(guard);
+            tracing::debug!(queue = %mq, "orderly consumption suspended");
+            tokio::time::sleep(inner.config.suspend_current_queue_time).await;
         }
     }
+}
+
+/// After a failed batch: if every message of it has used up its retries, sends them to the DLQ
+/// and returns true (the batch is done); false means "retry locally".
+async fn dead_letter_if_exhausted(
+    inner: &PushInner,
+    mq: &MessageQueue,
+    msgs: &[MessageExt],
+) -> bool {
+    let max = inner.config.orderly_max_reconsume_times();
+    if msgs.is_empty() || msgs.iter().any(|m| m.reconsume_times < max) {
+        return false;
+    }
+    for m in msgs {
+        if !send_to_dead_letter(inner, mq, m, max).await {
+            return false;
+        }
+    }
+    true
 }

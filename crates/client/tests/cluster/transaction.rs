@@ -1,0 +1,188 @@
+//! Transactional messages end to end: half messages are invisible until committed and vanish
+//! when rolled back; an unknown outcome is resolved by the broker asking the group
+//! (CHECK_TRANSACTION_STATE), also after the producer that sent it is gone.
+
+use std::any::Any;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use rmq_client::{
+    ConsumeConcurrentlyStatus, LocalTransactionState, Message, MessageExt, PushConsumer,
+    TransactionListener, TransactionProducer,
+};
+
+use crate::harness::*;
+
+const CHECK_FAST: [(&str, &str); 2] = [
+    ("transactionCheckInterval", "500"),
+    ("transactionTimeOut", "500"),
+];
+
+/// Decides by body: `commit*` commits, `rollback*` rolls back, anything else is unknown; the
+/// check commits once `resolve` is set and records what it was asked about.
+#[derive(Default, Clone)]
+struct ByBody {
+    resolve: Arc<AtomicBool>,
+    checked: Arc<Mutex<Vec<String>>>,
+}
+
+impl TransactionListener for ByBody {
+    fn execute_local_transaction(
+        &self,
+        msg: &Message,
+        arg: &(dyn Any + Send + Sync),
+    ) -> LocalTransactionState {
+        assert_eq!(arg.downcast_ref::<u32>(), Some(&7), "the send's argument");
+        assert!(msg.uniq_key().is_some(), "the listener sees the message id");
+        match &msg.body[..] {
+            b if b.starts_with(b"commit") => LocalTransactionState::CommitMessage,
+            b if b.starts_with(b"rollback") => LocalTransactionState::RollbackMessage,
+            _ => LocalTransactionState::Unknown,
+        }
+    }
+
+    fn check_local_transaction(&self, msg: &MessageExt) -> LocalTransactionState {
+        self.checked
+            .lock()
+            .push(String::from_utf8_lossy(&msg.message.body).into());
+        if self.resolve.load(Ordering::SeqCst) {
+            LocalTransactionState::CommitMessage
+        } else {
+            LocalTransactionState::Unknown
+        }
+    }
+}
+
+fn transaction_producer(cluster: &Cluster, listener: ByBody) -> TransactionProducer {
+    TransactionProducer::builder()
+        .group("PG-tx")
+        .name_server(&cluster.ns_addr)
+        .heartbeat_interval(FAST)
+        .route_poll_interval(FAST)
+        .transaction_listener(listener)
+        .build()
+        .unwrap()
+}
+
+fn body_consumer(
+    cluster: &Cluster,
+    group: &str,
+    topic: &str,
+    sink: &Arc<Mutex<Vec<String>>>,
+) -> PushConsumer {
+    let sink = sink.clone();
+    cluster
+        .consumer(group)
+        .subscribe(topic, "*")
+        .listener_concurrently(move |msgs| {
+            let mut s = sink.lock();
+            s.extend(
+                msgs.iter()
+                    .map(|m| String::from_utf8_lossy(&m.message.body).into()),
+            );
+            ConsumeConcurrentlyStatus::ConsumeSuccess
+        })
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commit_rollback_and_unknown_resolved_by_the_check() {
+    let cluster = Cluster::start(1, &CHECK_FAST).await;
+    cluster.create_topic("TxTopic", 2).await;
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let consumer = body_consumer(&cluster, "CG-tx", "TxTopic", &seen);
+    consumer.start().await.unwrap();
+    let listener = ByBody::default();
+    let producer = transaction_producer(&cluster, listener.clone());
+    producer.start().await.unwrap();
+    let mut states = Vec::new();
+    for body in ["commit-1", "rollback-1", "unknown-1"] {
+        let r = producer
+            .send_message_in_transaction(Message::new("TxTopic", body).with_delay_level(2), &7u32)
+            .await
+            .unwrap();
+        assert!(!r.send_result.msg_id.is_empty());
+        states.push(r.local_state);
+    }
+    assert_eq!(
+        states,
+        [
+            LocalTransactionState::CommitMessage,
+            LocalTransactionState::RollbackMessage,
+            LocalTransactionState::Unknown
+        ]
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || !seen.lock().is_empty()).await,
+        "the committed message was not delivered"
+    );
+    // The unknown one is checked (and stays unknown) but is not delivered.
+    assert!(
+        eventually(Duration::from_secs(5), || listener.checked.lock().len()
+            >= 2)
+        .await,
+        "the broker never checked the unknown transaction"
+    );
+    assert_eq!(
+        *seen.lock(),
+        ["commit-1"],
+        "only the committed message is visible"
+    );
+    assert!(
+        listener.checked.lock().iter().all(|b| b == "unknown-1"),
+        "only the unresolved transaction is checked: {:?}",
+        listener.checked.lock()
+    );
+    listener.resolve.store(true, Ordering::SeqCst);
+    assert!(
+        eventually(Duration::from_secs(5), || seen.lock().len() >= 2).await,
+        "the check's commit was not delivered"
+    );
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let mut got = seen.lock().clone();
+    got.sort();
+    assert_eq!(
+        got,
+        ["commit-1", "unknown-1"],
+        "each delivered once, the rollback never"
+    );
+    producer.shutdown().await;
+    consumer.shutdown().await;
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_producer_of_the_group_resolves_the_check() {
+    let cluster = Cluster::start(1, &CHECK_FAST).await;
+    cluster.create_topic("TxRestart", 1).await;
+    let first_listener = ByBody::default();
+    let first = transaction_producer(&cluster, first_listener.clone());
+    first.start().await.unwrap();
+    let r = first
+        .send_message_in_transaction(Message::new("TxRestart", "decided-later"), &7u32)
+        .await
+        .unwrap();
+    assert_eq!(r.local_state, LocalTransactionState::Unknown);
+    first.shutdown().await;
+
+    let second_listener = ByBody::default();
+    second_listener.resolve.store(true, Ordering::SeqCst);
+    let second = transaction_producer(&cluster, second_listener.clone());
+    second.start().await.unwrap();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let consumer = body_consumer(&cluster, "CG-tx-restart", "TxRestart", &seen);
+    consumer.start().await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(8), || !seen.lock().is_empty()).await,
+        "the new producer did not resolve the transaction (checked: {:?})",
+        second_listener.checked.lock()
+    );
+    assert_eq!(*seen.lock(), ["decided-later"]);
+    assert_eq!(second_listener.checked.lock()[0], "decided-later");
+    second.shutdown().await;
+    consumer.shutdown().await;
+    cluster.shutdown().await;
+}
