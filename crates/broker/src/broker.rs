@@ -63,10 +63,11 @@ impl Broker {
         listener: TcpListener,
     ) -> Result<Broker, BrokerError> {
         let local_addr = listener.local_addr()?;
-        config.broker.listen_port = local_addr.port();
-        if config.broker.ha_listen_port == 0 {
+        let dynamic_port = config.broker.listen_port != local_addr.port();
+        if dynamic_port || config.broker.ha_listen_port == 0 {
             config.broker.ha_listen_port = local_addr.port().wrapping_add(1);
         }
+        config.broker.listen_port = local_addr.port();
         let ip: IpAddr = if config.broker.broker_ip1.is_empty() {
             IpAddr::V4(Ipv4Addr::LOCALHOST)
         } else {
@@ -125,9 +126,12 @@ impl Broker {
             ));
         }
         store.start()?;
+        let ha = crate::ha::BrokerHa::start(&mut config, &store, dynamic_port).await?;
 
         let ctx = Arc::new(BrokerContext {
-            send_permits: Arc::new(Semaphore::new(b.send_thread_pool_queue_capacity.max(1))),
+            send_permits: Arc::new(Semaphore::new(
+                config.broker.send_thread_pool_queue_capacity.max(1),
+            )),
             broker_addr: store_host.to_string(),
             store_host,
             store_unique_ids: UniqueIdGenerator::new(ip),
@@ -148,6 +152,7 @@ impl Broker {
             shutdown: CancellationToken::new(),
             boot_timestamp: now_millis(),
             metrics: crate::metrics::BrokerMetrics::new(),
+            ha,
             tasks: TaskTracker::new(),
             config,
         });
@@ -218,6 +223,7 @@ impl Broker {
         self.ctx.tasks.close();
         self.ctx.tasks.wait().await;
         self.ctx.outbound.shutdown().await;
+        self.ctx.ha.shutdown().await;
         for r in [
             self.ctx.offsets.persist(),
             self.ctx.topics.persist(),

@@ -53,6 +53,8 @@ pub struct BrokerContext {
     /// Cancelled when the broker shuts down: held pulls answer at once.
     pub shutdown: CancellationToken,
     pub metrics: crate::metrics::BrokerMetrics,
+    /// Replication: the HA server on masters, the HA client on slaves.
+    pub ha: crate::ha::BrokerHa,
     /// When the broker started (ms), for runtime info.
     pub boot_timestamp: i64,
     /// Owner of every background task.

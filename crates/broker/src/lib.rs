@@ -15,6 +15,7 @@ pub mod config;
 mod context;
 mod error;
 pub mod groups;
+mod ha;
 mod housekeeping;
 pub mod logging;
 mod long_poll;

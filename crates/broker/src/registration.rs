@@ -114,6 +114,10 @@ pub async fn register_once(ctx: &BrokerContext, namesrv: &str) -> Result<(), Str
                         master_addr,
                         ha_server_addr,
                     };
+                    ctx.ha.set_master(
+                        &new.ha_server_addr,
+                        !ctx.config.broker.ha_master_address.is_empty(),
+                    );
                     let mut m = ctx.master.write();
                     if m.as_ref() != Some(&new) {
                         tracing::info!(master = %new.master_addr, ha = %new.ha_server_addr, "learned master address from name server");

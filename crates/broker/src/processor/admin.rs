@@ -247,6 +247,8 @@ pub async fn runtime_info(
     put("pullThreadPoolQueueSize", "0".into());
     put("earliestMessageTimeStamp", "0".into());
     put("bootTimestamp", ctx.boot_timestamp.to_string());
+    put("haStatus", ctx.ha.describe());
+    put("haLagBytes", ctx.ha.lag_bytes().to_string());
     let body = KVTable { table: t };
     Ok(Some(
         req.response_to(ResponseCode::Success)

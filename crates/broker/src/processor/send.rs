@@ -228,7 +228,9 @@ async fn put_single(
                 reconsume_times: h.reconsume_times.unwrap_or(0),
                 prepared_transaction_offset: 0,
             };
-            return Ok((ctx.store.put_message(msg).await, None));
+            let wait = msg.wait_store_msg_ok();
+            let r = ctx.store.put_message(msg).await;
+            return Ok((ctx.ha.after_put(r, wait).await, None));
         }
     }
     let mut props = decode_properties(raw);
@@ -281,7 +283,9 @@ async fn put_single(
         reconsume_times,
         prepared_transaction_offset: 0,
     };
-    Ok((ctx.store.put_message(msg).await, transaction_id))
+    let wait = msg.wait_store_msg_ok();
+    let r = ctx.store.put_message(msg).await;
+    Ok((ctx.ha.after_put(r, wait).await, transaction_id))
 }
 
 async fn put_batch(
@@ -340,7 +344,9 @@ async fn put_batch(
             prepared_transaction_offset: 0,
         });
     }
-    Ok(ctx.store.put_messages(batch).await)
+    let wait = batch.first().is_none_or(PutMessage::wait_store_msg_ok);
+    let r = ctx.store.put_messages(batch).await;
+    Ok(ctx.ha.after_put(r, wait).await)
 }
 
 fn respond(

@@ -1,0 +1,163 @@
+//! Master/slave replication in the broker, on top of `rmq-ha`.
+//!
+//! A master (ASYNC_MASTER or SYNC_MASTER) serves its CommitLog on `haListenPort`; a SYNC_MASTER
+//! additionally holds each send with `WAIT=true` until a slave has it (FLUSH_SLAVE_TIMEOUT after
+//! `syncFlushTimeout`, SLAVE_NOT_AVAILABLE when no slave is in sync; the message is stored
+//! either way). A slave follows the master's HA address: `haMasterAddress` if configured, else
+//! the address the name servers return when it registers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmq_ha::{HaClient, HaConfig, HaServer};
+use rmq_store::{BrokerRole, MessageStore, PutMessageResult};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::BrokerStartupConfig;
+use crate::BrokerError;
+
+/// The broker's side of replication: a server on masters, a client on slaves.
+pub struct BrokerHa {
+    server: Option<HaServer>,
+    client: Option<HaClient>,
+    master_addr: watch::Sender<Option<String>>,
+    sync_master: bool,
+    wait_timeout: Duration,
+}
+
+fn ha_config(cfg: &BrokerStartupConfig) -> HaConfig {
+    let b = &cfg.broker;
+    HaConfig {
+        send_heartbeat_interval: Duration::from_millis(b.ha_send_heartbeat_interval.max(1)),
+        housekeeping_interval: Duration::from_millis(b.ha_housekeeping_interval.max(1)),
+        transfer_batch_size: b.ha_transfer_batch_size,
+        max_gap_not_in_sync: b.ha_max_gap_not_in_sync as i64,
+        ..HaConfig::default()
+    }
+}
+
+impl BrokerHa {
+    /// Starts the role's side. `dynamic_port` says the broker's own port was picked by the OS,
+    /// so a busy `listenPort + 1` falls back to any free port instead of failing.
+    pub async fn start(
+        cfg: &mut BrokerStartupConfig,
+        store: &Arc<MessageStore>,
+        dynamic_port: bool,
+    ) -> Result<BrokerHa, BrokerError> {
+        let (master_addr, rx) = watch::channel(None);
+        let role = cfg.store.broker_role;
+        let mut ha = BrokerHa {
+            server: None,
+            client: None,
+            master_addr,
+            sync_master: role == BrokerRole::SyncMaster,
+            wait_timeout: cfg.store.sync_flush_timeout(),
+        };
+        if role == BrokerRole::Slave {
+            if !cfg.broker.ha_master_address.is_empty() {
+                ha.master_addr
+                    .send_replace(Some(cfg.broker.ha_master_address.clone()));
+            }
+            ha.client = Some(HaClient::start(store.clone(), rx, ha_config(cfg)));
+            return Ok(ha);
+        }
+        let addr = format!("0.0.0.0:{}", cfg.broker.ha_listen_port);
+        let listener = match TcpListener::bind(&addr).await {
+            Ok(l) => l,
+            Err(_) if dynamic_port => TcpListener::bind("0.0.0.0:0").await?,
+            Err(source) => return Err(BrokerError::Bind { addr, source }),
+        };
+        cfg.broker.ha_listen_port = listener.local_addr()?.port();
+        ha.server = Some(
+            HaServer::start(listener, store.clone(), ha_config(cfg))
+                .map_err(|e| BrokerError::Io(std::io::Error::other(e.to_string())))?,
+        );
+        Ok(ha)
+    }
+
+    /// A slave learned its master's HA address (from a name server); ignored when
+    /// `haMasterAddress` is configured.
+    pub fn set_master(&self, ha_addr: &str, configured: bool) {
+        if configured || ha_addr.is_empty() {
+            return;
+        }
+        self.master_addr.send_if_modified(|cur| {
+            if cur.as_deref() == Some(ha_addr) {
+                false
+            } else {
+                *cur = Some(ha_addr.to_owned());
+                true
+            }
+        });
+    }
+
+    /// After a put: wakes the replication writers and, on a SYNC_MASTER, waits for a slave.
+    pub async fn after_put(
+        &self,
+        mut r: PutMessageResult,
+        wait_store_msg_ok: bool,
+    ) -> PutMessageResult {
+        let Some(server) = &self.server else {
+            return r;
+        };
+        server.notify_appended();
+        if !self.sync_master || !wait_store_msg_ok || !r.status.is_stored() {
+            return r;
+        }
+        if let Some(a) = &r.append {
+            r.status = server
+                .wait_for_replica(a.end_offset, self.wait_timeout)
+                .await
+                .apply_to(r.status);
+        }
+        r
+    }
+
+    /// Wakes the replication writers (for puts that do not wait, e.g. delayed re-puts).
+    pub fn notify_appended(&self) {
+        if let Some(s) = &self.server {
+            s.notify_appended();
+        }
+    }
+
+    /// How far the furthest-behind slave (on a master) or this slave is, in bytes.
+    pub fn lag_bytes(&self) -> i64 {
+        if let Some(s) = &self.server {
+            return s
+                .connected_slaves()
+                .iter()
+                .filter_map(|st| st.lag_bytes)
+                .max()
+                .unwrap_or(0);
+        }
+        self.client
+            .as_ref()
+            .and_then(HaClient::lag_bytes)
+            .unwrap_or(0)
+    }
+
+    /// Connected slaves (masters) or whether connected to the master (slaves), for runtime info.
+    pub fn describe(&self) -> String {
+        if let Some(s) = &self.server {
+            return format!("{} slave(s) connected", s.connected_slave_count());
+        }
+        match &self.client {
+            Some(c) if c.is_connected() => format!(
+                "replicating from {}",
+                c.master_address().unwrap_or_default()
+            ),
+            Some(_) => "not connected to a master".into(),
+            None => String::new(),
+        }
+    }
+
+    pub async fn shutdown(&self) {
+        if let Some(s) = &self.server {
+            s.shutdown().await;
+        }
+        if let Some(c) = &self.client {
+            c.shutdown().await;
+        }
+    }
+}
