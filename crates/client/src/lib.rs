@@ -1,6 +1,6 @@
 //! rmq_client: a RocketMQ client for Apache RocketMQ's remoting protocol — [`Producer`],
-//! [`PushConsumer`], [`PullConsumer`] and [`Admin`] — that works against rmq's daemons and
-//! Apache RocketMQ's.
+//! [`TransactionProducer`], [`PushConsumer`], [`PullConsumer`] and [`Admin`] — that works
+//! against rmq's daemons and Apache RocketMQ's.
 //!
 //! Layout, one idea per module:
 //! * `instance` — what every client owns: the remoting client, name server failover, the route

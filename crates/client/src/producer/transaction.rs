@@ -204,8 +204,11 @@ impl TransactionProducer {
     /// Starts the producer and registers its group with every master of the cluster, so that
     /// the brokers can ask it about unresolved transactions (also those of a previous instance).
     pub async fn start(&self) -> Result<()> {
-        self.producer.start().await?;
         let instance = self.producer.sender.instance.clone();
+        if instance.check_running().is_ok() {
+            return Ok(()); // started before
+        }
+        self.producer.start().await?;
         if let Err(e) = instance.refresh_cluster_brokers().await {
             tracing::warn!(error = %e, "no cluster info yet; transaction checks reach this producer after its first send");
         }

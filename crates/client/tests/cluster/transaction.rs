@@ -39,6 +39,9 @@ impl TransactionListener for ByBody {
         match &msg.body[..] {
             b if b.starts_with(b"commit") => LocalTransactionState::CommitMessage,
             b if b.starts_with(b"rollback") => LocalTransactionState::RollbackMessage,
+            b if b.starts_with(b"panic") => {
+                panic!("local transaction failed (intended by the test)")
+            }
             _ => LocalTransactionState::Unknown,
         }
     }
@@ -99,7 +102,7 @@ async fn commit_rollback_and_unknown_resolved_by_the_check() {
     let producer = transaction_producer(&cluster, listener.clone());
     producer.start().await.unwrap();
     let mut states = Vec::new();
-    for body in ["commit-1", "rollback-1", "unknown-1"] {
+    for body in ["commit-1", "rollback-1", "unknown-1", "panic-1"] {
         let r = producer
             .send_message_in_transaction(Message::new("TxTopic", body).with_delay_level(2), &7u32)
             .await
@@ -112,6 +115,7 @@ async fn commit_rollback_and_unknown_resolved_by_the_check() {
         [
             LocalTransactionState::CommitMessage,
             LocalTransactionState::RollbackMessage,
+            LocalTransactionState::Unknown,
             LocalTransactionState::Unknown
         ]
     );
@@ -132,13 +136,17 @@ async fn commit_rollback_and_unknown_resolved_by_the_check() {
         "only the committed message is visible"
     );
     assert!(
-        listener.checked.lock().iter().all(|b| b == "unknown-1"),
+        listener
+            .checked
+            .lock()
+            .iter()
+            .all(|b| b == "unknown-1" || b == "panic-1"),
         "only the unresolved transaction is checked: {:?}",
         listener.checked.lock()
     );
     listener.resolve.store(true, Ordering::SeqCst);
     assert!(
-        eventually(Duration::from_secs(5), || seen.lock().len() >= 2).await,
+        eventually(Duration::from_secs(5), || seen.lock().len() >= 3).await,
         "the check's commit was not delivered"
     );
     tokio::time::sleep(Duration::from_millis(1000)).await;
@@ -146,7 +154,7 @@ async fn commit_rollback_and_unknown_resolved_by_the_check() {
     got.sort();
     assert_eq!(
         got,
-        ["commit-1", "unknown-1"],
+        ["commit-1", "panic-1", "unknown-1"],
         "each delivered once, the rollback never"
     );
     producer.shutdown().await;
