@@ -89,6 +89,24 @@ impl BrokerContext {
         format!("{ip}:{}", b.ha_listen_port)
     }
 
+    /// A topic the broker manages itself (`%RETRY%`, `%DLQ%`, system topics), created when
+    /// missing; a creation is announced to the name servers at once, so consumers find it.
+    pub fn ensure_topic(
+        &self,
+        topic: &str,
+        queues: i32,
+        perm: i32,
+    ) -> Result<rmq_common::TopicConfig, crate::BrokerError> {
+        match self.topics.get_or_create_simple(topic, queues, perm)? {
+            crate::topics::TopicLookup::Created(c) => {
+                tracing::info!(topic = %c.topic_name, queues = c.write_queue_nums, "created topic");
+                self.topics_changed();
+                Ok(c)
+            }
+            crate::topics::TopicLookup::Existing(c) => Ok(c),
+        }
+    }
+
     /// Asks the registration tasks to register with every name server now.
     pub fn topics_changed(&self) {
         self.registration_wanted.send_modify(|v| *v += 1);

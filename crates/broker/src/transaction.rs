@@ -327,7 +327,7 @@ async fn park_unresolved(ctx: &BrokerContext, half: &RecordView<'_>, half_offset
         reconsume_times: half.reconsume_times,
         prepared_transaction_offset: 0,
     };
-    let _ = ctx.topics.get_or_create_simple(
+    let _ = ctx.ensure_topic(
         CHECK_MAX_TIME_TOPIC,
         1,
         rmq_common::perm::READ | rmq_common::perm::WRITE,

@@ -45,13 +45,10 @@ pub async fn heartbeat(
         if let Some(g) = &group {
             if g.retry_queue_nums > 0 {
                 let retry = topic::retry_topic(&c.group_name);
-                if let crate::topics::TopicLookup::Created(_) = ctx
-                    .topics
-                    .get_or_create_simple(&retry, g.retry_queue_nums, perm::READ | perm::WRITE)
-                    .map_err(|e| ProcessError::response(ResponseCode::SystemError, e.to_string()))?
-                {
-                    ctx.topics_changed();
-                }
+                ctx.ensure_topic(&retry, g.retry_queue_nums, perm::READ | perm::WRITE)
+                    .map_err(|e| {
+                        ProcessError::response(ResponseCode::SystemError, e.to_string())
+                    })?;
             }
         }
         let outcome = ctx.consumers.register(ConsumerRegistration {

@@ -103,11 +103,10 @@ fn check_and_resolve_topic(
             .groups
             .get(&h.topic[topic::RETRY_GROUP_TOPIC_PREFIX.len()..])
             .map_or(1, |g| g.retry_queue_nums.max(1));
-        Some(
-            ctx.topics
-                .get_or_create_simple(&h.topic, queues, perm::READ | perm::WRITE)
+        Some(TopicLookup::Existing(
+            ctx.ensure_topic(&h.topic, queues, perm::READ | perm::WRITE)
                 .map_err(internal)?,
-        )
+        ))
     } else {
         ctx.topics
             .get_or_create_for_send(&h.topic, &h.default_topic, h.default_topic_queue_nums, 0)
@@ -251,8 +250,7 @@ async fn put_single(
             let group = topic[topic::RETRY_GROUP_TOPIC_PREFIX.len()..].to_owned();
             topic = topic::dlq_topic(&group);
             queue_id = 0;
-            ctx.topics
-                .get_or_create_simple(&topic, 1, perm::READ | perm::WRITE)
+            ctx.ensure_topic(&topic, 1, perm::READ | perm::WRITE)
                 .map_err(internal)?;
             props.insert(keys::DELAY.into(), "-1".into());
             tracing::info!(group = %group, "message exceeded max reconsume times, sent to DLQ");

@@ -177,13 +177,10 @@ async fn past_max_reconsume_times_the_message_goes_to_the_dlq() {
     cluster.shutdown().await;
 }
 
-/// Broker bug: CONSUMER_SEND_MSG_BACK creates `%DLQ%<group>` (crates/broker/src/processor/
-/// send_back.rs, and the DLQ redirect in processor/send.rs) without `ctx.topics_changed()`, so
-/// the name server has no route for it until the next periodic registration (10-60 s), and a
-/// consumer subscribing to the DLQ sees nothing meanwhile. Java registers at once
-/// (`TopicConfigManager.createTopicInSendMessageBackMethod` -> `registerBrokerAll`).
+/// A `%DLQ%<group>` topic created by send-back is announced to the name servers at once (as
+/// Java's `createTopicInSendMessageBackMethod` -> `registerBrokerAll`), so a consumer of the DLQ
+/// finds it without waiting for the next periodic registration.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "broker bug: a DLQ topic created by send-back is not announced to the name server"]
 async fn dlq_route_is_announced_at_once() {
     let one_second = "1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s";
     let cluster = Cluster::start(1, &[("messageDelayLevel", one_second)]).await;
