@@ -74,6 +74,7 @@ mod mapped_file_queue;
 mod put;
 mod read;
 mod recovery;
+mod replica_start;
 mod replication;
 mod service;
 mod store;

@@ -75,6 +75,10 @@ pub(crate) async fn replicate(addr: &str, state: &ClientState) -> Result<(), HaE
         }
         while let Some(frame) = session.next_frame(store.commit_log_max_offset())? {
             if !frame.is_heartbeat() {
+                if frame.offset > 0 && store.prepare_replica_start(frame.offset) {
+                    tracing::info!(master = %peer, offset = frame.offset,
+                        "HA empty slave store starts at the master's last CommitLog file");
+                }
                 store
                     .append_to_commit_log(frame.offset, &frame.data)
                     .map_err(|source| HaError::Append {
