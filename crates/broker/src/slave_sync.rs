@@ -1,6 +1,6 @@
 //! A slave's copy of its master's metadata (`SlaveSynchronize`): topic configs, consumer
 //! offsets, delay-level progress and subscription groups, fetched from the master's remoting
-//! port every 10 s (and as soon as the master is known), so consumers that move to the slave
+//! port every 3 s (as 5.x brokers check; and as soon as the master is known), so consumers that move to the slave
 //! while the master is down resume where they were.
 
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use rmq_remoting::{RemotingCommand, RequestCode, ResponseCode};
 
 use crate::context::BrokerContext;
 
-const SYNC_INTERVAL: Duration = Duration::from_secs(10);
+const SYNC_INTERVAL: Duration = Duration::from_secs(3);
 
 pub fn start(ctx: &Arc<BrokerContext>) {
     let c = ctx.clone();

@@ -40,8 +40,12 @@ fn body<B: JsonBody>(addr: &str, response: &RemotingCommand) -> Result<B> {
 }
 
 impl ClientInstance {
+    /// The broker to ask about a queue's offsets: its master, or a slave while the master is
+    /// down (slaves copy the master's offsets, and Java falls back to any replica too).
     async fn master_of(&self, mq: &MessageQueue) -> Result<String> {
-        self.master_addr_for(&mq.broker_name, &mq.topic).await
+        self.subscribe_addr_for(&mq.broker_name, &mq.topic)
+            .await
+            .map(|(a, _)| a)
     }
 
     /// QUERY_CONSUMER_OFFSET; `None` when the broker has no offset (QUERY_NOT_FOUND).

@@ -50,6 +50,8 @@ pub(crate) struct ClientInstance {
     /// every master, not only those of the topics they sent to).
     cluster_brokers: RwLock<BTreeMap<String, BTreeMap<i64, String>>>,
     namesrv_cursor: AtomicUsize,
+    /// When each topic's route was last re-fetched after a failure (rate limit).
+    route_refreshed_at: Mutex<HashMap<String, std::time::Instant>>,
     producers: Mutex<Vec<ProducerData>>,
     consumers: Mutex<Vec<ConsumerData>>,
     started: AtomicBool,
@@ -94,6 +96,7 @@ impl ClientInstance {
             routes: RwLock::new(HashMap::new()),
             cluster_brokers: RwLock::new(BTreeMap::new()),
             namesrv_cursor: AtomicUsize::new(0),
+            route_refreshed_at: Mutex::new(HashMap::new()),
             producers: Mutex::new(Vec::new()),
             consumers: Mutex::new(Vec::new()),
             started: AtomicBool::new(false),
@@ -287,6 +290,14 @@ impl ClientInstance {
             }
         }
         let route = Arc::new(TopicRoute::new(topic, data));
+        // A broker whose master (re)appeared is tried again at once, not after its isolation.
+        for name in route.brokers.keys() {
+            let now = route.master_addr(name);
+            let before = routes.get(topic).and_then(|o| o.master_addr(name));
+            if now.is_some() && now != before {
+                self.fault.forget(name);
+            }
+        }
         routes.insert(topic.to_owned(), route.clone());
         Ok(Some(route))
     }
@@ -385,6 +396,48 @@ impl ClientInstance {
         routes
             .values()
             .find_map(|r| r.master_addr(broker_name).map(str::to_owned))
+    }
+
+    /// Where to read `broker_name` (its master, else a slave), fetching `topic`'s route if it is
+    /// not known yet. The flag says whether it is the master.
+    pub async fn subscribe_addr_for(
+        &self,
+        broker_name: &str,
+        topic: &str,
+    ) -> Result<(String, bool)> {
+        let find = || {
+            let routes = self.routes.read();
+            let found = routes
+                .get(topic)
+                .and_then(|r| r.subscribe_addr(broker_name))
+                .or_else(|| routes.values().find_map(|r| r.subscribe_addr(broker_name)));
+            found.map(|(a, m)| (a.to_owned(), m))
+        };
+        if let Some(a) = find() {
+            return Ok(a);
+        }
+        let _ = self.update_route(topic).await?;
+        find().ok_or_else(|| ClientError::BrokerNotFound(broker_name.to_owned()))
+    }
+
+    /// After a failed request to a broker of `topic`: re-fetch the route now (at most once a
+    /// second per topic) so a dead master is replaced by its slave for reads, and by the other
+    /// brokers for writes, within moments rather than at the next periodic refresh.
+    pub async fn refresh_route_after_failure(&self, topic: &str) {
+        {
+            let mut last = self.route_refreshed_at.lock();
+            let now = std::time::Instant::now();
+            if last
+                .get(topic)
+                .is_some_and(|t| now.duration_since(*t) < std::time::Duration::from_secs(1))
+            {
+                return;
+            }
+            last.insert(topic.to_owned(), now);
+        }
+        if let Err(e) = self.update_route(topic).await {
+            tracing::debug!(topic, error = %e, "route refresh after a failure failed");
+        }
     }
 
     /// The master address of `broker_name`, fetching `topic`'s route if it is not known yet.

@@ -88,6 +88,16 @@ impl TopicRoute {
     }
 
     /// The master address of `broker_name`, if the route lists one.
+    /// Where to read `broker_name`'s queues: its master, or while the master is gone from the
+    /// route its lowest-id slave (`findBrokerAddressInSubscribe`). The flag says "master".
+    pub fn subscribe_addr(&self, broker_name: &str) -> Option<(&str, bool)> {
+        let addrs = self.brokers.get(broker_name)?;
+        if let Some(m) = addrs.get(&MASTER_ID) {
+            return Some((m.as_str(), true));
+        }
+        addrs.values().next().map(|a| (a.as_str(), false))
+    }
+
     pub fn master_addr(&self, broker_name: &str) -> Option<&str> {
         self.brokers
             .get(broker_name)
@@ -169,6 +179,9 @@ mod tests {
         assert_eq!(subs, ["a0", "a1", "a2", "b0", "b1", "c0", "d0"]);
         assert_eq!(r.master_addr("a"), Some("1.1.1.1:10911"));
         assert_eq!(r.master_addr("c"), None);
+        assert_eq!(r.subscribe_addr("a"), Some(("1.1.1.1:10911", true)));
+        assert_eq!(r.subscribe_addr("c"), Some(("3.3.3.3:10911", false)));
+        assert_eq!(r.subscribe_addr("zz"), None);
         assert!(!r.auto_create);
     }
 

@@ -327,10 +327,10 @@ impl PullInner {
         };
         let addr = match self
             .instance
-            .master_addr_for(&mq.broker_name, &mq.topic)
+            .subscribe_addr_for(&mq.broker_name, &mq.topic)
             .await
         {
-            Ok(a) => a,
+            Ok((a, _)) => a,
             Err(_) => {
                 tokio::time::sleep(suspend.min(Duration::from_secs(1))).await;
                 return None;
@@ -374,6 +374,7 @@ impl PullInner {
             }
             Err(e) => {
                 tracing::debug!(queue = %mq, error = %e, "pull failed");
+                self.instance.refresh_route_after_failure(&mq.topic).await;
                 tokio::time::sleep(suspend.min(Duration::from_secs(1))).await;
                 None
             }

@@ -48,6 +48,12 @@ impl FaultTolerance {
         }
     }
 
+    /// Forgets a broker's isolation: its master has (re)appeared in a route, so it is worth
+    /// trying again at once rather than after the isolation runs out.
+    pub fn forget(&self, broker: &str) {
+        self.until.lock().remove(broker);
+    }
+
     pub fn is_available(&self, broker: &str) -> bool {
         self.until
             .lock()

@@ -89,6 +89,10 @@ impl Sender {
                         return Err(e);
                     }
                     tracing::warn!(topic = %p.topic, broker = %mq.broker_name, error = %e, "send failed; retrying on another broker");
+                    if e.is_transport() {
+                        // The broker may be gone; the name servers know by now.
+                        self.instance.refresh_route_after_failure(&p.topic).await;
+                    }
                     last_broker = Some(mq.broker_name.clone());
                     last_error = Some(e);
                 }

@@ -36,7 +36,10 @@ pub(crate) async fn run(
             tokio::time::sleep(FLOW_CONTROL_DELAY).await;
             continue;
         }
-        let addr = match instance.master_addr_for(&mq.broker_name, &mq.topic).await {
+        let (addr, from_master) = match instance
+            .subscribe_addr_for(&mq.broker_name, &mq.topic)
+            .await
+        {
             Ok(a) => a,
             Err(e) => {
                 tracing::debug!(queue = %mq, error = %e, "no broker address for pulling");
@@ -44,7 +47,8 @@ pub(crate) async fn run(
                 continue;
             }
         };
-        let commit_offset = if inner.is_clustering() {
+        // A slave does not take offset commits (Java clears the flag when pulling from one).
+        let commit_offset = if inner.is_clustering() && from_master {
             inner.offsets.read_memory(&mq).filter(|o| *o > 0)
         } else {
             None
@@ -77,6 +81,8 @@ pub(crate) async fn run(
             Ok(r) => r,
             Err(e) => {
                 tracing::debug!(queue = %mq, offset = next_offset, error = %e, "pull failed");
+                // The broker may be gone: learn the current route (a slave may serve it now).
+                instance.refresh_route_after_failure(&mq.topic).await;
                 tokio::time::sleep(cfg.pull_error_delay).await;
                 continue;
             }
