@@ -26,7 +26,6 @@ const TOTAL: usize = 50_000;
 const T: Duration = Duration::from_secs(10);
 
 struct Node {
-    name: &'static str,
     port: u16,
     conf: PathBuf,
 }
@@ -45,7 +44,7 @@ fn node(dir: &Path, name: &'static str) -> Node {
     ));
     let conf = dir.join(format!("{name}.properties"));
     std::fs::write(&conf, text).unwrap();
-    Node { name, port, conf }
+    Node { port, conf }
 }
 
 fn start_broker(dir: &Path, n: &Node, ns: &str, log_name: &str) -> Daemon {
@@ -146,11 +145,9 @@ async fn send_all(p: &Producer, ids: std::ops::Range<usize>) -> Vec<(String, Str
                 Message::new(TOPIC, format!("m{i}").into_bytes()).with_keys([format!("k{i}")]);
             p.send(msg)
         });
-        for r in futures::future::join_all(sends).await {
-            if let Ok(r) = r {
-                if r.status == SendStatus::SendOk {
-                    out.push((r.msg_id.clone(), r.message_queue.broker_name.clone()));
-                }
+        for r in futures::future::join_all(sends).await.into_iter().flatten() {
+            if r.status == SendStatus::SendOk {
+                out.push((r.msg_id.clone(), r.message_queue.broker_name.clone()));
             }
         }
     }
