@@ -55,6 +55,8 @@ mod config;
 mod error;
 mod master;
 mod master_session;
+#[cfg(test)]
+mod simulation;
 mod slave;
 mod slave_session;
 pub mod wire;

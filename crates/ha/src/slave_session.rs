@@ -236,6 +236,42 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any sequence of frames and heartbeats, cut into any pieces, is reassembled in order.
+        #[test]
+        fn any_split_reassembles(
+            bodies in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..300), 1..12),
+            cuts in proptest::collection::vec(1usize..64, 1..40),
+        ) {
+            let start = 1i64 << 20;
+            let mut stream = Vec::new();
+            let mut at = start;
+            for b in &bodies {
+                stream.extend(frame_bytes(at, b));
+                at += b.len() as i64;
+            }
+            let now = Instant::now();
+            let mut s = SlaveSession::new(&HaConfig::default(), 0, now);
+            let mut log = Log { start: None, bytes: Vec::new() };
+            let mut frames = 0;
+            let mut rest = &stream[..];
+            let mut i = 0;
+            while !rest.is_empty() {
+                let n = cuts[i % cuts.len()].min(rest.len());
+                i += 1;
+                s.feed(&rest[..n], now);
+                rest = &rest[n..];
+                while let Some(f) = s.next_frame(log.max()).unwrap() {
+                    log.apply(&f);
+                    frames += 1;
+                }
+            }
+            proptest::prop_assert_eq!(frames, bodies.len());
+            proptest::prop_assert_eq!(log.bytes, bodies.concat());
+            proptest::prop_assert_eq!(s.master_offset(), Some(at));
+        }
+    }
+
     #[test]
     fn byte_by_byte_delivery() {
         let stream = frame_bytes(0, &[7u8; 300]);

@@ -189,3 +189,22 @@ async fn slave_follows_the_master_address() {
     client.shutdown().await;
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_server_closes_its_connections() {
+    init_tracing();
+    let (md, sd) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let master = open_store(md.path(), BrokerRole::AsyncMaster);
+    let slave = open_store(sd.path(), BrokerRole::Slave);
+    let server = start_master(&master).await;
+    let client = start_slave(&slave, &server);
+    put_many(&master, "Drop", 1, 10, 100).await;
+    caught_up(&master, &slave).await;
+    assert!(client.is_connected());
+    drop(server);
+    eventually("slave disconnected", Duration::from_secs(5), || {
+        !client.is_connected()
+    })
+    .await;
+    client.shutdown().await;
+}

@@ -10,15 +10,16 @@ use crate::store::MessageStore;
 
 impl MessageStore {
     /// Slave side, before the first replicated append into an **empty** store: dispatch will
-    /// start at `offset` (where the replicated data starts) instead of 0. Returns whether it
-    /// applied; a store that already holds CommitLog data is left alone.
+    /// start at `offset` (where the replicated data starts, a CommitLog file boundary) instead
+    /// of 0. Returns whether it applied; a store that already holds CommitLog data, or an offset
+    /// that is not a file boundary (the append would be refused anyway), is left alone.
     pub fn prepare_replica_start(&self, offset: i64) -> bool {
-        if offset <= 0 || !self.commit_log.queue().is_empty() || self.commit_log.max_offset() != 0 {
+        let file_size = self.commit_log.file_size() as i64;
+        let empty = self.commit_log.queue().is_empty() && self.commit_log.max_offset() == 0;
+        if offset <= 0 || file_size <= 0 || offset % file_size != 0 || !empty {
             return false;
         }
-        if self.dispatcher.reput_offset() < offset {
-            self.dispatcher.set_reput_offset(offset);
-        }
+        self.dispatcher.set_reput_offset(offset);
         true
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use rmq_store::MessageStore;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 use tokio_util::task::TaskTracker;
 
 use crate::config::HaConfig;
@@ -34,11 +34,13 @@ pub(crate) struct Shared {
     pub tracker: TaskTracker,
 }
 
-/// The master's replication service.
+/// The master's replication service. Clones share it; dropping the last clone stops its tasks
+/// (without waiting: call [`HaServer::shutdown`] for that).
 #[derive(Clone)]
 pub struct HaServer {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
+    _stop_on_drop: Arc<DropGuard>,
 }
 
 impl std::fmt::Debug for HaServer {
@@ -74,7 +76,12 @@ impl HaServer {
         let s = Arc::clone(&shared);
         shared.tracker.spawn(accept_loop(s, listener));
         tracing::info!(addr = %local_addr, "HA server listening");
-        Ok(HaServer { shared, local_addr })
+        let guard = Arc::new(shared.cancel.clone().drop_guard());
+        Ok(HaServer {
+            shared,
+            local_addr,
+            _stop_on_drop: guard,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use rmq_store::MessageStore;
 use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 use tokio_util::task::TaskTracker;
 
 use crate::config::HaConfig;
@@ -28,12 +28,14 @@ pub(crate) struct ClientState {
     master_addr: Mutex<Option<String>>,
 }
 
-/// The slave's replication client.
+/// The slave's replication client. Clones share it; dropping the last clone stops its task
+/// (without waiting: call [`HaClient::shutdown`] for that).
 #[derive(Clone)]
 pub struct HaClient {
     state: Arc<ClientState>,
     cancel: CancellationToken,
     tracker: TaskTracker,
+    _stop_on_drop: Arc<DropGuard>,
 }
 
 impl std::fmt::Debug for HaClient {
@@ -66,6 +68,7 @@ impl HaClient {
         tracker.spawn(run(Arc::clone(&state), master_addr, cancel.clone()));
         HaClient {
             state,
+            _stop_on_drop: Arc::new(cancel.clone().drop_guard()),
             cancel,
             tracker,
         }
