@@ -30,6 +30,9 @@ pub struct BenchArgs {
     /// Skip the criterion micro-benchmarks.
     #[arg(long)]
     no_micro: bool,
+    /// Also measure ASYNC_MASTER and SYNC_MASTER, each with a slave (replication cost, lag).
+    #[arg(long)]
+    ha: bool,
     /// Use the existing release binaries.
     #[arg(long)]
     no_build: bool,
@@ -104,14 +107,31 @@ fn rss_anon_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// A local cluster: one name server and one broker with the given flush mode.
+/// A local cluster: one name server, one master and optionally its slave.
 struct Cluster {
     _namesrv: Daemon,
     broker: Daemon,
+    _slave: Option<Daemon>,
     addr: String,
+    metrics_port: u16,
 }
 
-fn start_cluster(dir: &Path, flush: &str) -> Result<Cluster> {
+/// Writes a broker config under `dir` and returns (config path, port).
+fn broker_conf(dir: &Path, name: &str, extra: &str) -> Result<(std::path::PathBuf, u16)> {
+    let port = free_port()?;
+    let conf = dir.join(format!("{name}.properties"));
+    std::fs::write(
+        &conf,
+        format!(
+            "brokerName=bench\nbrokerIP1=127.0.0.1\nlistenPort={port}\nstorePathRootDir={}\n\
+             mappedFileSizeCommitLog=268435456\n{extra}\n",
+            dir.join(name).display()
+        ),
+    )?;
+    Ok((conf, port))
+}
+
+fn start_cluster(dir: &Path, broker_props: &str, with_slave: bool) -> Result<Cluster> {
     let bin = workspace_root().join("target/release");
     std::fs::create_dir_all(dir)?;
     let ns_port = free_port()?;
@@ -129,32 +149,65 @@ fn start_cluster(dir: &Path, flush: &str) -> Result<Cluster> {
         &dir.join("namesrv.log"),
         ns_port,
     )?;
-    let port = free_port()?;
-    let conf = dir.join("broker.properties");
-    std::fs::write(
-        &conf,
-        format!(
-            "brokerName=bench\nbrokerIP1=127.0.0.1\nlistenPort={port}\nstorePathRootDir={}\n\
-             flushDiskType={flush}\nmappedFileSizeCommitLog=268435456\n",
-            dir.join("store").display()
+    let addr = format!("127.0.0.1:{ns_port}");
+    let metrics_port = free_port()?;
+    let (conf, port) = broker_conf(
+        dir,
+        "master",
+        &format!(
+            "{broker_props}\nmetricsExporterType=PROM\nmetricsPromExporterHost=127.0.0.1\n\
+             metricsPromExporterPort={metrics_port}"
         ),
     )?;
-    let addr = format!("127.0.0.1:{ns_port}");
-    let broker = start(
-        &bin.join("mqbroker"),
-        &[
+    let args = |conf: &Path| {
+        vec![
             "-c".into(),
             conf.display().to_string(),
             "-n".into(),
             addr.clone(),
-        ],
-        &dir.join("broker.log"),
+        ]
+    };
+    let broker = start(
+        &bin.join("mqbroker"),
+        &args(&conf),
+        &dir.join("master.log"),
         port,
     )?;
+    let slave = if with_slave {
+        let (conf, port) = broker_conf(dir, "slave", "brokerRole=SLAVE\nbrokerId=1")?;
+        Some(start(
+            &bin.join("mqbroker"),
+            &args(&conf),
+            &dir.join("slave.log"),
+            port,
+        )?)
+    } else {
+        None
+    };
     Ok(Cluster {
         _namesrv: namesrv,
         broker,
+        _slave: slave,
         addr,
+        metrics_port,
+    })
+}
+
+/// The value of one metric from a Prometheus endpoint on 127.0.0.1.
+fn scrape(port: u16, metric: &str) -> Option<f64> {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    text.lines().find_map(|l| {
+        l.strip_prefix(metric)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
     })
 }
 
@@ -215,46 +268,94 @@ pub fn run(args: BenchArgs) -> Result<()> {
             .unwrap_or_default()
     ));
 
-    let runs: &[(&str, usize)] = &[
-        ("ASYNC_FLUSH", 1024),
-        ("ASYNC_FLUSH", 100),
-        ("SYNC_FLUSH", 1024),
+    // (title, broker properties, body size, with a slave)
+    let mut runs: Vec<(&str, &str, usize, bool)> = vec![
+        (
+            "ASYNC_FLUSH broker",
+            "flushDiskType=ASYNC_FLUSH",
+            1024,
+            false,
+        ),
+        (
+            "ASYNC_FLUSH broker",
+            "flushDiskType=ASYNC_FLUSH",
+            100,
+            false,
+        ),
+        (
+            "SYNC_FLUSH broker (group commit)",
+            "flushDiskType=SYNC_FLUSH",
+            1024,
+            false,
+        ),
     ];
+    if args.ha {
+        runs.push((
+            "ASYNC_MASTER with a slave",
+            "brokerRole=ASYNC_MASTER",
+            1024,
+            true,
+        ));
+        runs.push((
+            "SYNC_MASTER with a slave",
+            "brokerRole=SYNC_MASTER",
+            1024,
+            true,
+        ));
+    }
     match &args.namesrv {
         Some(n) => {
-            for (_, size) in runs.iter().filter(|(f, _)| *f == "ASYNC_FLUSH") {
+            for size in [1024, 100] {
                 eprintln!("client benchmark against {n}, {size} B bodies ...");
-                let t = client_bench(n, args.messages, *size, &format!("BenchTopic{size}"))?;
+                let t = client_bench(n, args.messages, size, &format!("BenchTopic{size}"))?;
                 report.push_str(&format!("## cluster {n}, {size} B bodies\n\n{t}\n"));
             }
         }
         None => {
-            for (flush, size) in runs {
-                let dir = root.join(format!("target/bench/{}-{size}", flush.to_lowercase()));
+            for (i, (title, props, size, slave)) in runs.into_iter().enumerate() {
+                let dir = root.join(format!("target/bench/run-{i}"));
                 let _ = std::fs::remove_dir_all(&dir);
-                eprintln!("starting a {flush} broker; client benchmark with {size} B bodies ...");
-                let cluster = start_cluster(&dir, flush)?;
+                eprintln!(
+                    "[{}] {title}, {size} B bodies: starting the cluster ...",
+                    i + 1
+                );
+                let cluster = start_cluster(&dir, props, slave)?;
                 let peak = Arc::new(AtomicU64::new(0));
+                let lag = Arc::new(AtomicU64::new(0));
                 let stop = Arc::new(AtomicBool::new(false));
                 let sampler = {
-                    let (peak, stop, pid) = (peak.clone(), stop.clone(), cluster.broker.0.id());
+                    let (peak, lag, stop) = (peak.clone(), lag.clone(), stop.clone());
+                    let (pid, metrics) = (cluster.broker.0.id(), cluster.metrics_port);
                     std::thread::spawn(move || {
                         while !stop.load(Ordering::Relaxed) {
                             if let Some(k) = rss_anon_kib(pid) {
                                 peak.fetch_max(k, Ordering::Relaxed);
                             }
+                            if slave {
+                                if let Some(l) = scrape(metrics, "rmq_ha_slave_lag_bytes") {
+                                    lag.fetch_max(l as u64, Ordering::Relaxed);
+                                }
+                            }
                             std::thread::sleep(Duration::from_millis(100));
                         }
                     })
                 };
-                let table = client_bench(&cluster.addr, args.messages, *size, "BenchTopic");
+                eprintln!("[{}] running the client benchmark ...", i + 1);
+                let table = client_bench(&cluster.addr, args.messages, size, "BenchTopic");
                 stop.store(true, Ordering::Relaxed);
                 let _ = sampler.join();
                 let table = table?;
                 report.push_str(&format!(
-                    "## {flush} broker, {size} B bodies\n\n{table}\nBroker anonymous memory (RssAnon) peak: {:.1} MiB\n\n",
+                    "## {title}, {size} B bodies\n\n{table}\nBroker anonymous memory (RssAnon) peak: {:.1} MiB\n",
                     peak.load(Ordering::Relaxed) as f64 / 1024.0
                 ));
+                if slave {
+                    report.push_str(&format!(
+                        "Slave lag peak (sampled every 100 ms): {:.1} KiB\n",
+                        lag.load(Ordering::Relaxed) as f64 / 1024.0
+                    ));
+                }
+                report.push('\n');
                 eprintln!("{table}");
             }
         }
