@@ -64,7 +64,7 @@ async fn start(master: &Arc<MessageStore>, slave: &Arc<MessageStore>) -> (HaServ
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = HaServer::start(listener, master.clone(), HaConfig::default()).unwrap();
     let (_tx, rx) = watch::channel(Some(server.local_addr().to_string()));
-    let client = HaClient::start(slave.clone(), rx, HaConfig::default());
+    let client = HaClient::start(slave.clone(), rx, HaConfig::default()).unwrap();
     while server.connected_slave_count() == 0 || server.max_acked_offset() == 0 {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
@@ -95,7 +95,7 @@ async fn catch_up(volume: usize) {
     let from = slave.commit_log_max_offset();
     let t = Instant::now();
     let (_tx, rx) = watch::channel(Some(server.local_addr().to_string()));
-    let client = HaClient::start(slave.clone(), rx, HaConfig::default());
+    let client = HaClient::start(slave.clone(), rx, HaConfig::default()).unwrap();
     let done = until_caught_up(&master, &slave).await;
     let bytes = slave.commit_log_max_offset() - from;
     println!(

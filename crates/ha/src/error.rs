@@ -29,6 +29,8 @@ pub enum HaError {
         #[source]
         source: StoreError,
     },
+    #[error("the HA client replicates into SLAVE stores only; this store's brokerRole is {role}")]
+    NotSlave { role: rmq_store::BrokerRole },
     #[error(
         "slave asks for offset {requested} but the master's CommitLog starts at {min}; \
          the slave needs a fresh store"

@@ -44,7 +44,7 @@
 //!
 //! // Slave: follow the master's HA address as the name server reports it.
 //! let (addr_tx, addr_rx) = tokio::sync::watch::channel(Some("10.0.0.1:10912".to_owned()));
-//! let client = HaClient::start(store, addr_rx, HaConfig::default());
+//! let client = HaClient::start(store, addr_rx, HaConfig::default())?;
 //! addr_tx.send_replace(Some("10.0.0.2:10912".to_owned()));
 //! client.shutdown().await;
 //! # Ok(()) }

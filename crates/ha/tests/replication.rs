@@ -161,7 +161,7 @@ async fn slave_follows_the_master_address() {
     let server = start_master(&master).await;
     let slave = open_store(sd.path(), BrokerRole::Slave);
     let (tx, rx) = watch::channel(None);
-    let client = HaClient::start(Arc::clone(&slave), rx, fast_config());
+    let client = HaClient::start(Arc::clone(&slave), rx, fast_config()).unwrap();
     put_many(&master, "Addr", 1, 100, 500).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!client.is_connected());
@@ -207,4 +207,13 @@ async fn dropping_the_server_closes_its_connections() {
     })
     .await;
     client.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_client_refuses_a_master_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path(), BrokerRole::SyncMaster);
+    let (_tx, rx) = watch::channel(Some("127.0.0.1:1".to_owned()));
+    let err = HaClient::start(store, rx, fast_config()).unwrap_err();
+    assert!(matches!(err, rmq_ha::HaError::NotSlave { .. }), "{err}");
 }

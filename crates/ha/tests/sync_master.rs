@@ -239,7 +239,7 @@ async fn slave_rejects_a_diverging_master_and_reconnects() {
 
     let fake = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (_tx, rx) = tokio::sync::watch::channel(Some(fake.local_addr().unwrap().to_string()));
-    let client = rmq_ha::HaClient::start(slave.clone(), rx, fast_config());
+    let client = rmq_ha::HaClient::start(slave.clone(), rx, fast_config()).unwrap();
     for _ in 0..2 {
         let (mut conn, _) = fake.accept().await.unwrap();
         let mut report = [0u8; 8];

@@ -55,7 +55,7 @@ pub(crate) fn spawn(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     });
 }
 
-fn finish(slave: &Arc<SlaveHandle>, side: &'static str, result: Result<(), HaError>) {
+fn finish(slave: &SlaveHandle, side: &'static str, result: Result<(), HaError>) {
     match result {
         Ok(()) => {}
         Err(HaError::Closed { .. }) => {}
@@ -66,10 +66,7 @@ fn finish(slave: &Arc<SlaveHandle>, side: &'static str, result: Result<(), HaErr
             tracing::info!(slave = %slave.addr(), side, error = %e, "HA slave connection ended")
         }
     }
-    // The second task to finish drops the last handle and unregisters the slave.
-    if Arc::strong_count(slave) == 1 {
-        tracing::info!(slave = %slave.addr(), acked = ?slave.acked(), "HA slave disconnected");
-    }
+    // The second task to finish drops the last handle, which unregisters the slave.
 }
 
 /// Reads reports until the slave goes away or stays silent for `haHousekeepingInterval`.

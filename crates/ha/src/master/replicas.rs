@@ -177,6 +177,8 @@ impl SlaveHandle {
 impl Drop for SlaveHandle {
     fn drop(&mut self) {
         self.replicas.slaves.lock().retain(|e| e.id != self.id);
+        tracing::info!(slave = %self.addr, acked = ?self.acked(), slaves = self.replicas.count(),
+            "HA slave disconnected");
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use rmq_store::MessageStore;
+use rmq_store::{BrokerRole, MessageStore};
 use tokio::sync::watch;
 use tokio_util::sync::{CancellationToken, DropGuard};
 use tokio_util::task::TaskTracker;
@@ -50,12 +50,17 @@ impl std::fmt::Debug for HaClient {
 impl HaClient {
     /// Starts replicating into `store` (a SLAVE store) from whatever address `master_addr`
     /// holds (`host:port` of the master's HA port; `None` while unknown). Must be called inside
-    /// a tokio runtime.
+    /// a tokio runtime. Refuses a store whose role is not SLAVE: replicated bytes appended to a
+    /// master's CommitLog would collide with its own appends.
     pub fn start(
         store: Arc<MessageStore>,
         master_addr: watch::Receiver<Option<String>>,
         cfg: HaConfig,
-    ) -> HaClient {
+    ) -> Result<HaClient, HaError> {
+        let role = store.config().broker_role;
+        if role != BrokerRole::Slave {
+            return Err(HaError::NotSlave { role });
+        }
         let state = Arc::new(ClientState {
             store,
             cfg,
@@ -66,12 +71,12 @@ impl HaClient {
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
         tracker.spawn(run(Arc::clone(&state), master_addr, cancel.clone()));
-        HaClient {
+        Ok(HaClient {
             state,
             _stop_on_drop: Arc::new(cancel.clone().drop_guard()),
             cancel,
             tracker,
-        }
+        })
     }
 
     /// The master HA address currently used (or being connected to).
@@ -162,6 +167,16 @@ fn report(master: &str, result: Result<(), HaError>, state: &ClientState) {
         Ok(()) => tracing::info!(master, offset, "HA disconnected from master"),
         Err(e @ (HaError::Protocol(_) | HaError::Append { .. } | HaError::Silent { .. })) => {
             tracing::warn!(master, offset, error = %e, "HA connection to master failed")
+        }
+        Err(
+            e @ (HaError::ConnectTimeout { .. }
+            | HaError::Io {
+                op: "connect to master",
+                ..
+            }),
+        ) => {
+            tracing::info!(master, offset, error = %e, retry_ms = state.cfg.reconnect_interval.as_millis() as u64,
+                "HA cannot reach master")
         }
         Err(e) => tracing::info!(master, offset, error = %e, "HA disconnected from master"),
     }

@@ -64,7 +64,7 @@ pub async fn start_master_with(store: &Arc<MessageStore>, cfg: HaConfig) -> HaSe
 
 pub fn start_slave(store: &Arc<MessageStore>, master: &HaServer) -> HaClient {
     let (_tx, rx) = watch::channel(Some(master.local_addr().to_string()));
-    HaClient::start(Arc::clone(store), rx, fast_config())
+    HaClient::start(Arc::clone(store), rx, fast_config()).unwrap()
 }
 
 /// A message whose body says where it belongs, sized around `size` bytes.
