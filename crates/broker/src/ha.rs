@@ -59,7 +59,10 @@ impl BrokerHa {
                 ha.master_addr
                     .send_replace(Some(cfg.broker.ha_master_address.clone()));
             }
-            ha.client = Some(HaClient::start(store.clone(), rx, ha_config(cfg)));
+            ha.client = Some(
+                HaClient::start(store.clone(), rx, ha_config(cfg))
+                    .map_err(|e| BrokerError::Io(std::io::Error::other(e.to_string())))?,
+            );
             return Ok(ha);
         }
         let addr = format!("0.0.0.0:{}", cfg.broker.ha_listen_port);
