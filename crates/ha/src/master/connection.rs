@@ -7,12 +7,12 @@
 //! the writer only reads CommitLog bytes that are already published, so a slow, stuck or
 //! killed slave never stalls the master's appends.
 
-use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use bytes::Bytes;
+use tokio::io::AsyncReadExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -20,10 +20,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::{now, tokio_instant};
 use crate::error::HaError;
+use crate::master::frames::{FrameBatch, MAX_FRAMES};
 use crate::master::replicas::SlaveHandle;
 use crate::master::server::Shared;
 use crate::master_session::{MasterAction, MasterSession};
-use crate::wire::{ReportDecoder, TransferHeader};
+use crate::wire::ReportDecoder;
 
 /// Shortest and longest pause of the writer's check for new CommitLog data when the embedder
 /// does not call [`crate::HaServer::notify_appended`]: it doubles while the log stays still.
@@ -112,6 +113,7 @@ async fn write_transfers(
     let mut session = MasterSession::new(&shared.cfg, now());
     let mut idle_poll = IDLE_POLL_MIN;
     let mut warned_ahead = false;
+    let mut batch = FrameBatch::new();
     loop {
         // Arm the wake-up before looking at the log, so an append in between is not missed.
         let appended = shared.data_ready.notified();
@@ -121,10 +123,14 @@ async fn write_transfers(
             session.on_report(report);
         }
         let master_max = store.commit_log_max_offset();
-        let (offset, body) = match session.poll(master_max, file_size, now()) {
+        let t = now();
+        match session.poll(master_max, file_size, t) {
             MasterAction::Transfer { offset, len } => {
                 match store.get_commit_log_data(offset, len) {
-                    Some(data) => (offset, data),
+                    Some(data) => {
+                        session.on_sent(offset, data.len(), t);
+                        batch.push(offset, data);
+                    }
                     None => {
                         let min = store.commit_log_min_offset();
                         if offset < min {
@@ -140,8 +146,24 @@ async fn write_transfers(
                         }
                     }
                 }
+                // Behind: gather more frames for the same write.
+                while batch.len() < MAX_FRAMES {
+                    let MasterAction::Transfer { offset, len } =
+                        session.poll(master_max, file_size, t)
+                    else {
+                        break;
+                    };
+                    let Some(data) = store.get_commit_log_data(offset, len) else {
+                        break;
+                    };
+                    session.on_sent(offset, data.len(), t);
+                    batch.push(offset, data);
+                }
             }
-            MasterAction::Heartbeat { offset } => (offset, bytes::Bytes::new()),
+            MasterAction::Heartbeat { offset } => {
+                session.on_sent(offset, 0, t);
+                batch.push(offset, Bytes::new());
+            }
             MasterAction::AwaitReport => {
                 tokio::select! {
                     _ = cancel.cancelled() => return Ok(()),
@@ -168,36 +190,15 @@ async fn write_transfers(
                 }
                 continue;
             }
-        };
-        let header = TransferHeader {
-            offset,
-            size: body.len(),
         }
-        .encode();
+        // The session already counts these frames as sent; if the write fails the connection
+        // closes and the next one starts from the slave's own report.
         tokio::select! {
             _ = cancel.cancelled() => return Ok(()),
-            r = write_frame(&mut wr, &header, &body) => {
+            r = batch.write_to(&mut wr) => {
                 r.map_err(|source| HaError::Io { op: "write to slave", peer: peer.clone(), source })?;
             }
         }
-        session.on_sent(offset, body.len(), now());
         idle_poll = IDLE_POLL_MIN;
     }
-}
-
-/// Writes a header and its body with as few syscalls as the socket allows.
-async fn write_frame(wr: &mut OwnedWriteHalf, header: &[u8], body: &[u8]) -> io::Result<()> {
-    let (mut head, mut body) = (header, body);
-    while !head.is_empty() {
-        let n = wr
-            .write_vectored(&[IoSlice::new(head), IoSlice::new(body)])
-            .await?;
-        if n == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        let from_head = n.min(head.len());
-        head = &head[from_head..];
-        body = &body[n - from_head..];
-    }
-    wr.write_all(body).await
 }
