@@ -14,6 +14,20 @@ use crate::processor::notify_ids_changed;
 pub fn start(ctx: &Arc<BrokerContext>) {
     let c = ctx.clone();
     ctx.tasks.spawn(async move {
+        loop {
+            tokio::select! {
+                _ = c.topics.changed() => {}
+                _ = c.shutdown.cancelled() => return,
+            }
+            // Let a burst of changes (thousands of topics created) share one write.
+            tokio::time::sleep(crate::topics::PERSIST_DELAY).await;
+            if let Err(e) = c.topics.persist_if_dirty() {
+                tracing::error!(error = %e, "could not persist topic configs; check the disk");
+            }
+        }
+    });
+    let c = ctx.clone();
+    ctx.tasks.spawn(async move {
         let every = Duration::from_millis(c.config.broker.flush_consumer_offset_interval.max(100));
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

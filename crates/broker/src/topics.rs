@@ -6,11 +6,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use parking_lot::RwLock;
 use rmq_common::perm;
 use rmq_common::topic::{self, TopicConfig};
 use rmq_remoting::body::DataVersion;
 use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
 
 use rmq_common::time::now_millis;
 
@@ -48,7 +51,14 @@ struct State {
 pub struct TopicConfigs {
     path: PathBuf,
     state: RwLock<State>,
+    /// Changes not yet written; a background task writes them within `PERSIST_DELAY`, so
+    /// creating thousands of topics writes the file a few times, not once per topic.
+    dirty: AtomicBool,
+    changed: Notify,
 }
+
+/// How long a change may wait before `topics.json` is rewritten (changes in between share it).
+pub const PERSIST_DELAY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Settings that shape the system topics.
 pub struct TopicDefaults {
@@ -100,6 +110,8 @@ impl TopicConfigs {
             table.entry(c.topic_name.clone()).or_insert(c);
         }
         Ok(TopicConfigs {
+            dirty: AtomicBool::new(false),
+            changed: Notify::new(),
             path,
             state: RwLock::new(State {
                 data_version: if file.data_version == DataVersion::default() {
@@ -143,7 +155,7 @@ impl TopicConfigs {
             s.table.insert(config.topic_name.clone(), config.clone());
             s.data_version.next_version(now_millis());
         }
-        self.persist()?;
+        self.mark_dirty();
         Ok(config)
     }
 
@@ -157,7 +169,7 @@ impl TopicConfigs {
             r
         };
         if removed.is_some() {
-            self.persist()?;
+            self.mark_dirty();
         }
         Ok(removed)
     }
@@ -211,7 +223,7 @@ impl TopicConfigs {
             s.data_version.next_version(now_millis());
             c
         };
-        self.persist()?;
+        self.mark_dirty();
         Ok(TopicLookup::Created(created))
     }
 
@@ -230,8 +242,29 @@ impl TopicConfigs {
             s.data_version = data_version;
             s.table = table;
         }
-        self.persist()?;
+        self.mark_dirty();
         Ok(true)
+    }
+
+    fn mark_dirty(&self) {
+        self.dirty.store(true, Ordering::Release);
+        self.changed.notify_one();
+    }
+
+    /// Waits for a change to write (used by the broker's persister task).
+    pub async fn changed(&self) {
+        self.changed.notified().await;
+    }
+
+    /// Writes the file if anything changed since the last write.
+    pub fn persist_if_dirty(&self) -> Result<(), BrokerError> {
+        if self.dirty.swap(false, Ordering::AcqRel) {
+            if let Err(e) = self.persist() {
+                self.dirty.store(true, Ordering::Release);
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     pub fn persist(&self) -> Result<(), BrokerError> {
