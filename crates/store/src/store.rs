@@ -216,8 +216,19 @@ impl MessageStore {
         self.dispatch_thread
             .start(move |stop| loop {
                 let l = limit();
-                if d.reput_offset() < l {
+                let before = d.reput_offset();
+                if before < l {
                     d.dispatch_until(l);
+                    if d.reput_offset() > before {
+                        continue;
+                    }
+                    // No progress (e.g. an unreadable record): retry after a pause instead of
+                    // spinning, and stay responsive to shutdown.
+                    if stop.is_stopped() {
+                        return;
+                    }
+                    stop.bell
+                        .wait(Duration::from_millis(100), || stop.is_stopped());
                     continue;
                 }
                 if stop.is_stopped() {
