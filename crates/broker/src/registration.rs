@@ -18,6 +18,9 @@ use rmq_remoting::{RemotingCommand, RequestCode, ResponseCode};
 
 use crate::context::{BrokerContext, MasterAddrs};
 
+/// How long a topic change waits for more changes before it is registered.
+const CHANGE_DEBOUNCE: Duration = Duration::from_millis(200);
+
 /// Starts one registration task per name server.
 pub fn start(ctx: &Arc<BrokerContext>) {
     for addr in ctx.config.namesrv_addrs() {
@@ -60,7 +63,17 @@ async fn run_one(ctx: Arc<BrokerContext>, namesrv: String) {
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            r = changes.changed() => if r.is_err() { return },
+            r = changes.changed() => {
+                if r.is_err() {
+                    return;
+                }
+                // Let a burst of topic changes (an admin creating thousands) share one
+                // registration: each one carries every topic.
+                tokio::select! {
+                    _ = tokio::time::sleep(CHANGE_DEBOUNCE) => {}
+                    _ = ctx.shutdown.cancelled() => return,
+                }
+            }
             _ = ctx.shutdown.cancelled() => return,
         }
     }
