@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Wire-compatibility acceptance: independently written RocketMQ clients (../shared/interop) against
+# the debug mqnamesrv + mqbroker that `cargo test --workspace` just built. Skipped (not failed)
+# when the interop scripts or their runtimes are missing, or the clients cannot be installed.
+set -u
+cd "$(dirname "$0")/.."
+interop=../shared/interop/run
+if [ ! -x "$interop" ] || ! command -v node >/dev/null || ! command -v python3 >/dev/null; then
+  echo "interop: skipped (../shared/interop, node or python3 missing)"
+  exit 0
+fi
+work=$(mktemp -d)
+trap 'kill $ns $broker 2>/dev/null; wait $ns $broker 2>/dev/null; rm -rf "$work"' EXIT
+printf "listenPort=29876\nkvConfigPath=%s/kv.json\n" "$work" > "$work/ns.properties"
+printf "brokerName=broker-a\nbrokerIP1=127.0.0.1\nlistenPort=30911\nstorePathRootDir=%s/store\nmappedFileSizeCommitLog=67108864\n" "$work" > "$work/broker.properties"
+RMQ_LOG_DIR="$work/logs" target/debug/mqnamesrv -c "$work/ns.properties" > "$work/ns.out" 2>&1 & ns=$!
+sleep 1
+RMQ_LOG_DIR="$work/logs" target/debug/mqbroker -c "$work/broker.properties" -n 127.0.0.1:29876 > "$work/broker.out" 2>&1 & broker=$!
+for _ in $(seq 100); do
+  (exec 3<>/dev/tcp/127.0.0.1/30911) 2>/dev/null && break
+  sleep 0.1
+done
+out=$(NAMESRV_ADDR=127.0.0.1:29876 TIMEOUT_S=60 "$interop" 2>&1)
+status=$?
+echo "$out" | grep -E "PASS|FAIL|interop:"
+if echo "$out" | grep -q "could not install"; then
+  echo "interop: a client could not be installed here; not counted as a failure"
+  exit 0
+fi
+if [ $status -ne 0 ]; then
+  echo "--- broker log"; tail -50 "$work/broker.out"
+fi
+exit $status
