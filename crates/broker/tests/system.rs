@@ -174,7 +174,7 @@ async fn two_name_servers_two_masters_and_a_name_server_dies() {
     let list = format!("{ns1_addr};{ns2_addr}");
     let a_conf = broker_conf(dir, "broker-a", free_port(), "");
     let b_conf = broker_conf(dir, "broker-b", free_port(), "");
-    let (_a, a_addr) = start_broker(dir, "broker-a", &a_conf, &list);
+    let (a, a_addr) = start_broker(dir, "broker-a", &a_conf, &list);
     let (_b, _b_addr) = start_broker(dir, "broker-b", &b_conf, &list);
     let client = RemotingClient::new(ClientConfig::default());
 
@@ -205,6 +205,21 @@ async fn two_name_servers_two_masters_and_a_name_server_dies() {
     assert!(t0.elapsed() < Duration::from_secs(5));
     let r = route(&client, &ns2_addr, "AfterNs1Died").await.unwrap();
     assert_eq!(broker_names(&r), ["broker-a"]);
+
+    // SIGTERM: a clean stop that exits 0, unregisters, and removes the abort file.
+    let status = a.terminate(Duration::from_secs(20)).unwrap();
+    assert!(status.success(), "mqbroker exited with {status}");
+    assert!(
+        !dir.join("broker-a/store/abort").exists(),
+        "abort file left behind"
+    );
+    assert!(dir.join("broker-a/store/config/topics.json").exists());
+    wait_for(
+        "broker-a gone from the route",
+        Duration::from_secs(5),
+        || async { route(&client, &ns2_addr, "AfterNs1Died").await.is_none() },
+    )
+    .await;
 }
 
 fn send(topic: &str, body: Bytes) -> RemotingCommand {
