@@ -32,8 +32,10 @@ use crate::schedule::{self, DelayOffsets};
 use crate::topics::{TopicConfigs, TopicDefaults};
 use crate::{registration, slave_sync, transaction, BrokerError};
 
-/// Held pulls allowed at once; past it pulls are answered "no new message" at once.
-const MAX_HELD_PULLS: usize = 100_000;
+/// Held pulls allowed at once; past it pulls are answered "no new message" at once (clients
+/// pull again). Each held pull is a parked request task of about 2-3 KiB, so this bounds their
+/// memory to roughly 40 MiB however many consumers connect.
+const MAX_HELD_PULLS: usize = 16_384;
 
 /// A running broker.
 pub struct Broker {
