@@ -33,8 +33,8 @@ use crate::topics::{TopicConfigs, TopicDefaults};
 use crate::{registration, slave_sync, transaction, BrokerError};
 
 /// Held pulls allowed at once; past it pulls are answered "no new message" at once (clients
-/// pull again). Each held pull is a parked request task of about 2-3 KiB, so this bounds their
-/// memory to roughly 40 MiB however many consumers connect.
+/// pull again). Each held pull is a parked request task holding its request (a few KiB), so
+/// this bounds their memory to tens of MiB however many consumers connect.
 const MAX_HELD_PULLS: usize = 16_384;
 
 /// A running broker.
