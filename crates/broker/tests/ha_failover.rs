@@ -15,75 +15,40 @@ use parking_lot::Mutex;
 use rmq_client::{
     ConsumeConcurrentlyStatus, ConsumeFrom, Message, Producer, PushConsumer, SendStatus,
 };
-use rmq_remoting::body::TopicRouteData;
-use rmq_remoting::header::{CreateTopicRequestHeader, GetRouteInfoRequestHeader};
-use rmq_remoting::json::JsonBody;
-use rmq_remoting::{ClientConfig, RemotingClient, RemotingCommand, RequestCode, ResponseCode};
-use rmq_testkit::{free_port, Daemon};
+use rmq_remoting::{ClientConfig, RemotingClient};
+use rmq_testkit::Daemon;
+
+mod common;
+
+use common::cluster::{
+    broker_process, create_topic, namesrv_process, route, shipped_conf, wait_until,
+};
 
 const TOPIC: &str = "HaSyncTopic";
 const TOTAL: usize = 50_000;
-const T: Duration = Duration::from_secs(10);
 
 struct Node {
     port: u16,
     conf: PathBuf,
 }
 
-fn node(dir: &Path, name: &'static str) -> Node {
-    let port = free_port();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../deploy/conf/2m-2s-sync")
-        .join(format!("{name}.properties"));
-    let mut text = std::fs::read_to_string(shipped).unwrap();
-    text.push_str(&format!(
-        "\nflushDiskType=SYNC_FLUSH\nbrokerIP1=127.0.0.1\nlistenPort={port}\nstorePathRootDir={}\n\
-         mappedFileSizeCommitLog=16777216\nmappedFileSizeConsumeQueue=1200000\n\
-         maxIndexNum=200000\nmaxHashSlotNum=20000\nregisterNameServerPeriod=10000\n",
-        dir.join(name).display()
-    ));
-    let conf = dir.join(format!("{name}.properties"));
-    std::fs::write(&conf, text).unwrap();
+fn node(dir: &Path, name: &str) -> Node {
+    let (conf, port) = shipped_conf(
+        dir,
+        "2m-2s-sync",
+        name,
+        "flushDiskType=SYNC_FLUSH\nregisterNameServerPeriod=10000",
+    );
     Node { port, conf }
 }
 
 fn start_broker(dir: &Path, n: &Node, ns: &str, log_name: &str) -> Daemon {
-    let mut d = Daemon::start(
-        log_name,
-        Path::new(env!("CARGO_BIN_EXE_mqbroker")),
-        &["-c", n.conf.to_str().unwrap(), "-n", ns],
-        &dir.join("logs"),
-    )
-    .unwrap();
-    d.wait_listening(
-        format!("127.0.0.1:{}", n.port).parse().unwrap(),
-        Duration::from_secs(20),
-    )
-    .unwrap();
-    d
-}
-
-async fn route(c: &RemotingClient, ns: &str) -> Option<TopicRouteData> {
-    let h = GetRouteInfoRequestHeader {
-        topic: TOPIC.into(),
-        accept_standard_json_only: Some(true),
-        rpc: Default::default(),
-    };
-    let r = c
-        .invoke(
-            ns,
-            RemotingCommand::request(RequestCode::GetRouteinfoByTopic, &h),
-            T,
-        )
-        .await
-        .ok()?;
-    (r.response_code() == ResponseCode::Success)
-        .then(|| TopicRouteData::from_json_bytes(&r.body).ok())?
+    broker_process(dir, log_name, &n.conf, ns, n.port)
 }
 
 /// (broker name, broker id) pairs in the route.
 async fn members(c: &RemotingClient, ns: &str) -> HashSet<(String, i64)> {
-    route(c, ns)
+    route(c, ns, TOPIC)
         .await
         .map(|r| {
             r.broker_datas
@@ -96,43 +61,6 @@ async fn members(c: &RemotingClient, ns: &str) -> HashSet<(String, i64)> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-async fn wait_until<F, Fut>(what: &str, within: Duration, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    while !f().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn create_topic(c: &RemotingClient, broker: &str) {
-    let h = CreateTopicRequestHeader {
-        topic: TOPIC.into(),
-        default_topic: "TBW102".into(),
-        read_queue_nums: 4,
-        write_queue_nums: 4,
-        perm: 6,
-        topic_filter_type: Default::default(),
-        topic_sys_flag: Some(0),
-        order: false,
-        attributes: None,
-        force: None,
-        rpc: Default::default(),
-    };
-    let r = c
-        .invoke(
-            broker,
-            RemotingCommand::request(RequestCode::UpdateAndCreateTopic, &h),
-            T,
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.response_code(), ResponseCode::Success);
 }
 
 /// Sends `ids` with 32 in flight; returns (id, broker name) of every SEND_OK.
@@ -168,27 +96,7 @@ async fn send_all_stored(p: &Producer, ids: std::ops::Range<usize>) -> Vec<(Stri
 async fn sync_double_write_survives_a_master_kill() {
     let dir = rmq_testkit::test_dir("rmq-ha-sync");
     let dir = dir.path();
-    let ns_port = free_port();
-    let ns_conf = dir.join("ns.properties");
-    std::fs::write(
-        &ns_conf,
-        format!(
-            "listenPort={ns_port}\nkvConfigPath={}\n",
-            dir.join("kv.json").display()
-        ),
-    )
-    .unwrap();
-    let mut ns_daemon = Daemon::start(
-        "namesrv",
-        &rmq_testkit::binary("mqnamesrv").unwrap(),
-        &["-c", ns_conf.to_str().unwrap()],
-        &dir.join("logs"),
-    )
-    .unwrap();
-    let ns = format!("127.0.0.1:{ns_port}");
-    ns_daemon
-        .wait_listening(ns.parse().unwrap(), Duration::from_secs(20))
-        .unwrap();
+    let (_ns_daemon, ns) = namesrv_process(dir, "namesrv");
     let (a, a_s, b, b_s) = (
         node(dir, "broker-a"),
         node(dir, "broker-a-s"),
@@ -201,7 +109,7 @@ async fn sync_double_write_survives_a_master_kill() {
     let _slave_b = start_broker(dir, &b_s, &ns, "broker-b-s");
     let c = RemotingClient::new(ClientConfig::default());
     for m in [&a, &b] {
-        create_topic(&c, &format!("127.0.0.1:{}", m.port)).await;
+        create_topic(&c, &format!("127.0.0.1:{}", m.port), TOPIC, 4).await;
     }
     wait_until(
         "all four brokers in the route",

@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -12,51 +11,11 @@ use rmq_remoting::body::KVTable;
 use rmq_remoting::header::{SendMessageRequestHeader, SendMessageRequestHeaderV2};
 use rmq_remoting::json::JsonBody;
 use rmq_remoting::{ClientConfig, RemotingClient, RemotingCommand, RequestCode, ResponseCode};
-use rmq_testkit::{free_port, Daemon};
+mod common;
+
+use common::cluster::{broker_process, namesrv_process, shipped_conf};
 
 const T: Duration = Duration::from_secs(10);
-
-fn shipped(mode: &str, name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../deploy/conf")
-        .join(mode)
-        .join(format!("{name}.properties"));
-    std::fs::read_to_string(p).unwrap()
-}
-
-/// A shipped config with this host's port and store path appended (as `cargo xtask cluster`).
-fn local_conf(dir: &Path, mode: &str, name: &str, port: u16) -> PathBuf {
-    let mut text = shipped(mode, name);
-    text.push_str(&format!(
-        "\nbrokerIP1=127.0.0.1\nlistenPort={port}\nstorePathRootDir={}\n\
-         mappedFileSizeCommitLog=4194304\nmappedFileSizeConsumeQueue=120000\n\
-         maxIndexNum=100000\nmaxHashSlotNum=10000\n",
-        dir.join(name).display()
-    ));
-    let p = dir.join(format!("{name}.properties"));
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn start(dir: &Path, name: &str, bin: &Path, args: &[&str], port: u16) -> Daemon {
-    let mut d = Daemon::start(name, bin, args, &dir.join("logs")).unwrap();
-    d.wait_listening(
-        format!("127.0.0.1:{port}").parse().unwrap(),
-        Duration::from_secs(20),
-    )
-    .unwrap();
-    d
-}
-
-fn start_broker(dir: &Path, name: &str, conf: &Path, ns: &str, port: u16) -> Daemon {
-    start(
-        dir,
-        name,
-        Path::new(env!("CARGO_BIN_EXE_mqbroker")),
-        &["-c", conf.to_str().unwrap(), "-n", ns],
-        port,
-    )
-}
 
 fn send(topic: &str, i: usize) -> RemotingCommand {
     let mut props = Properties::new();
@@ -139,29 +98,11 @@ async fn wait_caught_up(c: &RemotingClient, master: &str, slave: &str) -> Durati
 async fn async_slave_follows_survives_its_own_restart_and_never_blocks_the_master() {
     let dir = rmq_testkit::test_dir("rmq-ha-async");
     let dir = dir.path();
-    let ns_port = free_port();
-    let ns_conf = dir.join("ns.properties");
-    std::fs::write(
-        &ns_conf,
-        format!(
-            "listenPort={ns_port}\nkvConfigPath={}\n",
-            dir.join("kv.json").display()
-        ),
-    )
-    .unwrap();
-    let _ns = start(
-        dir,
-        "namesrv",
-        &rmq_testkit::binary("mqnamesrv").unwrap(),
-        &["-c", ns_conf.to_str().unwrap()],
-        ns_port,
-    );
-    let ns = format!("127.0.0.1:{ns_port}");
-    let (m_port, s_port) = (free_port(), free_port());
-    let m_conf = local_conf(dir, "2m-2s-async", "broker-a", m_port);
-    let s_conf = local_conf(dir, "2m-2s-async", "broker-a-s", s_port);
-    let _master = start_broker(dir, "broker-a", &m_conf, &ns, m_port);
-    let slave = start_broker(dir, "broker-a-s", &s_conf, &ns, s_port);
+    let (_ns, ns) = namesrv_process(dir, "namesrv");
+    let (m_conf, m_port) = shipped_conf(dir, "2m-2s-async", "broker-a", "");
+    let (s_conf, s_port) = shipped_conf(dir, "2m-2s-async", "broker-a-s", "");
+    let _master = broker_process(dir, "broker-a", &m_conf, &ns, m_port);
+    let slave = broker_process(dir, "broker-a-s", &s_conf, &ns, s_port);
     let (m, s) = (format!("127.0.0.1:{m_port}"), format!("127.0.0.1:{s_port}"));
     let c = RemotingClient::new(ClientConfig::default());
 
@@ -182,7 +123,7 @@ async fn async_slave_follows_survives_its_own_restart_and_never_blocks_the_maste
 
     // Restarted, the slave resumes from its own end and catches up: same CommitLog end, no gap
     // or duplicate (it would be rejected or show as a different end).
-    let _slave = start_broker(dir, "broker-a-s-restarted", &s_conf, &ns, s_port);
+    let _slave = broker_process(dir, "broker-a-s-restarted", &s_conf, &ns, s_port);
     wait_caught_up(&c, &m, &s).await;
     let s_end: i64 = runtime(&c, &s).await["commitLogMaxOffset"].parse().unwrap();
     assert_eq!(s_end, behind);

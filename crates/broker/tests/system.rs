@@ -13,105 +13,19 @@ use rmq_common::message::{encode_properties, keys, Properties};
 use rmq_common::record::decode_messages;
 use rmq_remoting::body::TopicRouteData;
 use rmq_remoting::header::{
-    pull_sys_flag, CreateTopicRequestHeader, GetRouteInfoRequestHeader, PullMessageRequestHeader,
-    SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
+    pull_sys_flag, PullMessageRequestHeader, SendMessageRequestHeader, SendMessageRequestHeaderV2,
+    SendMessageResponseHeader,
 };
-use rmq_remoting::json::JsonBody;
 use rmq_remoting::{ClientConfig, RemotingClient, RemotingCommand, RequestCode, ResponseCode};
-use rmq_testkit::{free_port, Daemon};
+use rmq_testkit::Daemon;
+
+mod common;
+
+use common::cluster::{
+    broker_process, create_topic, namesrv_process, route, shipped_conf, wait_until,
+};
 
 const T: Duration = Duration::from_secs(5);
-
-fn mqbroker() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_mqbroker"))
-}
-
-fn start_namesrv(dir: &Path, name: &str) -> (Daemon, String) {
-    let port = free_port();
-    let conf = dir.join(format!("{name}.properties"));
-    std::fs::write(
-        &conf,
-        format!(
-            "listenPort={port}\nkvConfigPath={}\n",
-            dir.join(name).join("kv.json").display()
-        ),
-    )
-    .unwrap();
-    let bin = rmq_testkit::binary("mqnamesrv").unwrap();
-    let mut d = Daemon::start(
-        name,
-        &bin,
-        &[
-            "-c",
-            conf.to_str().unwrap(),
-            "--log-dir",
-            dir.join("logs").to_str().unwrap(),
-        ],
-        &dir.join("logs"),
-    )
-    .unwrap();
-    let addr = format!("127.0.0.1:{port}");
-    d.wait_listening(addr.parse().unwrap(), Duration::from_secs(20))
-        .unwrap();
-    (d, addr)
-}
-
-fn broker_conf(dir: &Path, name: &str, port: u16, extra: &str) -> PathBuf {
-    let conf = dir.join(format!("{name}.properties"));
-    std::fs::write(
-        &conf,
-        format!(
-            "brokerClusterName=DefaultCluster\nbrokerName={name}\nbrokerId=0\ndeleteWhen=04\n\
-             fileReservedTime=48\nbrokerRole=ASYNC_MASTER\nflushDiskType=ASYNC_FLUSH\n\
-             brokerIP1=127.0.0.1\nlistenPort={port}\nstorePathRootDir={}\n\
-             mappedFileSizeCommitLog=8388608\nmappedFileSizeConsumeQueue=600000\n\
-             maxIndexNum=100000\nmaxHashSlotNum=10000\n{extra}",
-            dir.join(name).join("store").display()
-        ),
-    )
-    .unwrap();
-    conf
-}
-
-fn start_broker(dir: &Path, name: &str, conf: &Path, namesrv: &str) -> (Daemon, String) {
-    let port: u16 = std::fs::read_to_string(conf)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("listenPort="))
-        .unwrap()
-        .parse()
-        .unwrap();
-    let mut d = Daemon::start(
-        name,
-        &mqbroker(),
-        &["-c", conf.to_str().unwrap(), "-n", namesrv],
-        &dir.join("logs"),
-    )
-    .unwrap();
-    let addr = format!("127.0.0.1:{port}");
-    d.wait_listening(addr.parse().unwrap(), Duration::from_secs(20))
-        .unwrap();
-    (d, addr)
-}
-
-async fn route(client: &RemotingClient, namesrv: &str, topic: &str) -> Option<TopicRouteData> {
-    let h = GetRouteInfoRequestHeader {
-        topic: topic.into(),
-        accept_standard_json_only: Some(true),
-        rpc: Default::default(),
-    };
-    let resp = client
-        .invoke(
-            namesrv,
-            RemotingCommand::request(RequestCode::GetRouteinfoByTopic, &h),
-            T,
-        )
-        .await
-        .ok()?;
-    (resp.response_code() == ResponseCode::Success)
-        .then(|| TopicRouteData::from_json_bytes(&resp.body).ok())
-        .flatten()
-}
 
 fn broker_names(r: &TopicRouteData) -> Vec<String> {
     let mut v: Vec<String> = r
@@ -123,64 +37,33 @@ fn broker_names(r: &TopicRouteData) -> Vec<String> {
     v
 }
 
-async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    while !f().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn create_topic(client: &RemotingClient, broker: &str, topic: &str) {
-    let h = CreateTopicRequestHeader {
-        topic: topic.into(),
-        default_topic: "TBW102".into(),
-        read_queue_nums: 4,
-        write_queue_nums: 4,
-        perm: 6,
-        topic_filter_type: Default::default(),
-        topic_sys_flag: Some(0),
-        order: false,
-        attributes: None,
-        force: None,
-        rpc: Default::default(),
-    };
-    let resp = client
-        .invoke(
-            broker,
-            RemotingCommand::request(RequestCode::UpdateAndCreateTopic, &h),
-            T,
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        resp.response_code(),
-        ResponseCode::Success,
-        "{:?}",
-        resp.remark
-    );
+/// Starts a master from `deploy/conf/2m-noslave/<name>.properties`; returns it, its config,
+/// port and address.
+fn start_master(
+    dir: &Path,
+    name: &str,
+    namesrv: &str,
+    extra: &str,
+) -> (Daemon, PathBuf, u16, String) {
+    let (conf, port) = shipped_conf(dir, "2m-noslave", name, extra);
+    let d = broker_process(dir, name, &conf, namesrv, port);
+    (d, conf, port, format!("127.0.0.1:{port}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_name_servers_two_masters_and_a_name_server_dies() {
     let dir = rmq_testkit::test_dir("rmq-sys-2ns");
     let dir = dir.path();
-    let (ns1, ns1_addr) = start_namesrv(dir, "namesrv-1");
-    let (_ns2, ns2_addr) = start_namesrv(dir, "namesrv-2");
+    let (ns1, ns1_addr) = namesrv_process(dir, "namesrv-1");
+    let (_ns2, ns2_addr) = namesrv_process(dir, "namesrv-2");
     let list = format!("{ns1_addr};{ns2_addr}");
-    let a_conf = broker_conf(dir, "broker-a", free_port(), "");
-    let b_conf = broker_conf(dir, "broker-b", free_port(), "");
-    let (a, a_addr) = start_broker(dir, "broker-a", &a_conf, &list);
-    let (_b, _b_addr) = start_broker(dir, "broker-b", &b_conf, &list);
+    let (a, _, _, a_addr) = start_master(dir, "broker-a", &list, "");
+    let (_b, _, _, _) = start_master(dir, "broker-b", &list, "");
     let client = RemotingClient::new(ClientConfig::default());
 
     // Every broker registers with every name server.
     for ns in [&ns1_addr, &ns2_addr] {
-        wait_for(
+        wait_until(
             "both brokers in the route",
             Duration::from_secs(10),
             || async {
@@ -194,9 +77,9 @@ async fn two_name_servers_two_masters_and_a_name_server_dies() {
 
     // One name server dies; a topic change still reaches the other at once.
     ns1.kill().unwrap();
-    create_topic(&client, &a_addr, "AfterNs1Died").await;
+    create_topic(&client, &a_addr, "AfterNs1Died", 4).await;
     let t0 = Instant::now();
-    wait_for(
+    wait_until(
         "the new topic on the live name server",
         Duration::from_secs(5),
         || async { route(&client, &ns2_addr, "AfterNs1Died").await.is_some() },
@@ -214,7 +97,7 @@ async fn two_name_servers_two_masters_and_a_name_server_dies() {
         "abort file left behind"
     );
     assert!(dir.join("broker-a/store/config/topics.json").exists());
-    wait_for(
+    wait_until(
         "broker-a gone from the route",
         Duration::from_secs(5),
         || async { route(&client, &ns2_addr, "AfterNs1Died").await.is_none() },
@@ -296,11 +179,11 @@ async fn pull_all(
 async fn sigkill_of_sync_flush_broker_loses_no_acknowledged_message() {
     let dir = rmq_testkit::test_dir("rmq-sys-kill");
     let dir = dir.path();
-    let (_ns, ns_addr) = start_namesrv(dir, "namesrv");
-    let conf = broker_conf(dir, "broker-a", free_port(), "flushDiskType=SYNC_FLUSH\n");
-    let (broker, addr) = start_broker(dir, "broker-a", &conf, &ns_addr);
+    let (_ns, ns_addr) = namesrv_process(dir, "namesrv");
+    let (broker, conf, port, addr) =
+        start_master(dir, "broker-a", &ns_addr, "flushDiskType=SYNC_FLUSH");
     let client = RemotingClient::new(ClientConfig::default());
-    create_topic(&client, &addr, "Durable").await;
+    create_topic(&client, &addr, "Durable", 4).await;
 
     // 32 senders until the broker dies; record what was acknowledged.
     let acked: Arc<Mutex<Vec<(i32, i64, Bytes)>>> = Arc::default();
@@ -321,7 +204,7 @@ async fn sigkill_of_sync_flush_broker_loses_no_acknowledged_message() {
             }
         }));
     }
-    wait_for(
+    wait_until(
         "some acknowledged sends",
         Duration::from_secs(20),
         || async { acked.lock().len() >= 2_000 },
@@ -334,7 +217,7 @@ async fn sigkill_of_sync_flush_broker_loses_no_acknowledged_message() {
     let acked = std::mem::take(&mut *acked.lock());
     assert!(acked.len() >= 2_000);
 
-    let (_broker, addr) = start_broker(dir, "broker-a-restarted", &conf, &ns_addr);
+    let _broker = broker_process(dir, "broker-a-restarted", &conf, &ns_addr, port);
     let client = RemotingClient::new(ClientConfig::default());
     let mut stored = BTreeMap::new();
     for q in 0..4 {

@@ -2,6 +2,8 @@
 //! temporary store, and a remoting client speaking to it over real TCP.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod cluster;
+
 use std::time::Duration;
 
 use bytes::Bytes;
