@@ -365,7 +365,7 @@ impl MessageStore {
             Err((status, error)) => return PutMessageResult::failed(status, error),
         };
         if !self.sync_flush {
-            self.dispatch_thread.wake();
+            self.dispatch_here_or_wake();
             return PutMessageResult {
                 status: PutMessageStatus::PutOk,
                 append: Some(append),
@@ -522,6 +522,19 @@ impl MessageStore {
                 msg_num: phys.len() as i32,
             })
         })
+    }
+
+    /// ASYNC_FLUSH: dispatches what was just appended on this thread (no thread hand-off per
+    /// message); only when another thread is dispatching, or dispatch is stuck, is the background
+    /// thread rung so the record is never left behind.
+    fn dispatch_here_or_wake(&self) {
+        // The append published the new end; make it visible to a dispatcher that is about to
+        // release the lock before we look at the lock (see `try_dispatch_until`).
+        std::sync::atomic::fence(Ordering::SeqCst);
+        let cl = &self.commit_log;
+        if !self.dispatcher.try_dispatch_until(|| cl.max_offset()) {
+            self.dispatch_thread.wake();
+        }
     }
 
     /// Wakes whoever consumes new CommitLog bytes: the group-commit flusher under SYNC_FLUSH

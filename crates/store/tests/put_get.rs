@@ -327,3 +327,39 @@ fn store_is_shareable_across_threads() {
     assert_send_sync::<MessageStore>();
     assert_send_sync::<GetMessageResult>();
 }
+
+#[tokio::test]
+async fn async_flush_put_is_dispatched_when_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(small_config(dir.path()));
+    for i in 0..50i64 {
+        let r = store.put_message(msg("T", 1, &b"x"[..])).await;
+        assert!(r.is_ok(), "{r:?}");
+        // The appending thread dispatched its own record: no wait for the background thread.
+        assert_eq!(store.max_offset_in_queue("T", 1), i + 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_puts_are_all_dispatched() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(small_config(dir.path()));
+    let tasks: Vec<_> = (0..8)
+        .map(|t| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                for _ in 0..500 {
+                    let r = store.put_message(msg("T", t % 2, &b"y"[..])).await;
+                    assert!(r.is_ok(), "{r:?}");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    wait_dispatched(&store);
+    assert_eq!(store.max_offset_in_queue("T", 0), 2000);
+    assert_eq!(store.max_offset_in_queue("T", 1), 2000);
+    assert_eq!(pull_all(&store, "T", 0).len(), 2000);
+}
