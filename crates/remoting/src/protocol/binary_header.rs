@@ -8,6 +8,7 @@
 
 use bytes::{BufMut, BytesMut};
 
+use super::ext_fields::intern;
 use super::{DecodeError, ExtFields, LanguageCode, RemotingCommand, SerializeType};
 
 pub(super) fn encode(cmd: &RemotingCommand, dst: &mut BytesMut) {
@@ -53,7 +54,7 @@ pub(super) fn decode(header: &[u8]) -> Result<RemotingCommand, DecodeError> {
     };
     let ext_len = r.len_i32("extFields length")?;
     let mut ext = Reader(r.take(ext_len, "extFields")?);
-    let mut ext_fields = ExtFields::new();
+    let mut pairs = Vec::new();
     while !ext.0.is_empty() {
         let key_len = ext.i16()?;
         let key_len =
@@ -61,11 +62,12 @@ pub(super) fn decode(header: &[u8]) -> Result<RemotingCommand, DecodeError> {
         let key = ext.take(key_len, "extFields key")?;
         let value_len = ext.len_i32("extFields value length")?;
         let value = ext.take(value_len, "extFields value")?;
-        ext_fields.insert(
-            String::from_utf8_lossy(key).into_owned(),
+        pairs.push((
+            intern(&String::from_utf8_lossy(key)),
             String::from_utf8_lossy(value).into_owned(),
-        );
+        ));
     }
+    let ext_fields = ExtFields::from_pairs(pairs);
     Ok(RemotingCommand {
         code,
         language,

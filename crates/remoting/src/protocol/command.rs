@@ -7,7 +7,9 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{binary_header, json_header, ExtFields, LanguageCode, RequestCode, ResponseCode};
+use super::{
+    binary_header, json_header, ExtFields, ExtKey, LanguageCode, RequestCode, ResponseCode,
+};
 use crate::header::{CommandHeader, HeaderError};
 
 /// Bit 0 of `flag`: this command is a response.
@@ -163,7 +165,7 @@ impl RemotingCommand {
     }
 
     /// Adds one raw `extFields` entry.
-    pub fn with_ext_field(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn with_ext_field(mut self, key: impl Into<ExtKey>, value: impl Into<String>) -> Self {
         self.ext_fields.insert(key, value);
         self
     }

@@ -14,6 +14,7 @@ use bytes::{BufMut, BytesMut};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+use super::ext_fields::{intern, ExtKey};
 use super::{write_json_str, DecodeError, ExtFields, LanguageCode, RemotingCommand, SerializeType};
 
 pub(super) fn encode(cmd: &RemotingCommand, dst: &mut BytesMut) {
@@ -123,19 +124,38 @@ impl<'de> Deserialize<'de> for LenientExtFields {
                 f.write_str("an object of header fields")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut ext = ExtFields::new();
-                while let Some(key) = map.next_key::<String>()? {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(16).min(64));
+                while let Some(Key(key)) = map.next_key::<Key>()? {
                     if let Some(value) = map.next_value::<LenientValue>()?.0 {
-                        ext.insert(key, value);
+                        pairs.push((key, value));
                     }
                 }
-                Ok(LenientExtFields(ext))
+                Ok(LenientExtFields(ExtFields::from_pairs(pairs)))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
                 Ok(LenientExtFields(ExtFields::new()))
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// An extFields key, borrowing the static name of a common header field instead of allocating.
+struct Key(ExtKey);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a header field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+                Ok(Key(intern(v)))
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 

@@ -20,7 +20,7 @@ pub use command::{
     DecodeError, RemotingCommand, SerializeType, FLAG_ONEWAY, FLAG_RESPONSE, FRAME_PREFIX_LEN,
     RMQ_VERSION,
 };
-pub use ext_fields::ExtFields;
+pub use ext_fields::{ExtFields, ExtKey};
 pub(crate) use json_text::write_json_str;
 pub use language::LanguageCode;
 pub use request_code::RequestCode;
