@@ -9,13 +9,18 @@ if [ ! -x "$interop" ] || ! command -v node >/dev/null || ! command -v python3 >
   echo "interop: skipped (../shared/interop, node or python3 missing)"
   exit 0
 fi
+bin="${CARGO_TARGET_DIR:-target}/debug"
+if [ ! -x "$bin/mqnamesrv" ] || [ ! -x "$bin/mqbroker" ]; then
+  echo "interop: $bin/mqnamesrv or mqbroker missing; build them with cargo build --workspace"
+  exit 1
+fi
 work=$(mktemp -d)
 trap 'kill $ns $broker 2>/dev/null; wait $ns $broker 2>/dev/null; rm -rf "$work"' EXIT
 printf "listenPort=29876\nkvConfigPath=%s/kv.json\n" "$work" > "$work/ns.properties"
 printf "brokerName=broker-a\nbrokerIP1=127.0.0.1\nlistenPort=30911\nstorePathRootDir=%s/store\nmappedFileSizeCommitLog=67108864\n" "$work" > "$work/broker.properties"
-RMQ_LOG_DIR="$work/logs" target/debug/mqnamesrv -c "$work/ns.properties" > "$work/ns.out" 2>&1 & ns=$!
+RMQ_LOG_DIR="$work/logs" "$bin/mqnamesrv" -c "$work/ns.properties" > "$work/ns.out" 2>&1 & ns=$!
 sleep 1
-RMQ_LOG_DIR="$work/logs" target/debug/mqbroker -c "$work/broker.properties" -n 127.0.0.1:29876 > "$work/broker.out" 2>&1 & broker=$!
+RMQ_LOG_DIR="$work/logs" "$bin/mqbroker" -c "$work/broker.properties" -n 127.0.0.1:29876 > "$work/broker.out" 2>&1 & broker=$!
 for _ in $(seq 100); do
   (exec 3<>/dev/tcp/127.0.0.1/30911) 2>/dev/null && break
   sleep 0.1
