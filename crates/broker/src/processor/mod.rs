@@ -41,80 +41,48 @@ where
     });
 }
 
+/// Binds each `Code => processor` pair with [`route`].
+macro_rules! routes {
+    ($server:expr, $ctx:expr, { $($code:ident => $f:path),* $(,)? }) => {
+        $( route($server, $ctx, RequestCode::$code, $f); )*
+    };
+}
+
 /// Every request code this broker answers; the rest get REQUEST_CODE_NOT_SUPPORTED.
 pub fn register_all(server: &mut RemotingServer, ctx: &Arc<BrokerContext>) {
-    use RequestCode as C;
-    route(server, ctx, C::SendMessage, send::process);
-    route(server, ctx, C::SendMessageV2, send::process);
-    route(server, ctx, C::SendBatchMessage, send::process);
-    route(server, ctx, C::ConsumerSendMsgBack, send_back::process);
-    route(server, ctx, C::PullMessage, pull::process);
-    route(server, ctx, C::EndTransaction, end_transaction::process);
-    route(server, ctx, C::HeartBeat, client_manage::heartbeat);
-    route(server, ctx, C::UnregisterClient, client_manage::unregister);
-    route(
-        server,
-        ctx,
-        C::GetConsumerListByGroup,
-        client_manage::consumer_list,
-    );
-    route(server, ctx, C::QueryConsumerOffset, offsets::query);
-    route(server, ctx, C::UpdateConsumerOffset, offsets::update);
-    route(server, ctx, C::GetMaxOffset, offsets::max);
-    route(server, ctx, C::GetMinOffset, offsets::min);
-    route(
-        server,
-        ctx,
-        C::SearchOffsetByTimestamp,
-        offsets::search_by_time,
-    );
-    route(
-        server,
-        ctx,
-        C::GetEarliestMsgStoretime,
-        offsets::earliest_time,
-    );
-    route(server, ctx, C::LockBatchMq, lock::lock);
-    route(server, ctx, C::UnlockBatchMq, lock::unlock);
-    route(server, ctx, C::QueryMessage, query::query_message);
-    route(server, ctx, C::ViewMessageById, query::view_by_id);
-    route(server, ctx, C::UpdateAndCreateTopic, admin::create_topic);
-    route(server, ctx, C::DeleteTopicInBroker, admin::delete_topic);
-    route(server, ctx, C::GetAllTopicConfig, admin::all_topic_config);
-    route(
-        server,
-        ctx,
-        C::UpdateAndCreateSubscriptionGroup,
-        admin::update_group,
-    );
-    route(server, ctx, C::DeleteSubscriptionGroup, admin::delete_group);
-    route(
-        server,
-        ctx,
-        C::GetAllSubscriptionGroupConfig,
-        admin::all_groups,
-    );
-    route(
-        server,
-        ctx,
-        C::GetAllConsumerOffset,
-        admin::all_consumer_offsets,
-    );
-    route(server, ctx, C::GetAllDelayOffset, admin::all_delay_offsets);
-    route(server, ctx, C::GetBrokerRuntimeInfo, admin::runtime_info);
-    route(server, ctx, C::GetConsumeStats, admin::consume_stats);
-    route(
-        server,
-        ctx,
-        C::GetConsumerConnectionList,
-        admin::consumer_connections,
-    );
-    route(server, ctx, C::GetTopicStatsInfo, admin::topic_stats);
-    route(
-        server,
-        ctx,
-        C::QueryTopicConsumeByWho,
-        admin::topic_consumed_by,
-    );
-    route(server, ctx, C::GetBrokerConfig, admin::broker_config);
+    routes!(server, ctx, {
+        SendMessage => send::process,
+        SendMessageV2 => send::process,
+        SendBatchMessage => send::process,
+        ConsumerSendMsgBack => send_back::process,
+        PullMessage => pull::process,
+        EndTransaction => end_transaction::process,
+        HeartBeat => client_manage::heartbeat,
+        UnregisterClient => client_manage::unregister,
+        GetConsumerListByGroup => client_manage::consumer_list,
+        QueryConsumerOffset => offsets::query,
+        UpdateConsumerOffset => offsets::update,
+        GetMaxOffset => offsets::max,
+        GetMinOffset => offsets::min,
+        SearchOffsetByTimestamp => offsets::search_by_time,
+        GetEarliestMsgStoretime => offsets::earliest_time,
+        LockBatchMq => lock::lock,
+        UnlockBatchMq => lock::unlock,
+        QueryMessage => query::query_message,
+        ViewMessageById => query::view_by_id,
+        UpdateAndCreateTopic => admin::create_topic,
+        DeleteTopicInBroker => admin::delete_topic,
+        GetAllTopicConfig => admin::all_topic_config,
+        UpdateAndCreateSubscriptionGroup => admin::update_group,
+        DeleteSubscriptionGroup => admin::delete_group,
+        GetAllSubscriptionGroupConfig => admin::all_groups,
+        GetAllConsumerOffset => admin::all_consumer_offsets,
+        GetAllDelayOffset => admin::all_delay_offsets,
+        GetBrokerRuntimeInfo => admin::runtime_info,
+        GetConsumeStats => admin::consume_stats,
+        GetConsumerConnectionList => admin::consumer_connections,
+        GetTopicStatsInfo => admin::topic_stats,
+        QueryTopicConsumeByWho => admin::topic_consumed_by,
+        GetBrokerConfig => admin::broker_config,
+    });
 }
