@@ -16,14 +16,26 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-/// A port on 127.0.0.1 that was free a moment ago. `exclude` keeps ports that a daemon derives
-/// from another (the broker's HA port is listenPort + 1, its VIP port listenPort - 2) free too.
+/// A port on 127.0.0.1 that was free a moment ago. The ports a daemon derives from it (the
+/// broker's HA port is listenPort + 1, its VIP port listenPort - 2) are free too, and none of
+/// these is handed out again by this process, so daemons configured before any of them starts
+/// cannot collide.
 pub fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     loop {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         drop(l);
-        if port > 1024 && port < 65000 && [port - 2, port + 1].iter().all(|p| port_is_free(*p)) {
+        if port <= 1024 || port >= 65000 {
+            continue;
+        }
+        let span = [port - 2, port - 1, port, port + 1];
+        let mut given = GIVEN.lock().unwrap();
+        if span.iter().any(|p| given.contains(p)) {
+            continue;
+        }
+        if [port - 2, port + 1].iter().all(|p| port_is_free(*p)) {
+            given.extend(span);
             return port;
         }
     }
