@@ -60,6 +60,12 @@ fn now_micros() -> u64 {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter("warn").init();
     let a = Args::parse();
+    // Drive the benchmark from a runtime worker, as an application's tasks would, rather than
+    // from the `block_on` thread: every response would otherwise wake a thread outside the pool.
+    tokio::spawn(run(a)).await?
+}
+
+async fn run(a: Args) -> anyhow::Result<()> {
     let body = vec![b'x'; a.size];
     let producer = Producer::builder()
         .group("BenchProducer")
