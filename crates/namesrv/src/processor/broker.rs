@@ -5,25 +5,14 @@ use rmq_common::java::crc32_masked;
 use rmq_common::time::now_millis;
 use rmq_remoting::body::{DataVersion, JsonBody, RegisterBrokerBody, TopicConfigSerializeWrapper};
 use rmq_remoting::header::{
-    QueryDataVersionRequestHeader, QueryDataVersionResponseHeader, RegisterBrokerRequestHeader,
-    RegisterBrokerResponseHeader, UnRegisterBrokerRequestHeader,
+    BrokerHeartbeatRequestHeader, QueryDataVersionRequestHeader, QueryDataVersionResponseHeader,
+    RegisterBrokerRequestHeader, RegisterBrokerResponseHeader, UnRegisterBrokerRequestHeader,
 };
 use rmq_remoting::{ProcessError, ProcessResult, RemotingCommand, RequestContext, ResponseCode};
 use tracing::{info, warn};
 
 use crate::route_table::{BrokerAddrKey, BrokerRegistration, RegisterRejection, Unregistration};
 use crate::state::{NamesrvState, NAMESPACE_ORDER_TOPIC_CONFIG};
-
-rmq_remoting::command_header! {
-    /// `BrokerHeartbeatRequestHeader` (BROKER_HEARTBEAT, 904); only the fields the name server
-    /// reads. (Not in rmq-remoting's header set yet.)
-    pub struct BrokerHeartbeatRequestHeader: "BrokerHeartbeatRequestHeader" rpc {
-        req cluster_name: String = "clusterName",
-        req broker_addr: String = "brokerAddr",
-        opt broker_name: String = "brokerName",
-        opt broker_id: i64 = "brokerId",
-    }
-}
 
 pub(super) fn register_broker(
     state: &NamesrvState,

@@ -155,3 +155,14 @@ crate::command_header! {
         req changed: bool = "changed",
     }
 }
+
+crate::command_header! {
+    /// `BrokerHeartbeatRequestHeader` (BROKER_HEARTBEAT, 904): refreshes a broker's liveness
+    /// (used by slave-acting-master and controller deployments).
+    pub struct BrokerHeartbeatRequestHeader: "BrokerHeartbeatRequestHeader" rpc {
+        req cluster_name: String = "clusterName",
+        req broker_addr: String = "brokerAddr",
+        opt broker_name: String = "brokerName",
+        opt broker_id: i64 = "brokerId",
+    }
+}
