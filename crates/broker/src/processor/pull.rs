@@ -49,22 +49,25 @@ pub async fn process(
         Duration::from_millis(ctx.config.broker.short_polling_time_mills)
     };
     let deadline = Instant::now() + hold;
-    let mut _permit = None;
+    // Most pulls find messages or may not wait: answer them without touching the wake-up table.
+    let result = get();
+    let code = response_code(&ctx, &h, &result);
+    if code != ResponseCode::PullNotFound || !may_suspend || hold.is_zero() {
+        return Ok(Some(respond(&ctx, &req, &h, code, result)));
+    }
+    let Some(_permit) = ctx.arrivals.try_hold() else {
+        return Ok(Some(respond(&ctx, &req, &h, code, result)));
+    };
     loop {
         let notify = ctx.arrivals.queue(&h.topic, h.queue_id);
         let notified = notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
+        // Read again once armed: a message dispatched since the last read still wakes us.
         let result = get();
         let code = response_code(&ctx, &h, &result);
-        if code != ResponseCode::PullNotFound || !may_suspend || Instant::now() >= deadline {
+        if code != ResponseCode::PullNotFound || Instant::now() >= deadline {
             return Ok(Some(respond(&ctx, &req, &h, code, result)));
-        }
-        if _permit.is_none() {
-            match ctx.arrivals.try_hold() {
-                Some(p) => _permit = Some(p),
-                None => return Ok(Some(respond(&ctx, &req, &h, code, result))),
-            }
         }
         tokio::select! {
             _ = &mut notified => continue,
