@@ -22,6 +22,11 @@ use rmq_remoting::{RemotingCommand, RequestContext, ResponseCode};
 use crate::context::BrokerContext;
 use crate::groups::SubscriptionGroupConfig;
 
+/// SUCCESS carrying `body` (the metadata slaves and admin tools fetch whole).
+fn ok_with_body(req: &RemotingCommand, body: impl Into<bytes::Bytes>) -> ProcessResult {
+    Ok(Some(req.response_to(ResponseCode::Success).with_body(body)))
+}
+
 fn internal(e: crate::BrokerError) -> ProcessError {
     ProcessError::response(ResponseCode::SystemError, e.to_string())
 }
@@ -127,10 +132,7 @@ pub async fn all_topic_config(
         topic_config_table,
         ..Default::default()
     };
-    Ok(Some(
-        req.response_to(ResponseCode::Success)
-            .with_body(wrapper.to_json_bytes()),
-    ))
+    ok_with_body(&req, wrapper.to_json_bytes())
 }
 
 pub async fn update_group(
@@ -168,10 +170,7 @@ pub async fn all_groups(
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    Ok(Some(
-        req.response_to(ResponseCode::Success)
-            .with_body(ctx.groups.encode()),
-    ))
+    ok_with_body(&req, ctx.groups.encode())
 }
 
 pub async fn all_consumer_offsets(
@@ -179,10 +178,7 @@ pub async fn all_consumer_offsets(
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    Ok(Some(
-        req.response_to(ResponseCode::Success)
-            .with_body(ctx.offsets.encode()),
-    ))
+    ok_with_body(&req, ctx.offsets.encode())
 }
 
 pub async fn all_delay_offsets(
@@ -190,10 +186,7 @@ pub async fn all_delay_offsets(
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    Ok(Some(
-        req.response_to(ResponseCode::Success)
-            .with_body(ctx.delay_offsets.encode()),
-    ))
+    ok_with_body(&req, ctx.delay_offsets.encode())
 }
 
 pub async fn runtime_info(
@@ -250,10 +243,7 @@ pub async fn runtime_info(
     put("haStatus", ctx.ha.describe());
     put("haLagBytes", ctx.ha.lag_bytes().to_string());
     let body = KVTable { table: t };
-    Ok(Some(
-        req.response_to(ResponseCode::Success)
-            .with_body(body.to_json_bytes()),
-    ))
+    ok_with_body(&req, body.to_json_bytes())
 }
 
 pub async fn consume_stats(
@@ -294,10 +284,7 @@ pub async fn consume_stats(
             );
         }
     }
-    Ok(Some(
-        req.response_to(ResponseCode::Success)
-            .with_body(stats.to_fastjson_bytes()),
-    ))
+    ok_with_body(&req, stats.to_fastjson_bytes())
 }
 
 pub async fn consumer_connections(
@@ -328,10 +315,7 @@ pub async fn consumer_connections(
         message_model: Some(g.message_model),
         subscription_table: g.subscriptions.into_iter().collect(),
     };
-    Ok(Some(
-        req.response_to(ResponseCode::Success)
-            .with_body(body.to_json_bytes()),
-    ))
+    ok_with_body(&req, body.to_json_bytes())
 }
 
 pub async fn topic_stats(
@@ -365,10 +349,7 @@ pub async fn topic_stats(
             },
         );
     }
-    Ok(Some(
-        req.response_to(ResponseCode::Success)
-            .with_body(table.to_fastjson_bytes()),
-    ))
+    ok_with_body(&req, table.to_fastjson_bytes())
 }
 
 pub async fn topic_consumed_by(
@@ -393,8 +374,5 @@ pub async fn broker_config(
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    Ok(Some(
-        req.response_to(ResponseCode::Success)
-            .with_body(ctx.config.render()),
-    ))
+    ok_with_body(&req, ctx.config.render())
 }
