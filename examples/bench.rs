@@ -3,6 +3,9 @@
 //!
 //!     cargo run --release -p rmq-client --example bench -- -n 127.0.0.1:9876
 
+#[path = "support.rs"]
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -58,7 +61,7 @@ fn now_micros() -> u64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter("warn").init();
+    support::init_logging();
     let a = Args::parse();
     // Drive the benchmark from a runtime worker, as an application's tasks would, rather than
     // from the `block_on` thread: every response would otherwise wake a thread outside the pool.

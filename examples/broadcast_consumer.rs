@@ -3,6 +3,9 @@
 //!
 //!     cargo run -p rmq-client --example broadcast_consumer -- -n 127.0.0.1:9876 -t TopicTest -i one
 
+#[path = "support.rs"]
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -28,7 +31,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter("warn").init();
+    support::init_logging();
     let args = Args::parse();
     let received = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(Notify::new());

@@ -2,6 +2,9 @@
 //!
 //!     cargo run -p rmq-client --example producer -- -n 127.0.0.1:9876 -t TopicTest
 
+#[path = "support.rs"]
+mod support;
+
 use clap::Parser;
 use rmq_client::{Message, Producer};
 
@@ -18,7 +21,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter("warn").init();
+    support::init_logging();
     let args = Args::parse();
     let producer = Producer::builder()
         .group("ProducerGroupExample")

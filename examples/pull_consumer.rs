@@ -2,6 +2,9 @@
 //!
 //!     cargo run -p rmq-client --example pull_consumer -- -n 127.0.0.1:9876 -t TopicTest
 
+#[path = "support.rs"]
+mod support;
+
 use std::time::Duration;
 
 use clap::Parser;
@@ -22,7 +25,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter("warn").init();
+    support::init_logging();
     let args = Args::parse();
     let consumer = PullConsumer::builder()
         .group(&args.group)

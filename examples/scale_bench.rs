@@ -14,6 +14,9 @@
 //! cargo run --release -p rmq-client --example scale_bench -- -n 127.0.0.1:9876 topics --topics 10000
 //! ```
 
+#[path = "support.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
@@ -217,7 +220,7 @@ async fn many_topics(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter("warn").init();
+    support::init_logging();
     let a = Args::parse();
     let p = Producer::builder()
         .group("ScaleProducer")

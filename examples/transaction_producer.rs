@@ -5,6 +5,9 @@
 //!
 //!     cargo run -p rmq-client --example transaction_producer -- -n 127.0.0.1:9876 -t TopicTest
 
+#[path = "support.rs"]
+mod support;
+
 use std::any::Any;
 use std::time::Duration;
 
@@ -64,7 +67,7 @@ impl TransactionListener for Orders {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter("warn").init();
+    support::init_logging();
     let args = Args::parse();
     let producer = TransactionProducer::builder()
         .group(&args.group)

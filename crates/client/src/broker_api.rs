@@ -159,6 +159,19 @@ impl ClientInstance {
         Err(last.unwrap_or_else(|| ClientError::BrokerNotFound(format!("any broker of {topic}"))))
     }
 
+    /// The group's members as a broker serving `topic` sees them, this client among them. A
+    /// broker that does not list this client yet (the topic's route was only just learned, so
+    /// no heartbeat has reached it, or the broker restarted) gets a heartbeat at once and is
+    /// asked again, rather than the member waiting for the next periodic heartbeat.
+    pub async fn group_members(&self, group: &str, topic: &str) -> Result<Vec<String>> {
+        let first = self.consumer_ids(group, topic).await;
+        if matches!(&first, Ok(ids) if ids.contains(&self.client_id)) {
+            return first;
+        }
+        self.heartbeat_all().await;
+        self.consumer_ids(group, topic).await
+    }
+
     /// LOCK_BATCH_MQ on the master of `broker_name`; returns the queues now held.
     pub async fn lock_batch(
         &self,

@@ -35,6 +35,12 @@ pub enum ClientError {
     },
     #[error("no address known for broker {0:?}")]
     BrokerNotFound(String),
+    #[error("the brokers of topic {topic:?} do not list {client_id} in group {group:?} yet")]
+    NotAMember {
+        group: String,
+        topic: String,
+        client_id: String,
+    },
     #[error("bad response from {addr}: {reason}")]
     BadResponse { addr: String, reason: String },
     #[error("sending failed after {attempts} attempts: {last}")]

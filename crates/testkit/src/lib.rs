@@ -216,3 +216,54 @@ pub fn test_dir(prefix: &str) -> tempfile::TempDir {
     }
     d
 }
+
+/// Starts `mqnamesrv` on a free port with its files under `dir/<name>`; returns it and its
+/// address once it listens.
+pub fn namesrv_process(dir: &Path, name: &str) -> Result<(Daemon, String)> {
+    let port = free_port();
+    let conf = dir.join(format!("{name}.properties"));
+    let kv = dir.join(name).join("kv.json");
+    std::fs::write(
+        &conf,
+        format!("listenPort={port}\nkvConfigPath={}\n", kv.display()),
+    )?;
+    let bin = binary("mqnamesrv")?;
+    let logs = dir.join("logs");
+    let conf = conf.to_string_lossy().into_owned();
+    let log_arg = logs.to_string_lossy().into_owned();
+    let args = ["-c", conf.as_str(), "--log-dir", log_arg.as_str()];
+    let mut d = Daemon::start(name, &bin, &args, &logs)?;
+    let addr = format!("127.0.0.1:{port}");
+    d.wait_listening(addr.parse()?, Duration::from_secs(20))?;
+    Ok((d, addr))
+}
+
+/// Starts a master `mqbroker` named `name` on a free port, registered with `namesrv`, its
+/// store under `dir/<name>` with small files, and `extra` properties lines appended (later keys
+/// win). Returns it and its address once it listens.
+pub fn broker_process(
+    dir: &Path,
+    name: &str,
+    namesrv: &str,
+    extra: &str,
+) -> Result<(Daemon, String)> {
+    let port = free_port();
+    let conf = dir.join(format!("{name}.properties"));
+    std::fs::write(
+        &conf,
+        format!(
+            "brokerName={name}\nbrokerIP1=127.0.0.1\nlistenPort={port}\nstorePathRootDir={}\n\
+             mappedFileSizeCommitLog=16777216\nmappedFileSizeConsumeQueue=1200000\n\
+             maxIndexNum=200000\nmaxHashSlotNum=20000\n{extra}\n",
+            dir.join(name).join("store").display()
+        ),
+    )?;
+    let bin = binary("mqbroker")?;
+    let logs = dir.join("logs");
+    let conf = conf.to_string_lossy().into_owned();
+    let args = ["-c", conf.as_str(), "-n", namesrv];
+    let mut d = Daemon::start(name, &bin, &args, &logs)?;
+    let addr = format!("127.0.0.1:{port}");
+    d.wait_listening(addr.parse()?, Duration::from_secs(20))?;
+    Ok((d, addr))
+}

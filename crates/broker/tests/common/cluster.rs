@@ -15,27 +15,7 @@ const T: Duration = Duration::from_secs(10);
 
 /// Starts `mqnamesrv` on a free port; returns it and its address.
 pub fn namesrv_process(dir: &Path, name: &str) -> (Daemon, String) {
-    let port = free_port();
-    let conf = dir.join(format!("{name}.properties"));
-    let kv = dir.join(name).join("kv.json");
-    std::fs::write(
-        &conf,
-        format!("listenPort={port}\nkvConfigPath={}\n", kv.display()),
-    )
-    .unwrap();
-    let bin = rmq_testkit::binary("mqnamesrv").unwrap();
-    let logs = dir.join("logs");
-    let args = [
-        "-c",
-        conf.to_str().unwrap(),
-        "--log-dir",
-        logs.to_str().unwrap(),
-    ];
-    let mut d = Daemon::start(name, &bin, &args, &logs).unwrap();
-    let addr = format!("127.0.0.1:{port}");
-    d.wait_listening(addr.parse().unwrap(), Duration::from_secs(20))
-        .unwrap();
-    (d, addr)
+    rmq_testkit::namesrv_process(dir, name).unwrap()
 }
 
 /// `deploy/conf/<mode>/<name>.properties` with a free port, a store under `dir/<name>/store`,

@@ -7,6 +7,7 @@ pub(crate) mod process_queue;
 pub mod pull_consumer;
 pub(crate) mod pull_result;
 pub mod push;
+pub(crate) mod rebalance_schedule;
 pub(crate) mod start_offset;
 pub(crate) mod subscription;
 

@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use super::allocate::allocate_averagely;
 use super::listener::ConsumeFrom;
 use super::pull_result::{process_pull_response, restore_retry_topic, PullStatus};
+use super::rebalance_schedule::{self, RoundOutcome};
 use super::start_offset::initial_offset;
 use super::subscription::build_subscription;
 use crate::error::{ClientError, Result};
@@ -167,14 +168,7 @@ impl PullConsumer {
         if !inner.subscriptions.is_empty() {
             let me = inner.clone();
             instance.spawn(async move {
-                let notify = me.instance.rebalance_notify.clone();
-                loop {
-                    me.rebalance().await;
-                    tokio::select! {
-                        _ = tokio::time::sleep(me.instance.options.rebalance_interval) => {}
-                        _ = notify.notified() => {}
-                    }
-                }
+                rebalance_schedule::run(&me.instance.clone(), || me.rebalance()).await;
             });
         }
         if inner.auto_commit {
@@ -390,16 +384,26 @@ impl PullInner {
         self.offsets.update(mq, offset, false);
     }
 
-    async fn rebalance(&self) {
+    async fn rebalance(&self) -> RoundOutcome {
+        let mut outcome = RoundOutcome::Settled;
         for sub in &self.subscriptions {
             let route = match self.instance.subscribe_route(&sub.topic).await {
                 Ok(Some(r)) => r,
-                _ => continue,
+                _ => {
+                    outcome = RoundOutcome::Unsettled;
+                    continue;
+                }
             };
-            let cids = match self.instance.consumer_ids(&self.group, &sub.topic).await {
-                Ok(c) => c,
+            let cids = match self.instance.group_members(&self.group, &sub.topic).await {
+                Ok(c) if c.contains(&self.instance.client_id) => c,
+                Ok(_) => {
+                    tracing::debug!(topic = %sub.topic, "the broker does not list this member yet");
+                    outcome = RoundOutcome::Unsettled;
+                    continue;
+                }
                 Err(e) => {
                     tracing::debug!(topic = %sub.topic, error = %e, "rebalance skipped topic");
+                    outcome = RoundOutcome::Unsettled;
                     continue;
                 }
             };
@@ -429,5 +433,6 @@ impl PullInner {
                 }
             }
         }
+        outcome
     }
 }

@@ -447,6 +447,6 @@ impl PushConsumer {
 
     /// Runs a rebalance now (normally periodic and on group changes).
     pub async fn rebalance_now(&self) {
-        rebalance::rebalance(&self.inner).await;
+        let _ = rebalance::rebalance(&self.inner).await;
     }
 }

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::{orderly, pull_loop, PushInner};
 use crate::consumer::allocate::allocate_averagely;
 use crate::consumer::process_queue::ProcessQueue;
+use crate::consumer::rebalance_schedule::{self, RoundOutcome};
 use crate::consumer::start_offset::initial_offset;
 
 /// Broker queue locks are renewed this often (Java `rocketmq.client.rebalance.lockInterval`).
@@ -70,14 +71,7 @@ pub(crate) fn spawn_tasks(inner: Arc<PushInner>) {
     let instance = inner.instance.clone();
     let me = inner.clone();
     instance.spawn(async move {
-        let notify = me.instance.rebalance_notify.clone();
-        loop {
-            rebalance(&me).await;
-            tokio::select! {
-                _ = tokio::time::sleep(me.instance.options.rebalance_interval) => {}
-                _ = notify.notified() => {}
-            }
-        }
+        rebalance_schedule::run(&me.instance.clone(), || rebalance(&me)).await;
     });
     let me = inner.clone();
     instance.spawn_periodic(instance.options.persist_offset_interval, move || {
@@ -94,7 +88,8 @@ pub(crate) fn spawn_tasks(inner: Arc<PushInner>) {
 }
 
 /// One rebalance round over every subscription.
-pub(crate) async fn rebalance(inner: &Arc<PushInner>) {
+pub(crate) async fn rebalance(inner: &Arc<PushInner>) -> RoundOutcome {
+    let mut outcome = RoundOutcome::Settled;
     let mut wanted: HashMap<MessageQueue, SubscriptionData> = HashMap::new();
     let mut settled: BTreeSet<String> = BTreeSet::new();
     for sub in &inner.subscriptions {
@@ -103,7 +98,10 @@ pub(crate) async fn rebalance(inner: &Arc<PushInner>) {
                 settled.insert(sub.topic.clone());
                 wanted.extend(mqs.into_iter().map(|q| (q, sub.clone())));
             }
-            Err(e) => tracing::debug!(topic = %sub.topic, error = %e, "rebalance skipped topic"),
+            Err(e) => {
+                tracing::debug!(topic = %sub.topic, error = %e, "rebalance skipped topic");
+                outcome = RoundOutcome::Unsettled;
+            }
         }
     }
     let current: Vec<MessageQueue> = inner.queues.lock().keys().cloned().collect();
@@ -118,7 +116,7 @@ pub(crate) async fn rebalance(inner: &Arc<PushInner>) {
         .collect();
     added.sort_by(|a, b| a.0.cmp(&b.0));
     if added.is_empty() {
-        return;
+        return outcome;
     }
     let locked = if inner.is_orderly() && inner.is_clustering() {
         lock_queues(inner, added.iter().map(|(q, _)| q.clone())).await
@@ -127,11 +125,15 @@ pub(crate) async fn rebalance(inner: &Arc<PushInner>) {
     };
     for (mq, sub) in added {
         if !locked.contains(&mq) {
-            tracing::debug!(queue = %mq, "queue locked by another member; retrying next rebalance");
+            tracing::debug!(queue = %mq, "queue still locked by another member; retrying soon");
+            outcome = RoundOutcome::Unsettled;
             continue;
         }
-        add_queue(inner, mq, sub).await;
+        if !add_queue(inner, mq, sub).await {
+            outcome = RoundOutcome::Unsettled;
+        }
     }
+    outcome
 }
 
 /// The queues of `sub`'s topic this member should own.
@@ -149,8 +151,15 @@ async fn allocation(inner: &PushInner, sub: &SubscriptionData) -> crate::Result<
         return Ok(route.subscribe_queues.clone());
     }
     let cids = instance
-        .consumer_ids(&inner.config.group, &sub.topic)
+        .group_members(&inner.config.group, &sub.topic)
         .await?;
+    if !cids.contains(&instance.client_id) {
+        return Err(crate::ClientError::NotAMember {
+            group: inner.config.group.clone(),
+            topic: sub.topic.clone(),
+            client_id: instance.client_id.clone(),
+        });
+    }
     Ok(allocate_averagely(
         &instance.client_id,
         &route.subscribe_queues,
@@ -158,7 +167,8 @@ async fn allocation(inner: &PushInner, sub: &SubscriptionData) -> crate::Result<
     ))
 }
 
-async fn add_queue(inner: &Arc<PushInner>, mq: MessageQueue, sub: SubscriptionData) {
+/// Starts the work for a newly owned queue; `false` if it could not start yet.
+async fn add_queue(inner: &Arc<PushInner>, mq: MessageQueue, sub: SubscriptionData) -> bool {
     let offset = match initial_offset(
         &inner.instance,
         &inner.offsets,
@@ -169,8 +179,8 @@ async fn add_queue(inner: &Arc<PushInner>, mq: MessageQueue, sub: SubscriptionDa
     {
         Ok(o) => o,
         Err(e) => {
-            tracing::warn!(queue = %mq, error = %e, "cannot compute the start offset; retrying next rebalance");
-            return;
+            tracing::warn!(queue = %mq, error = %e, "cannot compute the start offset; retrying soon");
+            return false;
         }
     };
     let handle = QueueHandle {
@@ -186,7 +196,7 @@ async fn add_queue(inner: &Arc<PushInner>, mq: MessageQueue, sub: SubscriptionDa
     {
         let mut queues = inner.queues.lock();
         if queues.contains_key(&mq) || inner.closing.load(Ordering::Acquire) {
-            return;
+            return true;
         }
         queues.insert(mq.clone(), handle.clone());
     }
@@ -209,6 +219,7 @@ async fn add_queue(inner: &Arc<PushInner>, mq: MessageQueue, sub: SubscriptionDa
             }
         });
     }
+    true
 }
 
 async fn remove_queue(inner: &Arc<PushInner>, mq: &MessageQueue) {
