@@ -1,0 +1,13 @@
+package rmq.interop;
+
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.common.protocol.heartbeat.MessageModel;
+
+/** What moved between the 4.x and 5.x client packages, for 4.x. */
+final class Compat {
+    private Compat() {}
+
+    static void broadcasting(DefaultMQPushConsumer c) {
+        c.setMessageModel(MessageModel.BROADCASTING);
+    }
+}
