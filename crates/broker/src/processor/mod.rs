@@ -56,6 +56,7 @@ pub fn register_all(server: &mut RemotingServer, ctx: &Arc<BrokerContext>) {
         SendBatchMessage => send::process,
         ConsumerSendMsgBack => send_back::process,
         PullMessage => pull::process,
+        LitePullMessage => pull::process,
         EndTransaction => end_transaction::process,
         HeartBeat => client_manage::heartbeat,
         UnregisterClient => client_manage::unregister,

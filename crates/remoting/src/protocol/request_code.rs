@@ -137,6 +137,8 @@ code_enum! {
         AddWritePermOfBroker = 327 => "ADD_WRITE_PERM_OF_BROKER",
         GetTopicConfig = 351 => "GET_TOPIC_CONFIG",
         GetSubscriptionGroupConfig = 352 => "GET_SUBSCRIPTIONGROUP_CONFIG",
+        /// 5.x DefaultLitePullConsumer's pulls: PULL_MESSAGE's header and answer.
+        LitePullMessage = 361 => "LITE_PULL_MESSAGE",
         BrokerHeartbeat = 904 => "BROKER_HEARTBEAT",
         /// 5.x pop consumption (gRPC proxy); too large for the binary header's int16 code.
         PopMessage = 200050 => "POP_MESSAGE",

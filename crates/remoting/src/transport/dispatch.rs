@@ -149,10 +149,13 @@ impl Dispatcher {
                         "request processor panicked",
                     ))
                 }),
-            None => Err(ProcessError::response(
-                ResponseCode::RequestCodeNotSupported,
-                format!(" request type {code} not supported"),
-            )),
+            None => {
+                report_unsupported(code, &ctx);
+                Err(ProcessError::response(
+                    ResponseCode::RequestCodeNotSupported,
+                    format!(" request type {code} not supported"),
+                ))
+            }
         };
         let mut response = match result {
             Ok(Some(response)) => response,
@@ -170,5 +173,27 @@ impl Dispatcher {
         response.serialize_type = serialize_type;
         // A closed connection has nowhere to send it; that is not this request's error.
         let _ = ctx.connection().send(response).await;
+    }
+}
+
+/// Logs the first request of each unsupported code (at most 256 distinct codes are remembered,
+/// so a peer sending random codes cannot grow memory), naming the code and the peer: an
+/// operator sees at once which feature a client expected.
+fn report_unsupported(code: i32, ctx: &RequestContext) {
+    static SEEN: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+    let first = match SEEN.lock() {
+        Ok(mut seen) if !seen.contains(&code) && seen.len() < 256 => {
+            seen.push(code);
+            true
+        }
+        _ => false,
+    };
+    if first {
+        tracing::warn!(
+            code,
+            name = crate::RequestCode::from(code).name(),
+            peer = %ctx.peer_addr(),
+            "request code not supported; answering REQUEST_CODE_NOT_SUPPORTED (logged once per code)"
+        );
     }
 }

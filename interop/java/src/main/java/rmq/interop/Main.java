@@ -28,7 +28,10 @@ public final class Main {
                 new TransactionChecks.Outcomes(),
                 new ConsumerChecks.Broadcast(),
                 new ConsumerChecks.RetryToDlq(),
-                new ConsumerChecks.FromTimestamp())) {
+                new ConsumerChecks.FromTimestamp(),
+                new PullChecks.LiteSubscribe(),
+                new PullChecks.LiteAssignSeek(),
+                new PullChecks.PullConsumer())) {
             m.put(c.name(), c);
         }
         return m;
