@@ -1,6 +1,8 @@
 package rmq.interop;
 
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.common.subscription.SubscriptionGroupConfig;
+import org.apache.rocketmq.tools.admin.DefaultMQAdminExt;
 import org.apache.rocketmq.common.protocol.heartbeat.MessageModel;
 
 /** What moved between the 4.x and 5.x client packages, for 4.x. */
@@ -9,5 +11,22 @@ final class Compat {
 
     static void broadcasting(DefaultMQPushConsumer c) {
         c.setMessageModel(MessageModel.BROADCASTING);
+    }
+
+    static void createGroup(DefaultMQAdminExt a, String addr, String group, int retryMaxTimes) throws Exception {
+        SubscriptionGroupConfig cfg = new SubscriptionGroupConfig();
+        cfg.setGroupName(group);
+        cfg.setRetryMaxTimes(retryMaxTimes);
+        a.createAndUpdateSubscriptionGroupConfig(addr, cfg);
+    }
+
+    /** The group's retryMaxTimes as the broker has it, or -1 if it has no such group. */
+    static int groupRetryMaxTimes(DefaultMQAdminExt a, String addr, String group) throws Exception {
+        SubscriptionGroupConfig cfg = a.examineSubscriptionGroupConfig(addr, group);
+        return cfg == null ? -1 : cfg.getRetryMaxTimes();
+    }
+
+    static boolean groupListed(DefaultMQAdminExt a, String addr, String group) throws Exception {
+        return a.getAllSubscriptionGroup(addr, 5000).getSubscriptionGroupTable().containsKey(group);
     }
 }

@@ -31,7 +31,15 @@ public final class Main {
                 new ConsumerChecks.FromTimestamp(),
                 new PullChecks.LiteSubscribe(),
                 new PullChecks.LiteAssignSeek(),
-                new PullChecks.PullConsumer())) {
+                new PullChecks.PullConsumer(),
+                new AdminChecks.ClusterAndTopics(),
+                new AdminChecks.Groups(),
+                new AdminChecks.LiveGroup(),
+                new AdminChecks.ProducerConnections(),
+                new AdminChecks.QueryMessages(),
+                new AdminChecks.ResetOffset(),
+                new AdminChecks.BrokerRuntimeAndConfig(),
+                new AdminChecks.KvConfig())) {
             m.put(c.name(), c);
         }
         return m;
