@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Wire-compatibility acceptance: independently written RocketMQ clients (../shared/interop) against
-# the debug mqnamesrv + mqbroker that `cargo test --workspace` just built. Skipped (not failed)
-# when the interop scripts or their runtimes are missing, or the clients cannot be installed.
+# the debug mqnamesrv + mqbroker that `cargo test --workspace` just built. A missing script or
+# runtime, or a client that cannot be installed, fails the run: nothing is skipped.
 set -u
 cd "$(dirname "$0")/.."
 interop=../shared/interop/run
-if [ ! -x "$interop" ] || ! command -v node >/dev/null || ! command -v python3 >/dev/null; then
-  echo "interop: skipped (../shared/interop, node or python3 missing)"
-  exit 0
+if [ ! -x "$interop" ]; then
+  echo "interop: FAIL: $interop not found (CI lays shared/ beside the clone; outside CI, run from a checkout with ../shared)"
+  exit 1
 fi
+for tool in node npm python3; do
+  if ! command -v $tool >/dev/null; then
+    echo "interop: FAIL: $tool not found; run .ci/install-tools.sh"
+    exit 1
+  fi
+done
 bin="${CARGO_TARGET_DIR:-target}/debug"
 if [ ! -x "$bin/mqnamesrv" ] || [ ! -x "$bin/mqbroker" ]; then
   echo "interop: $bin/mqnamesrv or mqbroker missing; build them with cargo build --workspace"
@@ -29,8 +35,8 @@ out=$(NAMESRV_ADDR=127.0.0.1:29876 TIMEOUT_S=60 "$interop" 2>&1)
 status=$?
 echo "$out" | grep -E "PASS|FAIL|interop:"
 if echo "$out" | grep -q "could not install"; then
-  echo "interop: a client could not be installed here; not counted as a failure"
-  exit 0
+  echo "interop: FAIL: a client could not be installed (npm/PyPI unreachable?)"
+  exit 1
 fi
 if [ $status -ne 0 ]; then
   echo "--- broker log"; tail -50 "$work/broker.out"

@@ -148,7 +148,8 @@ public final class ProducerChecks {
         }
     }
 
-    /** Delay level 2 (5 s by default): delivered no earlier than the level says. */
+    /** Delay level 2: delivered no earlier than the level says (5 s by default; the suite's
+     * broker runs with 1 s levels and says so with -Drmq.delayLevel2Ms=1000). */
     static final class Delay implements Check {
         public String name() { return "producer-delay-level"; }
 
@@ -171,7 +172,9 @@ public final class ProducerChecks {
             Outcome o = c.report(new Outcome(), n).expectEq("received", n, c.received.get());
             for (MessageExt m : c.messages()) {
                 long waited = m.getStoreTimestamp() - sentAt;
-                o.expect(waited >= 4_000, "delivered after " + waited + " ms, level 2 is 5 s");
+                long level = Long.getLong("rmq.delayLevel2Ms", 5_000);
+                // Store timestamps come from the broker's clock, sentAt from ours: allow 100 ms.
+                o.expect(waited >= level - 100, "delivered after " + waited + " ms, level 2 is " + level + " ms");
                 // Apache's schedule service clears DELAY when it delivers to the real topic.
                 o.expect(m.getProperty("DELAY") == null, "DELAY property is still " + m.getProperty("DELAY"));
                 o.expect(topic.equals(m.getTopic()), "delivered to " + m.getTopic());

@@ -131,11 +131,20 @@ public final class PullChecks {
                     }
                     c.updateConsumeOffset(mq, offset);
                 }
-                // Offsets reach the broker and read back.
+                // Offsets reach the broker and read back (persist is oneway in 5.x: poll).
                 for (MessageQueue mq : mqs) {
                     c.getOffsetStore().persist(mq);
-                    long stored = c.fetchConsumeOffset(mq, true);
-                    o.expectEq("stored offset of queue " + mq.getQueueId(), c.maxOffset(mq), stored);
+                    long max = c.maxOffset(mq);
+                    long[] stored = {-1};
+                    Env.waitFor(5_000, () -> {
+                        try {
+                            stored[0] = c.fetchConsumeOffset(mq, true);
+                        } catch (Exception e) {
+                            return false;
+                        }
+                        return stored[0] == max;
+                    });
+                    o.expectEq("stored offset of queue " + mq.getQueueId(), max, stored[0]);
                 }
             } finally {
                 c.shutdown();
