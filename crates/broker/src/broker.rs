@@ -64,6 +64,7 @@ impl Broker {
         mut config: BrokerStartupConfig,
         listener: TcpListener,
     ) -> Result<Broker, BrokerError> {
+        crate::unsupported::warn_unsupported(&config);
         let local_addr = listener.local_addr()?;
         let dynamic_port = config.broker.listen_port != local_addr.port();
         if dynamic_port || config.broker.ha_listen_port == 0 {
@@ -141,6 +142,7 @@ impl Broker {
             topics,
             groups,
             offsets,
+            pull_offsets: Default::default(),
             consumers: ConsumerManager::default(),
             producers: ProducerManager::default(),
             locks: QueueLocks::new(DEFAULT_LOCK_MAX_LIVE),
@@ -154,6 +156,7 @@ impl Broker {
             shutdown: CancellationToken::new(),
             boot_timestamp: now_millis(),
             metrics: crate::metrics::BrokerMetrics::new(),
+            stats: Arc::new(crate::stats::BrokerStats::new()),
             ha,
             tasks: TaskTracker::new(),
             config,
@@ -174,6 +177,7 @@ impl Broker {
         let server = tokio::spawn(server.run(listener, server_stop.clone()));
 
         crate::metrics::start(&ctx).await?;
+        ctx.stats.start_sampler(&ctx.tasks, ctx.shutdown.clone());
         registration::start(&ctx);
         housekeeping::start(&ctx);
         if ctx.is_slave() {

@@ -27,6 +27,8 @@ pub struct BrokerContext {
     pub topics: TopicConfigs,
     pub groups: SubscriptionGroups,
     pub offsets: ConsumerOffsets,
+    /// Next offsets handed out by pulls, reported beside the committed ones.
+    pub pull_offsets: crate::pull_offsets::PullOffsets,
     pub consumers: ConsumerManager,
     pub producers: ProducerManager,
     pub locks: QueueLocks,
@@ -53,6 +55,7 @@ pub struct BrokerContext {
     /// Cancelled when the broker shuts down: held pulls answer at once.
     pub shutdown: CancellationToken,
     pub metrics: crate::metrics::BrokerMetrics,
+    pub stats: Arc<crate::stats::BrokerStats>,
     /// Replication: the HA server on masters, the HA client on slaves.
     pub ha: crate::ha::BrokerHa,
     /// When the broker started (ms), for runtime info.

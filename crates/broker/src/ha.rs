@@ -2,7 +2,7 @@
 //!
 //! A master (ASYNC_MASTER or SYNC_MASTER) serves its CommitLog on `haListenPort`; a SYNC_MASTER
 //! additionally holds each send with `WAIT=true` until a slave has it (FLUSH_SLAVE_TIMEOUT after
-//! `syncFlushTimeout`, SLAVE_NOT_AVAILABLE when no slave is in sync; the message is stored
+//! `slaveTimeout`, as Apache's `CommitLog.handleHA` waits; SLAVE_NOT_AVAILABLE when no slave is in sync; the message is stored
 //! either way). A slave follows the master's HA address: `haMasterAddress` if configured, else
 //! the address the name servers return when it registers.
 
@@ -52,7 +52,7 @@ impl BrokerHa {
             client: None,
             master_addr,
             sync_master: role == BrokerRole::SyncMaster,
-            wait_timeout: cfg.store.sync_flush_timeout(),
+            wait_timeout: Duration::from_millis(cfg.broker.slave_timeout.max(1)),
         };
         if role == BrokerRole::Slave {
             if !cfg.broker.ha_master_address.is_empty() {

@@ -23,12 +23,15 @@ mod metrics;
 mod offsets;
 mod persist;
 mod processor;
+mod pull_offsets;
 mod queue_lock;
 mod registration;
 mod schedule;
 mod slave_sync;
+mod stats;
 mod topics;
 mod transaction;
+pub mod unsupported;
 
 pub use broker::Broker;
 pub use config::{BrokerConfig, BrokerStartupConfig};

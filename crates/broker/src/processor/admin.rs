@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rmq_common::topic;
 use rmq_common::MessageQueue;
 use rmq_remoting::body::{
-    Connection, ConsumeStats, ConsumerConnection, GroupList, KVTable, OffsetWrapper,
+    Connection, ConsumeStats, ConsumerConnection, GroupList, OffsetWrapper,
     TopicConfigSerializeWrapper, TopicOffset, TopicStatsTable,
 };
 use rmq_remoting::header::{
@@ -23,7 +23,7 @@ use crate::context::BrokerContext;
 use crate::groups::SubscriptionGroupConfig;
 
 /// SUCCESS carrying `body` (the metadata slaves and admin tools fetch whole).
-fn ok_with_body(req: &RemotingCommand, body: impl Into<bytes::Bytes>) -> ProcessResult {
+pub(super) fn ok_with_body(req: &RemotingCommand, body: impl Into<bytes::Bytes>) -> ProcessResult {
     Ok(Some(req.response_to(ResponseCode::Success).with_body(body)))
 }
 
@@ -161,6 +161,7 @@ pub async fn delete_group(
     ctx.groups.remove(&h.group_name).map_err(internal)?;
     if h.clean_offset == Some(true) {
         ctx.offsets.remove_group(&h.group_name);
+        ctx.pull_offsets.remove_group(&h.group_name);
     }
     Ok(Some(req.response_to(ResponseCode::Success)))
 }
@@ -187,63 +188,6 @@ pub async fn all_delay_offsets(
     req: RemotingCommand,
 ) -> ProcessResult {
     ok_with_body(&req, ctx.delay_offsets.encode())
-}
-
-pub async fn runtime_info(
-    ctx: Arc<BrokerContext>,
-    _rc: RequestContext,
-    req: RemotingCommand,
-) -> ProcessResult {
-    let s = &ctx.store;
-    let mut t = BTreeMap::new();
-    let mut put = |k: &str, v: String| {
-        t.insert(k.to_owned(), v);
-    };
-    put(
-        "brokerVersionDesc",
-        format!("rmq {}", env!("CARGO_PKG_VERSION")),
-    );
-    put(
-        "brokerVersion",
-        rmq_remoting::protocol::RMQ_VERSION.to_string(),
-    );
-    put("brokerRole", ctx.role().to_string());
-    put("brokerActive", "true".into());
-    put("commitLogMaxOffset", s.commit_log_max_offset().to_string());
-    put("commitLogMinOffset", s.commit_log_min_offset().to_string());
-    put(
-        "dispatchBehindBytes",
-        (s.commit_log_max_offset() - s.dispatched_offset())
-            .max(0)
-            .to_string(),
-    );
-    put("msgPutTotalTodayNow", "0".into());
-    put("msgGetTotalTodayNow", "0".into());
-    put("msgPutTotalYesterdayMorning", "0".into());
-    put("msgGetTotalYesterdayMorning", "0".into());
-    put("msgPutTotalTodayMorning", "0".into());
-    put("msgGetTotalTodayMorning", "0".into());
-    put("putTps", "0.0 0.0 0.0".into());
-    put("getTransferredTps", "0.0 0.0 0.0".into());
-    put(
-        "sendThreadPoolQueueSize",
-        (ctx.config.broker.send_thread_pool_queue_capacity - ctx.send_permits.available_permits())
-            .to_string(),
-    );
-    put(
-        "sendThreadPoolQueueCapacity",
-        ctx.config
-            .broker
-            .send_thread_pool_queue_capacity
-            .to_string(),
-    );
-    put("pullThreadPoolQueueSize", "0".into());
-    put("earliestMessageTimeStamp", "0".into());
-    put("bootTimestamp", ctx.boot_timestamp.to_string());
-    put("haStatus", ctx.ha.describe());
-    put("haLagBytes", ctx.ha.lag_bytes().to_string());
-    let body = KVTable { table: t };
-    ok_with_body(&req, body.to_json_bytes())
 }
 
 pub async fn consume_stats(
@@ -279,7 +223,11 @@ pub async fn consume_stats(
                     broker_offset,
                     consumer_offset,
                     last_timestamp,
-                    pull_offset: consumer_offset,
+                    // The committed offset stands in until the group pulls here.
+                    pull_offset: ctx
+                        .pull_offsets
+                        .get(&h.consumer_group, &t, q)
+                        .unwrap_or(consumer_offset),
                 },
             );
         }

@@ -26,6 +26,7 @@ pub async fn process(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: PullMessageRequestHeader = req.decode_header()?;
+    let working = ctx.stats.pull_started();
     let filter = check(&ctx, &h)?;
     if pull_flag::has_commit_offset(h.sys_flag) && !ctx.is_slave() && h.commit_offset >= 0 {
         ctx.offsets
@@ -58,6 +59,8 @@ pub async fn process(
     let Some(_permit) = ctx.arrivals.try_hold() else {
         return Ok(Some(respond(&ctx, &req, &h, code, result)));
     };
+    // A held pull waits for a message, not for the broker: it no longer counts as in progress.
+    drop(working);
     loop {
         let notify = ctx.arrivals.queue(&h.topic, h.queue_id);
         let notified = notify.notified();
@@ -246,7 +249,12 @@ fn respond(
         }
         ctx.metrics
             .record_out(&h.topic, r.messages.len() as u64, body.len() as u64);
+        ctx.stats.record_get(r.messages.len() as u64);
+        ctx.pull_offsets
+            .record(&h.consumer_group, &h.topic, h.queue_id, next);
         resp = resp.with_body(body.freeze());
+    } else {
+        ctx.stats.record_get(0);
     }
     resp
 }

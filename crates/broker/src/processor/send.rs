@@ -63,11 +63,13 @@ pub async fn process(
         .put_latency
         .observe(started.elapsed().as_secs_f64());
     if let Some(a) = result.append.as_ref().filter(|_| result.status.is_stored()) {
-        ctx.metrics.record_in(
-            &header.topic,
-            a.msg_num.max(1) as u64,
-            req.body.len() as u64,
-        );
+        let messages = a.msg_num.max(1) as u64;
+        ctx.metrics
+            .record_in(&header.topic, messages, req.body.len() as u64);
+        ctx.stats
+            .record_put(messages, req.body.len() as u64, started.elapsed());
+    } else {
+        ctx.stats.record_put_failed();
     }
     Ok(Some(respond(&ctx, &req, queue_id, result, transaction_id)))
 }
