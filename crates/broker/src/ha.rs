@@ -59,10 +59,7 @@ impl BrokerHa {
                 ha.master_addr
                     .send_replace(Some(cfg.broker.ha_master_address.clone()));
             }
-            ha.client = Some(
-                HaClient::start(store.clone(), rx, ha_config(cfg))
-                    .map_err(|e| BrokerError::Io(std::io::Error::other(e.to_string())))?,
-            );
+            ha.client = Some(HaClient::start(store.clone(), rx, ha_config(cfg))?);
             return Ok(ha);
         }
         let addr = format!("0.0.0.0:{}", cfg.broker.ha_listen_port);
@@ -72,10 +69,7 @@ impl BrokerHa {
             Err(source) => return Err(BrokerError::Bind { addr, source }),
         };
         cfg.broker.ha_listen_port = listener.local_addr()?.port();
-        ha.server = Some(
-            HaServer::start(listener, store.clone(), ha_config(cfg))
-                .map_err(|e| BrokerError::Io(std::io::Error::other(e.to_string())))?,
-        );
+        ha.server = Some(HaServer::start(listener, store.clone(), ha_config(cfg))?);
         Ok(ha)
     }
 

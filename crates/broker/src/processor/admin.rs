@@ -27,10 +27,6 @@ pub(super) fn ok_with_body(req: &RemotingCommand, body: impl Into<bytes::Bytes>)
     Ok(Some(req.response_to(ResponseCode::Success).with_body(body)))
 }
 
-fn internal(e: crate::BrokerError) -> ProcessError {
-    ProcessError::response(ResponseCode::SystemError, e.to_string())
-}
-
 /// Parses `+key=value,+key2=value2,-key3` (`AttributeParser`): additions and removals.
 fn apply_attributes(attrs: &mut BTreeMap<String, String>, spec: &str) -> Result<(), ProcessError> {
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -90,7 +86,7 @@ pub async fn create_topic(
     if let Some(spec) = &h.attributes {
         apply_attributes(&mut config.attributes, spec)?;
     }
-    ctx.topics.put(config).map_err(internal)?;
+    ctx.topics.put(config)?;
     tracing::info!(topic = %h.topic, read = h.read_queue_nums, write = h.write_queue_nums, perm = h.perm, "topic created or updated");
     ctx.topics_changed();
     Ok(Some(req.response_to(ResponseCode::Success)))
@@ -111,7 +107,7 @@ pub async fn delete_topic(
             ),
         ));
     }
-    ctx.topics.remove(&h.topic).map_err(internal)?;
+    ctx.topics.remove(&h.topic)?;
     ctx.offsets.remove_topic(&h.topic);
     let store = ctx.store.clone();
     let t = h.topic.clone();
@@ -148,7 +144,7 @@ pub async fn update_group(
         ));
     }
     tracing::info!(group = %g.group_name, "subscription group created or updated");
-    ctx.groups.put(g).map_err(internal)?;
+    ctx.groups.put(g)?;
     Ok(Some(req.response_to(ResponseCode::Success)))
 }
 
@@ -158,7 +154,7 @@ pub async fn delete_group(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: DeleteSubscriptionGroupRequestHeader = req.decode_header()?;
-    ctx.groups.remove(&h.group_name).map_err(internal)?;
+    ctx.groups.remove(&h.group_name)?;
     if h.clean_offset == Some(true) {
         ctx.offsets.remove_group(&h.group_name);
         ctx.pull_offsets.remove_group(&h.group_name);

@@ -38,17 +38,11 @@ pub async fn heartbeat(
         if c.group_name.is_empty() {
             continue;
         }
-        let group = ctx
-            .groups
-            .find_or_create(&c.group_name)
-            .map_err(|e| ProcessError::response(ResponseCode::SystemError, e.to_string()))?;
+        let group = ctx.groups.find_or_create(&c.group_name)?;
         if let Some(g) = &group {
             if g.retry_queue_nums > 0 {
                 let retry = topic::retry_topic(&c.group_name);
-                ctx.ensure_topic(&retry, g.retry_queue_nums, perm::READ | perm::WRITE)
-                    .map_err(|e| {
-                        ProcessError::response(ResponseCode::SystemError, e.to_string())
-                    })?;
+                ctx.ensure_topic(&retry, g.retry_queue_nums, perm::READ | perm::WRITE)?;
             }
         }
         let outcome = ctx.consumers.register(ConsumerRegistration {

@@ -103,8 +103,7 @@ fn check(
     }
     let group = ctx
         .groups
-        .find_or_create(&h.consumer_group)
-        .map_err(|e| ProcessError::response(ResponseCode::SystemError, e.to_string()))?
+        .find_or_create(&h.consumer_group)?
         .ok_or_else(|| {
             ProcessError::response(
                 ResponseCode::SubscriptionGroupNotExist,

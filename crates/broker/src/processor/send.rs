@@ -105,14 +105,18 @@ fn check_and_resolve_topic(
             .groups
             .get(&h.topic[topic::RETRY_GROUP_TOPIC_PREFIX.len()..])
             .map_or(1, |g| g.retry_queue_nums.max(1));
-        Some(TopicLookup::Existing(
-            ctx.ensure_topic(&h.topic, queues, perm::READ | perm::WRITE)
-                .map_err(internal)?,
-        ))
+        Some(TopicLookup::Existing(ctx.ensure_topic(
+            &h.topic,
+            queues,
+            perm::READ | perm::WRITE,
+        )?))
     } else {
-        ctx.topics
-            .get_or_create_for_send(&h.topic, &h.default_topic, h.default_topic_queue_nums, 0)
-            .map_err(internal)?
+        ctx.topics.get_or_create_for_send(
+            &h.topic,
+            &h.default_topic,
+            h.default_topic_queue_nums,
+            0,
+        )?
     };
     match lookup {
         Some(TopicLookup::Created(c)) => {
@@ -252,8 +256,7 @@ async fn put_single(
             let group = topic[topic::RETRY_GROUP_TOPIC_PREFIX.len()..].to_owned();
             topic = topic::dlq_topic(&group);
             queue_id = 0;
-            ctx.ensure_topic(&topic, 1, perm::READ | perm::WRITE)
-                .map_err(internal)?;
+            ctx.ensure_topic(&topic, 1, perm::READ | perm::WRITE)?;
             props.insert(keys::DELAY.into(), "-1".into());
             tracing::info!(group = %group, "message exceeded max reconsume times, sent to DLQ");
         }
@@ -405,11 +408,6 @@ fn respond(
         }
     }
     resp
-}
-
-fn internal(e: crate::BrokerError) -> ProcessError {
-    tracing::error!(error = %e, "broker state could not be persisted");
-    ProcessError::response(ResponseCode::SystemError, e.to_string())
 }
 
 #[cfg(test)]
