@@ -9,28 +9,38 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rmq_common::delay::DelayLevels;
-use rmq_common::msg_id::UniqueIdGenerator;
 use rmq_common::time::now_millis;
 use rmq_remoting::{ClientConfig, RemotingClient, RemotingServer, ServerConfig};
 use rmq_store::MessageStore;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::clients::{ConsumerManager, ProducerManager};
 use crate::config::BrokerStartupConfig;
-use crate::context::BrokerContext;
+use crate::context::{BrokerContext, ContextParts};
+use crate::delay_offsets::DelayOffsets;
 use crate::groups::SubscriptionGroups;
-use crate::housekeeping::{self, ClientConnections};
+use crate::ha::BrokerHa;
+use crate::housekeeping::{ClientConnections, Housekeeping};
+use crate::known_master::KnownMaster;
 use crate::long_poll::ArrivalNotifier;
+use crate::metrics::BrokerMetrics;
+use crate::metrics_endpoint::{self, MetricsSources};
 use crate::offsets::ConsumerOffsets;
+use crate::op_log::OpLog;
 use crate::queue_lock::{QueueLocks, DEFAULT_LOCK_MAX_LIVE};
-use crate::schedule::{self, DelayOffsets};
+use crate::registration::{self, Registration};
+use crate::registration_wanted::RegistrationWanted;
+use crate::schedule::DelayDelivery;
+use crate::slave_sync::{self, SlaveSync};
+use crate::stats::BrokerStats;
 use crate::topics::{TopicConfigs, TopicDefaults};
-use crate::{registration, slave_sync, transaction, BrokerError};
+use crate::transaction_check::TransactionCheck;
+use crate::BrokerError;
 
 /// Held pulls allowed at once; past it pulls are answered "no new message" at once (clients
 /// pull again). Each held pull is a parked request task holding its request (a few KiB), so
@@ -40,9 +50,24 @@ const MAX_HELD_PULLS: usize = 16_384;
 /// A running broker.
 pub struct Broker {
     ctx: Arc<BrokerContext>,
+    owned: Owned,
     local_addr: SocketAddr,
     server_stop: CancellationToken,
     server: tokio::task::JoinHandle<()>,
+}
+
+/// What the broker itself stops and persists at shutdown, beside what processors see.
+struct Owned {
+    store: Arc<MessageStore>,
+    topics: Arc<TopicConfigs>,
+    groups: Arc<SubscriptionGroups>,
+    offsets: Arc<ConsumerOffsets>,
+    delay_offsets: Arc<DelayOffsets>,
+    ha: Arc<BrokerHa>,
+    outbound: RemotingClient,
+    registration: Arc<Registration>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
 }
 
 impl Broker {
@@ -131,72 +156,159 @@ impl Broker {
         store.start()?;
         let ha = crate::ha::BrokerHa::start(&mut config, &store, dynamic_port).await?;
 
-        let ctx = Arc::new(BrokerContext {
-            send_permits: Arc::new(Semaphore::new(
-                config.broker.send_thread_pool_queue_capacity.max(1),
-            )),
-            broker_addr: store_host.to_string(),
-            store_host,
-            store_unique_ids: UniqueIdGenerator::new(ip),
-            store,
-            topics,
-            groups,
-            offsets,
-            pull_offsets: Default::default(),
-            consumers: ConsumerManager::default(),
-            producers: ProducerManager::default(),
+        let config = Arc::new(config);
+        let store_host_text = store_host.to_string();
+        let ha = Arc::new(ha);
+        let topics = Arc::new(topics);
+        let groups = Arc::new(groups);
+        let offsets = Arc::new(offsets);
+        let delay_offsets = Arc::new(delay_offsets);
+        let consumers = Arc::new(ConsumerManager::default());
+        let producers = Arc::new(ProducerManager::default());
+        let metrics = Arc::new(BrokerMetrics::new());
+        let stats = Arc::new(BrokerStats::new());
+        let op_log = Arc::new(OpLog::default());
+        let registration = RegistrationWanted::default();
+        let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let outbound = RemotingClient::new(ClientConfig::default());
+
+        let ctx = Arc::new(BrokerContext::new(ContextParts {
+            config: config.clone(),
+            store: store.clone(),
+            topics: topics.clone(),
+            groups: groups.clone(),
+            offsets: offsets.clone(),
+            consumers: consumers.clone(),
+            producers: producers.clone(),
             locks: QueueLocks::new(DEFAULT_LOCK_MAX_LIVE),
-            arrivals,
-            delay_levels,
-            delay_offsets,
-            op_log: Default::default(),
-            registration_wanted: watch::channel(0).0,
-            master: Default::default(),
-            outbound: RemotingClient::new(ClientConfig::default()),
-            shutdown: CancellationToken::new(),
+            arrivals: arrivals.clone(),
+            delay_levels: delay_levels.clone(),
+            op_log: op_log.clone(),
+            delay_offsets: delay_offsets.clone(),
+            store_host,
+            registration: registration.clone(),
+            shutdown: shutdown.clone(),
+            metrics: metrics.clone(),
+            stats: stats.clone(),
+            ha: ha.clone(),
             boot_timestamp: now_millis(),
-            metrics: crate::metrics::BrokerMetrics::new(),
-            stats: Arc::new(crate::stats::BrokerStats::new()),
-            ha,
-            tasks: TaskTracker::new(),
-            config,
-        });
+            tasks: tasks.clone(),
+        }));
+        let clients = ClientConnections {
+            consumers: consumers.clone(),
+            producers: producers.clone(),
+            tasks: tasks.clone(),
+        };
 
         let mut server = RemotingServer::new(ServerConfig {
             idle_timeout: Some(std::time::Duration::from_secs(
-                ctx.config
-                    .broker
-                    .server_channel_max_idle_time_seconds
-                    .max(1),
+                config.broker.server_channel_max_idle_time_seconds.max(1),
             )),
             ..ServerConfig::default()
         });
         crate::processor::register_all(&mut server, &ctx);
-        server.set_connection_listener(ClientConnections(ctx.clone()));
+        server.set_connection_listener(clients.clone());
         let server_stop = CancellationToken::new();
         let server = tokio::spawn(server.run(listener, server_stop.clone()));
 
-        crate::metrics::start(&ctx).await?;
-        ctx.stats.start_sampler(&ctx.tasks, ctx.shutdown.clone());
-        registration::start(&ctx);
-        housekeeping::start(&ctx);
+        metrics_endpoint::start(
+            &config.broker,
+            MetricsSources {
+                metrics,
+                store: store.clone(),
+                consumers,
+                offsets: offsets.clone(),
+            },
+            &tasks,
+            shutdown.clone(),
+        )
+        .await?;
+        stats.start_sampler(&tasks, shutdown.clone());
+        let registration_service = Arc::new(Registration {
+            config: config.clone(),
+            topics: topics.clone(),
+            outbound: outbound.clone(),
+            wanted: registration.clone(),
+            master: KnownMaster::default(),
+            ha: ha.clone(),
+            broker_addr: store_host_text,
+            ha_addr: crate::context::ha_addr(&config, store_host),
+        });
+        registration::start(&registration_service, &tasks, &shutdown);
+        Housekeeping {
+            topics: topics.clone(),
+            offsets: offsets.clone(),
+            clients,
+            arrivals: arrivals.clone(),
+            flush_offsets_every: Duration::from_millis(
+                config.broker.flush_consumer_offset_interval,
+            ),
+            channel_expired_timeout: Duration::from_millis(config.broker.channel_expired_timeout),
+        }
+        .start(&tasks, &shutdown);
+        let b = &config.broker;
         if ctx.is_slave() {
-            slave_sync::start(&ctx);
+            slave_sync::start(
+                SlaveSync {
+                    outbound: outbound.clone(),
+                    master: registration_service.master.clone(),
+                    topics: topics.clone(),
+                    offsets: offsets.clone(),
+                    delay_offsets: delay_offsets.clone(),
+                    groups: groups.clone(),
+                    registration: registration.clone(),
+                },
+                &tasks,
+                shutdown.clone(),
+            );
         } else {
-            schedule::start(&ctx);
-            transaction::start(&ctx);
+            DelayDelivery {
+                store: store.clone(),
+                levels: delay_levels,
+                offsets: delay_offsets.clone(),
+                arrivals,
+                store_host,
+            }
+            .start(&tasks, &shutdown);
+            TransactionCheck {
+                store: store.clone(),
+                op_log,
+                offsets: offsets.clone(),
+                producers,
+                topics: topics.clone(),
+                registration,
+                store_host,
+                broker_name: b.broker_name.clone(),
+                timeout_ms: b.transaction_time_out as i64,
+                check_max: b.transaction_check_max,
+                interval: Duration::from_millis(b.transaction_check_interval.max(100)),
+            }
+            .start(&tasks, shutdown.clone());
         }
         tracing::info!(
             broker = %ctx.broker_name(),
             cluster = %ctx.cluster_name(),
-            id = ctx.config.broker.broker_id,
+            id = b.broker_id,
             role = %ctx.role(),
-            addr = %ctx.broker_addr,
-            namesrv = %ctx.config.broker.namesrv_addr,
+            addr = %ctx.broker_addr(),
+            namesrv = %b.namesrv_addr,
             "broker started"
         );
         Ok(Broker {
             ctx,
+            owned: Owned {
+                store,
+                topics,
+                groups,
+                offsets,
+                delay_offsets,
+                ha,
+                outbound,
+                registration: registration_service,
+                shutdown,
+                tasks,
+            },
             local_addr,
             server_stop,
             server,
@@ -210,7 +322,7 @@ impl Broker {
 
     /// `brokerIP1:listenPort`, as registered with the name servers.
     pub fn broker_addr(&self) -> &str {
-        &self.ctx.broker_addr
+        self.ctx.broker_addr()
     }
 
     pub fn context(&self) -> &Arc<BrokerContext> {
@@ -220,27 +332,28 @@ impl Broker {
     /// Stops the broker cleanly (see the module docs for the order).
     pub async fn shutdown(self) {
         tracing::info!("broker shutting down");
-        self.ctx.shutdown.cancel();
+        let o = self.owned;
+        o.shutdown.cancel();
         self.server_stop.cancel();
         if let Err(e) = self.server.await {
             tracing::warn!(error = %e, "remoting server task ended abnormally");
         }
-        registration::unregister_all(&self.ctx).await;
-        self.ctx.tasks.close();
-        self.ctx.tasks.wait().await;
-        self.ctx.outbound.shutdown().await;
-        self.ctx.ha.shutdown().await;
+        registration::unregister_all(&o.registration).await;
+        o.tasks.close();
+        o.tasks.wait().await;
+        o.outbound.shutdown().await;
+        o.ha.shutdown().await;
         for r in [
-            self.ctx.offsets.persist(),
-            self.ctx.topics.persist(),
-            self.ctx.groups.persist(),
-            self.ctx.delay_offsets.persist(),
+            o.offsets.persist(),
+            o.topics.persist(),
+            o.groups.persist(),
+            o.delay_offsets.persist(),
         ] {
             if let Err(e) = r {
                 tracing::error!(error = %e, "could not persist broker state at shutdown");
             }
         }
-        let store = self.ctx.store.clone();
+        let store = o.store;
         let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
         tracing::info!("broker stopped");
     }

@@ -111,13 +111,6 @@ impl BrokerHa {
         r
     }
 
-    /// Wakes the replication writers (for puts that do not wait, e.g. delayed re-puts).
-    pub fn notify_appended(&self) {
-        if let Some(s) = &self.server {
-            s.notify_appended();
-        }
-    }
-
     /// How far the furthest-behind slave (on a master) or this slave is, in bytes.
     pub fn lag_bytes(&self) -> i64 {
         if let Some(s) = &self.server {

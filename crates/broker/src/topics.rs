@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 use rmq_common::time::now_millis;
 
 use crate::persist;
+use crate::registration_wanted::RegistrationWanted;
 use crate::BrokerError;
 
 #[derive(Default, Serialize, Deserialize)]
@@ -33,14 +34,6 @@ struct TopicsFile {
 pub enum TopicLookup {
     Existing(TopicConfig),
     Created(TopicConfig),
-}
-
-impl TopicLookup {
-    pub fn config(&self) -> &TopicConfig {
-        match self {
-            TopicLookup::Existing(c) | TopicLookup::Created(c) => c,
-        }
-    }
 }
 
 struct State {
@@ -134,18 +127,10 @@ impl TopicConfigs {
         self.state.read().table.contains_key(topic)
     }
 
-    pub fn data_version(&self) -> DataVersion {
-        self.state.read().data_version
-    }
-
     /// Every topic config with the data version, for registration and GET_ALL_TOPIC_CONFIG.
     pub fn snapshot(&self) -> (DataVersion, BTreeMap<String, TopicConfig>) {
         let s = self.state.read();
         (s.data_version, s.table.clone())
-    }
-
-    pub fn topic_names(&self) -> Vec<String> {
-        self.state.read().table.keys().cloned().collect()
     }
 
     /// Creates or replaces a topic; returns the stored config.
@@ -197,6 +182,25 @@ impl TopicConfigs {
         let mut c = TopicConfig::new(topic, queues, queues, tpl.perm & !perm::INHERIT);
         c.topic_sys_flag = topic_sys_flag;
         self.create_if_absent(c).map(Some)
+    }
+
+    /// A topic the broker manages itself (`%RETRY%`, `%DLQ%`, system topics), created when
+    /// missing; a creation is announced to the name servers at once, so consumers find it.
+    pub fn ensure(
+        &self,
+        topic: &str,
+        queues: i32,
+        perm: i32,
+        registration: &RegistrationWanted,
+    ) -> Result<TopicConfig, BrokerError> {
+        match self.get_or_create_simple(topic, queues, perm)? {
+            TopicLookup::Created(c) => {
+                tracing::info!(topic = %c.topic_name, queues = c.write_queue_nums, "created topic");
+                registration.request();
+                Ok(c)
+            }
+            TopicLookup::Existing(c) => Ok(c),
+        }
     }
 
     /// Creates `%RETRY%`/`%DLQ%`-style system-managed topics if missing.

@@ -75,7 +75,7 @@ pub async fn create_topic(
             ),
         ));
     }
-    let mut config = ctx.topics.get(&h.topic).unwrap_or_default();
+    let mut config = ctx.topics().get(&h.topic).unwrap_or_default();
     config.topic_name = h.topic.clone();
     config.read_queue_nums = h.read_queue_nums;
     config.write_queue_nums = h.write_queue_nums;
@@ -86,7 +86,7 @@ pub async fn create_topic(
     if let Some(spec) = &h.attributes {
         apply_attributes(&mut config.attributes, spec)?;
     }
-    ctx.topics.put(config)?;
+    ctx.topics().put(config)?;
     tracing::info!(topic = %h.topic, read = h.read_queue_nums, write = h.write_queue_nums, perm = h.perm, "topic created or updated");
     ctx.topics_changed();
     Ok(Some(req.response_to(ResponseCode::Success)))
@@ -107,9 +107,9 @@ pub async fn delete_topic(
             ),
         ));
     }
-    ctx.topics.remove(&h.topic)?;
-    ctx.offsets.remove_topic(&h.topic);
-    let store = ctx.store.clone();
+    ctx.topics().remove(&h.topic)?;
+    ctx.offsets().remove_topic(&h.topic);
+    let store = ctx.store().clone();
     let t = h.topic.clone();
     let _ = tokio::task::spawn_blocking(move || store.delete_topics(&[t.as_str()])).await;
     tracing::info!(topic = %h.topic, "topic deleted");
@@ -122,7 +122,7 @@ pub async fn all_topic_config(
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    let (data_version, topic_config_table) = ctx.topics.snapshot();
+    let (data_version, topic_config_table) = ctx.topics().snapshot();
     let wrapper = TopicConfigSerializeWrapper {
         data_version,
         topic_config_table,
@@ -144,7 +144,7 @@ pub async fn update_group(
         ));
     }
     tracing::info!(group = %g.group_name, "subscription group created or updated");
-    ctx.groups.put(g)?;
+    ctx.groups().put(g)?;
     Ok(Some(req.response_to(ResponseCode::Success)))
 }
 
@@ -154,10 +154,10 @@ pub async fn delete_group(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: DeleteSubscriptionGroupRequestHeader = req.decode_header()?;
-    ctx.groups.remove(&h.group_name)?;
+    ctx.groups().remove(&h.group_name)?;
     if h.clean_offset == Some(true) {
-        ctx.offsets.remove_group(&h.group_name);
-        ctx.pull_offsets.remove_group(&h.group_name);
+        ctx.offsets().remove_group(&h.group_name);
+        ctx.pull_offsets().remove_group(&h.group_name);
     }
     Ok(Some(req.response_to(ResponseCode::Success)))
 }
@@ -167,7 +167,7 @@ pub async fn all_groups(
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    ok_with_body(&req, ctx.groups.encode())
+    ok_with_body(&req, ctx.groups().encode())
 }
 
 pub async fn all_consumer_offsets(
@@ -175,7 +175,7 @@ pub async fn all_consumer_offsets(
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    ok_with_body(&req, ctx.offsets.encode())
+    ok_with_body(&req, ctx.offsets().encode())
 }
 
 pub async fn all_delay_offsets(
@@ -183,7 +183,7 @@ pub async fn all_delay_offsets(
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    ok_with_body(&req, ctx.delay_offsets.encode())
+    ok_with_body(&req, ctx.delay_offsets().encode())
 }
 
 pub async fn consume_stats(
@@ -195,19 +195,19 @@ pub async fn consume_stats(
     let topics: Vec<String> = match (&h.topic, &h.topic_list) {
         (Some(t), _) if !t.is_empty() => vec![t.clone()],
         (_, Some(list)) if !list.is_empty() => list.split(';').map(str::to_owned).collect(),
-        _ => ctx.offsets.topics_of_group(&h.consumer_group),
+        _ => ctx.offsets().topics_of_group(&h.consumer_group),
     };
     let mut stats = ConsumeStats::default();
     for t in topics {
-        let Some(config) = ctx.topics.get(&t) else {
+        let Some(config) = ctx.topics().get(&t) else {
             continue;
         };
-        let committed = ctx.offsets.queues(&h.consumer_group, &t);
+        let committed = ctx.offsets().queues(&h.consumer_group, &t);
         for q in 0..config.read_queue_nums {
-            let broker_offset = ctx.store.max_offset_in_queue(&t, q);
+            let broker_offset = ctx.store().max_offset_in_queue(&t, q);
             let consumer_offset = committed.get(&q).copied().unwrap_or(0);
             let last_timestamp = if consumer_offset > 0 {
-                ctx.store
+                ctx.store()
                     .message_store_time(&t, q, consumer_offset - 1)
                     .unwrap_or(0)
             } else {
@@ -221,7 +221,7 @@ pub async fn consume_stats(
                     last_timestamp,
                     // The committed offset stands in until the group pulls here.
                     pull_offset: ctx
-                        .pull_offsets
+                        .pull_offsets()
                         .get(&h.consumer_group, &t, q)
                         .unwrap_or(consumer_offset),
                 },
@@ -237,7 +237,7 @@ pub async fn consumer_connections(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: GetConsumerConnectionListRequestHeader = req.decode_header()?;
-    let Some(g) = ctx.consumers.group(&h.consumer_group) else {
+    let Some(g) = ctx.consumers().group(&h.consumer_group) else {
         return Err(ProcessError::response(
             ResponseCode::ConsumerNotOnline,
             format!("the consumer group[{}] not online", h.consumer_group),
@@ -268,7 +268,7 @@ pub async fn topic_stats(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: GetTopicStatsInfoRequestHeader = req.decode_header()?;
-    let Some(config) = ctx.topics.get(&h.topic) else {
+    let Some(config) = ctx.topics().get(&h.topic) else {
         return Err(ProcessError::response(
             ResponseCode::TopicNotExist,
             format!("topic[{}] not exist", h.topic),
@@ -276,9 +276,9 @@ pub async fn topic_stats(
     };
     let mut table = TopicStatsTable::default();
     for q in 0..config.read_queue_nums.max(config.write_queue_nums) {
-        let max_offset = ctx.store.max_offset_in_queue(&h.topic, q);
+        let max_offset = ctx.store().max_offset_in_queue(&h.topic, q);
         let last_update_timestamp = if max_offset > 0 {
-            ctx.store
+            ctx.store()
                 .message_store_time(&h.topic, q, max_offset - 1)
                 .unwrap_or(0)
         } else {
@@ -289,7 +289,7 @@ pub async fn topic_stats(
             TopicOffset {
                 last_update_timestamp,
                 max_offset,
-                min_offset: ctx.store.min_offset_in_queue(&h.topic, q),
+                min_offset: ctx.store().min_offset_in_queue(&h.topic, q),
             },
         );
     }
@@ -303,11 +303,11 @@ pub async fn topic_consumed_by(
 ) -> ProcessResult {
     let h: QueryTopicConsumeByWhoRequestHeader = req.decode_header()?;
     let mut groups: std::collections::BTreeSet<String> = ctx
-        .consumers
+        .consumers()
         .groups_subscribing(&h.topic)
         .into_iter()
         .collect();
-    groups.extend(ctx.offsets.groups_of_topic(&h.topic));
+    groups.extend(ctx.offsets().groups_of_topic(&h.topic));
     Ok(Some(req.response_to(ResponseCode::Success).with_body(
         GroupList { group_list: groups }.to_json_bytes(),
     )))
@@ -318,5 +318,5 @@ pub async fn broker_config(
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    ok_with_body(&req, ctx.config.render())
+    ok_with_body(&req, ctx.config().render())
 }

@@ -36,7 +36,7 @@ where
         let fut = f(ctx.clone(), rc, req);
         async move {
             let r = fut.await;
-            ctx2.metrics.record_request(name, started.elapsed());
+            ctx2.metrics().record_request(name, started.elapsed());
             r
         }
     });

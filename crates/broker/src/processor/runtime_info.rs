@@ -31,9 +31,9 @@ pub async fn process(
 }
 
 fn runtime_table(ctx: &BrokerContext) -> BTreeMap<String, String> {
-    let s = &ctx.store;
-    let stats = ctx.stats.snapshot();
-    let broker = &ctx.config.broker;
+    let s = &ctx.store();
+    let stats = ctx.stats().snapshot();
+    let broker = &ctx.config().broker;
     let mut t = BTreeMap::new();
     let mut put = |k: &str, v: String| {
         t.insert(k.to_owned(), v);
@@ -48,8 +48,11 @@ fn runtime_table(ctx: &BrokerContext) -> BTreeMap<String, String> {
     );
     put("brokerRole", ctx.role().to_string());
     put("brokerActive", "true".into());
-    put("bootTimestamp", ctx.boot_timestamp.to_string());
-    put("runtime", format_runtime(now_millis() - ctx.boot_timestamp));
+    put("bootTimestamp", ctx.boot_timestamp().to_string());
+    put(
+        "runtime",
+        format_runtime(now_millis() - ctx.boot_timestamp()),
+    );
 
     // Traffic (BrokerStats, StoreStatsService).
     put("msgPutTotalTodayNow", stats.put_total_today_now.to_string());
@@ -94,12 +97,7 @@ fn runtime_table(ctx: &BrokerContext) -> BTreeMap<String, String> {
     // Request queues: sends in flight against their bound, pulls being worked on (held pulls
     // wait for messages, not for the broker, as in Apache's hold service).
     let send_capacity = broker.send_thread_pool_queue_capacity;
-    put(
-        "sendThreadPoolQueueSize",
-        send_capacity
-            .saturating_sub(ctx.send_permits.available_permits())
-            .to_string(),
-    );
+    put("sendThreadPoolQueueSize", ctx.sends_in_flight().to_string());
     put("sendThreadPoolQueueCapacity", send_capacity.to_string());
     put(
         "pullThreadPoolQueueSize",
@@ -122,8 +120,8 @@ fn runtime_table(ctx: &BrokerContext) -> BTreeMap<String, String> {
     }
 
     // Replication.
-    put("haStatus", ctx.ha.describe());
-    put("haLagBytes", ctx.ha.lag_bytes().to_string());
+    put("haStatus", ctx.ha().describe());
+    put("haLagBytes", ctx.ha().lag_bytes().to_string());
     t
 }
 
