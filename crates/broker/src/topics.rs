@@ -62,6 +62,8 @@ pub struct TopicDefaults {
     pub cluster_topic_enable: bool,
     pub broker_topic_enable: bool,
     pub delay_levels: i32,
+    /// `msgTraceTopicName` when `traceTopicEnable`: created at start, as Apache does.
+    pub trace_topic: Option<String>,
 }
 
 impl TopicConfigs {
@@ -98,6 +100,9 @@ impl TopicConfigs {
             let mut c = TopicConfig::new(defaults.broker_name.clone(), 1, 1, rw);
             c.perm |= perm::INHERIT;
             system.push(c);
+        }
+        if let Some(t) = &defaults.trace_topic {
+            system.push(TopicConfig::new(t.clone(), 1, 1, rw));
         }
         for c in system {
             table.entry(c.topic_name.clone()).or_insert(c);

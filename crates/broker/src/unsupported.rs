@@ -133,11 +133,6 @@ const NOT_SUPPORTED: &[(&str, Severity, &str)] = &[
         "pulls are never queued, so they never expire in a queue",
     ),
     (
-        "msgTraceTopicName",
-        Severity::Warn,
-        "the broker does not create or treat a trace topic specially",
-    ),
-    (
         "accessMessageInMemoryMaxRatio",
         Severity::Warn,
         "pull limits do not depend on whether the data is in memory",
