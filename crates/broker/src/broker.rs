@@ -136,9 +136,7 @@ impl Broker {
                 cluster_topic_enable: b.cluster_topic_enable,
                 broker_topic_enable: b.broker_topic_enable,
                 delay_levels: delay_levels.max_level(),
-                trace_topic: b
-                    .trace_topic_enable
-                    .then(|| b.msg_trace_topic_name.clone()),
+                trace_topic: b.trace_topic_enable.then(|| b.msg_trace_topic_name.clone()),
             },
         )?;
         let groups = SubscriptionGroups::load(

@@ -73,6 +73,8 @@ async fn traffic_figures_are_measured() {
     let ratio: f64 = after_put["commitLogDiskRatio"].parse().unwrap();
     assert!((0.0..=1.0).contains(&ratio), "{ratio}");
     assert_eq!(number(&after_put, "msgGetTotalTodayNow"), 0);
+    assert!(number(&after_put, "pageCacheLockTimeMills") >= 0);
+    assert!(after_put["remainHowManyDataToFlush"].ends_with('B'));
 
     let resp = pull_until_found(&c, &addr, || {
         pull_request(

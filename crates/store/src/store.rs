@@ -558,6 +558,15 @@ impl MessageStore {
         self.cleaner.disk_used_ratio()
     }
 
+    /// How full the disk holding the consume queues is (0.0 - 1.0), probed now.
+    pub fn consume_queue_disk_ratio(&self) -> Option<f64> {
+        self.cleaner
+            .hooks
+            .disk_probe
+            .used_ratio(&self.cfg.consume_queue_dir())
+            .ok()
+    }
+
     /// Runs one cleanup pass now (the clean thread runs it every `cleanResourceInterval`).
     pub fn clean_now(&self) -> CleanReport {
         self.cleaner.run_once()

@@ -118,6 +118,17 @@ fn runtime_table(ctx: &BrokerContext) -> BTreeMap<String, String> {
     if let Some(r) = s.commit_log_disk_ratio() {
         put("commitLogDiskRatio", r.to_string());
     }
+    if let Some(r) = s.consume_queue_disk_ratio() {
+        put("consumeQueueDiskRatio", r.to_string());
+    }
+    put(
+        "remainHowManyDataToFlush",
+        human_bytes((max - s.flushed_offset()).max(0)),
+    );
+    put(
+        "pageCacheLockTimeMills",
+        s.page_cache_lock_time_ms().to_string(),
+    );
 
     // Replication.
     put("haStatus", ctx.ha().describe());
@@ -137,8 +148,25 @@ fn format_runtime(millis: i64) -> String {
     )
 }
 
+/// `1.5 KiB`, as Java's `MixAll.humanReadableByteCount(bytes, false)` writes sizes.
+fn human_bytes(bytes: i64) -> String {
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let exp = ((bytes as f64).ln() / 1024f64.ln()) as i32;
+    let unit = ["K", "M", "G", "T", "P", "E"][(exp as usize - 1).min(5)];
+    format!("{:.1} {unit}iB", bytes as f64 / 1024f64.powi(exp))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sizes_read_like_java() {
+        assert_eq!(super::human_bytes(0), "0 B");
+        assert_eq!(super::human_bytes(1536), "1.5 KiB");
+        assert_eq!(super::human_bytes(3 * 1024 * 1024), "3.0 MiB");
+    }
+
     #[test]
     fn runtime_reads_like_apache() {
         assert_eq!(
