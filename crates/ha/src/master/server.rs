@@ -25,7 +25,6 @@ use crate::master::shared::Shared;
 /// hitting this means something is connecting in a loop).
 const MAX_SLAVES: usize = 64;
 
-
 /// The master's replication service. Clones share it; dropping the last clone stops its tasks
 /// (without waiting: call [`HaServer::shutdown`] for that).
 #[derive(Clone)]

@@ -20,7 +20,6 @@ use crate::error::HaError;
 use crate::slave::connection;
 use crate::slave::state::ClientState;
 
-
 /// The slave's replication client. Clones share it; dropping the last clone stops its task
 /// (without waiting: call [`HaClient::shutdown`] for that).
 #[derive(Clone)]
