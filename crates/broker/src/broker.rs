@@ -2,7 +2,7 @@
 //!
 //! [`Broker::start`] opens the store (recovering it if needed), loads the config files under
 //! `<storePathRootDir>/config/`, serves the remoting port, and starts the owned background tasks
-//! (name server registration, offset persistence, client expiry). [`Broker::shutdown`] undoes it
+//! (`background.rs`). [`Broker::shutdown`] undoes it
 //! in order: stop accepting and answer in-flight requests (held pulls answer at once), unregister
 //! from the name servers, persist offsets and configs, then shut the store down (flush,
 //! checkpoint, remove the abort file).
@@ -12,34 +12,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rmq_common::delay::DelayLevels;
-use rmq_common::time::now_millis;
 use rmq_remoting::{ClientConfig, RemotingClient, RemotingServer, ServerConfig};
 use rmq_store::MessageStore;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::clients::{ConsumerManager, ProducerManager};
 use crate::config::BrokerStartupConfig;
-use crate::context::{BrokerContext, ContextParts};
+use crate::context::BrokerContext;
 use crate::delay_offsets::DelayOffsets;
 use crate::groups::SubscriptionGroups;
-use crate::ha::BrokerHa;
-use crate::housekeeping::{ClientConnections, Housekeeping};
-use crate::known_master::KnownMaster;
+use crate::housekeeping::ClientConnections;
 use crate::long_poll::ArrivalNotifier;
 use crate::metrics::BrokerMetrics;
-use crate::metrics_endpoint::{self, MetricsSources};
 use crate::offsets::ConsumerOffsets;
-use crate::op_log::OpLog;
-use crate::queue_lock::{QueueLocks, DEFAULT_LOCK_MAX_LIVE};
+use crate::parts::BrokerParts;
 use crate::registration::{self, Registration};
 use crate::registration_wanted::RegistrationWanted;
-use crate::schedule::DelayDelivery;
-use crate::slave_sync::{self, SlaveSync};
 use crate::stats::BrokerStats;
 use crate::topics::{TopicConfigs, TopicDefaults};
-use crate::transaction_check::TransactionCheck;
 use crate::BrokerError;
 
 /// Held pulls allowed at once; past it pulls are answered "no new message" at once (clients
@@ -50,24 +41,12 @@ const MAX_HELD_PULLS: usize = 16_384;
 /// A running broker.
 pub struct Broker {
     ctx: Arc<BrokerContext>,
-    owned: Owned,
+    /// What the broker persists and stops at shutdown.
+    parts: BrokerParts,
+    registration: Arc<Registration>,
     local_addr: SocketAddr,
     server_stop: CancellationToken,
     server: tokio::task::JoinHandle<()>,
-}
-
-/// What the broker itself stops and persists at shutdown, beside what processors see.
-struct Owned {
-    store: Arc<MessageStore>,
-    topics: Arc<TopicConfigs>,
-    groups: Arc<SubscriptionGroups>,
-    offsets: Arc<ConsumerOffsets>,
-    delay_offsets: Arc<DelayOffsets>,
-    ha: Arc<BrokerHa>,
-    outbound: RemotingClient,
-    registration: Arc<Registration>,
-    shutdown: CancellationToken,
-    tasks: TaskTracker,
 }
 
 impl Broker {
@@ -157,54 +136,41 @@ impl Broker {
         store.start()?;
         let ha = crate::ha::BrokerHa::start(&mut config, &store, dynamic_port).await?;
 
-        let config = Arc::new(config);
-        let store_host_text = store_host.to_string();
-        let ha = Arc::new(ha);
-        let topics = Arc::new(topics);
-        let groups = Arc::new(groups);
-        let offsets = Arc::new(offsets);
-        let delay_offsets = Arc::new(delay_offsets);
-        let consumers = Arc::new(ConsumerManager::default());
-        let producers = Arc::new(ProducerManager::default());
-        let metrics = Arc::new(BrokerMetrics::new());
-        let stats = Arc::new(BrokerStats::new());
-        let op_log = Arc::new(OpLog::default());
-        let registration = RegistrationWanted::default();
-        let shutdown = CancellationToken::new();
-        let tasks = TaskTracker::new();
-        let outbound = RemotingClient::new(ClientConfig::default());
-
-        let ctx = Arc::new(BrokerContext::new(ContextParts {
-            config: config.clone(),
-            store: store.clone(),
-            topics: topics.clone(),
-            groups: groups.clone(),
-            offsets: offsets.clone(),
-            consumers: consumers.clone(),
-            producers: producers.clone(),
-            locks: QueueLocks::new(DEFAULT_LOCK_MAX_LIVE),
-            arrivals: arrivals.clone(),
-            delay_levels: delay_levels.clone(),
-            op_log: op_log.clone(),
-            delay_offsets: delay_offsets.clone(),
+        let parts = BrokerParts {
+            config: Arc::new(config),
+            store,
+            topics: Arc::new(topics),
+            groups: Arc::new(groups),
+            offsets: Arc::new(offsets),
+            consumers: Arc::default(),
+            producers: Arc::default(),
+            arrivals,
+            delay_levels,
+            op_log: Arc::default(),
+            delay_offsets: Arc::new(delay_offsets),
             store_host,
-            registration: registration.clone(),
-            shutdown: shutdown.clone(),
-            metrics: metrics.clone(),
-            stats: stats.clone(),
-            ha: ha.clone(),
-            boot_timestamp: now_millis(),
-            tasks: tasks.clone(),
-        }));
+            registration: RegistrationWanted::default(),
+            metrics: Arc::new(BrokerMetrics::new()),
+            stats: Arc::new(BrokerStats::new()),
+            ha: Arc::new(ha),
+            outbound: RemotingClient::new(ClientConfig::default()),
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        };
+        let ctx = Arc::new(BrokerContext::new(&parts));
         let clients = ClientConnections {
-            consumers: consumers.clone(),
-            producers: producers.clone(),
-            tasks: tasks.clone(),
+            consumers: parts.consumers.clone(),
+            producers: parts.producers.clone(),
+            tasks: parts.tasks.clone(),
         };
 
         let mut server = RemotingServer::new(ServerConfig {
-            idle_timeout: Some(std::time::Duration::from_secs(
-                config.broker.server_channel_max_idle_time_seconds.max(1),
+            idle_timeout: Some(Duration::from_secs(
+                parts
+                    .config
+                    .broker
+                    .server_channel_max_idle_time_seconds
+                    .max(1),
             )),
             ..ServerConfig::default()
         });
@@ -213,80 +179,8 @@ impl Broker {
         let server_stop = CancellationToken::new();
         let server = tokio::spawn(server.run(listener, server_stop.clone()));
 
-        metrics_endpoint::start(
-            &config.broker,
-            MetricsSources {
-                metrics,
-                store: store.clone(),
-                consumers,
-                offsets: offsets.clone(),
-            },
-            &tasks,
-            shutdown.clone(),
-        )
-        .await?;
-        stats.start_sampler(&tasks, shutdown.clone());
-        let registration_service = Arc::new(Registration {
-            config: config.clone(),
-            topics: topics.clone(),
-            outbound: outbound.clone(),
-            wanted: registration.clone(),
-            master: KnownMaster::default(),
-            ha: ha.clone(),
-            broker_addr: store_host_text,
-            ha_addr: crate::context::ha_addr(&config, store_host),
-        });
-        registration::start(&registration_service, &tasks, &shutdown);
-        Housekeeping {
-            topics: topics.clone(),
-            offsets: offsets.clone(),
-            clients,
-            arrivals: arrivals.clone(),
-            flush_offsets_every: Duration::from_millis(
-                config.broker.flush_consumer_offset_interval,
-            ),
-            channel_expired_timeout: Duration::from_millis(config.broker.channel_expired_timeout),
-        }
-        .start(&tasks, &shutdown);
-        let b = &config.broker;
-        if ctx.is_slave() {
-            slave_sync::start(
-                SlaveSync {
-                    outbound: outbound.clone(),
-                    master: registration_service.master.clone(),
-                    topics: topics.clone(),
-                    offsets: offsets.clone(),
-                    delay_offsets: delay_offsets.clone(),
-                    groups: groups.clone(),
-                    registration: registration.clone(),
-                },
-                &tasks,
-                shutdown.clone(),
-            );
-        } else {
-            DelayDelivery {
-                store: store.clone(),
-                levels: delay_levels,
-                offsets: delay_offsets.clone(),
-                arrivals,
-                store_host,
-            }
-            .start(&tasks, &shutdown);
-            TransactionCheck {
-                store: store.clone(),
-                op_log,
-                offsets: offsets.clone(),
-                producers,
-                topics: topics.clone(),
-                registration,
-                store_host,
-                broker_name: b.broker_name.clone(),
-                timeout_ms: b.transaction_time_out as i64,
-                check_max: b.transaction_check_max,
-                interval: Duration::from_millis(b.transaction_check_interval.max(100)),
-            }
-            .start(&tasks, shutdown.clone());
-        }
+        let registration = crate::background::start(&parts, clients).await?;
+        let b = &parts.config.broker;
         tracing::info!(
             broker = %ctx.broker_name(),
             cluster = %ctx.cluster_name(),
@@ -298,18 +192,8 @@ impl Broker {
         );
         Ok(Broker {
             ctx,
-            owned: Owned {
-                store,
-                topics,
-                groups,
-                offsets,
-                delay_offsets,
-                ha,
-                outbound,
-                registration: registration_service,
-                shutdown,
-                tasks,
-            },
+            parts,
+            registration,
             local_addr,
             server_stop,
             server,
@@ -333,13 +217,13 @@ impl Broker {
     /// Stops the broker cleanly (see the module docs for the order).
     pub async fn shutdown(self) {
         tracing::info!("broker shutting down");
-        let o = self.owned;
+        let o = self.parts;
         o.shutdown.cancel();
         self.server_stop.cancel();
         if let Err(e) = self.server.await {
             tracing::warn!(error = %e, "remoting server task ended abnormally");
         }
-        registration::unregister_all(&o.registration).await;
+        registration::unregister_all(&self.registration).await;
         o.tasks.close();
         o.tasks.wait().await;
         o.outbound.shutdown().await;

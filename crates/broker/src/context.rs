@@ -4,14 +4,15 @@
 //!
 //! Its fields are private. Processors reach a piece through a method named for it, so a reader
 //! can find every use of, say, the send permits by one name; background tasks are not handed
-//! the context at all but the few handles they use (see `broker.rs`), so a task's signature says
-//! what it touches.
+//! the context at all but the few handles they use, so a task's signature says
+//! what it touches (`background.rs`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use rmq_common::delay::DelayLevels;
 use rmq_common::msg_id::UniqueIdGenerator;
+use rmq_common::time::now_millis;
 use rmq_store::{BrokerRole, MessageStore};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
@@ -26,8 +27,9 @@ use crate::long_poll::ArrivalNotifier;
 use crate::metrics::BrokerMetrics;
 use crate::offsets::ConsumerOffsets;
 use crate::op_log::OpLog;
+use crate::parts::BrokerParts;
 use crate::pull_offsets::PullOffsets;
-use crate::queue_lock::QueueLocks;
+use crate::queue_lock::{QueueLocks, DEFAULT_LOCK_MAX_LIVE};
 use crate::registration_wanted::RegistrationWanted;
 use crate::stats::BrokerStats;
 use crate::topics::TopicConfigs;
@@ -67,58 +69,35 @@ pub struct BrokerContext {
     tasks: TaskTracker,
 }
 
-/// The pieces a [`BrokerContext`] is built from (see `broker.rs`).
-pub(crate) struct ContextParts {
-    pub config: Arc<BrokerStartupConfig>,
-    pub store: Arc<MessageStore>,
-    pub topics: Arc<TopicConfigs>,
-    pub groups: Arc<SubscriptionGroups>,
-    pub offsets: Arc<ConsumerOffsets>,
-    pub consumers: Arc<ConsumerManager>,
-    pub producers: Arc<ProducerManager>,
-    pub locks: QueueLocks,
-    pub arrivals: Arc<ArrivalNotifier>,
-    pub delay_levels: DelayLevels,
-    pub op_log: Arc<OpLog>,
-    pub delay_offsets: Arc<DelayOffsets>,
-    pub store_host: SocketAddr,
-    pub registration: RegistrationWanted,
-    pub shutdown: CancellationToken,
-    pub metrics: Arc<BrokerMetrics>,
-    pub stats: Arc<BrokerStats>,
-    pub ha: Arc<BrokerHa>,
-    pub boot_timestamp: i64,
-    pub tasks: TaskTracker,
-}
-
 impl BrokerContext {
-    pub(crate) fn new(p: ContextParts) -> Self {
+    /// The processors' view of `p`.
+    pub(crate) fn new(p: &BrokerParts) -> Self {
         let send_capacity = p.config.broker.send_thread_pool_queue_capacity.max(1);
         BrokerContext {
             broker_addr: p.store_host.to_string(),
             unique_ids: UniqueIdGenerator::new(p.store_host.ip()),
             send_permits: Arc::new(Semaphore::new(send_capacity)),
             pull_offsets: PullOffsets::default(),
-            config: p.config,
-            store: p.store,
-            topics: p.topics,
-            groups: p.groups,
-            offsets: p.offsets,
-            consumers: p.consumers,
-            producers: p.producers,
-            locks: p.locks,
-            arrivals: p.arrivals,
-            delay_levels: p.delay_levels,
-            op_log: p.op_log,
-            delay_offsets: p.delay_offsets,
+            locks: QueueLocks::new(DEFAULT_LOCK_MAX_LIVE),
+            boot_timestamp: now_millis(),
+            config: p.config.clone(),
+            store: p.store.clone(),
+            topics: p.topics.clone(),
+            groups: p.groups.clone(),
+            offsets: p.offsets.clone(),
+            consumers: p.consumers.clone(),
+            producers: p.producers.clone(),
+            arrivals: p.arrivals.clone(),
+            delay_levels: p.delay_levels.clone(),
+            op_log: p.op_log.clone(),
+            delay_offsets: p.delay_offsets.clone(),
             store_host: p.store_host,
-            registration: p.registration,
-            shutdown: p.shutdown,
-            metrics: p.metrics,
-            stats: p.stats,
-            ha: p.ha,
-            boot_timestamp: p.boot_timestamp,
-            tasks: p.tasks,
+            registration: p.registration.clone(),
+            shutdown: p.shutdown.clone(),
+            metrics: p.metrics.clone(),
+            stats: p.stats.clone(),
+            ha: p.ha.clone(),
+            tasks: p.tasks.clone(),
         }
     }
 

@@ -9,6 +9,7 @@
 //! `mqbroker` binary reads a RocketMQ `broker.properties` file ([`BrokerStartupConfig::load`])
 //! and calls [`Broker::bind_and_start`].
 
+mod background;
 mod broker;
 mod clients;
 pub mod config;
@@ -25,6 +26,7 @@ mod metrics;
 mod metrics_endpoint;
 mod offsets;
 mod op_log;
+mod parts;
 mod persist;
 mod processor;
 mod pull_offsets;
