@@ -27,6 +27,7 @@ mod metrics_endpoint;
 mod offsets;
 mod op_log;
 mod parts;
+mod peer_error;
 mod persist;
 mod processor;
 mod pull_offsets;

@@ -26,6 +26,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::BrokerStartupConfig;
 use crate::ha::BrokerHa;
 use crate::known_master::{KnownMaster, MasterAddrs};
+use crate::peer_error::PeerError;
 use crate::registration_wanted::RegistrationWanted;
 use crate::topics::TopicConfigs;
 
@@ -104,7 +105,7 @@ async fn run_one(ctx: Arc<Registration>, namesrv: String, shutdown: Cancellation
 }
 
 /// Registers with one name server now.
-pub async fn register_once(ctx: &Registration, namesrv: &str) -> Result<(), String> {
+pub async fn register_once(ctx: &Registration, namesrv: &str) -> Result<(), PeerError> {
     let (data_version, topic_config_table) = ctx.topics.snapshot();
     let body = RegisterBrokerBody {
         filter_server_list: Vec::new(),
@@ -131,17 +132,13 @@ pub async fn register_once(ctx: &Registration, namesrv: &str) -> Result<(), Stri
     };
     let cmd = RemotingCommand::request(RequestCode::RegisterBroker, &header).with_body(body);
     let timeout = Duration::from_millis(b.register_broker_timeout_mills);
-    let resp = ctx
-        .outbound
-        .invoke(namesrv, cmd, timeout)
-        .await
-        .map_err(|e| e.to_string())?;
+    let resp = ctx.outbound.invoke(namesrv, cmd, timeout).await?;
     if resp.response_code() != ResponseCode::Success {
-        return Err(format!(
-            "name server answered {} {}",
-            resp.code,
-            resp.remark.unwrap_or_default()
-        ));
+        return Err(PeerError::Refused {
+            request: RequestCode::RegisterBroker,
+            code: resp.code,
+            remark: resp.remark.unwrap_or_default(),
+        });
     }
     if ctx.config.store.broker_role == rmq_store::BrokerRole::Slave {
         if let Ok(h) = resp.decode_header::<RegisterBrokerResponseHeader>() {

@@ -18,6 +18,7 @@ use crate::delay_offsets::DelayOffsets;
 use crate::groups::SubscriptionGroups;
 use crate::known_master::KnownMaster;
 use crate::offsets::ConsumerOffsets;
+use crate::peer_error::PeerError;
 use crate::registration_wanted::RegistrationWanted;
 use crate::topics::TopicConfigs;
 
@@ -62,7 +63,11 @@ pub fn start(sync: SlaveSync, tasks: &TaskTracker, shutdown: CancellationToken) 
     });
 }
 
-async fn fetch(ctx: &SlaveSync, master: &str, code: RequestCode) -> Result<bytes::Bytes, String> {
+async fn fetch(
+    ctx: &SlaveSync,
+    master: &str,
+    code: RequestCode,
+) -> Result<bytes::Bytes, PeerError> {
     let resp = ctx
         .outbound
         .invoke(
@@ -70,42 +75,37 @@ async fn fetch(ctx: &SlaveSync, master: &str, code: RequestCode) -> Result<bytes
             RemotingCommand::new_request(code),
             Duration::from_secs(5),
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     if resp.response_code() != ResponseCode::Success {
-        return Err(format!(
-            "{} answered {} {}",
-            code.name(),
-            resp.code,
-            resp.remark.unwrap_or_default()
-        ));
+        return Err(PeerError::Refused {
+            request: code,
+            code: resp.code,
+            remark: resp.remark.unwrap_or_default(),
+        });
     }
     Ok(resp.body)
 }
 
 /// Copies everything once.
-pub async fn sync_once(ctx: &SlaveSync, master: &str) -> Result<(), String> {
+pub async fn sync_once(ctx: &SlaveSync, master: &str) -> Result<(), PeerError> {
     let topics = fetch(ctx, master, RequestCode::GetAllTopicConfig).await?;
-    let wrapper =
-        TopicConfigSerializeWrapper::from_json_bytes(&topics).map_err(|e| e.to_string())?;
+    let wrapper = TopicConfigSerializeWrapper::from_json_bytes(&topics).map_err(|source| {
+        PeerError::Body {
+            request: RequestCode::GetAllTopicConfig,
+            source,
+        }
+    })?;
     if ctx
         .topics
-        .replace_all(wrapper.data_version, wrapper.topic_config_table)
-        .map_err(|e| e.to_string())?
+        .replace_all(wrapper.data_version, wrapper.topic_config_table)?
     {
         ctx.registration.request();
     }
     let offsets = fetch(ctx, master, RequestCode::GetAllConsumerOffset).await?;
-    ctx.offsets
-        .replace_from_json(&offsets)
-        .map_err(|e| e.to_string())?;
+    ctx.offsets.replace_from_json(&offsets)?;
     let delay = fetch(ctx, master, RequestCode::GetAllDelayOffset).await?;
-    ctx.delay_offsets
-        .replace_from_json(&delay)
-        .map_err(|e| e.to_string())?;
+    ctx.delay_offsets.replace_from_json(&delay)?;
     let groups = fetch(ctx, master, RequestCode::GetAllSubscriptionGroupConfig).await?;
-    ctx.groups
-        .replace_from_json(&groups)
-        .map_err(|e| e.to_string())?;
+    ctx.groups.replace_from_json(&groups)?;
     Ok(())
 }
