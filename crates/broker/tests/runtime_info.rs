@@ -6,8 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use rmq_remoting::body::KVTable;
-use rmq_remoting::header::pull_sys_flag;
+use rmq_remoting::body::{ConsumeStats, KVTable};
+use rmq_remoting::header::{pull_sys_flag, GetConsumeStatsRequestHeader};
 use rmq_remoting::json::JsonBody;
 use rmq_remoting::{RemotingClient, RemotingCommand, RequestCode, ResponseCode};
 
@@ -96,6 +96,36 @@ async fn traffic_figures_are_measured() {
     );
     assert!(rates(&after_pull, "getTransferedTps")[0] > 0.0);
     assert_eq!(number(&after_pull, "pullThreadPoolQueueSize"), 0);
+
+    // Consume stats tell the broker's end, the group's committed offset and where its pulls
+    // have got to apart: nothing is committed, but the pull above handed out N messages.
+    let resp = c
+        .invoke(
+            &addr,
+            RemotingCommand::request(
+                RequestCode::GetConsumeStats,
+                &GetConsumeStatsRequestHeader {
+                    consumer_group: "RtGroup".into(),
+                    topic: Some("RtTopic".into()),
+                    topic_list: None,
+                    rpc: Default::default(),
+                },
+            ),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.response_code(), ResponseCode::Success);
+    let stats = ConsumeStats::from_json_bytes(&resp.body).unwrap();
+    let q0 = stats
+        .offset_table
+        .iter()
+        .find(|(mq, _)| mq.queue_id == 0)
+        .map(|(_, o)| o.clone())
+        .unwrap();
+    assert_eq!(q0.broker_offset, N);
+    assert_eq!(q0.consumer_offset, 0);
+    assert_eq!(q0.pull_offset, N);
 
     broker.shutdown().await;
 }
