@@ -12,7 +12,7 @@
 //! store timestamp, patches them into the encoded bytes and copies them into the mapped file.
 //! No fsync and, in the steady state, no allocation happen under the lock.
 //!
-//! **Files.** [`MappedFile`](mapped_file) segments are `fallocate`d and pre-faulted
+//! **Files.** `MappedFile` segments are `fallocate`d and pre-faulted
 //! (`MADV_POPULATE_WRITE`) by a background allocator before the writer reaches them, because
 //! first-touch faults on sparse mappings are 10x slower on this machine. Readers get
 //! `bytes::Bytes` slices of the mapping that keep the file mapped (zero copy), so cleanup can
