@@ -133,6 +133,12 @@ const NOT_SUPPORTED: &[(&str, Severity, &str)] = &[
         "pulls are never queued, so they never expire in a queue",
     ),
     (
+        "enableSlaveActingMaster",
+        Severity::Warn,
+        "passed to the name servers, but a slave does not take over its master's delayed and \
+         transactional work",
+    ),
+    (
         "accessMessageInMemoryMaxRatio",
         Severity::Warn,
         "pull limits do not depend on whether the data is in memory",
