@@ -47,3 +47,30 @@ pub fn local_day(millis: i64) -> i64 {
     };
     (secs as i64 + tm.tm_gmtoff as i64).div_euclid(86_400)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_advance_by_one_every_24_hours() {
+        let t = 1_700_000_000_000;
+        assert_eq!(local_day(t + 86_400_000), local_day(t) + 1);
+        assert_eq!(local_day(t - 86_400_000), local_day(t) - 1);
+    }
+
+    #[test]
+    fn a_day_starts_at_local_midnight() {
+        let t = 1_700_000_000_000;
+        let hour = i64::from(local_hour(t));
+        let hours_later_still_today = 23 - hour;
+        assert_eq!(
+            local_day(t + hours_later_still_today * 3_600_000),
+            local_day(t)
+        );
+        assert_eq!(
+            local_day(t + (hours_later_still_today + 1) * 3_600_000),
+            local_day(t) + 1
+        );
+    }
+}
