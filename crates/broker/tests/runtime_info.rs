@@ -121,7 +121,7 @@ async fn traffic_figures_are_measured() {
         .offset_table
         .iter()
         .find(|(mq, _)| mq.queue_id == 0)
-        .map(|(_, o)| o.clone())
+        .map(|(_, o)| *o)
         .unwrap();
     assert_eq!(q0.broker_offset, N);
     assert_eq!(q0.consumer_offset, 0);
