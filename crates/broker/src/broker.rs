@@ -2,35 +2,36 @@
 //!
 //! [`Broker::start`] opens the store (recovering it if needed), loads the config files under
 //! `<storePathRootDir>/config/`, serves the remoting port, and starts the owned background tasks
-//! (name server registration, offset persistence, client expiry). [`Broker::shutdown`] undoes it
+//! (`background.rs`). [`Broker::shutdown`] undoes it
 //! in order: stop accepting and answer in-flight requests (held pulls answer at once), unregister
 //! from the name servers, persist offsets and configs, then shut the store down (flush,
 //! checkpoint, remove the abort file).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rmq_common::delay::DelayLevels;
-use rmq_common::msg_id::UniqueIdGenerator;
-use rmq_common::time::now_millis;
 use rmq_remoting::{ClientConfig, RemotingClient, RemotingServer, ServerConfig};
 use rmq_store::MessageStore;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::clients::{ConsumerManager, ProducerManager};
 use crate::config::BrokerStartupConfig;
 use crate::context::BrokerContext;
+use crate::delay_offsets::DelayOffsets;
 use crate::groups::SubscriptionGroups;
-use crate::housekeeping::{self, ClientConnections};
+use crate::housekeeping::ClientConnections;
 use crate::long_poll::ArrivalNotifier;
+use crate::metrics::BrokerMetrics;
 use crate::offsets::ConsumerOffsets;
-use crate::queue_lock::{QueueLocks, DEFAULT_LOCK_MAX_LIVE};
-use crate::schedule::{self, DelayOffsets};
+use crate::parts::BrokerParts;
+use crate::registration::{self, Registration};
+use crate::registration_wanted::RegistrationWanted;
+use crate::stats::BrokerStats;
 use crate::topics::{TopicConfigs, TopicDefaults};
-use crate::{registration, slave_sync, transaction, BrokerError};
+use crate::BrokerError;
 
 /// Held pulls allowed at once; past it pulls are answered "no new message" at once (clients
 /// pull again). Each held pull is a parked request task holding its request (a few KiB), so
@@ -40,6 +41,9 @@ const MAX_HELD_PULLS: usize = 16_384;
 /// A running broker.
 pub struct Broker {
     ctx: Arc<BrokerContext>,
+    /// What the broker persists and stops at shutdown.
+    parts: BrokerParts,
+    registration: Arc<Registration>,
     local_addr: SocketAddr,
     server_stop: CancellationToken,
     server: tokio::task::JoinHandle<()>,
@@ -64,6 +68,7 @@ impl Broker {
         mut config: BrokerStartupConfig,
         listener: TcpListener,
     ) -> Result<Broker, BrokerError> {
+        crate::unsupported::warn_unsupported(&config);
         let local_addr = listener.local_addr()?;
         let dynamic_port = config.broker.listen_port != local_addr.port();
         if dynamic_port || config.broker.ha_listen_port == 0 {
@@ -110,6 +115,7 @@ impl Broker {
                 cluster_topic_enable: b.cluster_topic_enable,
                 broker_topic_enable: b.broker_topic_enable,
                 delay_levels: delay_levels.max_level(),
+                trace_topic: b.trace_topic_enable.then(|| b.msg_trace_topic_name.clone()),
             },
         )?;
         let groups = SubscriptionGroups::load(
@@ -130,38 +136,38 @@ impl Broker {
         store.start()?;
         let ha = crate::ha::BrokerHa::start(&mut config, &store, dynamic_port).await?;
 
-        let ctx = Arc::new(BrokerContext {
-            send_permits: Arc::new(Semaphore::new(
-                config.broker.send_thread_pool_queue_capacity.max(1),
-            )),
-            broker_addr: store_host.to_string(),
-            store_host,
-            store_unique_ids: UniqueIdGenerator::new(ip),
+        let parts = BrokerParts {
+            config: Arc::new(config),
             store,
-            topics,
-            groups,
-            offsets,
-            consumers: ConsumerManager::default(),
-            producers: ProducerManager::default(),
-            locks: QueueLocks::new(DEFAULT_LOCK_MAX_LIVE),
+            topics: Arc::new(topics),
+            groups: Arc::new(groups),
+            offsets: Arc::new(offsets),
+            consumers: Arc::default(),
+            producers: Arc::default(),
             arrivals,
             delay_levels,
-            delay_offsets,
-            op_log: Default::default(),
-            registration_wanted: watch::channel(0).0,
-            master: Default::default(),
+            op_log: Arc::default(),
+            delay_offsets: Arc::new(delay_offsets),
+            store_host,
+            registration: RegistrationWanted::default(),
+            metrics: Arc::new(BrokerMetrics::new()),
+            stats: Arc::new(BrokerStats::new()),
+            ha: Arc::new(ha),
             outbound: RemotingClient::new(ClientConfig::default()),
             shutdown: CancellationToken::new(),
-            boot_timestamp: now_millis(),
-            metrics: crate::metrics::BrokerMetrics::new(),
-            ha,
             tasks: TaskTracker::new(),
-            config,
-        });
+        };
+        let ctx = Arc::new(BrokerContext::new(&parts));
+        let clients = ClientConnections {
+            consumers: parts.consumers.clone(),
+            producers: parts.producers.clone(),
+            tasks: parts.tasks.clone(),
+        };
 
         let mut server = RemotingServer::new(ServerConfig {
-            idle_timeout: Some(std::time::Duration::from_secs(
-                ctx.config
+            idle_timeout: Some(Duration::from_secs(
+                parts
+                    .config
                     .broker
                     .server_channel_max_idle_time_seconds
                     .max(1),
@@ -169,30 +175,25 @@ impl Broker {
             ..ServerConfig::default()
         });
         crate::processor::register_all(&mut server, &ctx);
-        server.set_connection_listener(ClientConnections(ctx.clone()));
+        server.set_connection_listener(clients.clone());
         let server_stop = CancellationToken::new();
         let server = tokio::spawn(server.run(listener, server_stop.clone()));
 
-        crate::metrics::start(&ctx).await?;
-        registration::start(&ctx);
-        housekeeping::start(&ctx);
-        if ctx.is_slave() {
-            slave_sync::start(&ctx);
-        } else {
-            schedule::start(&ctx);
-            transaction::start(&ctx);
-        }
+        let registration = crate::background::start(&parts, clients).await?;
+        let b = &parts.config.broker;
         tracing::info!(
             broker = %ctx.broker_name(),
             cluster = %ctx.cluster_name(),
-            id = ctx.config.broker.broker_id,
+            id = b.broker_id,
             role = %ctx.role(),
-            addr = %ctx.broker_addr,
-            namesrv = %ctx.config.broker.namesrv_addr,
+            addr = %ctx.broker_addr(),
+            namesrv = %b.namesrv_addr,
             "broker started"
         );
         Ok(Broker {
             ctx,
+            parts,
+            registration,
             local_addr,
             server_stop,
             server,
@@ -206,7 +207,7 @@ impl Broker {
 
     /// `brokerIP1:listenPort`, as registered with the name servers.
     pub fn broker_addr(&self) -> &str {
-        &self.ctx.broker_addr
+        self.ctx.broker_addr()
     }
 
     pub fn context(&self) -> &Arc<BrokerContext> {
@@ -216,27 +217,28 @@ impl Broker {
     /// Stops the broker cleanly (see the module docs for the order).
     pub async fn shutdown(self) {
         tracing::info!("broker shutting down");
-        self.ctx.shutdown.cancel();
+        let o = self.parts;
+        o.shutdown.cancel();
         self.server_stop.cancel();
         if let Err(e) = self.server.await {
             tracing::warn!(error = %e, "remoting server task ended abnormally");
         }
-        registration::unregister_all(&self.ctx).await;
-        self.ctx.tasks.close();
-        self.ctx.tasks.wait().await;
-        self.ctx.outbound.shutdown().await;
-        self.ctx.ha.shutdown().await;
+        registration::unregister_all(&self.registration).await;
+        o.tasks.close();
+        o.tasks.wait().await;
+        o.outbound.shutdown().await;
+        o.ha.shutdown().await;
         for r in [
-            self.ctx.offsets.persist(),
-            self.ctx.topics.persist(),
-            self.ctx.groups.persist(),
-            self.ctx.delay_offsets.persist(),
+            o.offsets.persist(),
+            o.topics.persist(),
+            o.groups.persist(),
+            o.delay_offsets.persist(),
         ] {
             if let Err(e) = r {
                 tracing::error!(error = %e, "could not persist broker state at shutdown");
             }
         }
-        let store = self.ctx.store.clone();
+        let store = o.store;
         let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
         tracing::info!("broker stopped");
     }

@@ -258,12 +258,4 @@ impl ProducerManager {
             .get(group)
             .and_then(|g| g.values().find(|c| !c.handle.is_closed()).cloned())
     }
-
-    pub fn channels(&self, group: &str) -> Vec<ClientChannel> {
-        self.groups
-            .read()
-            .get(group)
-            .map(|g| g.values().cloned().collect())
-            .unwrap_or_default()
-    }
 }

@@ -1,67 +1,111 @@
-//! The broker's shared state: one [`BrokerContext`] behind an `Arc`, read by every processor and
-//! background task. Each piece owns one concern (topics, groups, offsets, clients, locks, long
-//! polls); the context only holds them together with the settings they share.
+//! The broker's shared state as the request processors see it: one [`BrokerContext`] behind an
+//! `Arc`. Each piece owns one concern (topics, groups, offsets, clients, locks, long polls) and
+//! the context only holds them together with the settings they share.
+//!
+//! Its fields are private. Processors reach a piece through a method named for it, so a reader
+//! can find every use of, say, the send permits by one name; background tasks are not handed
+//! the context at all but the few handles they use, so a task's signature says
+//! what it touches (`background.rs`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use parking_lot::RwLock;
 use rmq_common::delay::DelayLevels;
-use rmq_remoting::RemotingClient;
+use rmq_common::msg_id::UniqueIdGenerator;
+use rmq_common::time::now_millis;
 use rmq_store::{BrokerRole, MessageStore};
-use tokio::sync::{watch, Semaphore};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tokio_util::task::TaskTracker;
 
 use crate::clients::{ConsumerManager, ProducerManager};
 use crate::config::BrokerStartupConfig;
+use crate::delay_offsets::DelayOffsets;
 use crate::groups::SubscriptionGroups;
+use crate::ha::BrokerHa;
 use crate::long_poll::ArrivalNotifier;
+use crate::metrics::BrokerMetrics;
 use crate::offsets::ConsumerOffsets;
-use crate::queue_lock::QueueLocks;
+use crate::op_log::OpLog;
+use crate::parts::BrokerParts;
+use crate::pull_offsets::PullOffsets;
+use crate::queue_lock::{QueueLocks, DEFAULT_LOCK_MAX_LIVE};
+use crate::registration_wanted::RegistrationWanted;
+use crate::stats::BrokerStats;
 use crate::topics::TopicConfigs;
 
+/// Everything a request processor may use.
 pub struct BrokerContext {
-    pub config: BrokerStartupConfig,
-    pub store: Arc<MessageStore>,
-    pub topics: TopicConfigs,
-    pub groups: SubscriptionGroups,
-    pub offsets: ConsumerOffsets,
-    pub consumers: ConsumerManager,
-    pub producers: ProducerManager,
-    pub locks: QueueLocks,
-    pub arrivals: Arc<ArrivalNotifier>,
-    pub delay_levels: DelayLevels,
-    /// Half messages already committed or rolled back.
-    pub op_log: crate::transaction::OpLog,
-    /// Progress of the delay-level queues.
-    pub delay_offsets: crate::schedule::DelayOffsets,
+    config: Arc<BrokerStartupConfig>,
+    store: Arc<MessageStore>,
+    topics: Arc<TopicConfigs>,
+    groups: Arc<SubscriptionGroups>,
+    offsets: Arc<ConsumerOffsets>,
+    pull_offsets: PullOffsets,
+    consumers: Arc<ConsumerManager>,
+    producers: Arc<ProducerManager>,
+    locks: QueueLocks,
+    arrivals: Arc<ArrivalNotifier>,
+    delay_levels: DelayLevels,
+    op_log: Arc<OpLog>,
+    delay_offsets: Arc<DelayOffsets>,
     /// `brokerIP1:listenPort`: what clients connect to and what offset msgIds embed.
-    pub store_host: SocketAddr,
+    store_host: SocketAddr,
     /// `store_host` as text, as registered with the name servers.
-    pub broker_addr: String,
+    broker_addr: String,
     /// Generates UNIQ_KEYs for messages that arrive without one.
-    pub store_unique_ids: rmq_common::msg_id::UniqueIdGenerator,
+    unique_ids: UniqueIdGenerator,
     /// Sends being processed; when none is left a send is answered SYSTEM_BUSY at once.
-    pub send_permits: Arc<Semaphore>,
-    /// Bumped when topic configs change so every name server hears about it now, not in 30 s.
-    pub registration_wanted: watch::Sender<u64>,
-    /// For a slave: the master's address and HA address, as the name servers report them.
-    pub master: RwLock<Option<MasterAddrs>>,
-    /// Talks to the name servers (and, for slaves, to the master).
-    pub outbound: RemotingClient,
+    send_permits: Arc<Semaphore>,
+    registration: RegistrationWanted,
     /// Cancelled when the broker shuts down: held pulls answer at once.
-    pub shutdown: CancellationToken,
-    pub metrics: crate::metrics::BrokerMetrics,
-    /// Replication: the HA server on masters, the HA client on slaves.
-    pub ha: crate::ha::BrokerHa,
+    shutdown: CancellationToken,
+    metrics: Arc<BrokerMetrics>,
+    stats: Arc<BrokerStats>,
+    ha: Arc<BrokerHa>,
     /// When the broker started (ms), for runtime info.
-    pub boot_timestamp: i64,
-    /// Owner of every background task.
-    pub tasks: TaskTracker,
+    boot_timestamp: i64,
+    /// Owner of the short tasks processors start (consumer notifications).
+    tasks: TaskTracker,
 }
 
 impl BrokerContext {
+    /// The processors' view of `p`.
+    pub(crate) fn new(p: &BrokerParts) -> Self {
+        let send_capacity = p.config.broker.send_thread_pool_queue_capacity.max(1);
+        BrokerContext {
+            broker_addr: p.store_host.to_string(),
+            unique_ids: UniqueIdGenerator::new(p.store_host.ip()),
+            send_permits: Arc::new(Semaphore::new(send_capacity)),
+            pull_offsets: PullOffsets::default(),
+            locks: QueueLocks::new(DEFAULT_LOCK_MAX_LIVE),
+            boot_timestamp: now_millis(),
+            config: p.config.clone(),
+            store: p.store.clone(),
+            topics: p.topics.clone(),
+            groups: p.groups.clone(),
+            offsets: p.offsets.clone(),
+            consumers: p.consumers.clone(),
+            producers: p.producers.clone(),
+            arrivals: p.arrivals.clone(),
+            delay_levels: p.delay_levels.clone(),
+            op_log: p.op_log.clone(),
+            delay_offsets: p.delay_offsets.clone(),
+            store_host: p.store_host,
+            registration: p.registration.clone(),
+            shutdown: p.shutdown.clone(),
+            metrics: p.metrics.clone(),
+            stats: p.stats.clone(),
+            ha: p.ha.clone(),
+            tasks: p.tasks.clone(),
+        }
+    }
+
+    /// The effective configuration (broker and store keys).
+    pub fn config(&self) -> &BrokerStartupConfig {
+        &self.config
+    }
+
     pub fn role(&self) -> BrokerRole {
         self.config.store.broker_role
     }
@@ -78,44 +122,146 @@ impl BrokerContext {
         &self.config.broker.broker_cluster_name
     }
 
+    /// `brokerIP1:listenPort`, as registered with the name servers.
+    pub fn broker_addr(&self) -> &str {
+        &self.broker_addr
+    }
+
+    /// The address stored in records and offset message ids.
+    pub(crate) fn store_host(&self) -> SocketAddr {
+        self.store_host
+    }
+
+    pub(crate) fn store(&self) -> &Arc<MessageStore> {
+        &self.store
+    }
+
+    pub(crate) fn topics(&self) -> &TopicConfigs {
+        &self.topics
+    }
+
+    pub(crate) fn groups(&self) -> &SubscriptionGroups {
+        &self.groups
+    }
+
+    /// Committed consumer offsets.
+    pub(crate) fn offsets(&self) -> &ConsumerOffsets {
+        &self.offsets
+    }
+
+    /// Next offsets handed out by pulls, reported beside the committed ones.
+    pub(crate) fn pull_offsets(&self) -> &PullOffsets {
+        &self.pull_offsets
+    }
+
+    pub(crate) fn consumers(&self) -> &ConsumerManager {
+        &self.consumers
+    }
+
+    pub(crate) fn producers(&self) -> &ProducerManager {
+        &self.producers
+    }
+
+    pub(crate) fn locks(&self) -> &QueueLocks {
+        &self.locks
+    }
+
+    /// Wake-up points of held pulls.
+    pub(crate) fn arrivals(&self) -> &ArrivalNotifier {
+        &self.arrivals
+    }
+
+    pub(crate) fn delay_levels(&self) -> &DelayLevels {
+        &self.delay_levels
+    }
+
+    /// Half messages already committed or rolled back.
+    pub(crate) fn op_log(&self) -> &OpLog {
+        &self.op_log
+    }
+
+    /// Progress of the delay-level queues.
+    pub(crate) fn delay_offsets(&self) -> &DelayOffsets {
+        &self.delay_offsets
+    }
+
+    /// A fresh UNIQ_KEY for a message that arrived without one.
+    pub(crate) fn next_unique_id(&self) -> String {
+        self.unique_ids.next_id()
+    }
+
+    /// A permit to process one send, or `None` when `sendThreadPoolQueueCapacity` sends are
+    /// already in flight.
+    pub(crate) fn try_send_permit(&self) -> Option<OwnedSemaphorePermit> {
+        self.send_permits.clone().try_acquire_owned().ok()
+    }
+
+    /// Sends being processed now.
+    pub(crate) fn sends_in_flight(&self) -> usize {
+        self.config
+            .broker
+            .send_thread_pool_queue_capacity
+            .max(1)
+            .saturating_sub(self.send_permits.available_permits())
+    }
+
+    pub(crate) fn metrics(&self) -> &BrokerMetrics {
+        &self.metrics
+    }
+
+    pub(crate) fn stats(&self) -> &Arc<BrokerStats> {
+        &self.stats
+    }
+
+    /// Replication: the HA server on masters, the HA client on slaves.
+    pub(crate) fn ha(&self) -> &BrokerHa {
+        &self.ha
+    }
+
+    /// When the broker started (ms since the epoch).
+    pub(crate) fn boot_timestamp(&self) -> i64 {
+        self.boot_timestamp
+    }
+
+    /// Completes when the broker starts shutting down.
+    pub(crate) fn shutting_down(&self) -> WaitForCancellationFuture<'_> {
+        self.shutdown.cancelled()
+    }
+
+    /// Owner of short tasks processors start.
+    pub(crate) fn tasks(&self) -> &TaskTracker {
+        &self.tasks
+    }
+
     /// `brokerIP2:haListenPort`, what slaves connect to.
     pub fn ha_addr(&self) -> String {
-        let b = &self.config.broker;
-        let ip = if b.broker_ip2.is_empty() {
-            self.store_host.ip().to_string()
-        } else {
-            b.broker_ip2.clone()
-        };
-        format!("{ip}:{}", b.ha_listen_port)
+        ha_addr(&self.config, self.store_host)
     }
 
     /// A topic the broker manages itself (`%RETRY%`, `%DLQ%`, system topics), created when
-    /// missing; a creation is announced to the name servers at once, so consumers find it.
-    pub fn ensure_topic(
+    /// missing and announced to the name servers at once.
+    pub(crate) fn ensure_topic(
         &self,
         topic: &str,
         queues: i32,
         perm: i32,
     ) -> Result<rmq_common::TopicConfig, crate::BrokerError> {
-        match self.topics.get_or_create_simple(topic, queues, perm)? {
-            crate::topics::TopicLookup::Created(c) => {
-                tracing::info!(topic = %c.topic_name, queues = c.write_queue_nums, "created topic");
-                self.topics_changed();
-                Ok(c)
-            }
-            crate::topics::TopicLookup::Existing(c) => Ok(c),
-        }
+        self.topics.ensure(topic, queues, perm, &self.registration)
     }
 
     /// Asks the registration tasks to register with every name server now.
-    pub fn topics_changed(&self) {
-        self.registration_wanted.send_modify(|v| *v += 1);
+    pub(crate) fn topics_changed(&self) {
+        self.registration.request();
     }
 }
 
-/// Where a slave's master is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MasterAddrs {
-    pub master_addr: String,
-    pub ha_server_addr: String,
+/// `brokerIP2:haListenPort` (brokerIP1's address when brokerIP2 is unset).
+pub(crate) fn ha_addr(config: &BrokerStartupConfig, store_host: SocketAddr) -> String {
+    let b = &config.broker;
+    let ip = if b.broker_ip2.is_empty() {
+        store_host.ip().to_string()
+    } else {
+        b.broker_ip2.clone()
+    };
+    format!("{ip}:{}", b.ha_listen_port)
 }

@@ -1,7 +1,12 @@
-//! Broker errors. Request-level problems become response codes in the processors; these are the
-//! errors that stop the broker from starting or persisting its state.
+//! Broker errors: what stops the broker from starting or from persisting its state. Errors from
+//! the store and from replication keep their type (a caller can still match on them); a request
+//! that hits one is answered through the single mapping in [`BrokerError::response_code`], so
+//! every processor reports the same failure the same way.
 
 use std::path::PathBuf;
+
+use rmq_remoting::transport::ProcessError;
+use rmq_remoting::ResponseCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
@@ -17,6 +22,32 @@ pub enum BrokerError {
         #[source]
         source: std::io::Error,
     },
+    #[error("replication: {0}")]
+    Ha(#[from] rmq_ha::HaError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+impl BrokerError {
+    /// The response code of a request that failed with this error. Every variant is the broker's
+    /// own trouble (a disk, a config file, replication), never the client's, so Apache's
+    /// SYSTEM_ERROR it is; the remark carries the detail.
+    pub fn response_code(&self) -> ResponseCode {
+        match self {
+            BrokerError::Config(_)
+            | BrokerError::Store(_)
+            | BrokerError::ConfigFile { .. }
+            | BrokerError::Bind { .. }
+            | BrokerError::Ha(_)
+            | BrokerError::Io(_) => ResponseCode::SystemError,
+        }
+    }
+}
+
+/// Lets processors use `?` on broker state operations; logged, as the operator must act.
+impl From<BrokerError> for ProcessError {
+    fn from(e: BrokerError) -> Self {
+        tracing::error!(error = %e, "request failed on broker state");
+        ProcessError::response(e.response_code(), e.to_string())
+    }
 }

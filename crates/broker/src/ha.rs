@@ -2,7 +2,7 @@
 //!
 //! A master (ASYNC_MASTER or SYNC_MASTER) serves its CommitLog on `haListenPort`; a SYNC_MASTER
 //! additionally holds each send with `WAIT=true` until a slave has it (FLUSH_SLAVE_TIMEOUT after
-//! `syncFlushTimeout`, SLAVE_NOT_AVAILABLE when no slave is in sync; the message is stored
+//! `slaveTimeout`, as Apache's `CommitLog.handleHA` waits; SLAVE_NOT_AVAILABLE when no slave is in sync; the message is stored
 //! either way). A slave follows the master's HA address: `haMasterAddress` if configured, else
 //! the address the name servers return when it registers.
 
@@ -52,17 +52,14 @@ impl BrokerHa {
             client: None,
             master_addr,
             sync_master: role == BrokerRole::SyncMaster,
-            wait_timeout: cfg.store.sync_flush_timeout(),
+            wait_timeout: Duration::from_millis(cfg.broker.slave_timeout.max(1)),
         };
         if role == BrokerRole::Slave {
             if !cfg.broker.ha_master_address.is_empty() {
                 ha.master_addr
                     .send_replace(Some(cfg.broker.ha_master_address.clone()));
             }
-            ha.client = Some(
-                HaClient::start(store.clone(), rx, ha_config(cfg))
-                    .map_err(|e| BrokerError::Io(std::io::Error::other(e.to_string())))?,
-            );
+            ha.client = Some(HaClient::start(store.clone(), rx, ha_config(cfg))?);
             return Ok(ha);
         }
         let addr = format!("0.0.0.0:{}", cfg.broker.ha_listen_port);
@@ -72,10 +69,7 @@ impl BrokerHa {
             Err(source) => return Err(BrokerError::Bind { addr, source }),
         };
         cfg.broker.ha_listen_port = listener.local_addr()?.port();
-        ha.server = Some(
-            HaServer::start(listener, store.clone(), ha_config(cfg))
-                .map_err(|e| BrokerError::Io(std::io::Error::other(e.to_string())))?,
-        );
+        ha.server = Some(HaServer::start(listener, store.clone(), ha_config(cfg))?);
         Ok(ha)
     }
 
@@ -115,13 +109,6 @@ impl BrokerHa {
                 .apply_to(r.status);
         }
         r
-    }
-
-    /// Wakes the replication writers (for puts that do not wait, e.g. delayed re-puts).
-    pub fn notify_appended(&self) {
-        if let Some(s) = &self.server {
-            s.notify_appended();
-        }
     }
 
     /// How far the furthest-behind slave (on a master) or this slave is, in bytes.

@@ -9,26 +9,38 @@
 //! `mqbroker` binary reads a RocketMQ `broker.properties` file ([`BrokerStartupConfig::load`])
 //! and calls [`Broker::bind_and_start`].
 
+mod background;
 mod broker;
 mod clients;
 pub mod config;
 mod context;
+mod delay_offsets;
 mod error;
 pub mod groups;
 mod ha;
 mod housekeeping;
+mod known_master;
 pub mod logging;
 mod long_poll;
 mod metrics;
+mod metrics_endpoint;
 mod offsets;
+mod op_log;
+mod parts;
+mod peer_error;
 mod persist;
 mod processor;
+mod pull_offsets;
 mod queue_lock;
 mod registration;
+mod registration_wanted;
 mod schedule;
 mod slave_sync;
+mod stats;
 mod topics;
 mod transaction;
+mod transaction_check;
+pub mod unsupported;
 
 pub use broker::Broker;
 pub use config::{BrokerConfig, BrokerStartupConfig};

@@ -2,11 +2,9 @@
 //! path with a single atomic add per message family; lag is computed at scrape time from the
 //! committed offsets and the queues' max offsets, so nothing is tracked per message.
 //!
-//! Enabled with Apache's keys: `metricsExporterType=PROM`, `metricsPromExporterPort` (5557),
-//! `metricsPromExporterHost`.
+//! The endpoint that serves them is `metrics_endpoint.rs`, enabled with Apache's keys.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use parking_lot::RwLock;
 use std::time::Duration;
@@ -17,8 +15,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
-
-use crate::context::BrokerContext;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct TopicLabel {
@@ -121,7 +117,7 @@ impl BrokerMetrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    fn register(&self, r: &mut Registry) {
+    pub fn register(&self, r: &mut Registry) {
         r.register(
             "rmq_broker_messages_in",
             "Messages stored, by topic",
@@ -178,62 +174,4 @@ impl BrokerMetrics {
             self.connected_consumers.clone(),
         );
     }
-}
-
-/// Fills the scrape-time gauges.
-fn refresh(ctx: &BrokerContext) {
-    let m = &ctx.metrics;
-    let s = &ctx.store;
-    m.commit_log_max_offset.set(s.commit_log_max_offset());
-    m.dispatch_behind_bytes
-        .set((s.commit_log_max_offset() - s.dispatched_offset()).max(0));
-    m.connected_consumers
-        .set(ctx.consumers.group_names().len() as i64);
-    m.consumer_lag.clear();
-    for (topic, group, queues) in ctx.offsets.all() {
-        let lag: i64 = queues
-            .iter()
-            .map(|(q, committed)| (s.max_offset_in_queue(&topic, *q) - committed).max(0))
-            .sum();
-        m.consumer_lag
-            .get_or_create(&GroupTopicLabel { group, topic })
-            .set(lag);
-    }
-}
-
-/// Starts the metrics endpoint when `metricsExporterType=PROM`.
-pub async fn start(ctx: &Arc<BrokerContext>) -> Result<(), crate::BrokerError> {
-    let b = &ctx.config.broker;
-    if !b.metrics_exporter_type.eq_ignore_ascii_case("PROM") {
-        return Ok(());
-    }
-    let host = if b.metrics_prom_exporter_host.is_empty() {
-        "0.0.0.0"
-    } else {
-        b.metrics_prom_exporter_host.as_str()
-    };
-    let addr = format!("{host}:{}", b.metrics_prom_exporter_port);
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|source| crate::BrokerError::Bind {
-            addr: addr.clone(),
-            source,
-        })?;
-    let mut registry = Registry::default();
-    ctx.metrics.register(&mut registry);
-    let weak = Arc::downgrade(ctx);
-    let exposition = Arc::new(rmq_metrics::Exposition {
-        registry,
-        refresh: Box::new(move || {
-            if let Some(ctx) = weak.upgrade() {
-                refresh(&ctx);
-            }
-        }),
-    });
-    ctx.tasks.spawn(rmq_metrics::serve(
-        listener,
-        exposition,
-        ctx.shutdown.clone(),
-    ));
-    Ok(())
 }

@@ -78,6 +78,7 @@ impl QueueLocks {
     }
 
     /// Whether `client_id` holds an unexpired lock on `mq`.
+    #[cfg(test)]
     pub fn is_locked_by(
         &self,
         group: &str,
@@ -88,16 +89,6 @@ impl QueueLocks {
         let groups = self.groups.lock();
         groups.get(group).and_then(|t| t.get(mq)).is_some_and(|e| {
             e.client_id == client_id && now.duration_since(e.last_update) <= self.max_live
-        })
-    }
-
-    /// Whether any client of `group` holds an unexpired lock (orderly groups send failed
-    /// messages straight to the DLQ).
-    pub fn group_has_live_lock(&self, group: &str, now: Instant) -> bool {
-        let groups = self.groups.lock();
-        groups.get(group).is_some_and(|t| {
-            t.values()
-                .any(|e| now.duration_since(e.last_update) <= self.max_live)
         })
     }
 }

@@ -4,6 +4,9 @@
 //! others: each registers at start, every `registerNameServerPeriod` (clamped to 10-60 s as
 //! Apache does) and whenever the topic configs change. On shutdown the broker unregisters from
 //! every name server.
+//!
+//! The tasks share one [`Registration`]: the handles registration reads and writes, not the
+//! broker context.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,30 +19,52 @@ use rmq_remoting::header::{
 use rmq_remoting::json::JsonBody;
 use rmq_remoting::{RemotingCommand, RequestCode, ResponseCode};
 
-use crate::context::{BrokerContext, MasterAddrs};
+use rmq_remoting::RemotingClient;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::BrokerStartupConfig;
+use crate::ha::BrokerHa;
+use crate::known_master::{KnownMaster, MasterAddrs};
+use crate::peer_error::PeerError;
+use crate::registration_wanted::RegistrationWanted;
+use crate::topics::TopicConfigs;
 
 /// How long a topic change waits for more changes before it is registered.
 const CHANGE_DEBOUNCE: Duration = Duration::from_millis(200);
 
-/// Starts one registration task per name server.
-pub fn start(ctx: &Arc<BrokerContext>) {
-    for addr in ctx.config.namesrv_addrs() {
-        let ctx2 = ctx.clone();
-        ctx.tasks.spawn(async move { run_one(ctx2, addr).await });
+/// What registering reads (topics, addresses) and writes (the master a slave learns).
+pub struct Registration {
+    pub config: Arc<BrokerStartupConfig>,
+    pub topics: Arc<TopicConfigs>,
+    pub outbound: RemotingClient,
+    pub wanted: RegistrationWanted,
+    pub master: KnownMaster,
+    pub ha: Arc<BrokerHa>,
+    /// `brokerIP1:listenPort`.
+    pub broker_addr: String,
+    /// `brokerIP2:haListenPort`.
+    pub ha_addr: String,
+}
+
+/// Starts one registration task per name server, owned by `tasks`.
+pub fn start(reg: &Arc<Registration>, tasks: &TaskTracker, shutdown: &CancellationToken) {
+    for addr in reg.config.namesrv_addrs() {
+        tasks.spawn(run_one(reg.clone(), addr, shutdown.clone()));
     }
 }
 
-fn period(ctx: &BrokerContext) -> Duration {
+fn period(reg: &Registration) -> Duration {
     Duration::from_millis(
-        ctx.config
+        reg.config
             .broker
             .register_name_server_period
             .clamp(10_000, 60_000),
     )
 }
 
-async fn run_one(ctx: Arc<BrokerContext>, namesrv: String) {
-    let mut changes = ctx.registration_wanted.subscribe();
+async fn run_one(ctx: Arc<Registration>, namesrv: String, shutdown: CancellationToken) {
+    let mut changes = ctx.wanted.subscribe();
     let mut registered = false;
     loop {
         changes.borrow_and_update();
@@ -71,16 +96,16 @@ async fn run_one(ctx: Arc<BrokerContext>, namesrv: String) {
                 // registration: each one carries every topic.
                 tokio::select! {
                     _ = tokio::time::sleep(CHANGE_DEBOUNCE) => {}
-                    _ = ctx.shutdown.cancelled() => return,
+                    _ = shutdown.cancelled() => return,
                 }
             }
-            _ = ctx.shutdown.cancelled() => return,
+            _ = shutdown.cancelled() => return,
         }
     }
 }
 
 /// Registers with one name server now.
-pub async fn register_once(ctx: &BrokerContext, namesrv: &str) -> Result<(), String> {
+pub async fn register_once(ctx: &Registration, namesrv: &str) -> Result<(), PeerError> {
     let (data_version, topic_config_table) = ctx.topics.snapshot();
     let body = RegisterBrokerBody {
         filter_server_list: Vec::new(),
@@ -96,7 +121,7 @@ pub async fn register_once(ctx: &BrokerContext, namesrv: &str) -> Result<(), Str
         broker_name: b.broker_name.clone(),
         broker_addr: ctx.broker_addr.clone(),
         cluster_name: b.broker_cluster_name.clone(),
-        ha_server_addr: ctx.ha_addr(),
+        ha_server_addr: ctx.ha_addr.clone(),
         broker_id: b.broker_id,
         heartbeat_timeout_millis: Some(b.channel_expired_timeout as i64),
         enable_acting_master: Some(b.enable_acting_master),
@@ -107,19 +132,15 @@ pub async fn register_once(ctx: &BrokerContext, namesrv: &str) -> Result<(), Str
     };
     let cmd = RemotingCommand::request(RequestCode::RegisterBroker, &header).with_body(body);
     let timeout = Duration::from_millis(b.register_broker_timeout_mills);
-    let resp = ctx
-        .outbound
-        .invoke(namesrv, cmd, timeout)
-        .await
-        .map_err(|e| e.to_string())?;
+    let resp = ctx.outbound.invoke(namesrv, cmd, timeout).await?;
     if resp.response_code() != ResponseCode::Success {
-        return Err(format!(
-            "name server answered {} {}",
-            resp.code,
-            resp.remark.unwrap_or_default()
-        ));
+        return Err(PeerError::Refused {
+            request: RequestCode::RegisterBroker,
+            code: resp.code,
+            remark: resp.remark.unwrap_or_default(),
+        });
     }
-    if ctx.is_slave() {
+    if ctx.config.store.broker_role == rmq_store::BrokerRole::Slave {
         if let Ok(h) = resp.decode_header::<RegisterBrokerResponseHeader>() {
             if let (Some(master_addr), Some(ha_server_addr)) = (h.master_addr, h.ha_server_addr) {
                 if !master_addr.is_empty() {
@@ -131,10 +152,9 @@ pub async fn register_once(ctx: &BrokerContext, namesrv: &str) -> Result<(), Str
                         &new.ha_server_addr,
                         !ctx.config.broker.ha_master_address.is_empty(),
                     );
-                    let mut m = ctx.master.write();
-                    if m.as_ref() != Some(&new) {
-                        tracing::info!(master = %new.master_addr, ha = %new.ha_server_addr, "learned master address from name server");
-                        *m = Some(new);
+                    let (master, ha) = (new.master_addr.clone(), new.ha_server_addr.clone());
+                    if ctx.master.update(new) {
+                        tracing::info!(master = %master, ha = %ha, "learned master address from name server");
                     }
                 }
             }
@@ -144,7 +164,7 @@ pub async fn register_once(ctx: &BrokerContext, namesrv: &str) -> Result<(), Str
 }
 
 /// Unregisters from every name server (at shutdown), each bounded by the register timeout.
-pub async fn unregister_all(ctx: &BrokerContext) {
+pub async fn unregister_all(ctx: &Registration) {
     let b = &ctx.config.broker;
     let header = UnRegisterBrokerRequestHeader {
         broker_name: b.broker_name.clone(),

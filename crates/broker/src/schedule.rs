@@ -8,81 +8,24 @@
 //! every 10 s and at shutdown, so a restart neither loses due messages nor replays more than the
 //! last interval (at-least-once). A put that fails is retried, never skipped.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use rmq_common::delay::DelayLevels;
 use rmq_common::message::{decode_properties, encode_properties, keys, Properties};
 use rmq_common::record::{peek_record, Peek, RecordView};
 use rmq_common::time::now_millis;
 use rmq_common::topic::{RMQ_SYS_TRANS_HALF_TOPIC, SCHEDULE_TOPIC};
-use rmq_store::{AcceptAll, PutMessage};
-use serde::{Deserialize, Serialize};
+use rmq_store::{AcceptAll, MessageStore, PutMessage};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use crate::context::BrokerContext;
-use crate::{persist, BrokerError};
+use crate::delay_offsets::DelayOffsets;
+use crate::long_poll::ArrivalNotifier;
 
 const FLUSH_INTERVAL: Duration = Duration::from_secs(10);
 const RETRY_AFTER_FAILED_PUT: Duration = Duration::from_secs(1);
-
-#[derive(Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DelayOffsetFile {
-    #[serde(default)]
-    offset_table: BTreeMap<i32, i64>,
-}
-
-/// Progress of every delay level: the next offset to deliver in its queue.
-pub struct DelayOffsets {
-    path: PathBuf,
-    table: Mutex<BTreeMap<i32, i64>>,
-}
-
-impl DelayOffsets {
-    pub fn load(path: PathBuf) -> Result<Self, BrokerError> {
-        let file: DelayOffsetFile = persist::load_json(&path)?;
-        Ok(DelayOffsets {
-            path,
-            table: Mutex::new(file.offset_table),
-        })
-    }
-
-    pub fn get(&self, level: i32) -> i64 {
-        self.table.lock().get(&level).copied().unwrap_or(0)
-    }
-
-    fn set(&self, level: i32, offset: i64) {
-        self.table.lock().insert(level, offset);
-    }
-
-    /// The table as JSON (GET_ALL_DELAY_OFFSET for slaves).
-    pub fn encode(&self) -> Vec<u8> {
-        let file = DelayOffsetFile {
-            offset_table: self.table.lock().clone(),
-        };
-        serde_json::to_vec(&file).unwrap_or_default()
-    }
-
-    /// Replaces the table with a JSON encoding of another broker's (a slave copying its master).
-    pub fn replace_from_json(&self, body: &[u8]) -> Result<(), BrokerError> {
-        let file: DelayOffsetFile =
-            rmq_remoting::json::from_slice(body).map_err(|e| BrokerError::ConfigFile {
-                path: self.path.clone(),
-                reason: format!("master's delay offsets are unreadable: {e}"),
-            })?;
-        *self.table.lock() = file.offset_table;
-        Ok(())
-    }
-
-    pub fn persist(&self) -> Result<(), BrokerError> {
-        let file = DelayOffsetFile {
-            offset_table: self.table.lock().clone(),
-        };
-        persist::store_json(&self.path, &file)
-    }
-}
 
 /// Rewrites a message with `DELAY > 0` for the schedule topic: the real topic and queue go into
 /// `REAL_TOPIC`/`REAL_QID` and it is stored in `SCHEDULE_TOPIC_XXXX` queue `level - 1`.
@@ -107,125 +50,136 @@ pub fn divert_delayed(
     (SCHEDULE_TOPIC.to_owned(), level - 1)
 }
 
-/// Starts one delivery task per level, plus the offset flusher.
-pub fn start(ctx: &Arc<BrokerContext>) {
-    for level in 1..=ctx.delay_levels.max_level() {
-        let c = ctx.clone();
-        ctx.tasks
-            .spawn(async move { deliver_level(c, level).await });
-    }
-    let c = ctx.clone();
-    ctx.tasks.spawn(async move {
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(FLUSH_INTERVAL) => {}
-                _ = c.shutdown.cancelled() => return,
-            }
-            if let Err(e) = c.delay_offsets.persist() {
-                tracing::error!(error = %e, "could not persist delay offsets; check the disk");
-            }
-        }
-    });
+/// What the delivery tasks use: the store, the levels and their progress, and the wake-ups.
+pub struct DelayDelivery {
+    pub store: Arc<MessageStore>,
+    pub levels: DelayLevels,
+    pub offsets: Arc<DelayOffsets>,
+    pub arrivals: Arc<ArrivalNotifier>,
+    pub store_host: SocketAddr,
 }
 
-async fn deliver_level(ctx: Arc<BrokerContext>, level: i32) {
-    let queue_id = level - 1;
-    let delay_ms = ctx.delay_levels.delay(level).as_millis() as i64;
-    let mut offset = ctx.delay_offsets.get(level);
-    loop {
-        let notify = ctx.arrivals.queue(SCHEDULE_TOPIC, queue_id);
-        let arrived = notify.notified();
-        tokio::pin!(arrived);
-        arrived.as_mut().enable();
-        let min = ctx.store.min_offset_in_queue(SCHEDULE_TOPIC, queue_id);
-        if offset < min {
-            offset = min;
+impl DelayDelivery {
+    /// Starts one delivery task per level, plus the offset flusher, owned by `tasks`.
+    pub fn start(self, tasks: &TaskTracker, shutdown: &CancellationToken) {
+        let this = Arc::new(self);
+        for level in 1..=this.levels.max_level() {
+            tasks.spawn(this.clone().deliver_level(level, shutdown.clone()));
         }
-        let got = ctx
-            .store
-            .get_message(SCHEDULE_TOPIC, queue_id, offset, 32, i32::MAX, &AcceptAll);
-        let mut wait_until: Option<i64> = None;
-        for (rec, queue_offset) in got.messages.iter().zip(&got.queue_offsets) {
-            let Ok(Peek::Record(view)) = peek_record(rec, false) else {
-                tracing::error!(
-                    level,
-                    offset = queue_offset,
-                    "unreadable record in the schedule queue, skipping it"
-                );
-                offset = queue_offset + 1;
-                continue;
-            };
-            let now = now_millis();
-            let mut due = view.store_timestamp + delay_ms;
-            if due > now + delay_ms {
-                due = now; // clock moved backwards: deliver now rather than never
-            }
-            if due > now {
-                wait_until = Some(due);
-                break;
-            }
-            match redeliver(&ctx, &view).await {
-                Ok(()) => offset = queue_offset + 1,
-                Err(e) => {
-                    tracing::warn!(level, error = %e, "could not deliver a delayed message; retrying");
-                    wait_until = Some(now_millis() + RETRY_AFTER_FAILED_PUT.as_millis() as i64);
-                    break;
+        let offsets = this.offsets.clone();
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(FLUSH_INTERVAL) => {}
+                    _ = shutdown.cancelled() => return,
+                }
+                if let Err(e) = offsets.persist() {
+                    tracing::error!(error = %e, "could not persist delay offsets; check the disk");
                 }
             }
-        }
-        ctx.delay_offsets.set(level, offset);
-        let progressed = !got.messages.is_empty() && wait_until.is_none();
-        if progressed {
-            continue;
-        }
-        let sleep = match wait_until {
-            Some(t) => Duration::from_millis((t - now_millis()).max(1) as u64),
-            None => Duration::from_secs(3600),
-        };
-        tokio::select! {
-            _ = &mut arrived, if wait_until.is_none() => {}
-            _ = tokio::time::sleep(sleep) => {}
-            _ = ctx.shutdown.cancelled() => return,
-        }
+        });
     }
-}
 
-/// Puts a due message back into its real topic and queue.
-async fn redeliver(ctx: &BrokerContext, view: &RecordView<'_>) -> Result<(), String> {
-    let mut props = decode_properties(view.properties);
-    props.remove(keys::DELAY);
-    let Some(topic) = props.get(keys::REAL_TOPIC).cloned() else {
-        return Err(
-            "delayed message has no REAL_TOPIC; dropping is not allowed, fix the record".into(),
-        );
-    };
-    if topic == RMQ_SYS_TRANS_HALF_TOPIC {
-        return Ok(());
+    async fn deliver_level(self: Arc<Self>, level: i32, shutdown: CancellationToken) {
+        let queue_id = level - 1;
+        let delay_ms = self.levels.delay(level).as_millis() as i64;
+        let mut offset = self.offsets.get(level);
+        loop {
+            let notify = self.arrivals.queue(SCHEDULE_TOPIC, queue_id);
+            let arrived = notify.notified();
+            tokio::pin!(arrived);
+            arrived.as_mut().enable();
+            let min = self.store.min_offset_in_queue(SCHEDULE_TOPIC, queue_id);
+            if offset < min {
+                offset = min;
+            }
+            let got =
+                self.store
+                    .get_message(SCHEDULE_TOPIC, queue_id, offset, 32, i32::MAX, &AcceptAll);
+            let mut wait_until: Option<i64> = None;
+            for (rec, queue_offset) in got.messages.iter().zip(&got.queue_offsets) {
+                let Ok(Peek::Record(view)) = peek_record(rec, false) else {
+                    tracing::error!(
+                        level,
+                        offset = queue_offset,
+                        "unreadable record in the schedule queue, skipping it"
+                    );
+                    offset = queue_offset + 1;
+                    continue;
+                };
+                let now = now_millis();
+                let mut due = view.store_timestamp + delay_ms;
+                if due > now + delay_ms {
+                    due = now; // clock moved backwards: deliver now rather than never
+                }
+                if due > now {
+                    wait_until = Some(due);
+                    break;
+                }
+                match self.redeliver(&view).await {
+                    Ok(()) => offset = queue_offset + 1,
+                    Err(e) => {
+                        tracing::warn!(level, error = %e, "could not deliver a delayed message; retrying");
+                        wait_until = Some(now_millis() + RETRY_AFTER_FAILED_PUT.as_millis() as i64);
+                        break;
+                    }
+                }
+            }
+            self.offsets.set(level, offset);
+            let progressed = !got.messages.is_empty() && wait_until.is_none();
+            if progressed {
+                continue;
+            }
+            let sleep = match wait_until {
+                Some(t) => Duration::from_millis((t - now_millis()).max(1) as u64),
+                None => Duration::from_secs(3600),
+            };
+            tokio::select! {
+                _ = &mut arrived, if wait_until.is_none() => {}
+                _ = tokio::time::sleep(sleep) => {}
+                _ = shutdown.cancelled() => return,
+            }
+        }
     }
-    let queue_id: i32 = props
-        .get(keys::REAL_QID)
-        .and_then(|q| q.parse().ok())
-        .unwrap_or(0);
-    props.insert(keys::WAIT.into(), "false".into());
-    let msg = PutMessage {
-        topic,
-        queue_id,
-        flag: view.flag,
-        body: bytes::Bytes::copy_from_slice(view.body()),
-        properties: encode_properties(&props),
-        sys_flag: view.sys_flag,
-        born_timestamp: view.born_timestamp,
-        born_host: view.born_host,
-        store_host: ctx.store_host,
-        reconsume_times: view.reconsume_times,
-        prepared_transaction_offset: view.prepared_transaction_offset,
-    };
-    let r = ctx.store.put_message(msg).await;
-    if r.status.is_stored() {
-        Ok(())
-    } else {
-        Err(r
-            .error
-            .map_or_else(|| r.status.as_str().to_owned(), |e| e.to_string()))
+
+    /// Puts a due message back into its real topic and queue.
+    async fn redeliver(&self, view: &RecordView<'_>) -> Result<(), String> {
+        let mut props = decode_properties(view.properties);
+        props.remove(keys::DELAY);
+        let Some(topic) = props.get(keys::REAL_TOPIC).cloned() else {
+            return Err(
+                "delayed message has no REAL_TOPIC; dropping is not allowed, fix the record".into(),
+            );
+        };
+        if topic == RMQ_SYS_TRANS_HALF_TOPIC {
+            return Ok(());
+        }
+        let queue_id: i32 = props
+            .get(keys::REAL_QID)
+            .and_then(|q| q.parse().ok())
+            .unwrap_or(0);
+        props.insert(keys::WAIT.into(), "false".into());
+        let msg = PutMessage {
+            topic,
+            queue_id,
+            flag: view.flag,
+            body: bytes::Bytes::copy_from_slice(view.body()),
+            properties: encode_properties(&props),
+            sys_flag: view.sys_flag,
+            born_timestamp: view.born_timestamp,
+            born_host: view.born_host,
+            store_host: self.store_host,
+            reconsume_times: view.reconsume_times,
+            prepared_transaction_offset: view.prepared_transaction_offset,
+        };
+        let r = self.store.put_message(msg).await;
+        if r.status.is_stored() {
+            Ok(())
+        } else {
+            Err(r
+                .error
+                .map_or_else(|| r.status.as_str().to_owned(), |e| e.to_string()))
+        }
     }
 }

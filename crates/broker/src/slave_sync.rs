@@ -10,16 +10,39 @@ use rmq_remoting::body::TopicConfigSerializeWrapper;
 use rmq_remoting::json::JsonBody;
 use rmq_remoting::{RemotingCommand, RequestCode, ResponseCode};
 
-use crate::context::BrokerContext;
+use rmq_remoting::RemotingClient;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::delay_offsets::DelayOffsets;
+use crate::groups::SubscriptionGroups;
+use crate::known_master::KnownMaster;
+use crate::offsets::ConsumerOffsets;
+use crate::peer_error::PeerError;
+use crate::registration_wanted::RegistrationWanted;
+use crate::topics::TopicConfigs;
 
 const SYNC_INTERVAL: Duration = Duration::from_secs(3);
 
-pub fn start(ctx: &Arc<BrokerContext>) {
-    let c = ctx.clone();
-    ctx.tasks.spawn(async move {
+/// What a slave copies into, and from where.
+pub struct SlaveSync {
+    pub outbound: RemotingClient,
+    pub master: KnownMaster,
+    pub topics: Arc<TopicConfigs>,
+    pub offsets: Arc<ConsumerOffsets>,
+    pub delay_offsets: Arc<DelayOffsets>,
+    pub groups: Arc<SubscriptionGroups>,
+    /// Raised when the copied topics differ, so the name servers hear of them.
+    pub registration: RegistrationWanted,
+}
+
+/// Starts the copy loop, owned by `tasks`.
+pub fn start(sync: SlaveSync, tasks: &TaskTracker, shutdown: CancellationToken) {
+    let c = sync;
+    tasks.spawn(async move {
         let mut master_seen = false;
         loop {
-            let master = c.master.read().as_ref().map(|m| m.master_addr.clone());
+            let master = c.master.master_addr();
             let wait = match master {
                 Some(addr) => {
                     if let Err(e) = sync_once(&c, &addr).await {
@@ -34,17 +57,17 @@ pub fn start(ctx: &Arc<BrokerContext>) {
             };
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = c.shutdown.cancelled() => return,
+                _ = shutdown.cancelled() => return,
             }
         }
     });
 }
 
 async fn fetch(
-    ctx: &BrokerContext,
+    ctx: &SlaveSync,
     master: &str,
     code: RequestCode,
-) -> Result<bytes::Bytes, String> {
+) -> Result<bytes::Bytes, PeerError> {
     let resp = ctx
         .outbound
         .invoke(
@@ -52,42 +75,37 @@ async fn fetch(
             RemotingCommand::new_request(code),
             Duration::from_secs(5),
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     if resp.response_code() != ResponseCode::Success {
-        return Err(format!(
-            "{} answered {} {}",
-            code.name(),
-            resp.code,
-            resp.remark.unwrap_or_default()
-        ));
+        return Err(PeerError::Refused {
+            request: code,
+            code: resp.code,
+            remark: resp.remark.unwrap_or_default(),
+        });
     }
     Ok(resp.body)
 }
 
 /// Copies everything once.
-pub async fn sync_once(ctx: &BrokerContext, master: &str) -> Result<(), String> {
+pub async fn sync_once(ctx: &SlaveSync, master: &str) -> Result<(), PeerError> {
     let topics = fetch(ctx, master, RequestCode::GetAllTopicConfig).await?;
-    let wrapper =
-        TopicConfigSerializeWrapper::from_json_bytes(&topics).map_err(|e| e.to_string())?;
+    let wrapper = TopicConfigSerializeWrapper::from_json_bytes(&topics).map_err(|source| {
+        PeerError::Body {
+            request: RequestCode::GetAllTopicConfig,
+            source,
+        }
+    })?;
     if ctx
         .topics
-        .replace_all(wrapper.data_version, wrapper.topic_config_table)
-        .map_err(|e| e.to_string())?
+        .replace_all(wrapper.data_version, wrapper.topic_config_table)?
     {
-        ctx.topics_changed();
+        ctx.registration.request();
     }
     let offsets = fetch(ctx, master, RequestCode::GetAllConsumerOffset).await?;
-    ctx.offsets
-        .replace_from_json(&offsets)
-        .map_err(|e| e.to_string())?;
+    ctx.offsets.replace_from_json(&offsets)?;
     let delay = fetch(ctx, master, RequestCode::GetAllDelayOffset).await?;
-    ctx.delay_offsets
-        .replace_from_json(&delay)
-        .map_err(|e| e.to_string())?;
+    ctx.delay_offsets.replace_from_json(&delay)?;
     let groups = fetch(ctx, master, RequestCode::GetAllSubscriptionGroupConfig).await?;
-    ctx.groups
-        .replace_from_json(&groups)
-        .map_err(|e| e.to_string())?;
+    ctx.groups.replace_from_json(&groups)?;
     Ok(())
 }

@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 use rmq_common::time::now_millis;
 
 use crate::persist;
+use crate::registration_wanted::RegistrationWanted;
 use crate::BrokerError;
 
 #[derive(Default, Serialize, Deserialize)]
@@ -33,14 +34,6 @@ struct TopicsFile {
 pub enum TopicLookup {
     Existing(TopicConfig),
     Created(TopicConfig),
-}
-
-impl TopicLookup {
-    pub fn config(&self) -> &TopicConfig {
-        match self {
-            TopicLookup::Existing(c) | TopicLookup::Created(c) => c,
-        }
-    }
 }
 
 struct State {
@@ -69,6 +62,8 @@ pub struct TopicDefaults {
     pub cluster_topic_enable: bool,
     pub broker_topic_enable: bool,
     pub delay_levels: i32,
+    /// `msgTraceTopicName` when `traceTopicEnable`: created at start, as Apache does.
+    pub trace_topic: Option<String>,
 }
 
 impl TopicConfigs {
@@ -106,6 +101,9 @@ impl TopicConfigs {
             c.perm |= perm::INHERIT;
             system.push(c);
         }
+        if let Some(t) = &defaults.trace_topic {
+            system.push(TopicConfig::new(t.clone(), 1, 1, rw));
+        }
         for c in system {
             table.entry(c.topic_name.clone()).or_insert(c);
         }
@@ -134,18 +132,10 @@ impl TopicConfigs {
         self.state.read().table.contains_key(topic)
     }
 
-    pub fn data_version(&self) -> DataVersion {
-        self.state.read().data_version
-    }
-
     /// Every topic config with the data version, for registration and GET_ALL_TOPIC_CONFIG.
     pub fn snapshot(&self) -> (DataVersion, BTreeMap<String, TopicConfig>) {
         let s = self.state.read();
         (s.data_version, s.table.clone())
-    }
-
-    pub fn topic_names(&self) -> Vec<String> {
-        self.state.read().table.keys().cloned().collect()
     }
 
     /// Creates or replaces a topic; returns the stored config.
@@ -197,6 +187,25 @@ impl TopicConfigs {
         let mut c = TopicConfig::new(topic, queues, queues, tpl.perm & !perm::INHERIT);
         c.topic_sys_flag = topic_sys_flag;
         self.create_if_absent(c).map(Some)
+    }
+
+    /// A topic the broker manages itself (`%RETRY%`, `%DLQ%`, system topics), created when
+    /// missing; a creation is announced to the name servers at once, so consumers find it.
+    pub fn ensure(
+        &self,
+        topic: &str,
+        queues: i32,
+        perm: i32,
+        registration: &RegistrationWanted,
+    ) -> Result<TopicConfig, BrokerError> {
+        match self.get_or_create_simple(topic, queues, perm)? {
+            TopicLookup::Created(c) => {
+                tracing::info!(topic = %c.topic_name, queues = c.write_queue_nums, "created topic");
+                registration.request();
+                Ok(c)
+            }
+            TopicLookup::Existing(c) => Ok(c),
+        }
     }
 
     /// Creates `%RETRY%`/`%DLQ%`-style system-managed topics if missing.

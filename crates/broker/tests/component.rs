@@ -189,8 +189,10 @@ async fn long_poll_wakes_on_send_and_times_out_empty() {
     let (resp, _) = pull.await.unwrap();
     let woke_after = sent_at.elapsed();
     assert_eq!(resp.response_code(), ResponseCode::Success);
+    // Woken by the arrival, not by the 10 s hold running out. The bound is generous so a busy
+    // machine meets it; how fast the wake-up is belongs in `cargo xtask bench`, not here.
     assert!(
-        woke_after < Duration::from_millis(500),
+        woke_after < Duration::from_secs(5),
         "woke {woke_after:?} after the send"
     );
     let msgs = decode_messages(&resp.body).unwrap();

@@ -80,3 +80,25 @@ fn unknown_keys_are_reported_and_aliases_accepted() {
     assert_eq!(cfg.store.mapped_file_size_commit_log, 1_048_576);
     assert!(cfg.render().contains("brokerIP1=10.0.0.1"));
 }
+
+#[test]
+fn keys_without_effect_are_named_at_start() {
+    for p in deploy_confs() {
+        let (cfg, _) = BrokerStartupConfig::load(Some(&p), None).unwrap();
+        let found = rmq_broker::unsupported::unsupported_settings(&cfg);
+        assert!(found.is_empty(), "{}: {found:?}", p.display());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("acl.properties");
+    std::fs::write(&p, "aclEnable=true\nserverWorkerThreads=16\n").unwrap();
+    let (cfg, unknown) = BrokerStartupConfig::load(Some(&p), None).unwrap();
+    assert!(unknown.is_empty());
+    let lines: Vec<String> = rmq_broker::unsupported::unsupported_settings(&cfg)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("aclEnable=true is accepted but not supported yet"));
+    assert!(lines[0].contains("ACL is NOT enforced"));
+    assert!(lines[1].starts_with("serverWorkerThreads=16 is accepted but not supported yet"));
+}

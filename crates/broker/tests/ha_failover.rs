@@ -15,7 +15,9 @@ use parking_lot::Mutex;
 use rmq_client::{
     ConsumeConcurrentlyStatus, ConsumeFrom, Message, Producer, PushConsumer, SendStatus,
 };
-use rmq_remoting::{ClientConfig, RemotingClient};
+use rmq_remoting::body::TopicConfigSerializeWrapper;
+use rmq_remoting::json::JsonBody;
+use rmq_remoting::{ClientConfig, RemotingClient, RemotingCommand, RequestCode, ResponseCode};
 use rmq_testkit::Daemon;
 
 mod common;
@@ -61,6 +63,18 @@ async fn members(c: &RemotingClient, ns: &str) -> HashSet<(String, i64)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Whether the broker at `addr` has [`TOPIC`] among its topic configs.
+async fn has_topic(c: &RemotingClient, addr: &str) -> bool {
+    let req = RemotingCommand::new_request(RequestCode::GetAllTopicConfig);
+    match c.invoke(addr, req, Duration::from_secs(3)).await {
+        Ok(resp) if resp.response_code() == ResponseCode::Success => {
+            TopicConfigSerializeWrapper::from_json_bytes(&resp.body)
+                .is_ok_and(|w| w.topic_config_table.contains_key(TOPIC))
+        }
+        _ => false,
+    }
 }
 
 /// Sends `ids` with 32 in flight; returns (id, broker name) of every SEND_OK.
@@ -117,8 +131,16 @@ async fn sync_double_write_survives_a_master_kill() {
         || async { members(&c, &ns).await.len() == 4 },
     )
     .await;
-    // The slaves serve the topic once they have copied the master's topic configs (every 3 s).
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // The slaves serve the topic once they have copied the master's topic configs.
+    for slave in [&a_s, &b_s] {
+        let addr = format!("127.0.0.1:{}", slave.port);
+        wait_until(
+            "the slave copied the topic from its master",
+            Duration::from_secs(20),
+            || async { has_topic(&c, &addr).await },
+        )
+        .await;
+    }
 
     let fast = Duration::from_millis(500);
     let producer = Producer::builder()
@@ -246,7 +268,20 @@ async fn sync_double_write_survives_a_master_kill() {
         || async { members(&c, &ns).await.contains(&("broker-a".to_owned(), 0)) },
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Its queues are writable in the route: the producer (polling the route every 500 ms)
+    // moves writes to it during phase 3, which lasts many polls.
+    wait_until(
+        "broker-a's queues writable in the route",
+        Duration::from_secs(20),
+        || async {
+            route(&c, &ns, TOPIC).await.is_some_and(|r| {
+                r.queue_datas
+                    .iter()
+                    .any(|q| q.broker_name == "broker-a" && q.perm & rmq_common::perm::WRITE != 0)
+            })
+        },
+    )
+    .await;
     let phase3 = send_all_stored(&producer, TOTAL * 8 / 10..TOTAL).await;
     assert!(
         phase3.iter().any(|(_, b, _)| b == "broker-a"),

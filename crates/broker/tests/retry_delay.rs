@@ -12,8 +12,8 @@ use rmq_common::message::{encode_properties, keys, Properties};
 use rmq_common::record::decode_messages;
 use rmq_common::MessageExt;
 use rmq_remoting::header::{
-    pull_sys_flag, ConsumerSendMsgBackRequestHeader, SendMessageRequestHeader,
-    SendMessageRequestHeaderV2,
+    pull_sys_flag, ConsumerSendMsgBackRequestHeader, GetMaxOffsetRequestHeader,
+    GetMaxOffsetResponseHeader, SendMessageRequestHeader, SendMessageRequestHeaderV2,
 };
 use rmq_remoting::{RemotingClient, RemotingCommand, RequestCode, ResponseCode};
 
@@ -114,11 +114,16 @@ async fn delayed_message_arrives_after_its_level_and_survives_restart() {
         "{:?}",
         resp.remark
     );
-    assert!(
-        pull(&c, &addr, "Delayed", 0, 0).await.is_empty(),
+    // A plain message sent right after: it is the first one readable, so the delayed one was
+    // not visible before its delay.
+    send_plain(&c, &addr, "Delayed", b"marker-1").await;
+    let first = wait_pull(&c, &addr, "Delayed", 0, Duration::from_secs(6)).await;
+    assert_eq!(
+        &first[0].message.body[..],
+        b"marker-1",
         "not visible before its delay"
     );
-    let msgs = wait_pull(&c, &addr, "Delayed", 0, Duration::from_secs(6)).await;
+    let msgs = wait_pull(&c, &addr, "Delayed", 1, Duration::from_secs(6)).await;
     assert!(
         sent.elapsed() >= Duration::from_millis(1900),
         "arrived after {:?}",
@@ -136,12 +141,76 @@ async fn delayed_message_arrives_after_its_level_and_survives_restart() {
     broker.shutdown().await;
     let broker = start(cfg).await;
     let addr = broker.local_addr().to_string();
-    let msgs = wait_pull(&c, &addr, "Delayed", 1, Duration::from_secs(8)).await;
+    let msgs = wait_pull(&c, &addr, "Delayed", 2, Duration::from_secs(8)).await;
     assert_eq!(&msgs[0].message.body[..], b"pending");
-    // Delivered once: nothing after it.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(pull(&c, &addr, "Delayed", 0, 2).await.is_empty());
+    // Delivered once: when every level has delivered all it holds, a marker is the next message.
+    wait_schedule_drained(&c, &addr, 3).await;
+    send_plain(&c, &addr, "Delayed", b"marker-2").await;
+    let next = wait_pull(&c, &addr, "Delayed", 3, Duration::from_secs(6)).await;
+    assert_eq!(&next[0].message.body[..], b"marker-2", "nothing after it");
     broker.shutdown().await;
+}
+
+/// Sends a plain message to queue 0 of `topic`.
+async fn send_plain(c: &RemotingClient, addr: &str, topic: &str, body: &'static [u8]) {
+    let r = c
+        .invoke(addr, send_request(topic, 0, body, None), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(r.response_code(), ResponseCode::Success, "{:?}", r.remark);
+}
+
+/// Waits until every delay level's progress (GET_ALL_DELAY_OFFSET) has reached the end of its
+/// schedule queue: nothing is left to deliver.
+async fn wait_schedule_drained(c: &RemotingClient, addr: &str, levels: i32) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let resp = c
+            .invoke(
+                addr,
+                RemotingCommand::new_request(RequestCode::GetAllDelayOffset),
+                TIMEOUT,
+            )
+            .await
+            .unwrap();
+        let table: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+        let mut behind = Vec::new();
+        for level in 1..=levels {
+            let max = c
+                .invoke(
+                    addr,
+                    RemotingCommand::request(
+                        RequestCode::GetMaxOffset,
+                        &GetMaxOffsetRequestHeader {
+                            topic: rmq_store::SCHEDULE_TOPIC.into(),
+                            queue_id: level - 1,
+                            committed: None,
+                            rpc: Default::default(),
+                        },
+                    ),
+                    TIMEOUT,
+                )
+                .await
+                .unwrap()
+                .decode_header::<GetMaxOffsetResponseHeader>()
+                .unwrap()
+                .offset;
+            let done = table["offsetTable"][level.to_string()]
+                .as_i64()
+                .unwrap_or(0);
+            if done < max {
+                behind.push((level, done, max));
+            }
+        }
+        if behind.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "delay levels still behind (level, delivered, stored): {behind:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn send_back(m: &MessageExt, max: i32) -> RemotingCommand {

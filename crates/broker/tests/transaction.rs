@@ -15,7 +15,9 @@ use rmq_common::sysflag::message as msg_flag;
 use rmq_remoting::body::{HeartbeatData, ProducerData};
 use rmq_remoting::header::{
     pull_sys_flag, CheckTransactionStateRequestHeader, EndTransactionRequestHeader,
-    SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
+    GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader, QueryConsumerOffsetRequestHeader,
+    QueryConsumerOffsetResponseHeader, SendMessageRequestHeader, SendMessageRequestHeaderV2,
+    SendMessageResponseHeader,
 };
 use rmq_remoting::json::JsonBody;
 use rmq_remoting::transport::ProcessResult;
@@ -101,6 +103,70 @@ async fn wait_visible(c: &RemotingClient, addr: &str, topic: &str, n: usize) -> 
     }
 }
 
+/// Sends a plain (non-transactional) message to queue 0 of `topic`.
+async fn send_plain(c: &RemotingClient, addr: &str, topic: &str, body: &'static [u8]) {
+    let r = c
+        .invoke(addr, send_request(topic, 0, body, None), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(r.response_code(), ResponseCode::Success, "{:?}", r.remark);
+}
+
+/// Waits until the check service's scan position (the offset of `CID_RMQ_SYS_TRANS` on the half
+/// topic) has reached the end of the half queue: every half message is resolved.
+async fn wait_until_checked_through(c: &RemotingClient, addr: &str) {
+    let half_topic = rmq_common::topic::RMQ_SYS_TRANS_HALF_TOPIC;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let max = c
+            .invoke(
+                addr,
+                RemotingCommand::request(
+                    RequestCode::GetMaxOffset,
+                    &GetMaxOffsetRequestHeader {
+                        topic: half_topic.into(),
+                        queue_id: 0,
+                        committed: None,
+                        rpc: Default::default(),
+                    },
+                ),
+                TIMEOUT,
+            )
+            .await
+            .unwrap()
+            .decode_header::<GetMaxOffsetResponseHeader>()
+            .unwrap()
+            .offset;
+        let scanned = c
+            .invoke(
+                addr,
+                RemotingCommand::request(
+                    RequestCode::QueryConsumerOffset,
+                    &QueryConsumerOffsetRequestHeader {
+                        consumer_group: "CID_RMQ_SYS_TRANS".into(),
+                        topic: half_topic.into(),
+                        queue_id: 0,
+                        set_zero_if_not_found: Some(false),
+                        rpc: Default::default(),
+                    },
+                ),
+                TIMEOUT,
+            )
+            .await
+            .unwrap()
+            .decode_header::<QueryConsumerOffsetResponseHeader>()
+            .map_or(-1, |h| h.offset);
+        if scanned >= max && max > 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the check service did not get through the half queue: at {scanned} of {max}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commit_publishes_and_rollback_discards() {
     let dir = tempfile::tempdir().unwrap();
@@ -117,24 +183,33 @@ async fn commit_publishes_and_rollback_discards() {
         .await
         .unwrap();
     assert_eq!(b.response_code(), ResponseCode::Success);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(
-        visible(&c, &addr, "Tx").await.is_empty(),
+    // A plain message sent after the halves: once it is visible, the halves would be too.
+    send_plain(&c, &addr, "Tx", b"marker-1").await;
+    assert_eq!(
+        wait_visible(&c, &addr, "Tx", 1).await,
+        vec![b"marker-1".to_vec()],
         "half messages are invisible"
     );
 
     c.invoke_oneway(&addr, end(&a, msg_flag::TRANSACTION_COMMIT_TYPE), TIMEOUT)
         .await
         .unwrap();
-    c.invoke_oneway(&addr, end(&b, msg_flag::TRANSACTION_ROLLBACK_TYPE), TIMEOUT)
+    let v = wait_visible(&c, &addr, "Tx", 2).await;
+    assert_eq!(v, vec![b"marker-1".to_vec(), b"commit-me".to_vec()]);
+    // Answered once the rollback is done; anything it published would precede the marker.
+    let r = c
+        .invoke(&addr, end(&b, msg_flag::TRANSACTION_ROLLBACK_TYPE), TIMEOUT)
         .await
         .unwrap();
-    let v = wait_visible(&c, &addr, "Tx", 1).await;
-    assert_eq!(v, vec![b"commit-me".to_vec()]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(r.response_code(), ResponseCode::Success);
+    send_plain(&c, &addr, "Tx", b"marker-2").await;
     assert_eq!(
-        visible(&c, &addr, "Tx").await.len(),
-        1,
+        wait_visible(&c, &addr, "Tx", 3).await,
+        vec![
+            b"marker-1".to_vec(),
+            b"commit-me".to_vec(),
+            b"marker-2".to_vec()
+        ],
         "the rolled back message never appears"
     );
     broker.shutdown().await;
@@ -206,8 +281,13 @@ async fn unknown_outcome_is_resolved_by_the_producer_check() {
     let c = client();
     let v = wait_visible(&c, &addr, "TxCheck", 1).await;
     assert_eq!(v, vec![b"decided-later".to_vec()]);
-    // Resolved once: later checks do not publish it again.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(visible(&c, &addr, "TxCheck").await.len(), 1);
+    // Resolved once: once the check service has walked past every half message there is
+    // nothing left it could publish; a marker sent then is the next message.
+    wait_until_checked_through(&c, &addr).await;
+    send_plain(&c, &addr, "TxCheck", b"marker").await;
+    assert_eq!(
+        wait_visible(&c, &addr, "TxCheck", 2).await,
+        vec![b"decided-later".to_vec(), b"marker".to_vec()]
+    );
     broker.shutdown().await;
 }

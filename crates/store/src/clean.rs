@@ -30,7 +30,7 @@ pub trait Clock: Send + Sync {
     fn now_millis(&self) -> i64;
     /// Local hour of day (0-23), matched against `deleteWhen`.
     fn local_hour(&self) -> u32 {
-        crate::index_service::local_hour(self.now_millis())
+        crate::local_time::local_hour(self.now_millis())
     }
 }
 
@@ -114,6 +114,9 @@ pub(crate) struct Cleaner {
     pub forcibly_ratio: f64,
     pub warning_ratio: f64,
     pub probe_path: PathBuf,
+    /// `deleteCommitLogFilesInterval`: pause between two CommitLog deletions in one pass, so a
+    /// pass that frees many files does not unlink them in one burst of I/O.
+    pub delete_files_interval: std::time::Duration,
     disk_full: AtomicBool,
     disk_full_detail: Mutex<f64>,
 }
@@ -142,6 +145,9 @@ impl Cleaner {
             forcibly_ratio: cfg.disk_space_clean_forcibly_ratio,
             warning_ratio: cfg.disk_space_warning_level_ratio,
             probe_path: cfg.commit_log_dir(),
+            delete_files_interval: std::time::Duration::from_millis(
+                cfg.delete_commit_log_files_interval,
+            ),
             disk_full: AtomicBool::new(false),
             disk_full_detail: Mutex::new(0.0),
         }
@@ -157,6 +163,11 @@ impl Cleaner {
             limit: self.warning_ratio,
             path: self.probe_path.clone(),
         })
+    }
+
+    /// The used ratio of the CommitLog's disk, without touching the disk-full flag.
+    pub fn disk_used_ratio(&self) -> Option<f64> {
+        self.hooks.disk_probe.used_ratio(&self.probe_path).ok()
     }
 
     /// Probes the disk and updates the disk-full flag; returns the used ratio.
@@ -205,6 +216,9 @@ impl Cleaner {
                     f.end() <= dispatched && (forcibly || expired(f.path(), now, self.reserved_ms))
                 });
                 let Some(f) = victim else { break };
+                if report.commit_log_files_deleted > 0 {
+                    std::thread::sleep(self.delete_files_interval);
+                }
                 tracing::info!(file = %f.path().display(), "deleting expired commit log file");
                 if let Err(e) = f.delete_file() {
                     tracing::warn!(file = %f.path().display(), error = %e, "could not delete commit log file");

@@ -36,6 +36,18 @@ pub(crate) struct CommitLog {
     written: AtomicI64,
     /// Store timestamp of the last appended record (for the checkpoint).
     last_store_timestamp: AtomicI64,
+    /// When the append holding the put lock took it (ms), 0 when nobody holds it: runtime
+    /// info's `pageCacheLockTimeMills` (the PCWait column of `mqadmin clusterList`).
+    lock_taken_at: AtomicI64,
+}
+
+/// Clears [`CommitLog::lock_taken_at`] when an append leaves the lock, on every path.
+struct LockClock<'a>(&'a AtomicI64);
+
+impl Drop for LockClock<'_> {
+    fn drop(&mut self) {
+        self.0.store(0, Ordering::Relaxed);
+    }
 }
 
 /// Records encoded back to back, all for one topic and queue.
@@ -65,6 +77,7 @@ impl CommitLog {
             }),
             written: AtomicI64::new(0),
             last_store_timestamp: AtomicI64::new(0),
+            lock_taken_at: AtomicI64::new(0),
         }
     }
 
@@ -113,6 +126,8 @@ impl CommitLog {
         let mut guard = self.put.lock();
         let state = &mut *guard;
         let store_timestamp = now();
+        self.lock_taken_at.store(store_timestamp, Ordering::Relaxed);
+        let _clock = LockClock(&self.lock_taken_at);
         let mut queue_offset = if advances {
             state
                 .queue_offsets
@@ -290,6 +305,14 @@ impl CommitLog {
         let mut a = [0u8; 8];
         a.copy_from_slice(ts);
         Some(i64::from_be_bytes(a))
+    }
+
+    /// How long the current append has held the put lock, in ms; 0 when none holds it.
+    pub fn lock_held_ms(&self, now: i64) -> i64 {
+        match self.lock_taken_at.load(Ordering::Relaxed) {
+            0 => 0,
+            t => (now - t).max(0),
+        }
     }
 
     /// Up to `max` raw log bytes from `offset`, never crossing a file (HA transfer).

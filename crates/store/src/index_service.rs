@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use crate::dispatch::DispatchRequest;
+use crate::dispatch_request::DispatchRequest;
 use crate::error::StoreError;
 use crate::index_file::{key_hash, IndexFile};
+use crate::local_time::local_time_name;
 
 pub(crate) struct IndexService {
     dir: PathBuf,
@@ -190,38 +191,4 @@ fn delete_index_file(f: &IndexFile) {
     if let Err(e) = std::fs::remove_file(f.path()) {
         tracing::warn!(file = %f.path().display(), error = %e, "could not delete index file");
     }
-}
-
-/// `yyyyMMddHHmmssSSS` in local time, like Java's `UtilAll.timeMillisToHumanString`.
-fn local_time_name(millis: i64) -> String {
-    let secs = (millis / 1000) as libc::time_t;
-    // SAFETY: `tm` is plain old data, fully initialised by zeroing; `localtime_r` only writes into
-    // it and reads `secs`, both valid for the call.
-    let tm = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&secs, &mut tm);
-        tm
-    };
-    format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}{:03}",
-        tm.tm_year + 1900,
-        tm.tm_mon + 1,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
-        millis % 1000
-    )
-}
-
-/// The local hour of day (0-23) of a timestamp, for `deleteWhen`.
-pub(crate) fn local_hour(millis: i64) -> u32 {
-    let secs = (millis / 1000) as libc::time_t;
-    // SAFETY: as in `local_time_name`.
-    let tm = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&secs, &mut tm);
-        tm
-    };
-    tm.tm_hour.clamp(0, 23) as u32
 }

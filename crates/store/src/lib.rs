@@ -12,7 +12,7 @@
 //! store timestamp, patches them into the encoded bytes and copies them into the mapped file.
 //! No fsync and, in the steady state, no allocation happen under the lock.
 //!
-//! **Files.** [`MappedFile`](mapped_file) segments are `fallocate`d and pre-faulted
+//! **Files.** `MappedFile` segments are `fallocate`d and pre-faulted
 //! (`MADV_POPULATE_WRITE`) by a background allocator before the writer reaches them, because
 //! first-touch faults on sparse mappings are 10x slower on this machine. Readers get
 //! `bytes::Bytes` slices of the mapping that keep the file mapped (zero copy), so cleanup can
@@ -64,10 +64,12 @@ pub mod config;
 mod consume_queue;
 mod cq_store;
 mod dispatch;
+mod dispatch_request;
 mod error;
 mod flush;
 mod index_file;
 mod index_service;
+mod local_time;
 mod lock_file;
 mod mapped_file;
 mod mapped_file_queue;
@@ -82,9 +84,11 @@ mod store;
 pub use clean::{CleanReport, Clock, DiskUsageProbe, StatvfsProbe, StoreHooks, SystemClock};
 pub use config::{BrokerRole, DeleteWhen, FlushDiskType, MessageStoreConfig};
 pub use consume_queue::{CqEntry, CQ_UNIT_SIZE};
-pub use dispatch::{tags_code, ArrivalListener, SCHEDULE_TOPIC};
+pub use dispatch::ArrivalListener;
+pub use dispatch_request::{tags_code, SCHEDULE_TOPIC};
 pub use error::{PutMessageStatus, StoreError};
 pub use index_file::key_hash;
+pub use local_time::local_day;
 pub use put::{AppendMessageResult, PutMessage, PutMessageResult, MAX_PROPERTIES_LEN};
 pub use read::{
     AcceptAll, BoundaryType, GetMessageResult, GetMessageStatus, MessageFilter, QueryMessageResult,

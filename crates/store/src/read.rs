@@ -316,6 +316,16 @@ impl MessageStore {
         })
     }
 
+    /// Store time of the oldest message in the CommitLog (runtime info's
+    /// `earliestMessageTimeStamp`); `None` while the CommitLog is empty.
+    pub fn earliest_commit_log_time(&self) -> Option<i64> {
+        let min = self.commit_log.min_offset();
+        if min >= self.commit_log.max_offset() {
+            return None;
+        }
+        self.commit_log.store_timestamp_at(min)
+    }
+
     /// Store time of the message at a logical offset.
     pub fn message_store_time(&self, topic: &str, queue_id: i32, offset: i64) -> Option<i64> {
         let e = self.cqs.find(topic, queue_id)?.entry(offset)?;

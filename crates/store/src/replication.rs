@@ -24,6 +24,11 @@ impl MessageStore {
         self.commit_log.file_size()
     }
 
+    /// How long the append in progress has held the put lock (ms); 0 when none does.
+    pub fn page_cache_lock_time_ms(&self) -> i64 {
+        self.commit_log.lock_held_ms(rmq_common::time::now_millis())
+    }
+
     /// Flushed end of the CommitLog.
     pub fn flushed_offset(&self) -> i64 {
         self.progress.flushed()

@@ -552,6 +552,21 @@ impl MessageStore {
         self.dispatcher.set_listener(Some(listener));
     }
 
+    /// How full the disk holding the CommitLog is (0.0 - 1.0), probed now; `None` when the disk
+    /// cannot be read.
+    pub fn commit_log_disk_ratio(&self) -> Option<f64> {
+        self.cleaner.disk_used_ratio()
+    }
+
+    /// How full the disk holding the consume queues is (0.0 - 1.0), probed now.
+    pub fn consume_queue_disk_ratio(&self) -> Option<f64> {
+        self.cleaner
+            .hooks
+            .disk_probe
+            .used_ratio(&self.cfg.consume_queue_dir())
+            .ok()
+    }
+
     /// Runs one cleanup pass now (the clean thread runs it every `cleanResourceInterval`).
     pub fn clean_now(&self) -> CleanReport {
         self.cleaner.run_once()

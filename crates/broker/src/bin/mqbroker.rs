@@ -69,7 +69,7 @@ fn main() -> ExitCode {
             "The broker[{}, {}] boot success. serializeType=JSON and name server is {}",
             broker.context().broker_name(),
             broker.broker_addr(),
-            broker.context().config.broker.namesrv_addr
+            broker.context().config().broker.namesrv_addr
         );
         wait_for_signal().await;
         broker.shutdown().await;

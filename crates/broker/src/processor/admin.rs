@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rmq_common::topic;
 use rmq_common::MessageQueue;
 use rmq_remoting::body::{
-    Connection, ConsumeStats, ConsumerConnection, GroupList, KVTable, OffsetWrapper,
+    Connection, ConsumeStats, ConsumerConnection, GroupList, OffsetWrapper,
     TopicConfigSerializeWrapper, TopicOffset, TopicStatsTable,
 };
 use rmq_remoting::header::{
@@ -23,12 +23,8 @@ use crate::context::BrokerContext;
 use crate::groups::SubscriptionGroupConfig;
 
 /// SUCCESS carrying `body` (the metadata slaves and admin tools fetch whole).
-fn ok_with_body(req: &RemotingCommand, body: impl Into<bytes::Bytes>) -> ProcessResult {
+pub(super) fn ok_with_body(req: &RemotingCommand, body: impl Into<bytes::Bytes>) -> ProcessResult {
     Ok(Some(req.response_to(ResponseCode::Success).with_body(body)))
-}
-
-fn internal(e: crate::BrokerError) -> ProcessError {
-    ProcessError::response(ResponseCode::SystemError, e.to_string())
 }
 
 /// Parses `+key=value,+key2=value2,-key3` (`AttributeParser`): additions and removals.
@@ -79,7 +75,7 @@ pub async fn create_topic(
             ),
         ));
     }
-    let mut config = ctx.topics.get(&h.topic).unwrap_or_default();
+    let mut config = ctx.topics().get(&h.topic).unwrap_or_default();
     config.topic_name = h.topic.clone();
     config.read_queue_nums = h.read_queue_nums;
     config.write_queue_nums = h.write_queue_nums;
@@ -90,7 +86,7 @@ pub async fn create_topic(
     if let Some(spec) = &h.attributes {
         apply_attributes(&mut config.attributes, spec)?;
     }
-    ctx.topics.put(config).map_err(internal)?;
+    ctx.topics().put(config)?;
     tracing::info!(topic = %h.topic, read = h.read_queue_nums, write = h.write_queue_nums, perm = h.perm, "topic created or updated");
     ctx.topics_changed();
     Ok(Some(req.response_to(ResponseCode::Success)))
@@ -111,9 +107,9 @@ pub async fn delete_topic(
             ),
         ));
     }
-    ctx.topics.remove(&h.topic).map_err(internal)?;
-    ctx.offsets.remove_topic(&h.topic);
-    let store = ctx.store.clone();
+    ctx.topics().remove(&h.topic)?;
+    ctx.offsets().remove_topic(&h.topic);
+    let store = ctx.store().clone();
     let t = h.topic.clone();
     let _ = tokio::task::spawn_blocking(move || store.delete_topics(&[t.as_str()])).await;
     tracing::info!(topic = %h.topic, "topic deleted");
@@ -126,7 +122,7 @@ pub async fn all_topic_config(
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    let (data_version, topic_config_table) = ctx.topics.snapshot();
+    let (data_version, topic_config_table) = ctx.topics().snapshot();
     let wrapper = TopicConfigSerializeWrapper {
         data_version,
         topic_config_table,
@@ -148,7 +144,7 @@ pub async fn update_group(
         ));
     }
     tracing::info!(group = %g.group_name, "subscription group created or updated");
-    ctx.groups.put(g).map_err(internal)?;
+    ctx.groups().put(g)?;
     Ok(Some(req.response_to(ResponseCode::Success)))
 }
 
@@ -158,9 +154,10 @@ pub async fn delete_group(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: DeleteSubscriptionGroupRequestHeader = req.decode_header()?;
-    ctx.groups.remove(&h.group_name).map_err(internal)?;
+    ctx.groups().remove(&h.group_name)?;
     if h.clean_offset == Some(true) {
-        ctx.offsets.remove_group(&h.group_name);
+        ctx.offsets().remove_group(&h.group_name);
+        ctx.pull_offsets().remove_group(&h.group_name);
     }
     Ok(Some(req.response_to(ResponseCode::Success)))
 }
@@ -170,7 +167,7 @@ pub async fn all_groups(
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    ok_with_body(&req, ctx.groups.encode())
+    ok_with_body(&req, ctx.groups().encode())
 }
 
 pub async fn all_consumer_offsets(
@@ -178,7 +175,7 @@ pub async fn all_consumer_offsets(
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    ok_with_body(&req, ctx.offsets.encode())
+    ok_with_body(&req, ctx.offsets().encode())
 }
 
 pub async fn all_delay_offsets(
@@ -186,64 +183,7 @@ pub async fn all_delay_offsets(
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    ok_with_body(&req, ctx.delay_offsets.encode())
-}
-
-pub async fn runtime_info(
-    ctx: Arc<BrokerContext>,
-    _rc: RequestContext,
-    req: RemotingCommand,
-) -> ProcessResult {
-    let s = &ctx.store;
-    let mut t = BTreeMap::new();
-    let mut put = |k: &str, v: String| {
-        t.insert(k.to_owned(), v);
-    };
-    put(
-        "brokerVersionDesc",
-        format!("rmq {}", env!("CARGO_PKG_VERSION")),
-    );
-    put(
-        "brokerVersion",
-        rmq_remoting::protocol::RMQ_VERSION.to_string(),
-    );
-    put("brokerRole", ctx.role().to_string());
-    put("brokerActive", "true".into());
-    put("commitLogMaxOffset", s.commit_log_max_offset().to_string());
-    put("commitLogMinOffset", s.commit_log_min_offset().to_string());
-    put(
-        "dispatchBehindBytes",
-        (s.commit_log_max_offset() - s.dispatched_offset())
-            .max(0)
-            .to_string(),
-    );
-    put("msgPutTotalTodayNow", "0".into());
-    put("msgGetTotalTodayNow", "0".into());
-    put("msgPutTotalYesterdayMorning", "0".into());
-    put("msgGetTotalYesterdayMorning", "0".into());
-    put("msgPutTotalTodayMorning", "0".into());
-    put("msgGetTotalTodayMorning", "0".into());
-    put("putTps", "0.0 0.0 0.0".into());
-    put("getTransferredTps", "0.0 0.0 0.0".into());
-    put(
-        "sendThreadPoolQueueSize",
-        (ctx.config.broker.send_thread_pool_queue_capacity - ctx.send_permits.available_permits())
-            .to_string(),
-    );
-    put(
-        "sendThreadPoolQueueCapacity",
-        ctx.config
-            .broker
-            .send_thread_pool_queue_capacity
-            .to_string(),
-    );
-    put("pullThreadPoolQueueSize", "0".into());
-    put("earliestMessageTimeStamp", "0".into());
-    put("bootTimestamp", ctx.boot_timestamp.to_string());
-    put("haStatus", ctx.ha.describe());
-    put("haLagBytes", ctx.ha.lag_bytes().to_string());
-    let body = KVTable { table: t };
-    ok_with_body(&req, body.to_json_bytes())
+    ok_with_body(&req, ctx.delay_offsets().encode())
 }
 
 pub async fn consume_stats(
@@ -255,19 +195,19 @@ pub async fn consume_stats(
     let topics: Vec<String> = match (&h.topic, &h.topic_list) {
         (Some(t), _) if !t.is_empty() => vec![t.clone()],
         (_, Some(list)) if !list.is_empty() => list.split(';').map(str::to_owned).collect(),
-        _ => ctx.offsets.topics_of_group(&h.consumer_group),
+        _ => ctx.offsets().topics_of_group(&h.consumer_group),
     };
     let mut stats = ConsumeStats::default();
     for t in topics {
-        let Some(config) = ctx.topics.get(&t) else {
+        let Some(config) = ctx.topics().get(&t) else {
             continue;
         };
-        let committed = ctx.offsets.queues(&h.consumer_group, &t);
+        let committed = ctx.offsets().queues(&h.consumer_group, &t);
         for q in 0..config.read_queue_nums {
-            let broker_offset = ctx.store.max_offset_in_queue(&t, q);
+            let broker_offset = ctx.store().max_offset_in_queue(&t, q);
             let consumer_offset = committed.get(&q).copied().unwrap_or(0);
             let last_timestamp = if consumer_offset > 0 {
-                ctx.store
+                ctx.store()
                     .message_store_time(&t, q, consumer_offset - 1)
                     .unwrap_or(0)
             } else {
@@ -279,7 +219,11 @@ pub async fn consume_stats(
                     broker_offset,
                     consumer_offset,
                     last_timestamp,
-                    pull_offset: consumer_offset,
+                    // The committed offset stands in until the group pulls here.
+                    pull_offset: ctx
+                        .pull_offsets()
+                        .get(&h.consumer_group, &t, q)
+                        .unwrap_or(consumer_offset),
                 },
             );
         }
@@ -293,7 +237,7 @@ pub async fn consumer_connections(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: GetConsumerConnectionListRequestHeader = req.decode_header()?;
-    let Some(g) = ctx.consumers.group(&h.consumer_group) else {
+    let Some(g) = ctx.consumers().group(&h.consumer_group) else {
         return Err(ProcessError::response(
             ResponseCode::ConsumerNotOnline,
             format!("the consumer group[{}] not online", h.consumer_group),
@@ -324,7 +268,7 @@ pub async fn topic_stats(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: GetTopicStatsInfoRequestHeader = req.decode_header()?;
-    let Some(config) = ctx.topics.get(&h.topic) else {
+    let Some(config) = ctx.topics().get(&h.topic) else {
         return Err(ProcessError::response(
             ResponseCode::TopicNotExist,
             format!("topic[{}] not exist", h.topic),
@@ -332,9 +276,9 @@ pub async fn topic_stats(
     };
     let mut table = TopicStatsTable::default();
     for q in 0..config.read_queue_nums.max(config.write_queue_nums) {
-        let max_offset = ctx.store.max_offset_in_queue(&h.topic, q);
+        let max_offset = ctx.store().max_offset_in_queue(&h.topic, q);
         let last_update_timestamp = if max_offset > 0 {
-            ctx.store
+            ctx.store()
                 .message_store_time(&h.topic, q, max_offset - 1)
                 .unwrap_or(0)
         } else {
@@ -345,7 +289,7 @@ pub async fn topic_stats(
             TopicOffset {
                 last_update_timestamp,
                 max_offset,
-                min_offset: ctx.store.min_offset_in_queue(&h.topic, q),
+                min_offset: ctx.store().min_offset_in_queue(&h.topic, q),
             },
         );
     }
@@ -359,11 +303,11 @@ pub async fn topic_consumed_by(
 ) -> ProcessResult {
     let h: QueryTopicConsumeByWhoRequestHeader = req.decode_header()?;
     let mut groups: std::collections::BTreeSet<String> = ctx
-        .consumers
+        .consumers()
         .groups_subscribing(&h.topic)
         .into_iter()
         .collect();
-    groups.extend(ctx.offsets.groups_of_topic(&h.topic));
+    groups.extend(ctx.offsets().groups_of_topic(&h.topic));
     Ok(Some(req.response_to(ResponseCode::Success).with_body(
         GroupList { group_list: groups }.to_json_bytes(),
     )))
@@ -374,5 +318,5 @@ pub async fn broker_config(
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    ok_with_body(&req, ctx.config.render())
+    ok_with_body(&req, ctx.config().render())
 }

@@ -16,8 +16,9 @@ use rmq_remoting::header::{
 use rmq_remoting::json::JsonBody;
 use rmq_remoting::transport::{ProcessError, ProcessResult};
 use rmq_remoting::{RemotingCommand, RequestCode, RequestContext, ResponseCode};
+use tokio_util::task::TaskTracker;
 
-use crate::clients::{ClientChannel, ConsumerRegistration};
+use crate::clients::{ClientChannel, ConsumerManager, ConsumerRegistration};
 use crate::context::BrokerContext;
 
 pub async fn heartbeat(
@@ -38,20 +39,14 @@ pub async fn heartbeat(
         if c.group_name.is_empty() {
             continue;
         }
-        let group = ctx
-            .groups
-            .find_or_create(&c.group_name)
-            .map_err(|e| ProcessError::response(ResponseCode::SystemError, e.to_string()))?;
+        let group = ctx.groups().find_or_create(&c.group_name)?;
         if let Some(g) = &group {
             if g.retry_queue_nums > 0 {
                 let retry = topic::retry_topic(&c.group_name);
-                ctx.ensure_topic(&retry, g.retry_queue_nums, perm::READ | perm::WRITE)
-                    .map_err(|e| {
-                        ProcessError::response(ResponseCode::SystemError, e.to_string())
-                    })?;
+                ctx.ensure_topic(&retry, g.retry_queue_nums, perm::READ | perm::WRITE)?;
             }
         }
-        let outcome = ctx.consumers.register(ConsumerRegistration {
+        let outcome = ctx.consumers().register(ConsumerRegistration {
             group: &c.group_name,
             channel: channel.clone(),
             consume_type: c.consume_type,
@@ -60,7 +55,7 @@ pub async fn heartbeat(
             subscriptions: c.subscription_data_set.clone(),
         });
         sub_changed |= outcome.subscription_changed;
-        let notify_enabled = ctx.config.broker.notify_consumer_ids_changed_enable
+        let notify_enabled = ctx.config().broker.notify_consumer_ids_changed_enable
             && group
                 .as_ref()
                 .is_none_or(|g| g.notify_consumer_ids_changed_enable);
@@ -69,12 +64,12 @@ pub async fn heartbeat(
             && notify_enabled
         {
             tracing::info!(group = %c.group_name, client = %data.client_id, "consumer group changed");
-            notify_ids_changed(&ctx, &c.group_name);
+            notify_ids_changed(ctx.consumers(), ctx.tasks(), &c.group_name);
         }
     }
     for p in &data.producer_data_set {
         if !p.group_name.is_empty() {
-            ctx.producers.register(&p.group_name, channel.clone());
+            ctx.producers().register(&p.group_name, channel.clone());
         }
     }
     Ok(Some(
@@ -85,8 +80,8 @@ pub async fn heartbeat(
 }
 
 /// Tells every member of `group` to rebalance (oneway, from a task the broker owns).
-pub fn notify_ids_changed(ctx: &Arc<BrokerContext>, group: &str) {
-    let handles = ctx.consumers.handles(group);
+pub fn notify_ids_changed(consumers: &ConsumerManager, tasks: &TaskTracker, group: &str) {
+    let handles = consumers.handles(group);
     if handles.is_empty() {
         return;
     }
@@ -95,7 +90,7 @@ pub fn notify_ids_changed(ctx: &Arc<BrokerContext>, group: &str) {
         rpc: Default::default(),
     };
     let cmd = RemotingCommand::request(RequestCode::NotifyConsumerIdsChanged, &header);
-    ctx.tasks.spawn(async move {
+    tasks.spawn(async move {
         for h in handles {
             if let Err(e) = h.send_oneway(cmd.clone()).await {
                 tracing::debug!(error = %e, "could not notify a consumer of a group change");
@@ -112,12 +107,12 @@ pub async fn unregister(
     let h: UnregisterClientRequestHeader = req.decode_header()?;
     let id = rc.connection_id();
     if let Some(g) = h.producer_group.as_deref().filter(|g| !g.is_empty()) {
-        ctx.producers.unregister(g, id);
+        ctx.producers().unregister(g, id);
     }
     if let Some(g) = h.consumer_group.as_deref().filter(|g| !g.is_empty()) {
-        if ctx.consumers.unregister(g, id) {
+        if ctx.consumers().unregister(g, id) {
             tracing::info!(group = %g, client = %h.client_id, "consumer unregistered");
-            notify_ids_changed(&ctx, g);
+            notify_ids_changed(ctx.consumers(), ctx.tasks(), g);
         }
     }
     Ok(Some(req.response_to(ResponseCode::Success)))
@@ -129,7 +124,7 @@ pub async fn consumer_list(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: GetConsumerListByGroupRequestHeader = req.decode_header()?;
-    let ids = ctx.consumers.client_ids(&h.consumer_group);
+    let ids = ctx.consumers().client_ids(&h.consumer_group);
     if ids.is_empty() {
         return Err(ProcessError::response(
             ResponseCode::SystemError,

@@ -46,7 +46,7 @@ pub async fn process(
             format!("commitOrRollback {decision} is neither 8 (commit), 12 (rollback) nor 0"),
         )));
     }
-    let Some(rec) = ctx.store.look_message_by_offset(h.commit_log_offset) else {
+    let Some(rec) = ctx.store().look_message_by_offset(h.commit_log_offset) else {
         return answer(Err(ProcessError::response(
             ResponseCode::SystemError,
             format!(
@@ -75,7 +75,10 @@ pub async fn process(
         )));
     }
     if decision == msg_flag::TRANSACTION_COMMIT_TYPE {
-        let r = ctx.store.put_message(committed_message(&ctx, &half)).await;
+        let r = ctx
+            .store()
+            .put_message(committed_message(ctx.store_host(), &half))
+            .await;
         if !r.status.is_stored() {
             return answer(Err(ProcessError::response(
                 ResponseCode::SystemError,
@@ -84,7 +87,13 @@ pub async fn process(
             )));
         }
     }
-    let r = write_op(&ctx, half.queue_offset).await;
+    let r = write_op(
+        ctx.store(),
+        ctx.op_log(),
+        ctx.store_host(),
+        half.queue_offset,
+    )
+    .await;
     if !r.status.is_stored() {
         tracing::warn!(
             half_offset = half.queue_offset,

@@ -16,7 +16,7 @@ pub async fn lock(
     req: RemotingCommand,
 ) -> ProcessResult {
     let body = LockBatchRequestBody::from_json_bytes(&req.body)?;
-    let held = ctx.locks.try_lock_batch(
+    let held = ctx.locks().try_lock_batch(
         &body.consumer_group,
         &body.mq_set,
         &body.client_id,
@@ -37,7 +37,7 @@ pub async fn unlock(
     req: RemotingCommand,
 ) -> ProcessResult {
     let body = UnlockBatchRequestBody::from_json_bytes(&req.body)?;
-    ctx.locks
+    ctx.locks()
         .unlock_batch(&body.consumer_group, &body.mq_set, &body.client_id);
     Ok(Some(req.response_to(ResponseCode::Success)))
 }

@@ -7,6 +7,7 @@ mod lock;
 mod offsets;
 mod pull;
 mod query;
+mod runtime_info;
 mod send;
 mod send_back;
 mod subscription;
@@ -35,7 +36,7 @@ where
         let fut = f(ctx.clone(), rc, req);
         async move {
             let r = fut.await;
-            ctx2.metrics.record_request(name, started.elapsed());
+            ctx2.metrics().record_request(name, started.elapsed());
             r
         }
     });
@@ -79,7 +80,7 @@ pub fn register_all(server: &mut RemotingServer, ctx: &Arc<BrokerContext>) {
         GetAllSubscriptionGroupConfig => admin::all_groups,
         GetAllConsumerOffset => admin::all_consumer_offsets,
         GetAllDelayOffset => admin::all_delay_offsets,
-        GetBrokerRuntimeInfo => admin::runtime_info,
+        GetBrokerRuntimeInfo => runtime_info::process,
         GetConsumeStats => admin::consume_stats,
         GetConsumerConnectionList => admin::consumer_connections,
         GetTopicStatsInfo => admin::topic_stats,

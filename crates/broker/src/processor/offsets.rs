@@ -23,11 +23,11 @@ pub async fn query(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: QueryConsumerOffsetRequestHeader = req.decode_header()?;
-    let offset = match ctx.offsets.query(&h.consumer_group, &h.topic, h.queue_id) {
+    let offset = match ctx.offsets().query(&h.consumer_group, &h.topic, h.queue_id) {
         Some(o) => Some(o),
         None if h.set_zero_if_not_found == Some(false) => None,
         // Never committed: start at 0 only while the queue still holds its first message.
-        None => (ctx.store.min_offset_in_queue(&h.topic, h.queue_id) <= 0).then_some(0),
+        None => (ctx.store().min_offset_in_queue(&h.topic, h.queue_id) <= 0).then_some(0),
     };
     match offset {
         Some(offset) => Ok(Some(
@@ -47,19 +47,19 @@ pub async fn update(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: UpdateConsumerOffsetRequestHeader = req.decode_header()?;
-    if ctx.groups.get(&h.consumer_group).is_none() {
+    if ctx.groups().get(&h.consumer_group).is_none() {
         return Err(ProcessError::response(
             ResponseCode::SubscriptionGroupNotExist,
             format!("subscription group [{}] does not exist", h.consumer_group),
         ));
     }
-    if !ctx.topics.contains(&h.topic) {
+    if !ctx.topics().contains(&h.topic) {
         return Err(ProcessError::response(
             ResponseCode::TopicNotExist,
             format!("topic[{}] not exist", h.topic),
         ));
     }
-    ctx.offsets
+    ctx.offsets()
         .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
     Ok(Some(req.response_to(ResponseCode::Success)))
 }
@@ -70,7 +70,7 @@ pub async fn max(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: GetMaxOffsetRequestHeader = req.decode_header()?;
-    let offset = ctx.store.max_offset_in_queue(&h.topic, h.queue_id);
+    let offset = ctx.store().max_offset_in_queue(&h.topic, h.queue_id);
     Ok(Some(
         req.response_to(ResponseCode::Success)
             .with_header(&GetMaxOffsetResponseHeader { offset }),
@@ -83,7 +83,7 @@ pub async fn min(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: GetMinOffsetRequestHeader = req.decode_header()?;
-    let offset = ctx.store.min_offset_in_queue(&h.topic, h.queue_id);
+    let offset = ctx.store().min_offset_in_queue(&h.topic, h.queue_id);
     Ok(Some(
         req.response_to(ResponseCode::Success)
             .with_header(&GetMinOffsetResponseHeader { offset }),
@@ -101,7 +101,7 @@ pub async fn search_by_time(
         _ => BoundaryType::Lower,
     };
     let offset = ctx
-        .store
+        .store()
         .offset_by_time(&h.topic, h.queue_id, h.timestamp, boundary);
     Ok(Some(
         req.response_to(ResponseCode::Success)
@@ -115,7 +115,7 @@ pub async fn earliest_time(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: GetEarliestMsgStoretimeRequestHeader = req.decode_header()?;
-    match ctx.store.earliest_message_time(&h.topic, h.queue_id) {
+    match ctx.store().earliest_message_time(&h.topic, h.queue_id) {
         Some(timestamp) => Ok(Some(
             req.response_to(ResponseCode::Success)
                 .with_header(&GetEarliestMsgStoretimeResponseHeader { timestamp }),

@@ -26,14 +26,15 @@ pub async fn process(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: PullMessageRequestHeader = req.decode_header()?;
+    let working = ctx.stats().pull_started();
     let filter = check(&ctx, &h)?;
     if pull_flag::has_commit_offset(h.sys_flag) && !ctx.is_slave() && h.commit_offset >= 0 {
-        ctx.offsets
+        ctx.offsets()
             .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
     }
     let max_bytes = h.max_msg_bytes.filter(|b| *b > 0).unwrap_or(i32::MAX);
     let get = || {
-        ctx.store.get_message(
+        ctx.store().get_message(
             &h.topic,
             h.queue_id,
             h.queue_offset,
@@ -43,10 +44,10 @@ pub async fn process(
         )
     };
     let may_suspend = pull_flag::has_suspend(h.sys_flag);
-    let hold = if ctx.config.broker.long_polling_enable {
+    let hold = if ctx.config().broker.long_polling_enable {
         Duration::from_millis(h.suspend_timeout_millis.max(0) as u64)
     } else {
-        Duration::from_millis(ctx.config.broker.short_polling_time_mills)
+        Duration::from_millis(ctx.config().broker.short_polling_time_mills)
     };
     let deadline = Instant::now() + hold;
     // Most pulls find messages or may not wait: answer them without touching the wake-up table.
@@ -55,11 +56,13 @@ pub async fn process(
     if code != ResponseCode::PullNotFound || !may_suspend || hold.is_zero() {
         return Ok(Some(respond(&ctx, &req, &h, code, result)));
     }
-    let Some(_permit) = ctx.arrivals.try_hold() else {
+    let Some(_permit) = ctx.arrivals().try_hold() else {
         return Ok(Some(respond(&ctx, &req, &h, code, result)));
     };
+    // A held pull waits for a message, not for the broker: it no longer counts as in progress.
+    drop(working);
     loop {
-        let notify = ctx.arrivals.queue(&h.topic, h.queue_id);
+        let notify = ctx.arrivals().queue(&h.topic, h.queue_id);
         let notified = notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
@@ -76,7 +79,7 @@ pub async fn process(
                 let code = response_code(&ctx, &h, &result);
                 return Ok(Some(respond(&ctx, &req, &h, code, result)));
             }
-            _ = ctx.shutdown.cancelled() => {
+            _ = ctx.shutting_down() => {
                 return Ok(Some(respond(&ctx, &req, &h, code, result)));
             }
             _ = rc.connection().closed() => return Ok(None),
@@ -89,19 +92,18 @@ fn check(
     ctx: &BrokerContext,
     h: &PullMessageRequestHeader,
 ) -> Result<Box<dyn MessageFilter>, ProcessError> {
-    if !perm::is_readable(ctx.config.broker.broker_permission) {
+    if !perm::is_readable(ctx.config().broker.broker_permission) {
         return Err(ProcessError::response(
             ResponseCode::NoPermission,
             format!(
                 "the broker[{}] pulling message is forbidden",
-                ctx.broker_addr
+                ctx.broker_addr()
             ),
         ));
     }
     let group = ctx
-        .groups
-        .find_or_create(&h.consumer_group)
-        .map_err(|e| ProcessError::response(ResponseCode::SystemError, e.to_string()))?
+        .groups()
+        .find_or_create(&h.consumer_group)?
         .ok_or_else(|| {
             ProcessError::response(
                 ResponseCode::SubscriptionGroupNotExist,
@@ -114,7 +116,7 @@ fn check(
             format!("subscription group no permission, {}", h.consumer_group),
         ));
     }
-    let topic = ctx.topics.get(&h.topic).ok_or_else(|| {
+    let topic = ctx.topics().get(&h.topic).ok_or_else(|| {
         ProcessError::response(
             ResponseCode::TopicNotExist,
             format!("topic[{}] not exist, apply first please!", h.topic),
@@ -145,7 +147,7 @@ fn check(
         )
         .map_err(parse_failed);
     }
-    if !ctx.consumers.has_group(&h.consumer_group) {
+    if !ctx.consumers().has_group(&h.consumer_group) {
         return Err(ProcessError::response(
             ResponseCode::SubscriptionNotExist,
             format!(
@@ -155,7 +157,7 @@ fn check(
         ));
     }
     let sub = ctx
-        .consumers
+        .consumers()
         .subscription(&h.consumer_group, &h.topic)
         .ok_or_else(|| {
             ProcessError::response(
@@ -244,9 +246,14 @@ fn respond(
         for m in &r.messages {
             body.extend_from_slice(m);
         }
-        ctx.metrics
+        ctx.metrics()
             .record_out(&h.topic, r.messages.len() as u64, body.len() as u64);
+        ctx.stats().record_get(r.messages.len() as u64);
+        ctx.pull_offsets()
+            .record(&h.consumer_group, &h.topic, h.queue_id, next);
         resp = resp.with_body(body.freeze());
+    } else {
+        ctx.stats().record_get(0);
     }
     resp
 }

@@ -25,7 +25,7 @@ pub async fn query_message(
         .get(UNIQUE_KEY_QUERY)
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let max = if unique {
-        ctx.config.store.default_query_max_num
+        ctx.config().store.default_query_max_num
     } else {
         h.max_num.max(1) as usize
     };
@@ -35,7 +35,7 @@ pub async fn query_message(
         h.end_timestamp
     };
     let r = ctx
-        .store
+        .store()
         .query_message(&h.topic, &h.key, max, h.begin_timestamp, end);
     let header = QueryMessageResponseHeader {
         index_last_update_timestamp: r.index_last_update_timestamp,
@@ -68,7 +68,7 @@ pub async fn view_by_id(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: ViewMessageRequestHeader = req.decode_header()?;
-    match ctx.store.look_message_by_offset(h.offset) {
+    match ctx.store().look_message_by_offset(h.offset) {
         Some(rec) => Ok(Some(req.response_to(ResponseCode::Success).with_body(rec))),
         None => Err(ProcessError::response(
             ResponseCode::SystemError,

@@ -30,7 +30,7 @@ pub async fn process(
     rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    let Ok(_permit) = ctx.send_permits.clone().try_acquire_owned() else {
+    let Some(_permit) = ctx.try_send_permit() else {
         return Err(ProcessError::response(
             ResponseCode::SystemBusy,
             "[OVERLOAD]system busy, start flow control for a while",
@@ -41,7 +41,7 @@ pub async fn process(
             ResponseCode::SystemBusy,
             format!(
                 "[REJECTREQUEST]the broker[{}] is a SLAVE and does not accept sends; send to the master",
-                ctx.broker_addr
+                ctx.broker_addr()
             ),
         ));
     }
@@ -59,15 +59,17 @@ pub async fn process(
     } else {
         put_single(&ctx, &header, queue_id, req.body.clone(), born_host).await?
     };
-    ctx.metrics
+    ctx.metrics()
         .put_latency
         .observe(started.elapsed().as_secs_f64());
     if let Some(a) = result.append.as_ref().filter(|_| result.status.is_stored()) {
-        ctx.metrics.record_in(
-            &header.topic,
-            a.msg_num.max(1) as u64,
-            req.body.len() as u64,
-        );
+        let messages = a.msg_num.max(1) as u64;
+        ctx.metrics()
+            .record_in(&header.topic, messages, req.body.len() as u64);
+        ctx.stats()
+            .record_put(messages, req.body.len() as u64, started.elapsed());
+    } else {
+        ctx.stats().record_put_failed();
     }
     Ok(Some(respond(&ctx, &req, queue_id, result, transaction_id)))
 }
@@ -77,12 +79,12 @@ fn check_and_resolve_topic(
     ctx: &BrokerContext,
     h: &SendMessageRequestHeader,
 ) -> Result<TopicConfig, ProcessError> {
-    if !perm::is_writeable(ctx.config.broker.broker_permission) {
+    if !perm::is_writeable(ctx.config().broker.broker_permission) {
         return Err(ProcessError::response(
             ResponseCode::NoPermission,
             format!(
                 "the broker[{}] sending message is forbidden",
-                ctx.broker_addr
+                ctx.broker_addr()
             ),
         ));
     }
@@ -100,17 +102,21 @@ fn check_and_resolve_topic(
     }
     let lookup = if topic::is_retry_topic(&h.topic) {
         let queues = ctx
-            .groups
+            .groups()
             .get(&h.topic[topic::RETRY_GROUP_TOPIC_PREFIX.len()..])
             .map_or(1, |g| g.retry_queue_nums.max(1));
-        Some(TopicLookup::Existing(
-            ctx.ensure_topic(&h.topic, queues, perm::READ | perm::WRITE)
-                .map_err(internal)?,
-        ))
+        Some(TopicLookup::Existing(ctx.ensure_topic(
+            &h.topic,
+            queues,
+            perm::READ | perm::WRITE,
+        )?))
     } else {
-        ctx.topics
-            .get_or_create_for_send(&h.topic, &h.default_topic, h.default_topic_queue_nums, 0)
-            .map_err(internal)?
+        ctx.topics().get_or_create_for_send(
+            &h.topic,
+            &h.default_topic,
+            h.default_topic_queue_nums,
+            0,
+        )?
     };
     match lookup {
         Some(TopicLookup::Created(c)) => {
@@ -131,7 +137,8 @@ fn check_and_resolve_topic(
             ResponseCode::TopicNotExist,
             format!(
                 "topic[{}] not exist, apply first please! (autoCreateTopicEnable={})",
-                h.topic, ctx.config.broker.auto_create_topic_enable
+                h.topic,
+                ctx.config().broker.auto_create_topic_enable
             ),
         )),
     }
@@ -155,7 +162,7 @@ fn choose_queue(h: &SendMessageRequestHeader, c: &TopicConfig) -> Result<i32, Pr
 }
 
 fn check_size(ctx: &BrokerContext, len: usize) -> Result<(), ProcessError> {
-    let max = ctx.config.store.max_message_size;
+    let max = ctx.config().store.max_message_size;
     if len > max {
         return Err(ProcessError::response(
             ResponseCode::MessageIllegal,
@@ -169,7 +176,7 @@ fn check_size(ctx: &BrokerContext, len: usize) -> Result<(), ProcessError> {
 /// cluster name.
 fn stamp_properties(ctx: &BrokerContext, props: &mut Properties) {
     if !props.contains_key(keys::UNIQ_KEY) {
-        props.insert(keys::UNIQ_KEY.into(), ctx.store_unique_ids.next_id());
+        props.insert(keys::UNIQ_KEY.into(), ctx.next_unique_id());
     }
     props.insert(keys::CLUSTER.into(), ctx.cluster_name().to_owned());
 }
@@ -223,13 +230,13 @@ async fn put_single(
                 sys_flag: h.sys_flag,
                 born_timestamp: h.born_timestamp,
                 born_host,
-                store_host: ctx.store_host,
+                store_host: ctx.store_host(),
                 reconsume_times: h.reconsume_times.unwrap_or(0),
                 prepared_transaction_offset: 0,
             };
             let wait = msg.wait_store_msg_ok();
-            let r = ctx.store.put_message(msg).await;
-            return Ok((ctx.ha.after_put(r, wait).await, None));
+            let r = ctx.store().put_message(msg).await;
+            return Ok((ctx.ha().after_put(r, wait).await, None));
         }
     }
     let mut props = decode_properties(raw);
@@ -241,7 +248,7 @@ async fn put_single(
         let max = h
             .max_reconsume_times
             .or_else(|| {
-                ctx.groups
+                ctx.groups()
                     .get(&topic[topic::RETRY_GROUP_TOPIC_PREFIX.len()..])
                     .map(|g| g.retry_max_times)
             })
@@ -250,8 +257,7 @@ async fn put_single(
             let group = topic[topic::RETRY_GROUP_TOPIC_PREFIX.len()..].to_owned();
             topic = topic::dlq_topic(&group);
             queue_id = 0;
-            ctx.ensure_topic(&topic, 1, perm::READ | perm::WRITE)
-                .map_err(internal)?;
+            ctx.ensure_topic(&topic, 1, perm::READ | perm::WRITE)?;
             props.insert(keys::DELAY.into(), "-1".into());
             tracing::info!(group = %group, "message exceeded max reconsume times, sent to DLQ");
         }
@@ -263,7 +269,7 @@ async fn put_single(
         sys_flag = msg_flag::reset_transaction_value(sys_flag, msg_flag::TRANSACTION_NOT_TYPE);
         crate::transaction::divert_half(&mut props, topic, queue_id)
     } else {
-        divert_delayed(&mut props, topic, queue_id, ctx.delay_levels.max_level())
+        divert_delayed(&mut props, topic, queue_id, ctx.delay_levels().max_level())
     };
     let transaction_id = is_half
         .then(|| props.get(keys::UNIQ_KEY).cloned())
@@ -277,13 +283,13 @@ async fn put_single(
         sys_flag,
         born_timestamp: h.born_timestamp,
         born_host,
-        store_host: ctx.store_host,
+        store_host: ctx.store_host(),
         reconsume_times,
         prepared_transaction_offset: 0,
     };
     let wait = msg.wait_store_msg_ok();
-    let r = ctx.store.put_message(msg).await;
-    Ok((ctx.ha.after_put(r, wait).await, transaction_id))
+    let r = ctx.store().put_message(msg).await;
+    Ok((ctx.ha().after_put(r, wait).await, transaction_id))
 }
 
 async fn put_batch(
@@ -337,14 +343,14 @@ async fn put_batch(
                 now
             },
             born_host,
-            store_host: ctx.store_host,
+            store_host: ctx.store_host(),
             reconsume_times: 0,
             prepared_transaction_offset: 0,
         });
     }
     let wait = batch.first().is_none_or(PutMessage::wait_store_msg_ok);
-    let r = ctx.store.put_messages(batch).await;
-    Ok(ctx.ha.after_put(r, wait).await)
+    let r = ctx.store().put_messages(batch).await;
+    Ok(ctx.ha().after_put(r, wait).await)
 }
 
 fn respond(
@@ -381,11 +387,11 @@ fn respond(
                 .with_header(&header)
                 .with_ext_field(
                     rmq_remoting::header::MSG_REGION,
-                    ctx.config.broker.region_id.clone(),
+                    ctx.config().broker.region_id.clone(),
                 )
                 .with_ext_field(
                     rmq_remoting::header::TRACE_ON,
-                    ctx.config.broker.trace_topic_enable.to_string(),
+                    ctx.config().broker.trace_topic_enable.to_string(),
                 );
             if code != ResponseCode::Success {
                 resp = resp.with_remark(r.status.as_str());
@@ -403,11 +409,6 @@ fn respond(
         }
     }
     resp
-}
-
-fn internal(e: crate::BrokerError) -> ProcessError {
-    tracing::error!(error = %e, "broker state could not be persisted");
-    ProcessError::response(ResponseCode::SystemError, e.to_string())
 }
 
 #[cfg(test)]

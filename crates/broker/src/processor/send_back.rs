@@ -32,7 +32,7 @@ pub async fn process(
             "[REJECTREQUEST]a SLAVE does not accept send-back; send it to the master",
         ));
     }
-    let group = ctx.groups.get(&h.group).ok_or_else(|| {
+    let group = ctx.groups().get(&h.group).ok_or_else(|| {
         ProcessError::response(
             ResponseCode::SubscriptionGroupNotExist,
             format!("subscription group not exist, {}", h.group),
@@ -41,12 +41,15 @@ pub async fn process(
     if group.retry_queue_nums <= 0 {
         return Ok(Some(req.response_to(ResponseCode::Success)));
     }
-    let rec = ctx.store.look_message_by_offset(h.offset).ok_or_else(|| {
-        ProcessError::response(
-            ResponseCode::SystemError,
-            format!("look message by offset failed, {}", h.offset),
-        )
-    })?;
+    let rec = ctx
+        .store()
+        .look_message_by_offset(h.offset)
+        .ok_or_else(|| {
+            ProcessError::response(
+                ResponseCode::SystemError,
+                format!("look message by offset failed, {}", h.offset),
+            )
+        })?;
     let Ok(Peek::Record(old)) = peek_record(&rec, false) else {
         return Err(ProcessError::response(
             ResponseCode::SystemError,
@@ -64,15 +67,13 @@ pub async fn process(
     let perm_rw = perm::READ | perm::WRITE;
     let (target, queue_id) = if old.reconsume_times >= max_reconsume || h.delay_level < 0 {
         let dlq = topic::dlq_topic(&h.group);
-        ctx.ensure_topic(&dlq, 1, perm_rw)
-            .map_err(|e| ProcessError::response(ResponseCode::SystemError, e.to_string()))?;
+        ctx.ensure_topic(&dlq, 1, perm_rw)?;
         props.remove(keys::DELAY);
         tracing::info!(group = %h.group, topic = %old.topic, reconsume = old.reconsume_times, "message moved to the dead letter queue");
         (dlq, 0)
     } else {
         let retry = topic::retry_topic(&h.group);
-        ctx.ensure_topic(&retry, group.retry_queue_nums, perm_rw)
-            .map_err(|e| ProcessError::response(ResponseCode::SystemError, e.to_string()))?;
+        ctx.ensure_topic(&retry, group.retry_queue_nums, perm_rw)?;
         let level = if h.delay_level == 0 {
             3 + old.reconsume_times
         } else {
@@ -93,7 +94,7 @@ pub async fn process(
     props.insert(keys::ORIGIN_MESSAGE_ID.into(), origin);
     props.insert(keys::WAIT.into(), "false".into());
     let (topic, queue_id) =
-        divert_delayed(&mut props, target, queue_id, ctx.delay_levels.max_level());
+        divert_delayed(&mut props, target, queue_id, ctx.delay_levels().max_level());
     let msg = PutMessage {
         topic,
         queue_id,
@@ -103,11 +104,11 @@ pub async fn process(
         sys_flag: old.sys_flag,
         born_timestamp: old.born_timestamp,
         born_host: old.born_host,
-        store_host: ctx.store_host,
+        store_host: ctx.store_host(),
         reconsume_times: old.reconsume_times + 1,
         prepared_transaction_offset: 0,
     };
-    let r = ctx.store.put_message(msg).await;
+    let r = ctx.store().put_message(msg).await;
     if r.status.is_stored() {
         Ok(Some(req.response_to(ResponseCode::Success)))
     } else {

@@ -22,7 +22,7 @@ use crate::clock::{now, tokio_instant};
 use crate::error::HaError;
 use crate::master::frames::{FrameBatch, MAX_FRAMES};
 use crate::master::replicas::SlaveHandle;
-use crate::master::server::Shared;
+use crate::master::shared::Shared;
 use crate::master_session::{MasterAction, MasterSession};
 use crate::wire::ReportDecoder;
 

@@ -4,3 +4,4 @@ mod connection;
 mod frames;
 pub(crate) mod replicas;
 pub(crate) mod server;
+mod shared;

@@ -19,20 +19,11 @@ use crate::config::HaConfig;
 use crate::error::HaError;
 use crate::master::connection;
 use crate::master::replicas::{ReplicaResult, Replicas, SlaveStatus};
+use crate::master::shared::Shared;
 
 /// Most slave connections served at once; more are refused (a master has one or two slaves, so
 /// hitting this means something is connecting in a loop).
 const MAX_SLAVES: usize = 64;
-
-pub(crate) struct Shared {
-    pub store: Arc<MessageStore>,
-    pub cfg: HaConfig,
-    pub replicas: Arc<Replicas>,
-    /// Rung when the CommitLog grew, to wake idle writers at once.
-    pub data_ready: Notify,
-    pub cancel: CancellationToken,
-    pub tracker: TaskTracker,
-}
 
 /// The master's replication service. Clones share it; dropping the last clone stops its tasks
 /// (without waiting: call [`HaServer::shutdown`] for that).

@@ -18,15 +18,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::HaConfig;
 use crate::error::HaError;
 use crate::slave::connection;
-
-pub(crate) struct ClientState {
-    pub store: Arc<MessageStore>,
-    pub cfg: HaConfig,
-    pub connected: AtomicBool,
-    /// End of the last frame the master sent; -1 before any.
-    pub master_offset: AtomicI64,
-    master_addr: Mutex<Option<String>>,
-}
+use crate::slave::state::ClientState;
 
 /// The slave's replication client. Clones share it; dropping the last clone stops its task
 /// (without waiting: call [`HaClient::shutdown`] for that).

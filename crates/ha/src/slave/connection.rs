@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 
 use crate::clock::{now, tokio_instant};
 use crate::error::HaError;
-use crate::slave::client::ClientState;
+use crate::slave::state::ClientState;
 use crate::slave_session::{SlaveSession, SlaveTimer};
 use crate::wire::encode_report;
 

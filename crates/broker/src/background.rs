@@ -1,0 +1,99 @@
+//! Which background tasks a broker runs, and what each one is handed.
+//!
+//! Every task gets a struct of the few handles it uses (never the whole broker), is spawned on
+//! the broker's `TaskTracker` and stops on its `CancellationToken`; `Broker::shutdown` cancels
+//! and awaits them all. Reading this file tells which task touches which state.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::housekeeping::{ClientConnections, Housekeeping};
+use crate::known_master::KnownMaster;
+use crate::metrics_endpoint::{self, MetricsSources};
+use crate::parts::BrokerParts;
+use crate::registration::{self, Registration};
+use crate::schedule::DelayDelivery;
+use crate::slave_sync::{self, SlaveSync};
+use crate::transaction_check::TransactionCheck;
+use crate::BrokerError;
+
+/// Starts every background task of the broker's role; returns the registration state the
+/// broker needs again to unregister at shutdown.
+pub(crate) async fn start(
+    p: &BrokerParts,
+    clients: ClientConnections,
+) -> Result<Arc<Registration>, BrokerError> {
+    let b = &p.config.broker;
+    metrics_endpoint::start(
+        b,
+        MetricsSources {
+            metrics: p.metrics.clone(),
+            store: p.store.clone(),
+            consumers: p.consumers.clone(),
+            offsets: p.offsets.clone(),
+        },
+        &p.tasks,
+        p.shutdown.clone(),
+    )
+    .await?;
+    p.stats.start_sampler(&p.tasks, p.shutdown.clone());
+    let registration = Arc::new(Registration {
+        config: p.config.clone(),
+        topics: p.topics.clone(),
+        outbound: p.outbound.clone(),
+        wanted: p.registration.clone(),
+        master: KnownMaster::default(),
+        ha: p.ha.clone(),
+        broker_addr: p.store_host.to_string(),
+        ha_addr: crate::context::ha_addr(&p.config, p.store_host),
+    });
+    registration::start(&registration, &p.tasks, &p.shutdown);
+    Housekeeping {
+        topics: p.topics.clone(),
+        offsets: p.offsets.clone(),
+        clients,
+        arrivals: p.arrivals.clone(),
+        flush_offsets_every: Duration::from_millis(b.flush_consumer_offset_interval),
+        channel_expired_timeout: Duration::from_millis(b.channel_expired_timeout),
+    }
+    .start(&p.tasks, &p.shutdown);
+    if p.config.store.broker_role == rmq_store::BrokerRole::Slave {
+        slave_sync::start(
+            SlaveSync {
+                outbound: p.outbound.clone(),
+                master: registration.master.clone(),
+                topics: p.topics.clone(),
+                offsets: p.offsets.clone(),
+                delay_offsets: p.delay_offsets.clone(),
+                groups: p.groups.clone(),
+                registration: p.registration.clone(),
+            },
+            &p.tasks,
+            p.shutdown.clone(),
+        );
+    } else {
+        DelayDelivery {
+            store: p.store.clone(),
+            levels: p.delay_levels.clone(),
+            offsets: p.delay_offsets.clone(),
+            arrivals: p.arrivals.clone(),
+            store_host: p.store_host,
+        }
+        .start(&p.tasks, &p.shutdown);
+        TransactionCheck {
+            store: p.store.clone(),
+            op_log: p.op_log.clone(),
+            offsets: p.offsets.clone(),
+            producers: p.producers.clone(),
+            topics: p.topics.clone(),
+            registration: p.registration.clone(),
+            store_host: p.store_host,
+            broker_name: b.broker_name.clone(),
+            timeout_ms: b.transaction_time_out as i64,
+            check_max: b.transaction_check_max,
+            interval: Duration::from_millis(b.transaction_check_interval.max(100)),
+        }
+        .start(&p.tasks, p.shutdown.clone());
+    }
+    Ok(registration)
+}

@@ -1,0 +1,56 @@
+//! The shared pieces a running broker is made of, created once in `broker.rs`.
+//!
+//! The request processors see them through the narrow `BrokerContext` (`context.rs`);
+//! `background.rs` hands each background task only the pieces it uses; the broker keeps this
+//! set to persist and stop them at shutdown. A leaf file so those three need not import one
+//! another.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rmq_common::delay::DelayLevels;
+use rmq_remoting::RemotingClient;
+use rmq_store::MessageStore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::clients::{ConsumerManager, ProducerManager};
+use crate::config::BrokerStartupConfig;
+use crate::delay_offsets::DelayOffsets;
+use crate::groups::SubscriptionGroups;
+use crate::ha::BrokerHa;
+use crate::long_poll::ArrivalNotifier;
+use crate::metrics::BrokerMetrics;
+use crate::offsets::ConsumerOffsets;
+use crate::op_log::OpLog;
+use crate::registration_wanted::RegistrationWanted;
+use crate::stats::BrokerStats;
+use crate::topics::TopicConfigs;
+
+/// Every shared piece of a broker; cloning clones handles, not state.
+#[derive(Clone)]
+pub(crate) struct BrokerParts {
+    pub config: Arc<BrokerStartupConfig>,
+    pub store: Arc<MessageStore>,
+    pub topics: Arc<TopicConfigs>,
+    pub groups: Arc<SubscriptionGroups>,
+    pub offsets: Arc<ConsumerOffsets>,
+    pub consumers: Arc<ConsumerManager>,
+    pub producers: Arc<ProducerManager>,
+    pub arrivals: Arc<ArrivalNotifier>,
+    pub delay_levels: DelayLevels,
+    pub op_log: Arc<OpLog>,
+    pub delay_offsets: Arc<DelayOffsets>,
+    /// `brokerIP1:listenPort`.
+    pub store_host: SocketAddr,
+    pub registration: RegistrationWanted,
+    pub metrics: Arc<BrokerMetrics>,
+    pub stats: Arc<BrokerStats>,
+    pub ha: Arc<BrokerHa>,
+    /// Talks to the name servers (and, for slaves, to the master).
+    pub outbound: RemotingClient,
+    /// Cancelled when the broker shuts down.
+    pub shutdown: CancellationToken,
+    /// Owner of every background task.
+    pub tasks: TaskTracker,
+}
