@@ -249,11 +249,49 @@ impl BrokerContext {
         self.topics.ensure(topic, queues, perm, &self.registration)
     }
 
+    /// Like [`ensure_topic`](Self::ensure_topic); when the topic is new, also waits until
+    /// every name server has been told (see [`Self::announce_new_topic`]).
+    pub(crate) async fn ensure_topic_announced(
+        &self,
+        topic: &str,
+        queues: i32,
+        perm: i32,
+    ) -> Result<rmq_common::TopicConfig, crate::BrokerError> {
+        match self.topics.get_or_create_simple(topic, queues, perm)? {
+            crate::topics::TopicLookup::Created(c) => {
+                tracing::info!(topic = %c.topic_name, queues = c.write_queue_nums, "created topic");
+                self.announce_new_topic().await;
+                Ok(c)
+            }
+            crate::topics::TopicLookup::Existing(c) => Ok(c),
+        }
+    }
+
+    /// Registers a topic this broker just created for a client with every name server before
+    /// the client is answered (at most [`ANNOUNCE_LIMIT`]), as Apache's broker does: a client
+    /// that got SEND_OK, or a consumer of a fresh `%DLQ%` topic, then finds the route at once
+    /// instead of after the next periodic registration.
+    pub(crate) async fn announce_new_topic(&self) {
+        let generation = self.registration.request_now();
+        if !self
+            .registration
+            .announced(generation, ANNOUNCE_LIMIT)
+            .await
+        {
+            tracing::warn!(
+                "a name server did not take the new topic within {ANNOUNCE_LIMIT:?}; it learns it at the next registration"
+            );
+        }
+    }
+
     /// Asks the registration tasks to register with every name server now.
     pub(crate) fn topics_changed(&self) {
         self.registration.request();
     }
 }
+
+/// Longest a client's request waits for a new topic to reach the name servers.
+const ANNOUNCE_LIMIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// `brokerIP2:haListenPort` (brokerIP1's address when brokerIP2 is unset).
 pub(crate) fn ha_addr(config: &BrokerStartupConfig, store_host: SocketAddr) -> String {

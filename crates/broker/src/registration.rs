@@ -66,9 +66,12 @@ fn period(reg: &Registration) -> Duration {
 async fn run_one(ctx: Arc<Registration>, namesrv: String, shutdown: CancellationToken) {
     let mut changes = ctx.wanted.subscribe();
     let mut registered = false;
+    ctx.wanted.attempted(&namesrv, 0);
     loop {
-        changes.borrow_and_update();
-        match register_once(&ctx, &namesrv).await {
+        let generation = *changes.borrow_and_update();
+        let result = register_once(&ctx, &namesrv).await;
+        ctx.wanted.attempted(&namesrv, generation);
+        match result {
             Ok(()) => {
                 if !registered {
                     tracing::info!(namesrv = %namesrv, broker = %ctx.broker_addr, "registered with name server");
@@ -93,10 +96,13 @@ async fn run_one(ctx: Arc<Registration>, namesrv: String, shutdown: Cancellation
                     return;
                 }
                 // Let a burst of topic changes (an admin creating thousands) share one
-                // registration: each one carries every topic.
-                tokio::select! {
-                    _ = tokio::time::sleep(CHANGE_DEBOUNCE) => {}
-                    _ = shutdown.cancelled() => return,
+                // registration: each one carries every topic. A topic created for a client
+                // waiting on it is registered at once.
+                if !ctx.wanted.is_urgent(*changes.borrow()) {
+                    tokio::select! {
+                        _ = tokio::time::sleep(CHANGE_DEBOUNCE) => {}
+                        _ = shutdown.cancelled() => return,
+                    }
                 }
             }
             _ = shutdown.cancelled() => return,

@@ -201,7 +201,7 @@ impl TopicConfigs {
         match self.get_or_create_simple(topic, queues, perm)? {
             TopicLookup::Created(c) => {
                 tracing::info!(topic = %c.topic_name, queues = c.write_queue_nums, "created topic");
-                registration.request();
+                registration.request_now();
                 Ok(c)
             }
             TopicLookup::Existing(c) => Ok(c),

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::cluster;
 use common::*;
 use rmq_common::record::decode_messages;
 use rmq_remoting::header::{pull_sys_flag, PullMessageResponseHeader};
@@ -53,4 +54,46 @@ async fn lite_pull_message_is_answered_like_pull_message() {
         .collect();
     assert_eq!(bodies, vec![b"one".to_vec(), b"two".to_vec()]);
     broker.shutdown().await;
+}
+
+/// A topic auto-created by a send is in the name server's route by the time the producer has
+/// SEND_OK (Apache registers before answering). Java consumers started right after the
+/// producer otherwise found no route and waited a full rebalance period (20 s).
+#[tokio::test]
+async fn auto_created_topic_is_routed_before_send_ok() {
+    let dir = tempfile::tempdir().unwrap();
+    let ns = start_namesrv(dir.path()).await;
+    let ns_addr = ns.local_addr().to_string();
+    let broker = start(config(dir.path(), &[("namesrvAddr", &ns_addr)])).await;
+    let addr = broker.local_addr().to_string();
+    let c = client();
+    // The broker's first registration (TBW102 routed) is a precondition, polled.
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while cluster::route(&c, &ns_addr, "TBW102").await.is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "broker never registered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for topic in ["AutoRouted1", "AutoRouted2"] {
+        let resp = c
+            .invoke(&addr, send_request(topic, 0, b"x", None), TIMEOUT)
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.response_code(),
+            ResponseCode::Success,
+            "{:?}",
+            resp.remark
+        );
+        // No waiting here: the route must already be there.
+        let route = cluster::route(&c, &ns_addr, topic).await;
+        assert!(
+            route.is_some_and(|r| !r.queue_datas.is_empty()),
+            "{topic} not routed when SEND_OK arrived"
+        );
+    }
+    broker.shutdown().await;
+    ns.shutdown().await;
 }

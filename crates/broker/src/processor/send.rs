@@ -46,7 +46,10 @@ pub async fn process(
         ));
     }
     let header = SendMessageRequestHeader::from_command(&req)?;
-    let config = check_and_resolve_topic(&ctx, &header)?;
+    let (config, created) = check_and_resolve_topic(&ctx, &header)?;
+    if created {
+        ctx.announce_new_topic().await;
+    }
     let queue_id = choose_queue(&header, &config)?;
     let batch = req.request_code() == RequestCode::SendBatchMessage || header.batch == Some(true);
     let born_host = rc.peer_addr();
@@ -74,11 +77,12 @@ pub async fn process(
     Ok(Some(respond(&ctx, &req, queue_id, result, transaction_id)))
 }
 
-/// Checks the broker and topic, auto-creating the topic when allowed; returns its config.
+/// Checks the broker and topic, auto-creating the topic when allowed; returns its config and
+/// whether it was created here (so that it is announced to the name servers before answering).
 fn check_and_resolve_topic(
     ctx: &BrokerContext,
     h: &SendMessageRequestHeader,
-) -> Result<TopicConfig, ProcessError> {
+) -> Result<(TopicConfig, bool), ProcessError> {
     if !perm::is_writeable(ctx.config().broker.broker_permission) {
         return Err(ProcessError::response(
             ResponseCode::NoPermission,
@@ -105,11 +109,10 @@ fn check_and_resolve_topic(
             .groups()
             .get(&h.topic[topic::RETRY_GROUP_TOPIC_PREFIX.len()..])
             .map_or(1, |g| g.retry_queue_nums.max(1));
-        Some(TopicLookup::Existing(ctx.ensure_topic(
-            &h.topic,
-            queues,
-            perm::READ | perm::WRITE,
-        )?))
+        Some(
+            ctx.topics()
+                .get_or_create_simple(&h.topic, queues, perm::READ | perm::WRITE)?,
+        )
     } else {
         ctx.topics().get_or_create_for_send(
             &h.topic,
@@ -121,8 +124,7 @@ fn check_and_resolve_topic(
     match lookup {
         Some(TopicLookup::Created(c)) => {
             tracing::info!(topic = %c.topic_name, queues = c.write_queue_nums, "auto-created topic on send");
-            ctx.topics_changed();
-            Ok(c)
+            Ok((c, true))
         }
         Some(TopicLookup::Existing(c)) => {
             if !perm::is_writeable(c.perm) {
@@ -131,7 +133,7 @@ fn check_and_resolve_topic(
                     format!("the topic[{}] sending message is forbidden", c.topic_name),
                 ));
             }
-            Ok(c)
+            Ok((c, false))
         }
         None => Err(ProcessError::response(
             ResponseCode::TopicNotExist,

@@ -67,13 +67,14 @@ pub async fn process(
     let perm_rw = perm::READ | perm::WRITE;
     let (target, queue_id) = if old.reconsume_times >= max_reconsume || h.delay_level < 0 {
         let dlq = topic::dlq_topic(&h.group);
-        ctx.ensure_topic(&dlq, 1, perm_rw)?;
+        ctx.ensure_topic_announced(&dlq, 1, perm_rw).await?;
         props.remove(keys::DELAY);
         tracing::info!(group = %h.group, topic = %old.topic, reconsume = old.reconsume_times, "message moved to the dead letter queue");
         (dlq, 0)
     } else {
         let retry = topic::retry_topic(&h.group);
-        ctx.ensure_topic(&retry, group.retry_queue_nums, perm_rw)?;
+        ctx.ensure_topic_announced(&retry, group.retry_queue_nums, perm_rw)
+            .await?;
         let level = if h.delay_level == 0 {
             3 + old.reconsume_times
         } else {
