@@ -17,6 +17,17 @@ pub enum BrokerError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "cannot listen on {addr} for master/slave replication: {source}; port {port} is the HA \
+         port (haListenPort, by default listenPort + 1) and something else holds it: another \
+         broker, or a daemon on port {port}; set haListenPort or move listenPort"
+    )]
+    HaBind {
+        addr: String,
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

@@ -7,7 +7,7 @@
 //!
 //! Tests and embedders start one with [`Broker::start`] on a listener bound to port 0; the
 //! `mqbroker` binary reads a RocketMQ `broker.properties` file ([`BrokerStartupConfig::load`])
-//! and calls [`Broker::bind_and_start`].
+//! and calls [`run`], the same `run(config, shutdown)` shape as `rmq_namesrv::run`.
 
 mod broker;
 mod clients;
@@ -17,7 +17,6 @@ mod error;
 pub mod groups;
 mod ha;
 mod housekeeping;
-pub mod logging;
 mod long_poll;
 mod metrics;
 mod offsets;
@@ -30,7 +29,7 @@ mod slave_sync;
 mod topics;
 mod transaction;
 
-pub use broker::Broker;
+pub use broker::{run, Broker};
 pub use config::{BrokerConfig, BrokerStartupConfig};
 pub use context::BrokerContext;
 pub use error::BrokerError;

@@ -222,7 +222,7 @@ pub async fn start(ctx: &Arc<BrokerContext>) -> Result<(), crate::BrokerError> {
     let mut registry = Registry::default();
     ctx.metrics.register(&mut registry);
     let weak = Arc::downgrade(ctx);
-    let exposition = Arc::new(rmq_metrics::Exposition {
+    let exposition = Arc::new(rmq_runtime::metrics::Exposition {
         registry,
         refresh: Box::new(move || {
             if let Some(ctx) = weak.upgrade() {
@@ -230,7 +230,7 @@ pub async fn start(ctx: &Arc<BrokerContext>) -> Result<(), crate::BrokerError> {
             }
         }),
     });
-    ctx.tasks.spawn(rmq_metrics::serve(
+    ctx.tasks.spawn(rmq_runtime::metrics::serve(
         listener,
         exposition,
         ctx.shutdown.clone(),
