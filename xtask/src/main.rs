@@ -3,6 +3,8 @@
 //! Each command lives in its own module; this file only parses arguments.
 
 mod bench;
+mod build;
+mod child;
 mod cluster;
 mod dist;
 mod up;
@@ -18,7 +20,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Build release binaries and start one name server and one broker on 127.0.0.1.
+    /// Build the workspace and start one name server and one broker on this machine.
     Up(up::UpArgs),
     /// Start or stop a deployment mode (2m-noslave, 2m-2s-async, 2m-2s-sync) on this machine.
     Cluster(cluster::ClusterArgs),
