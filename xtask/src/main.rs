@@ -30,11 +30,19 @@ enum Cmd {
     Dist(dist::DistArgs),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+fn main() -> std::process::ExitCode {
+    let result = match Cli::parse().command {
         Cmd::Up(args) => up::run(args),
         Cmd::Cluster(args) => cluster::run(args),
         Cmd::Bench(args) => bench::run(args),
         Cmd::Dist(args) => dist::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The message and its causes, without a backtrace: these are user-facing errors.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

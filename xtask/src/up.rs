@@ -57,8 +57,7 @@ fn refuse_if_running(pid_file: &Path, args: &UpArgs) -> Result<()> {
         .ok()
         .and_then(|t| t.trim().parse::<u32>().ok())
     {
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if comm.trim() == "xtask" && pid != std::process::id() {
+        if pid != std::process::id() && is_live_xtask(pid) {
             bail!(
                 "rmq is already up: `cargo xtask up` runs as pid {pid} (see {}). Stop it with \
                  Ctrl-C in its terminal or `kill {pid}`; its daemons stop with it.",
@@ -87,6 +86,22 @@ fn refuse_if_running(pid_file: &Path, args: &UpArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether `pid` is a running (not exited, not zombie) process named `xtask`: a pid file left
+/// by an `up` that was killed must not block the next one.
+fn is_live_xtask(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // "<pid> (<comm>) <state> ...": comm may hold spaces or parentheses, the state follows the
+    // last ')'.
+    let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+        return false;
+    };
+    let comm = &stat[open + 1..close];
+    let state = stat[close + 1..].trim_start().chars().next();
+    comm == "xtask" && !matches!(state, Some('Z' | 'X' | 'x'))
 }
 
 fn serve(args: &UpArgs, data: &Path, logs: &Path) -> Result<()> {
@@ -196,4 +211,33 @@ fn print_banner(args: &UpArgs, namesrv_addr: &str, data: &Path, logs: &Path) {
     println!("  target/release/mqadmin clusterList -n {namesrv_addr}");
     println!();
     println!("Ctrl-C stops both daemons cleanly.");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_when_a_port_is_taken_and_says_how_to_stop_it() {
+        let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = held.local_addr().unwrap().port();
+        let args = UpArgs {
+            namesrv_port: port,
+            broker_port: port,
+            data_dir: None,
+            no_build: true,
+        };
+        let e = refuse_if_running(Path::new("/nonexistent/up.pid"), &args)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!("port {port}")), "{e}");
+        assert!(e.contains("cargo xtask cluster down"), "{e}");
+    }
+
+    #[test]
+    fn only_a_live_xtask_counts_as_running() {
+        assert!(!is_live_xtask(u32::MAX));
+        // This test binary is named xtask-<hash>, not xtask.
+        assert!(!is_live_xtask(std::process::id()));
+    }
 }

@@ -19,8 +19,8 @@ pub enum BrokerError {
     },
     #[error(
         "cannot listen on {addr} for master/slave replication: {source}; port {port} is the HA \
-         port (haListenPort, by default listenPort + 1) and something else holds it: another \
-         broker, or a daemon on port {port}; set haListenPort or move listenPort"
+         port (haListenPort, by default listenPort + 1) and another process holds it; set \
+         haListenPort or choose another listenPort"
     )]
     HaBind {
         addr: String,
