@@ -136,6 +136,19 @@ pub struct UnappliedKeys {
     pub ignored: Vec<String>,
 }
 
+impl UnappliedKeys {
+    /// Logs each key: unknown ones as warnings (likely typos), Apache-only ones as info.
+    pub fn log(&self, file: &Path) {
+        let file = file.display();
+        for key in &self.unknown {
+            tracing::warn!(key = %key, %file, "unknown config key {key:?} ignored");
+        }
+        for key in &self.ignored {
+            tracing::info!(key = %key, "config key {key:?} has no effect in rmq");
+        }
+    }
+}
+
 impl NamesrvConfig {
     /// Applies `key=value` pairs over the current values; a bad value is an error naming the key
     /// and the value.

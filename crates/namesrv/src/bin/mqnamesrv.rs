@@ -47,7 +47,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     if args.print_config {
         // stdout carries the config; warnings about keys go to stderr.
         logging::init_stderr()?;
-        warn_about(&keys, args.config_file.as_deref());
+        keys.log(args.config_file.as_deref().unwrap_or(Path::new("")));
         print!("{}", config.render());
         return Ok(());
     }
@@ -57,20 +57,10 @@ fn run(args: Args) -> anyhow::Result<()> {
         file_name: "namesrv.log".into(),
         prefix: String::new(),
     })?;
-    warn_about(&keys, args.config_file.as_deref());
+    keys.log(args.config_file.as_deref().unwrap_or(Path::new("")));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("namesrv")
         .build()?;
     Ok(runtime.block_on(rmq_namesrv::run(config, rmq_runtime::shutdown_signal()))?)
-}
-
-fn warn_about(keys: &UnappliedKeys, file: Option<&Path>) {
-    let file = file.unwrap_or(Path::new("")).display();
-    for key in &keys.unknown {
-        tracing::warn!(key = %key, %file, "unknown config key {key:?} ignored");
-    }
-    for key in &keys.ignored {
-        tracing::info!(key = %key, "config key {key:?} has no effect in rmq");
-    }
 }
