@@ -167,26 +167,28 @@ fn serve(args: &UpArgs, data: &Path, logs: &Path) -> Result<()> {
     };
 
     print_banner(args, &namesrv_addr, data, logs);
-    while !stop.load(Ordering::SeqCst) {
+    let mut died = None;
+    while !stop.load(Ordering::SeqCst) && died.is_none() {
         if let Some(s) = broker.try_wait()? {
-            eprintln!(
+            died = Some(format!(
                 "mqbroker exited unexpectedly ({s}); see {}",
                 broker_out.display()
-            );
-            break;
-        }
-        if let Some(s) = namesrv.try_wait()? {
-            eprintln!(
+            ));
+        } else if let Some(s) = namesrv.try_wait()? {
+            died = Some(format!(
                 "mqnamesrv exited unexpectedly ({s}); see {}",
                 ns_out.display()
-            );
-            break;
+            ));
+        } else {
+            std::thread::sleep(Duration::from_millis(200));
         }
-        std::thread::sleep(Duration::from_millis(200));
     }
     terminate(&mut broker, "mqbroker");
     terminate(&mut namesrv, "mqnamesrv");
-    Ok(())
+    match died {
+        Some(why) => bail!(why),
+        None => Ok(()),
+    }
 }
 
 fn print_banner(args: &UpArgs, namesrv_addr: &str, data: &Path, logs: &Path) {
