@@ -8,7 +8,10 @@
 //! root (every member selected, dev-dependency features on because examples are built), and the
 //! README runs the results from `target/release/` or with `cargo run --release --example ...`
 //! at the root, which selects the same packages and the same features: nothing is rebuilt after
-//! the first command.
+//! the first command. Checked by building `--bins --examples` and then running
+//! `cargo run --example producer` at the root: cargo compiled nothing. The opposite,
+//! `cargo run --bin mqadmin`, resolves without dev-dependencies (tokio without `test-util`, serde
+//! without `alloc`, ...) and would rebuild, so the README runs the tools from `target/release/`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
