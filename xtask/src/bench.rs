@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::up::{build_release, workspace_root};
+use crate::build::{build_release, release_dir, workspace_root};
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -132,7 +132,7 @@ fn broker_conf(dir: &Path, name: &str, extra: &str) -> Result<(std::path::PathBu
 }
 
 fn start_cluster(dir: &Path, broker_props: &str, with_slave: bool) -> Result<Cluster> {
-    let bin = workspace_root().join("target/release");
+    let bin = release_dir();
     std::fs::create_dir_all(dir)?;
     let ns_port = free_port()?;
     let ns_conf = dir.join("namesrv.properties");
@@ -213,7 +213,7 @@ fn scrape(port: u16, metric: &str) -> Option<f64> {
 
 /// Runs the client benchmark; returns its table.
 fn client_bench(namesrv: &str, messages: usize, size: usize, topic: &str) -> Result<String> {
-    let bin = workspace_root().join("target/release/examples/bench");
+    let bin = release_dir().join("examples/bench");
     let out = Command::new(&bin)
         .args([
             "-n",
@@ -240,23 +240,8 @@ fn client_bench(namesrv: &str, messages: usize, size: usize, topic: &str) -> Res
 pub fn run(args: BenchArgs) -> Result<()> {
     let root = workspace_root();
     if !args.no_build {
-        build_release(&["rmq-namesrv", "rmq-broker"])?;
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        eprintln!("building the client benchmark ...");
-        let s = Command::new(cargo)
-            .current_dir(&root)
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "rmq-client",
-                "--example",
-                "bench",
-            ])
-            .status()?;
-        if !s.success() {
-            bail!("building examples/bench failed");
-        }
+        // The shared build includes examples/bench.
+        build_release()?;
     }
     let mut report = String::new();
     report.push_str(&format!(

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::up::{build_release, workspace_root};
+use crate::build::{build_release, release_dir, workspace_root};
 
 #[derive(clap::Args)]
 pub struct ClusterArgs {
@@ -55,10 +55,30 @@ pub fn run(args: ClusterArgs) -> Result<()> {
     }
 }
 
+/// The deployment modes: the directories of `deploy/conf/` holding broker properties files.
+fn modes() -> Vec<String> {
+    let mut modes: Vec<String> = std::fs::read_dir(workspace_root().join("deploy/conf"))
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    modes.sort();
+    modes
+}
+
 fn broker_confs(mode: &str) -> Result<Vec<PathBuf>> {
     let dir = workspace_root().join("deploy/conf").join(mode);
+    let known = modes();
+    if !known.iter().any(|m| m == mode) {
+        bail!(
+            "unknown deployment mode {mode:?}; valid modes: {}",
+            known.join(", ")
+        );
+    }
     let mut confs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .with_context(|| format!("no deployment mode {mode:?} under {}", dir.display()))?
+        .with_context(|| format!("cannot read {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "properties"))
         .collect();
@@ -104,11 +124,13 @@ fn up(mode: &str, namesrv_port: u16, base: u16, no_build: bool) -> Result<()> {
     }
     let confs = broker_confs(mode)?;
     if !no_build {
-        build_release(&["rmq-namesrv", "rmq-broker"])?;
+        build_release()?;
     }
-    let bin = workspace_root().join("target/release");
+    let bin = release_dir();
     let dir = state.join(mode);
     std::fs::create_dir_all(dir.join("logs"))?;
+    // Every daemon logs here; the brokers share broker.log, each line prefixed by its name.
+    let log_dir = dir.join("logs").display().to_string();
     let mut pids = Vec::new();
 
     let ns_conf = dir.join("namesrv.properties");
@@ -124,7 +146,12 @@ fn up(mode: &str, namesrv_port: u16, base: u16, no_build: bool) -> Result<()> {
         "mqnamesrv".to_owned(),
         spawn(
             &bin.join("mqnamesrv"),
-            &["-c".into(), ns_conf.display().to_string()],
+            &[
+                "-c".into(),
+                ns_conf.display().to_string(),
+                "--log-dir".into(),
+                log_dir.clone(),
+            ],
             &ns_log,
         )?,
     ));
@@ -153,6 +180,8 @@ fn up(mode: &str, namesrv_port: u16, base: u16, no_build: bool) -> Result<()> {
                 local.display().to_string(),
                 "-n".into(),
                 namesrv.clone(),
+                "--log-dir".into(),
+                log_dir.clone(),
             ],
             &log,
         )?;

@@ -4,14 +4,14 @@
 //! `sh bin/mqshutdown broker`.
 //!
 //! Layout of `target/dist/rmq-<version>/`: `bin/` the sh entry points (from `deploy/bin/`),
-//! `libexec/` the release binaries they run, `conf/` the deployment-mode configs, `README.md`.
+//! `libexec/` the release binaries they run (stripped), `conf/` the deployment-mode configs, `README.md`.
 
 use std::path::Path;
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::up::{build_release, workspace_root};
+use crate::build::{build_release, release_dir, workspace_root};
 
 #[derive(clap::Args)]
 pub struct DistArgs {
@@ -36,10 +36,23 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Strips symbols and debug info from a shipped binary (the release profile keeps line tables
+/// for local backtraces; a distribution does not need them and is several times smaller).
+fn strip(binary: &Path) -> Result<()> {
+    let status = Command::new("strip")
+        .arg(binary)
+        .status()
+        .context("running strip (binutils); install it to build a distribution")?;
+    if !status.success() {
+        bail!("strip {} failed ({status})", binary.display());
+    }
+    Ok(())
+}
+
 pub fn run(args: DistArgs) -> Result<()> {
     let root = workspace_root();
     if !args.no_build {
-        build_release(&["rmq-namesrv", "rmq-broker", "rmq-tools"])?;
+        build_release()?;
     }
     let version = env!("CARGO_PKG_VERSION");
     let name = format!("rmq-{version}");
@@ -48,11 +61,13 @@ pub fn run(args: DistArgs) -> Result<()> {
     let _ = std::fs::remove_dir_all(&top);
     std::fs::create_dir_all(top.join("libexec"))?;
     for b in BINARIES {
-        let from = root.join("target/release").join(b);
+        let from = release_dir().join(b);
         if !from.exists() {
             bail!("{} is missing; run without --no-build", from.display());
         }
-        std::fs::copy(&from, top.join("libexec").join(b))?;
+        let to = top.join("libexec").join(b);
+        std::fs::copy(&from, &to)?;
+        strip(&to)?;
     }
     copy_dir(&root.join("deploy/bin"), &top.join("bin"))?;
     copy_dir(&root.join("deploy/conf"), &top.join("conf"))?;

@@ -3,6 +3,8 @@
 //! Each command lives in its own module; this file only parses arguments.
 
 mod bench;
+mod build;
+mod child;
 mod cluster;
 mod dist;
 mod up;
@@ -18,7 +20,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Build release binaries and start one name server and one broker on 127.0.0.1.
+    /// Build the workspace and start one name server and one broker on this machine.
     Up(up::UpArgs),
     /// Start or stop a deployment mode (2m-noslave, 2m-2s-async, 2m-2s-sync) on this machine.
     Cluster(cluster::ClusterArgs),
@@ -28,11 +30,19 @@ enum Cmd {
     Dist(dist::DistArgs),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+fn main() -> std::process::ExitCode {
+    let result = match Cli::parse().command {
         Cmd::Up(args) => up::run(args),
         Cmd::Cluster(args) => cluster::run(args),
         Cmd::Bench(args) => bench::run(args),
         Cmd::Dist(args) => dist::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The message and its causes, without a backtrace: these are user-facing errors.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

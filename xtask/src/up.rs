@@ -1,16 +1,21 @@
 //! `cargo xtask up`: a working single-broker cluster on this machine with defaults.
 //!
-//! Builds the release daemons, starts `mqnamesrv` on 127.0.0.1:9876 and `mqbroker` on
-//! 127.0.0.1:10911 with data under `target/rmq/`, prints where they listen, and on Ctrl-C stops
-//! both with SIGTERM (the broker flushes and removes its abort file) before exiting.
+//! Builds the workspace once (see `build.rs`), starts `mqnamesrv` on port 9876 and `mqbroker` on
+//! port 10911 (both listen on every interface, 0.0.0.0; the broker registers as 127.0.0.1) with
+//! data and logs under `target/rmq/`, prints where they listen, and stops both with SIGTERM on
+//! Ctrl-C, SIGTERM or SIGHUP (the broker flushes and removes its abort file). The daemons die
+//! with `up` however it ends (`child.rs`), and `up` refuses to start over a cluster that is
+//! already running rather than truncating the logs it is writing.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+
+use crate::build::{build_release, release_dir, workspace_root};
+use crate::child::{spawn_tied, terminate, wait_port};
 
 #[derive(clap::Args)]
 pub struct UpArgs {
@@ -28,92 +33,79 @@ pub struct UpArgs {
     no_build: bool,
 }
 
-pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+pub fn run(args: UpArgs) -> Result<()> {
+    let data = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| workspace_root().join("target/rmq"));
+    let pid_file = data.join("up.pid");
+    refuse_if_running(&pid_file, &args)?;
+    if !args.no_build {
+        build_release()?;
+    }
+    let logs = data.join("logs");
+    std::fs::create_dir_all(&logs)?;
+    std::fs::write(&pid_file, format!("{}\n", std::process::id()))?;
+    let result = serve(&args, &data, &logs);
+    let _ = std::fs::remove_file(&pid_file);
+    result
 }
 
-pub fn build_release(packages: &[&str]) -> Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace_root())
-        .args(["build", "--release"]);
-    for p in packages {
-        cmd.args(["-p", p]);
+/// A live `up` (its pid file names a running xtask) or anything on our ports stops us here.
+fn refuse_if_running(pid_file: &Path, args: &UpArgs) -> Result<()> {
+    if let Some(pid) = std::fs::read_to_string(pid_file)
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok())
+    {
+        if pid != std::process::id() && is_live_xtask(pid) {
+            bail!(
+                "rmq is already up: `cargo xtask up` runs as pid {pid} (see {}). Stop it with \
+                 Ctrl-C in its terminal or `kill {pid}`; its daemons stop with it.",
+                pid_file.display()
+            );
+        }
     }
-    eprintln!("building release binaries ({}) ...", packages.join(", "));
-    let status = cmd.status().context("running cargo build")?;
-    if !status.success() {
-        bail!("cargo build --release failed");
+    let ports = [
+        (args.namesrv_port, "the name server port"),
+        (args.broker_port, "the broker port"),
+        (args.broker_port.wrapping_add(1), "the broker's HA port"),
+    ];
+    for (port, what) in ports {
+        if std::net::TcpStream::connect_timeout(
+            &([127, 0, 0, 1], port).into(),
+            Duration::from_millis(500),
+        )
+        .is_ok()
+        {
+            bail!(
+                "port {port} ({what}) is already in use: is a cluster already running? One \
+                 started by `cargo xtask cluster up` stops with `cargo xtask cluster down`; \
+                 otherwise stop what holds the port (`ss -ltnp | grep :{port}`) or choose \
+                 other ports with --namesrv-port and --broker-port."
+            );
+        }
     }
     Ok(())
 }
 
-fn wait_port(child: &mut Child, name: &str, port: u16, log: &Path) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(());
-        }
-        if let Some(status) = child.try_wait()? {
-            bail!("{name} exited with {status}; see {} for why", log.display());
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "{name} is not listening on port {port} after 30 s; see {}",
-                log.display()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// Whether `pid` is a running (not exited, not zombie) process named `xtask`: a pid file left
+/// by an `up` that was killed must not block the next one.
+fn is_live_xtask(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // "<pid> (<comm>) <state> ...": comm may hold spaces or parentheses, the state follows the
+    // last ')'.
+    let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+        return false;
+    };
+    let comm = &stat[open + 1..close];
+    let state = stat[close + 1..].trim_start().chars().next();
+    comm == "xtask" && !matches!(state, Some('Z' | 'X' | 'x'))
 }
 
-fn spawn(bin: &Path, args: &[String], log: &Path) -> Result<Child> {
-    let out = std::fs::File::create(log)?;
-    let err = out.try_clone()?;
-    Command::new(bin)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .with_context(|| format!("starting {}", bin.display()))
-}
-
-fn terminate(child: &mut Child, name: &str) {
-    // SAFETY: kill(2) on a child we spawned; no memory is involved.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                eprintln!("{name} stopped ({status})");
-                return;
-            }
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            _ => {
-                eprintln!("{name} did not stop within 30 s; killing it");
-                let _ = child.kill();
-                let _ = child.wait();
-                return;
-            }
-        }
-    }
-}
-
-pub fn run(args: UpArgs) -> Result<()> {
-    let root = workspace_root();
-    let data = args.data_dir.unwrap_or_else(|| root.join("target/rmq"));
-    std::fs::create_dir_all(data.join("logs"))?;
-    if !args.no_build {
-        build_release(&["rmq-namesrv", "rmq-broker"])?;
-    }
-    let bin = root.join("target/release");
-
+fn serve(args: &UpArgs, data: &Path, logs: &Path) -> Result<()> {
+    let bin = release_dir();
     let ns_conf = data.join("namesrv.properties");
     std::fs::write(
         &ns_conf,
@@ -134,27 +126,38 @@ pub fn run(args: UpArgs) -> Result<()> {
             data.join("store").display()
         ),
     )?;
+    let log_dir = logs.display().to_string();
 
-    let ns_log = data.join("logs/namesrv.out");
-    let mut namesrv = spawn(
-        &bin.join("mqnamesrv"),
-        &["-c".into(), ns_conf.display().to_string()],
-        &ns_log,
-    )?;
-    wait_port(&mut namesrv, "mqnamesrv", args.namesrv_port, &ns_log)?;
+    // Stop requests are caught before any daemon starts, so none can slip between.
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .context("cannot catch Ctrl-C/SIGTERM/SIGHUP")?;
+
+    let ns_out = logs.join("namesrv.out");
+    let ns_args = [
+        "-c".into(),
+        ns_conf.display().to_string(),
+        "--log-dir".into(),
+        log_dir.clone(),
+    ];
+    let mut namesrv = spawn_tied(&bin.join("mqnamesrv"), &ns_args, &ns_out)?;
+    if let Err(e) = wait_port(&mut namesrv, "mqnamesrv", args.namesrv_port, &ns_out) {
+        terminate(&mut namesrv, "mqnamesrv");
+        return Err(e);
+    }
     let namesrv_addr = format!("127.0.0.1:{}", args.namesrv_port);
-    let broker_log = data.join("logs/broker.out");
-    let mut broker = match spawn(
-        &bin.join("mqbroker"),
-        &[
-            "-c".into(),
-            broker_conf.display().to_string(),
-            "-n".into(),
-            namesrv_addr.clone(),
-        ],
-        &broker_log,
-    )
-    .and_then(|mut b| wait_port(&mut b, "mqbroker", args.broker_port, &broker_log).map(|_| b))
+    let broker_out = logs.join("broker.out");
+    let broker_args = [
+        "-c".into(),
+        broker_conf.display().to_string(),
+        "-n".into(),
+        namesrv_addr.clone(),
+        "--log-dir".into(),
+        log_dir,
+    ];
+    let mut broker = match spawn_tied(&bin.join("mqbroker"), &broker_args, &broker_out)
+        .and_then(|mut b| wait_port(&mut b, "mqbroker", args.broker_port, &broker_out).map(|()| b))
     {
         Ok(b) => b,
         Err(e) => {
@@ -163,43 +166,80 @@ pub fn run(args: UpArgs) -> Result<()> {
         }
     };
 
-    println!("rmq is up:");
-    println!("  name server  {namesrv_addr}   (log {})", ns_log.display());
-    println!(
-        "  broker       127.0.0.1:{}  broker-a in DefaultCluster, store {} (log {})",
-        args.broker_port,
-        data.join("store").display(),
-        broker_log.display()
-    );
-    println!();
-    println!("send a first message:");
-    println!("  cargo run --example producer -- -n {namesrv_addr} -t TopicTest");
-    println!("and read it back:");
-    println!("  cargo run --example push_consumer -- -n {namesrv_addr} -t TopicTest");
-    println!();
-    println!("Ctrl-C stops both daemons cleanly.");
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
-    while !stop.load(Ordering::SeqCst) {
+    print_banner(args, &namesrv_addr, data, logs);
+    let mut died = None;
+    while !stop.load(Ordering::SeqCst) && died.is_none() {
         if let Some(s) = broker.try_wait()? {
-            eprintln!(
+            died = Some(format!(
                 "mqbroker exited unexpectedly ({s}); see {}",
-                broker_log.display()
-            );
-            break;
-        }
-        if let Some(s) = namesrv.try_wait()? {
-            eprintln!(
+                broker_out.display()
+            ));
+        } else if let Some(s) = namesrv.try_wait()? {
+            died = Some(format!(
                 "mqnamesrv exited unexpectedly ({s}); see {}",
-                ns_log.display()
-            );
-            break;
+                ns_out.display()
+            ));
+        } else {
+            std::thread::sleep(Duration::from_millis(200));
         }
-        std::thread::sleep(Duration::from_millis(200));
     }
     terminate(&mut broker, "mqbroker");
     terminate(&mut namesrv, "mqnamesrv");
-    Ok(())
+    match died {
+        Some(why) => bail!(why),
+        None => Ok(()),
+    }
+}
+
+fn print_banner(args: &UpArgs, namesrv_addr: &str, data: &Path, logs: &Path) {
+    println!("rmq is up (listening on all interfaces, 0.0.0.0):");
+    println!("  name server  {namesrv_addr}");
+    println!(
+        "  broker       127.0.0.1:{} (HA {})  broker-a in DefaultCluster, store {}",
+        args.broker_port,
+        args.broker_port.wrapping_add(1),
+        data.join("store").display()
+    );
+    println!(
+        "  logs         {} (namesrv.log, broker.log)",
+        logs.display()
+    );
+    println!();
+    println!("send a first message:");
+    println!("  cargo run --release --example producer -- -n {namesrv_addr} -t TopicTest");
+    println!("and read it back:");
+    println!("  cargo run --release --example push_consumer -- -n {namesrv_addr} -t TopicTest");
+    println!("look at the cluster:");
+    println!("  target/release/mqadmin clusterList -n {namesrv_addr}");
+    println!();
+    println!("Ctrl-C stops both daemons cleanly.");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_when_a_port_is_taken_and_says_how_to_stop_it() {
+        let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = held.local_addr().unwrap().port();
+        let args = UpArgs {
+            namesrv_port: port,
+            broker_port: port,
+            data_dir: None,
+            no_build: true,
+        };
+        let e = refuse_if_running(Path::new("/nonexistent/up.pid"), &args)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!("port {port}")), "{e}");
+        assert!(e.contains("cargo xtask cluster down"), "{e}");
+    }
+
+    #[test]
+    fn only_a_live_xtask_counts_as_running() {
+        assert!(!is_live_xtask(u32::MAX));
+        // This test binary is named xtask-<hash>, not xtask.
+        assert!(!is_live_xtask(std::process::id()));
+    }
 }

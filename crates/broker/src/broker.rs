@@ -38,6 +38,25 @@ use crate::BrokerError;
 /// this bounds their memory to tens of MiB however many consumers connect.
 const MAX_HELD_PULLS: usize = 16_384;
 
+/// The daemon: binds `0.0.0.0:listenPort`, starts, prints Apache's boot line (start scripts grep
+/// for it), serves until `shutdown` resolves, then stops cleanly. The same shape as
+/// `rmq_namesrv::run`.
+pub async fn run(
+    config: BrokerStartupConfig,
+    shutdown: impl std::future::Future,
+) -> Result<(), BrokerError> {
+    let broker = Broker::bind_and_start(config).await?;
+    println!(
+        "The broker[{}, {}] boot success. serializeType=JSON and name server is {}",
+        broker.ctx.broker_name(),
+        broker.broker_addr(),
+        broker.ctx.config().broker.namesrv_addr
+    );
+    shutdown.await;
+    broker.shutdown().await;
+    Ok(())
+}
+
 /// A running broker.
 pub struct Broker {
     ctx: Arc<BrokerContext>,

@@ -71,6 +71,9 @@ pub struct BrokerConfig {
     pub metrics_exporter_type: String,
     pub metrics_prom_exporter_host: String,
     pub metrics_prom_exporter_port: u16,
+    /// `logDir`, an rmq key (Apache sets its log directory with `-Drocketmq.log.root`): where
+    /// `broker.log` goes. Empty: `--log-dir`, else `$RMQ_LOG_DIR`, else `~/logs/rocketmqlogs`.
+    pub log_dir: String,
 }
 
 impl Default for BrokerConfig {
@@ -135,6 +138,7 @@ impl Default for BrokerConfig {
             metrics_exporter_type: "DISABLE".into(),
             metrics_prom_exporter_host: String::new(),
             metrics_prom_exporter_port: 5557,
+            log_dir: String::new(),
         }
     }
 }
@@ -206,6 +210,7 @@ config_fields!(BrokerConfig {
     metrics_exporter_type: "metricsExporterType",
     metrics_prom_exporter_host: "metricsPromExporterHost",
     metrics_prom_exporter_port: "metricsPromExporterPort",
+    log_dir: "logDir",
 });
 
 /// Everything `mqbroker` needs to start: broker keys and store keys.

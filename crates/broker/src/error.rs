@@ -24,6 +24,17 @@ pub enum BrokerError {
     },
     #[error("replication: {0}")]
     Ha(#[from] rmq_ha::HaError),
+    #[error(
+        "cannot listen on {addr} for master/slave replication: {source}; port {port} is the HA \
+         port (haListenPort, by default listenPort + 1) and another process holds it; set \
+         haListenPort or choose another listenPort"
+    )]
+    HaBind {
+        addr: String,
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -38,6 +49,7 @@ impl BrokerError {
             | BrokerError::Store(_)
             | BrokerError::ConfigFile { .. }
             | BrokerError::Bind { .. }
+            | BrokerError::HaBind { .. }
             | BrokerError::Ha(_)
             | BrokerError::Io(_) => ResponseCode::SystemError,
         }

@@ -66,7 +66,13 @@ impl BrokerHa {
         let listener = match TcpListener::bind(&addr).await {
             Ok(l) => l,
             Err(_) if dynamic_port => TcpListener::bind("0.0.0.0:0").await?,
-            Err(source) => return Err(BrokerError::Bind { addr, source }),
+            Err(source) => {
+                return Err(BrokerError::HaBind {
+                    addr,
+                    port: cfg.broker.ha_listen_port,
+                    source,
+                })
+            }
         };
         cfg.broker.ha_listen_port = listener.local_addr()?.port();
         ha.server = Some(HaServer::start(listener, store.clone(), ha_config(cfg))?);

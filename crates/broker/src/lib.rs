@@ -7,7 +7,7 @@
 //!
 //! Tests and embedders start one with [`Broker::start`] on a listener bound to port 0; the
 //! `mqbroker` binary reads a RocketMQ `broker.properties` file ([`BrokerStartupConfig::load`])
-//! and calls [`Broker::bind_and_start`].
+//! and calls [`run`], the same `run(config, shutdown)` shape as `rmq_namesrv::run`.
 
 mod background;
 mod broker;
@@ -20,7 +20,6 @@ pub mod groups;
 mod ha;
 mod housekeeping;
 mod known_master;
-pub mod logging;
 mod long_poll;
 mod metrics;
 mod metrics_endpoint;
@@ -42,7 +41,7 @@ mod transaction;
 mod transaction_check;
 pub mod unsupported;
 
-pub use broker::Broker;
+pub use broker::{run, Broker};
 pub use config::{BrokerConfig, BrokerStartupConfig};
 pub use context::BrokerContext;
 pub use error::BrokerError;

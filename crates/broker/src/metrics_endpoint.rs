@@ -71,10 +71,10 @@ pub async fn start(
         })?;
     let mut registry = Registry::default();
     sources.metrics.register(&mut registry);
-    let exposition = Arc::new(rmq_metrics::Exposition {
+    let exposition = Arc::new(rmq_runtime::metrics::Exposition {
         registry,
         refresh: Box::new(move || sources.refresh()),
     });
-    tasks.spawn(rmq_metrics::serve(listener, exposition, shutdown));
+    tasks.spawn(rmq_runtime::metrics::serve(listener, exposition, shutdown));
     Ok(())
 }

@@ -46,6 +46,9 @@ pub struct NamesrvConfig {
     pub metrics_prom_exporter_host: String,
     /// Port of the metrics endpoint (5557).
     pub metrics_prom_exporter_port: u16,
+    /// `logDir`, an rmq key (Apache sets its log directory with `-Drocketmq.log.root`): where
+    /// `namesrv.log` goes. Empty: `--log-dir`, else `$RMQ_LOG_DIR`, else `~/logs/rocketmqlogs`.
+    pub log_dir: String,
 }
 
 impl Default for NamesrvConfig {
@@ -68,6 +71,7 @@ impl Default for NamesrvConfig {
             metrics_exporter_type: "DISABLE".into(),
             metrics_prom_exporter_host: String::new(),
             metrics_prom_exporter_port: 5557,
+            log_dir: String::new(),
         }
     }
 }
@@ -90,6 +94,7 @@ config_fields!(NamesrvConfig {
     metrics_exporter_type: "metricsExporterType",
     metrics_prom_exporter_host: "metricsPromExporterHost",
     metrics_prom_exporter_port: "metricsPromExporterPort",
+    log_dir: "logDir",
 });
 
 /// Apache keys that tune Java thread pools, Netty or features rmq does not have: accepted, no
@@ -129,6 +134,19 @@ pub struct UnappliedKeys {
     pub unknown: Vec<String>,
     /// Apache keys with no effect in rmq.
     pub ignored: Vec<String>,
+}
+
+impl UnappliedKeys {
+    /// Logs each key: unknown ones as warnings (likely typos), Apache-only ones as info.
+    pub fn log(&self, file: &Path) {
+        let file = file.display();
+        for key in &self.unknown {
+            tracing::warn!(key = %key, %file, "unknown config key {key:?} ignored");
+        }
+        for key in &self.ignored {
+            tracing::info!(key = %key, "config key {key:?} has no effect in rmq");
+        }
+    }
 }
 
 impl NamesrvConfig {

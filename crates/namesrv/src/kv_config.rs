@@ -3,12 +3,13 @@
 //! The only state a name server keeps on disk: `mqadmin updateTopic -o true` stores order-topic
 //! configs here and brokers read them back at registration. The table is small and changes
 //! rarely, so every change rewrites the whole file (`{"configTable":{ns:{k:v}}}`, Apache's shape)
-//! through a temp file and a rename: a crash leaves either the old or the new file, never half.
+//! through `rmq_runtime::fs::write_atomic` (temp file, fsync, rename, fsync of the directory): a
+//! crash leaves either the old or the new file, never half. Apache keeps no `.bak` of this file
+//! and neither does rmq.
 //! Changes are serialized by an async mutex held across mutation and write, so the file always
 //! reflects the latest change; readers only take the short in-memory lock.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use parking_lot::RwLock;
@@ -108,7 +109,8 @@ impl KvConfigStore {
             .unwrap_or_default()
         };
         let path = self.path.clone();
-        let written = tokio::task::spawn_blocking(move || write_atomically(&path, &bytes)).await;
+        let written =
+            tokio::task::spawn_blocking(move || rmq_runtime::fs::write_atomic(&path, &bytes)).await;
         match written {
             Ok(result) => result.map_err(|source| NamesrvError::KvPersist {
                 path: self.path.clone(),
@@ -126,29 +128,6 @@ impl KvConfigStore {
 #[serde(rename_all = "camelCase")]
 struct KvConfigFileRef<'a> {
     config_table: &'a Table,
-}
-
-/// Writes `bytes` to `path` via `path.tmp`, fsync and rename, creating the directory.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        // Make the rename itself durable; not every filesystem allows opening a directory.
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

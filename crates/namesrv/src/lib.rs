@@ -30,6 +30,7 @@ pub mod config;
 mod error;
 pub mod kv_config;
 mod metrics;
+mod metrics_endpoint;
 mod processor;
 mod route_cache;
 pub mod route_table;

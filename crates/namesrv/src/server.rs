@@ -4,8 +4,9 @@
 //! that drops brokers whose connection closes, and one background task, the scan for silent
 //! brokers. All of it is owned by a [`NamesrvHandle`]: `shutdown()` cancels and awaits everything,
 //! so a test can start one in-process on port 0 and stop it without leaks, and the binary is just
-//! `bind`, `run` and a signal.
+//! [`run`] with a signal.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -55,7 +56,7 @@ pub async fn start(
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
-    if let Err(e) = crate::metrics::start(&state, &tracker, &shutdown).await {
+    if let Err(e) = crate::metrics_endpoint::start(&state, &tracker, &shutdown).await {
         shutdown.cancel();
         return Err(e);
     }
@@ -79,14 +80,15 @@ pub async fn start(
     })
 }
 
-/// Serves until `shutdown` is cancelled, then stops everything and returns.
-pub async fn run(
-    config: NamesrvConfig,
-    listener: TcpListener,
-    shutdown: CancellationToken,
-) -> Result<(), NamesrvError> {
+/// The daemon: binds the configured address, starts, prints Apache's boot line (start scripts
+/// grep for it), serves until `shutdown` resolves, then stops everything and returns. The same
+/// shape as `rmq_broker::run`.
+pub async fn run(config: NamesrvConfig, shutdown: impl Future) -> Result<(), NamesrvError> {
+    let listener = bind(&config).await?;
     let handle = start(config, listener).await?;
-    shutdown.cancelled().await;
+    println!("The Name Server boot success. serializeType=JSON");
+    println!("listening on {}", handle.local_addr());
+    shutdown.await;
     handle.shutdown().await;
     Ok(())
 }

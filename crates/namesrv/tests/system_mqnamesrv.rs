@@ -153,3 +153,55 @@ fn bad_value_names_key_and_value_and_print_config_works() {
     assert!(stdout.lines().any(|l| l == "listenPort=9999"), "{stdout}");
     assert!(stdout.lines().all(|l| l.contains('=')), "{stdout}");
 }
+
+#[test]
+fn log_dir_property_puts_namesrv_log_there() {
+    let dir = test_dir("mqnamesrv-logdir");
+    let port = free_port();
+    let logs = dir.path().join("from-property");
+    let conf = dir.path().join("ns.properties");
+    std::fs::write(
+        &conf,
+        format!(
+            "listenPort={port}\nbindAddress=127.0.0.1\nkvConfigPath={}\nlogDir={}\n",
+            dir.path().join("kv.json").display(),
+            logs.display()
+        ),
+    )
+    .unwrap();
+    let conf = conf.display().to_string();
+    let out = dir.path().join("out");
+    let mut daemon = Daemon::start("mqnamesrv", Path::new(BIN), &["-c", &conf], &out).unwrap();
+    daemon
+        .wait_listening(
+            format!("127.0.0.1:{port}").parse().unwrap(),
+            Duration::from_secs(10),
+        )
+        .unwrap();
+    let status = daemon.terminate(Duration::from_secs(10)).unwrap();
+    assert_eq!(status.code(), Some(0), "exit status {status}");
+    let file_log = std::fs::read_to_string(logs.join("namesrv.log")).unwrap();
+    assert!(file_log.contains("name server stopped"), "{file_log}");
+    assert!(
+        !file_log.contains("logDir"),
+        "logDir warned about:\n{file_log}"
+    );
+}
+
+#[test]
+fn a_log_dir_that_cannot_be_created_is_one_line_naming_it() {
+    let dir = test_dir("mqnamesrv-badlog");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let logs = file.join("logs");
+    let conf = write_config(dir.path(), free_port());
+    let out = Command::new(BIN)
+        .args(["-c", &conf, "--log-dir"])
+        .arg(&logs)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(&logs.display().to_string()), "{stderr}");
+}

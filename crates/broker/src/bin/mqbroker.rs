@@ -2,12 +2,18 @@
 //!
 //!     mqbroker -c conf/2m-2s-async/broker-a.properties -n "127.0.0.1:9876;127.0.0.2:9876"
 //!     mqbroker -c broker.conf -p        # print the effective configuration and exit
+//!
+//! Thin on purpose: parse arguments, load the config, set up logging, call [`rmq_broker::run`]
+//! with the shutdown signal. A bad config exits 2, a failed start exits 1, each with one line on
+//! stderr.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use rmq_broker::{Broker, BrokerStartupConfig};
+use rmq_broker::BrokerStartupConfig;
+use rmq_runtime::logging::{self, LogTarget};
+use rmq_runtime::report::one_line;
 
 #[derive(Parser)]
 #[command(
@@ -25,69 +31,47 @@ struct Args {
     /// Print the effective configuration and exit.
     #[arg(short = 'p', long = "printConfigItem")]
     print: bool,
+    /// Directory for broker.log [default: logDir, else $RMQ_LOG_DIR, else ~/logs/rocketmqlogs].
+    #[arg(long = "log-dir", value_name = "DIR")]
+    log_dir: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let (config, unknown) =
-        match BrokerStartupConfig::load(args.config.as_deref(), args.namesrv.as_deref()) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("mqbroker: {e}");
-                return ExitCode::from(2);
-            }
-        };
+    let loaded = BrokerStartupConfig::load(args.config.as_deref(), args.namesrv.as_deref());
+    let (config, unknown) = match loaded {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mqbroker: {}", one_line(&e));
+            return ExitCode::from(2);
+        }
+    };
     if args.print {
         print!("{}", config.render());
         return ExitCode::SUCCESS;
     }
-    let log_dir = rmq_broker::logging::log_dir();
-    rmq_broker::logging::init(&log_dir, "broker.log");
+    match run(args, config, &unknown) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let line = one_line(e.as_ref());
+            tracing::error!("{line}");
+            eprintln!("mqbroker: {line}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args, config: BrokerStartupConfig, unknown: &[String]) -> anyhow::Result<()> {
+    logging::init(&LogTarget {
+        dir: logging::log_dir(args.log_dir.as_deref(), &config.broker.log_dir),
+        file_name: "broker.log".into(),
+        prefix: config.broker.broker_name.clone(),
+    })?;
     for key in unknown {
         tracing::warn!(key = %key, "unknown config key ignored; check its spelling");
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("mqbroker: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    rt.block_on(async move {
-        let broker = match Broker::bind_and_start(config).await {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::error!(error = %e, "broker failed to start");
-                eprintln!("mqbroker: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        println!(
-            "The broker[{}, {}] boot success. serializeType=JSON and name server is {}",
-            broker.context().broker_name(),
-            broker.broker_addr(),
-            broker.context().config().broker.namesrv_addr
-        );
-        wait_for_signal().await;
-        broker.shutdown().await;
-        ExitCode::SUCCESS
-    })
-}
-
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => tracing::info!("SIGTERM received"),
-                _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
+        .build()?;
+    Ok(runtime.block_on(rmq_broker::run(config, rmq_runtime::shutdown_signal()))?)
 }

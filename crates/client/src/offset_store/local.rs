@@ -1,8 +1,9 @@
 //! Offsets in a local file (broadcasting): `<dir>/<clientId>/<group>/offsets.json`, with `dir`
 //! defaulting to `~/.rocketmq_offsets` as Java's `LocalFileOffsetStore`. The JSON is
 //! `{"offsetTable":{MessageQueue:offset}}` written in fastjson's inline-object-key form so a Java
-//! client can read it too; the previous file is kept as `offsets.json.bak`, and the new one is
-//! written to a temporary file and renamed so a crash never leaves a torn file.
+//! client can read it too; the previous file is kept as `offsets.json.bak` (read back when the
+//! file is unreadable), and the new one is written by `rmq_runtime::fs` (temp file, fsync,
+//! rename, fsync of the directory) so a crash never leaves a torn file.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -55,7 +56,7 @@ impl LocalOffsetStore {
             .collect();
         let path = dir.join(safe_id).join(group).join("offsets.json");
         let loaded = Self::read(&path)
-            .or_else(|_| Self::read(&path.with_extension("json.bak")))
+            .or_else(|_| Self::read(&rmq_runtime::fs::backup_path(&path)))
             .unwrap_or_default();
         Ok(LocalOffsetStore {
             table: OffsetTable::default(),
@@ -84,24 +85,12 @@ impl LocalOffsetStore {
         all.extend(offsets.iter().map(|(q, o)| (q.clone(), *o)));
         let text = OffsetFile { offset_table: all }.to_fastjson_bytes();
         let path = self.path.clone();
-        if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| io_err(parent, e))?;
-        }
-        let tmp = path.with_extension("json.tmp");
-        tokio::fs::write(&tmp, &text)
-            .await
-            .map_err(|e| io_err(&tmp, e))?;
-        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-            let bak = path.with_extension("json.bak");
-            tokio::fs::copy(&path, &bak)
-                .await
-                .map_err(|e| io_err(&bak, e))?;
-        }
-        tokio::fs::rename(&tmp, &path)
-            .await
-            .map_err(|e| io_err(&path, e))
+        let written = tokio::task::spawn_blocking(move || {
+            rmq_runtime::fs::write_atomic_keeping_backup(&path, &text)
+        })
+        .await
+        .map_err(|e| io_err(&self.path, std::io::Error::other(e)))?;
+        written.map_err(|e| io_err(&self.path, e))
     }
 }
 

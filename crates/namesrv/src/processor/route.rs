@@ -107,7 +107,7 @@ pub(super) fn delete_topic(
 ) -> ProcessResult {
     let h: DeleteTopicFromNamesrvRequestHeader = req.decode_header()?;
     let removed = state.change_routes(|t| t.delete_topic(&h.topic, h.cluster_name.as_deref()));
-    info!(topic = %h.topic, cluster = ?h.cluster_name, removed, "topic deleted from routes");
+    info!(topic = %h.topic, cluster = %h.cluster_name.as_deref().unwrap_or(""), removed, "topic deleted from routes");
     Ok(Some(req.response_to(ResponseCode::Success)))
 }
 
