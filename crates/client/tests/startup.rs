@@ -135,6 +135,14 @@ async fn within(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) -> 
     start.elapsed()
 }
 
+/// The queues of `topic` (not the group's `%RETRY%` queue) that `c` owns.
+fn owned(c: &PushConsumer, topic: &str) -> Vec<rmq_client::MessageQueue> {
+    c.assigned_queues()
+        .into_iter()
+        .filter(|q| q.topic == topic)
+        .collect()
+}
+
 fn count(got: &Bodies) -> usize {
     got.lock().len()
 }
@@ -175,7 +183,7 @@ async fn orderly_consumer_starts_and_hands_queues_to_a_second_member() {
     first.start().await.unwrap();
     within("first member's messages", PROMPT, || count(&got1) >= 8).await;
     assert_eq!(
-        first.assigned_queues().len(),
+        owned(&first, "StartOrderly").len(),
         4,
         "a lone member owns every queue"
     );
@@ -186,11 +194,11 @@ async fn orderly_consumer_starts_and_hands_queues_to_a_second_member() {
     let second = orderly_sink(c.push("CG-start-orderly", "StartOrderly"), &got2);
     second.start().await.unwrap();
     within("second member owning its share", PROMPT, || {
-        second.assigned_queues().len() == 2 && first.assigned_queues().len() == 2
+        owned(&second, "StartOrderly").len() == 2 && owned(&first, "StartOrderly").len() == 2
     })
     .await;
-    let q1: BTreeSet<_> = first.assigned_queues().into_iter().collect();
-    let q2: BTreeSet<_> = second.assigned_queues().into_iter().collect();
+    let q1: BTreeSet<_> = owned(&first, "StartOrderly").into_iter().collect();
+    let q2: BTreeSet<_> = owned(&second, "StartOrderly").into_iter().collect();
     assert!(q1.is_disjoint(&q2), "a queue owned twice: {q1:?} {q2:?}");
 
     // Messages to every queue now reach both members.
@@ -215,7 +223,7 @@ async fn concurrent_consumer_hands_queues_to_a_second_member() {
     let second = concurrent_sink(c.push("CG-start-join", "StartJoin"), &got2);
     second.start().await.unwrap();
     within("second member owning its share", PROMPT, || {
-        second.assigned_queues().len() == 2 && first.assigned_queues().len() == 2
+        owned(&second, "StartJoin").len() == 2 && owned(&first, "StartJoin").len() == 2
     })
     .await;
     second.shutdown().await;
