@@ -77,9 +77,9 @@ pub async fn cluster_list(s: &Session, a: &ClusterList) -> Result<()> {
                 continue;
             };
             for (id, addr) in &b.broker_addrs {
-                let (runtime_info, error) = match s.ext.broker_runtime_info(addr).await {
-                    Ok(kv) => (kv.table, None),
-                    Err(e) => (BTreeMap::new(), Some(format!("{e:#}"))),
+                let (runtime_info, error) = match s.admin.broker_runtime_info(addr).await {
+                    Ok(table) => (table, None),
+                    Err(e) => (BTreeMap::new(), Some(format!("{:#}", s.explain(e)))),
                 };
                 rows.push(BrokerRow {
                     cluster: cluster.clone(),
@@ -94,7 +94,7 @@ pub async fn cluster_list(s: &Session, a: &ClusterList) -> Result<()> {
     }
     if let Some(c) = &a.cluster {
         if rows.is_empty() {
-            crate::session::masters_of(&info, c)?;
+            s.targets(Some(c), None).await?;
         }
     }
     emit(s.json, &rows, |rows| {
@@ -148,8 +148,12 @@ pub struct BrokerStatus {
 }
 
 pub async fn broker_status(s: &Session, a: &BrokerStatus) -> Result<()> {
-    let kv = s.ext.broker_runtime_info(&a.broker_addr).await?;
-    emit(s.json, &kv.table, |t| {
+    let table = s
+        .admin
+        .broker_runtime_info(&a.broker_addr)
+        .await
+        .map_err(|e| s.explain(e))?;
+    emit(s.json, &table, |t| {
         key_values(t.iter().map(|(k, v)| (k.as_str(), v.clone())))
     });
     Ok(())

@@ -5,10 +5,9 @@
 
 use anyhow::{bail, Result};
 use clap::{ArgAction, Args};
-use rmq_remoting::body::ConsumerConnection;
+use rmq_client::SubscriptionGroupConfig;
 use serde::Serialize;
 
-use crate::admin_ext::SubscriptionGroupConfig;
 use crate::output::{emit, Table};
 use crate::session::Session;
 
@@ -89,7 +88,10 @@ pub async fn update_sub_group(s: &Session, a: &UpdateSubGroup) -> Result<()> {
         .await?;
     let mut brokers = Vec::with_capacity(targets.len());
     for t in &targets {
-        s.ext.update_subscription_group(&t.addr, &config).await?;
+        s.admin
+            .update_subscription_group(&t.addr, &config)
+            .await
+            .map_err(|e| s.explain(e))?;
         brokers.push(t.addr.clone());
     }
     let report = GroupReport {
@@ -146,9 +148,10 @@ pub async fn delete_sub_group(s: &Session, a: &DeleteSubGroup) -> Result<()> {
         .await?;
     let mut brokers = Vec::with_capacity(targets.len());
     for t in &targets {
-        s.ext
+        s.admin
             .delete_subscription_group(&t.addr, &a.group, a.remove_offset)
-            .await?;
+            .await
+            .map_err(|e| s.explain(e))?;
         brokers.push(t.addr.clone());
     }
     #[derive(Serialize)]
@@ -181,30 +184,9 @@ pub struct ConsumerConnectionArgs {
     pub group: String,
 }
 
-/// The group's connections as every master sees them, merged.
-pub async fn group_connections(s: &Session, group: &str) -> Result<Option<ConsumerConnection>> {
-    let info = s.cluster_info().await?;
-    let mut merged: Option<ConsumerConnection> = None;
-    for b in info.broker_addr_table.values() {
-        let Some(addr) = b.master_addr() else {
-            continue;
-        };
-        let Some(cc) = s.ext.consumer_connection(addr, group).await? else {
-            continue;
-        };
-        match &mut merged {
-            None => merged = Some(cc),
-            Some(m) => {
-                m.connection_set.extend(cc.connection_set);
-                m.subscription_table.extend(cc.subscription_table);
-            }
-        }
-    }
-    Ok(merged)
-}
-
 pub async fn consumer_connection(s: &Session, a: &ConsumerConnectionArgs) -> Result<()> {
-    let Some(cc) = group_connections(s, &a.group).await? else {
+    let connections = s.admin.group_connections(&a.group).await;
+    let Some(cc) = connections.map_err(|e| s.explain(e))? else {
         bail!(
             "consumer group {} is not online: no broker has a connected consumer of it — is the \
              consumer running, and using the same name servers?",

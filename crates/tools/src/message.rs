@@ -1,27 +1,22 @@
 //! Message commands: `queryMsgById`, `queryMsgByKey`, `queryMsgByOffset`, `sendMessage`.
 //!
-//! Lookups by id and key use `rmq_client::Admin` (which decompresses bodies); a pull by offset
-//! reads the raw record, so a compressed one is read again by its offset id through `Admin`.
+//! Every lookup goes through `rmq_client::Admin`, which returns bodies decompressed.
 //! [`MessageView`] is the one shape every lookup prints, as text or `--json`.
 
 use std::collections::BTreeMap;
 
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
-use rmq_client::{Message, MessageExt, MessageQueue, Producer, SendStatus};
+use rmq_client::{Message, MessageExt, MessageQueue, Producer, PullOne, SendStatus};
 use rmq_common::msg_id::decode_offset_msg_id;
-use rmq_common::sysflag;
 use serde::Serialize;
 
-use crate::admin_ext::PullOne;
 use crate::output::{emit, format_millis, print_out, BodyView, Table};
 use crate::session::{route_masters, Session};
 
 /// Bytes of a body shown unless `--max-body` says otherwise.
 pub const DEFAULT_BODY_LIMIT: usize = 4096;
 
-/// Consumer group the offset lookup pulls as (Apache's tools use their own group too).
-const TOOLS_CONSUMER_GROUP: &str = "TOOLS_CONSUMER";
 /// Producer group of `sendMessage`.
 const TOOLS_PRODUCER_GROUP: &str = "TOOLS_PRODUCER";
 
@@ -258,16 +253,11 @@ pub async fn query_msg_by_offset(s: &Session, a: &QueryMsgByOffset) -> Result<()
         );
     };
     let pulled = s
-        .ext
-        .pull_one(
-            &master.addr,
-            TOOLS_CONSUMER_GROUP,
-            &a.topic,
-            a.queue_id,
-            a.offset,
-        )
-        .await?;
-    let mut m = match pulled {
+        .admin
+        .pull_one(&master.addr, &a.topic, a.queue_id, a.offset)
+        .await
+        .map_err(|e| s.explain(e))?;
+    let m = match pulled {
         PullOne::Found(m) => *m,
         PullOne::NotFound {
             min_offset,
@@ -288,14 +278,6 @@ pub async fn query_msg_by_offset(s: &Session, a: &QueryMsgByOffset) -> Result<()
             )
         }
     };
-    if m.sys_flag & sysflag::message::COMPRESSED != 0 {
-        // A pull returns the stored (compressed) body; the id lookup decompresses it.
-        m = s
-            .admin
-            .view_message(&m.offset_msg_id())
-            .await
-            .map_err(|e| s.explain(e))?;
-    }
     emit_messages(s, &[m], a.max_body);
     Ok(())
 }
@@ -353,7 +335,7 @@ pub async fn send_message(s: &Session, a: &SendMessage) -> Result<()> {
     }
     let producer = Producer::builder()
         .group(TOOLS_PRODUCER_GROUP)
-        .name_server(&s.ext.name_server_list())
+        .name_server(&s.name_server_list())
         .build()
         .map_err(|e| s.explain(e))?;
     producer.start().await.map_err(|e| s.explain(e))?;

@@ -86,9 +86,10 @@ pub async fn update_topic(s: &Session, a: &UpdateTopic) -> Result<()> {
             .map(|t| format!("{}:{}", t.broker_name, a.write_queues))
             .collect::<Vec<_>>()
             .join(";");
-        s.ext
+        s.admin
             .put_kv_config(ORDER_TOPIC_CONFIG, &a.topic, &conf)
-            .await?;
+            .await
+            .map_err(|e| s.explain(e))?;
         Some(conf)
     } else {
         None
@@ -178,20 +179,23 @@ struct TopicRow {
 
 pub async fn topic_list(s: &Session, a: &TopicList) -> Result<()> {
     let Some(cluster) = &a.cluster else {
-        let list = s.ext.topic_list().await?;
+        let list = s.admin.topic_list().await.map_err(|e| s.explain(e))?;
         emit(s.json, &list.topic_list, |topics| {
             topics.iter().map(|t| format!("{t}\n")).collect()
         });
         return Ok(());
     };
-    let info = s.cluster_info().await?;
-    let masters = crate::session::masters_of(&info, cluster)?;
-    let topics = s.ext.topics_by_cluster(cluster).await?;
+    let masters = s.targets(Some(cluster), None).await?;
+    let topics = s
+        .admin
+        .topics_by_cluster(cluster)
+        .await
+        .map_err(|e| s.explain(e))?;
     let mut rows = Vec::with_capacity(topics.topic_list.len());
     for topic in topics.topic_list {
         let mut groups = BTreeSet::new();
         for m in &masters {
-            match s.ext.topic_consumed_by(&m.addr, &topic).await {
+            match s.admin.topic_consumed_by(&m.addr, &topic).await {
                 Ok(g) => groups.extend(g.group_list),
                 Err(e) => tracing::debug!(addr = %m.addr, error = %e, "consumers unknown"),
             }
@@ -270,7 +274,11 @@ pub async fn topic_status(s: &Session, a: &TopicStatus) -> Result<()> {
     let route = s.route(&a.topic).await?;
     let mut rows: BTreeMap<(String, i32), QueueStatus> = BTreeMap::new();
     for m in route_masters(&route) {
-        let stats = s.ext.topic_stats(&m.addr, &a.topic).await?;
+        let stats = s
+            .admin
+            .topic_stats(&m.addr, &a.topic)
+            .await
+            .map_err(|e| s.explain(e))?;
         for (mq, o) in stats.offset_table {
             rows.insert(
                 (mq.broker_name.clone(), mq.queue_id),
