@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::output::{emit, key_values, Table};
 use crate::session::Session;
 
+/// Arguments of `mqadmin clusterList`.
 #[derive(Debug, Args)]
 pub struct ClusterList {
     /// Only this cluster.
@@ -65,6 +66,7 @@ impl BrokerRow {
     }
 }
 
+/// Runs `mqadmin clusterList`.
 pub async fn cluster_list(s: &Session, a: &ClusterList) -> Result<()> {
     let info = s.cluster_info().await?;
     let mut rows = Vec::new();
@@ -140,6 +142,7 @@ pub async fn cluster_list(s: &Session, a: &ClusterList) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin brokerStatus`.
 #[derive(Debug, Args)]
 pub struct BrokerStatus {
     /// Broker address (host:port).
@@ -147,6 +150,7 @@ pub struct BrokerStatus {
     pub broker_addr: String,
 }
 
+/// Runs `mqadmin brokerStatus`.
 pub async fn broker_status(s: &Session, a: &BrokerStatus) -> Result<()> {
     let table = s
         .admin

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::output::{emit, Table};
 use crate::session::Session;
 
+/// Arguments of `mqadmin updateSubGroup`.
 #[derive(Debug, Args)]
 pub struct UpdateSubGroup {
     /// Consumer group name.
@@ -66,6 +67,7 @@ struct GroupReport {
     brokers: Vec<String>,
 }
 
+/// Runs `mqadmin updateSubGroup`.
 pub async fn update_sub_group(s: &Session, a: &UpdateSubGroup) -> Result<()> {
     if a.group.trim().is_empty() {
         bail!("-g must name a group");
@@ -122,6 +124,7 @@ pub async fn update_sub_group(s: &Session, a: &UpdateSubGroup) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin deleteSubGroup`.
 #[derive(Debug, Args)]
 pub struct DeleteSubGroup {
     /// Consumer group name.
@@ -142,6 +145,7 @@ pub struct DeleteSubGroup {
     pub remove_offset: bool,
 }
 
+/// Runs `mqadmin deleteSubGroup`.
 pub async fn delete_sub_group(s: &Session, a: &DeleteSubGroup) -> Result<()> {
     let targets = s
         .targets(a.cluster.as_deref(), a.broker_addr.as_deref())
@@ -177,6 +181,7 @@ pub async fn delete_sub_group(s: &Session, a: &DeleteSubGroup) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin consumerConnection`.
 #[derive(Debug, Args)]
 pub struct ConsumerConnectionArgs {
     /// Consumer group name.
@@ -184,6 +189,7 @@ pub struct ConsumerConnectionArgs {
     pub group: String,
 }
 
+/// Runs `mqadmin consumerConnection`.
 pub async fn consumer_connection(s: &Session, a: &ConsumerConnectionArgs) -> Result<()> {
     let connections = s.admin.group_connections(&a.group).await;
     let Some(cc) = connections.map_err(|e| s.explain(e))? else {

@@ -24,26 +24,44 @@ const TOOLS_PRODUCER_GROUP: &str = "TOOLS_PRODUCER";
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageView {
+    /// The client id (`UNIQ_KEY`), what Java calls the message id.
     pub msg_id: String,
+    /// The broker's offset message id.
     pub offset_msg_id: String,
+    /// Topic.
     pub topic: String,
+    /// Tags, if any.
     pub tags: Option<String>,
+    /// Keys.
     pub keys: Vec<String>,
+    /// Queue id.
     pub queue_id: i32,
+    /// Offset in the queue.
     pub queue_offset: i64,
+    /// Offset in the broker's CommitLog.
     pub commit_log_offset: i64,
+    /// Times it was consumed again.
     pub reconsume_times: i32,
+    /// When the producer created it (ms).
     pub born_timestamp: i64,
+    /// The producer's address.
     pub born_host: String,
+    /// When the broker stored it (ms).
     pub store_timestamp: i64,
+    /// The broker's address.
     pub store_host: String,
+    /// System flag bits.
     pub sys_flag: i32,
+    /// CRC32 of the body.
     pub body_crc: u32,
+    /// User and system properties.
     pub properties: BTreeMap<String, String>,
+    /// The body as shown.
     pub body: BodyView,
 }
 
 impl MessageView {
+    /// The view of `m`, its body cut at `body_limit` bytes.
     pub fn new(m: &MessageExt, body_limit: usize) -> Self {
         MessageView {
             msg_id: m.msg_id(),
@@ -110,6 +128,7 @@ fn emit_messages(s: &Session, msgs: &[MessageExt], limit: usize) {
     });
 }
 
+/// Arguments of `mqadmin queryMsgById`.
 #[derive(Debug, Args)]
 pub struct QueryMsgById {
     /// Message id(s), comma-separated: offset ids (from the broker) or client ids (UNIQ_KEY).
@@ -123,6 +142,7 @@ pub struct QueryMsgById {
     pub max_body: usize,
 }
 
+/// Runs `mqadmin queryMsgById`.
 pub async fn query_msg_by_id(s: &Session, a: &QueryMsgById) -> Result<()> {
     let mut found = Vec::new();
     for id in a.msg_id.split(',').map(str::trim).filter(|i| !i.is_empty()) {
@@ -153,6 +173,7 @@ pub async fn query_msg_by_id(s: &Session, a: &QueryMsgById) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin queryMsgByKey`.
 #[derive(Debug, Args)]
 pub struct QueryMsgByKey {
     /// Topic.
@@ -178,6 +199,7 @@ pub struct QueryMsgByKey {
     pub max_body: usize,
 }
 
+/// Runs `mqadmin queryMsgByKey`.
 pub async fn query_msg_by_key(s: &Session, a: &QueryMsgByKey) -> Result<()> {
     let msgs = s
         .admin
@@ -216,6 +238,7 @@ pub async fn query_msg_by_key(s: &Session, a: &QueryMsgByKey) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin queryMsgByOffset`.
 #[derive(Debug, Args)]
 pub struct QueryMsgByOffset {
     /// Topic.
@@ -235,6 +258,7 @@ pub struct QueryMsgByOffset {
     pub max_body: usize,
 }
 
+/// Runs `mqadmin queryMsgByOffset`.
 pub async fn query_msg_by_offset(s: &Session, a: &QueryMsgByOffset) -> Result<()> {
     let route = s.route(&a.topic).await?;
     let Some(master) = route_masters(&route)
@@ -282,6 +306,7 @@ pub async fn query_msg_by_offset(s: &Session, a: &QueryMsgByOffset) -> Result<()
     Ok(())
 }
 
+/// Arguments of `mqadmin sendMessage`.
 #[derive(Debug, Args)]
 pub struct SendMessage {
     /// Topic.
@@ -325,6 +350,7 @@ fn send_status_name(s: SendStatus) -> &'static str {
     }
 }
 
+/// Runs `mqadmin sendMessage`.
 pub async fn send_message(s: &Session, a: &SendMessage) -> Result<()> {
     let mut msg = Message::new(&a.topic, a.body.clone().into_bytes());
     if let Some(tags) = &a.tags {

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::output::{emit, format_millis, Table};
 use crate::session::Session;
 
+/// Arguments of `mqadmin consumerProgress`.
 #[derive(Debug, Args)]
 pub struct ConsumerProgress {
     /// Consumer group name (default: every group, one line each, as Apache's mqadmin).
@@ -61,6 +62,7 @@ struct GroupRow {
     diff_total: i64,
 }
 
+/// Runs `mqadmin consumerProgress`.
 pub async fn consumer_progress(s: &Session, a: &ConsumerProgress) -> Result<()> {
     let Some(group) = &a.group else {
         return every_group_progress(s).await;
@@ -194,6 +196,7 @@ async fn every_group_progress(s: &Session) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin resetOffsetByTime`.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Stop the group's consumers before resetting: rmq brokers do not yet push \
@@ -234,6 +237,7 @@ pub fn parse_timestamp(s: &str) -> Result<i64> {
         .ok_or_else(|| anyhow!("-s {s:?} is neither `now` nor milliseconds since the epoch"))
 }
 
+/// Runs `mqadmin resetOffsetByTime`.
 pub async fn reset_offset_by_time(s: &Session, a: &ResetOffsetByTime) -> Result<()> {
     let timestamp = parse_timestamp(&a.timestamp)?;
     let reset = s

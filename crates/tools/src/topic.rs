@@ -17,6 +17,7 @@ use crate::session::{route_masters, Session};
 /// Namespace of the name servers' order-topic KV entries (`NamesrvUtil.NAMESPACE_ORDER_TOPIC_CONFIG`).
 const ORDER_TOPIC_CONFIG: &str = "ORDER_TOPIC_CONFIG";
 
+/// Arguments of `mqadmin updateTopic`.
 #[derive(Debug, Args)]
 pub struct UpdateTopic {
     /// Topic name.
@@ -55,6 +56,7 @@ struct CreateReport {
     order_topic_config: Option<String>,
 }
 
+/// Runs `mqadmin updateTopic`.
 pub async fn update_topic(s: &Session, a: &UpdateTopic) -> Result<()> {
     if a.read_queues <= 0 || a.write_queues <= 0 {
         bail!("-r and -w must be at least 1");
@@ -124,6 +126,7 @@ pub async fn update_topic(s: &Session, a: &UpdateTopic) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin deleteTopic`.
 #[derive(Debug, Args)]
 pub struct DeleteTopic {
     /// Topic name.
@@ -134,6 +137,7 @@ pub struct DeleteTopic {
     pub cluster: Option<String>,
 }
 
+/// Runs `mqadmin deleteTopic`.
 pub async fn delete_topic(s: &Session, a: &DeleteTopic) -> Result<()> {
     s.admin
         .delete_topic(&a.topic, a.cluster.as_deref())
@@ -162,6 +166,7 @@ pub async fn delete_topic(s: &Session, a: &DeleteTopic) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin topicList`.
 #[derive(Debug, Args)]
 pub struct TopicList {
     /// Only this cluster's topics, with the groups consuming them.
@@ -177,6 +182,7 @@ struct TopicRow {
     consumer_groups: BTreeSet<String>,
 }
 
+/// Runs `mqadmin topicList`.
 pub async fn topic_list(s: &Session, a: &TopicList) -> Result<()> {
     let Some(cluster) = &a.cluster else {
         let list = s.admin.topic_list().await.map_err(|e| s.explain(e))?;
@@ -217,6 +223,7 @@ pub async fn topic_list(s: &Session, a: &TopicList) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin topicRoute`.
 #[derive(Debug, Args)]
 pub struct TopicRoute {
     /// Topic name.
@@ -224,6 +231,7 @@ pub struct TopicRoute {
     pub topic: String,
 }
 
+/// Runs `mqadmin topicRoute`.
 pub async fn topic_route(s: &Session, a: &TopicRoute) -> Result<()> {
     let route = s.route(&a.topic).await?;
     emit(s.json, &route, |r| {
@@ -253,6 +261,7 @@ pub async fn topic_route(s: &Session, a: &TopicRoute) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin topicStatus`.
 #[derive(Debug, Args)]
 pub struct TopicStatus {
     /// Topic name.
@@ -270,6 +279,7 @@ struct QueueStatus {
     last_update_timestamp: i64,
 }
 
+/// Runs `mqadmin topicStatus`.
 pub async fn topic_status(s: &Session, a: &TopicStatus) -> Result<()> {
     let route = s.route(&a.topic).await?;
     let mut rows: BTreeMap<(String, i32), QueueStatus> = BTreeMap::new();
