@@ -1,76 +1,27 @@
 //! Consumer group configs (`SubscriptionGroupManager`): created on first heartbeat when
 //! `autoCreateSubscriptionGroup` is on, or by an admin; persisted to
-//! `config/subscriptionGroup.json` as `{"dataVersion":..,"subscriptionGroupTable":{..}}`.
+//! `config/subscriptionGroup.json` as `{"dataVersion":..,"subscriptionGroupTable":{..}}` (the
+//! wire type `SubscriptionGroupWrapper`, shared with the admin client).
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use parking_lot::RwLock;
-use rmq_remoting::body::DataVersion;
-use serde::{Deserialize, Serialize};
+use rmq_remoting::body::{SubscriptionGroupConfig, SubscriptionGroupWrapper};
 
 use rmq_common::time::now_millis;
 
 use crate::persist;
 use crate::BrokerError;
 
-/// `SubscriptionGroupConfig` with Apache's JSON names and defaults.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct SubscriptionGroupConfig {
-    pub group_name: String,
-    pub consume_enable: bool,
-    pub consume_from_min_enable: bool,
-    pub consume_broadcast_enable: bool,
-    pub consume_message_orderly: bool,
-    pub retry_queue_nums: i32,
-    pub retry_max_times: i32,
-    pub broker_id: i64,
-    pub which_broker_when_consume_slowly: i64,
-    pub notify_consumer_ids_changed_enable: bool,
-    pub group_sys_flag: i32,
-    pub consume_timeout_minute: i32,
-    pub attributes: BTreeMap<String, String>,
-}
-
-impl Default for SubscriptionGroupConfig {
-    fn default() -> Self {
-        SubscriptionGroupConfig {
-            group_name: String::new(),
-            consume_enable: true,
-            consume_from_min_enable: true,
-            consume_broadcast_enable: true,
-            consume_message_orderly: false,
-            retry_queue_nums: 1,
-            retry_max_times: 16,
-            broker_id: 0,
-            which_broker_when_consume_slowly: 1,
-            notify_consumer_ids_changed_enable: true,
-            group_sys_flag: 0,
-            consume_timeout_minute: 15,
-            attributes: BTreeMap::new(),
-        }
-    }
-}
-
-#[derive(Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GroupsFile {
-    #[serde(default)]
-    data_version: DataVersion,
-    #[serde(default)]
-    subscription_group_table: BTreeMap<String, SubscriptionGroupConfig>,
-}
-
 pub struct SubscriptionGroups {
     path: PathBuf,
     auto_create: bool,
-    state: RwLock<GroupsFile>,
+    state: RwLock<SubscriptionGroupWrapper>,
 }
 
 impl SubscriptionGroups {
     pub fn load(path: PathBuf, auto_create: bool) -> Result<Self, BrokerError> {
-        let file: GroupsFile = persist::load_json(&path)?;
+        let file: SubscriptionGroupWrapper = persist::load_json(&path)?;
         Ok(SubscriptionGroups {
             path,
             auto_create,
@@ -149,7 +100,7 @@ impl SubscriptionGroups {
 
     /// Replaces every group with a JSON encoding of another broker's (a slave's metadata sync).
     pub fn replace_from_json(&self, body: &[u8]) -> Result<(), BrokerError> {
-        let file: GroupsFile =
+        let file: SubscriptionGroupWrapper =
             rmq_remoting::json::from_slice(body).map_err(|e| BrokerError::ConfigFile {
                 path: self.path.clone(),
                 reason: format!("master's subscription groups are unreadable: {e}"),

@@ -33,6 +33,16 @@ pub enum ClientError {
         code: ResponseCode,
         remark: String,
     },
+    #[error(
+        "cluster {cluster:?} is not known to the name servers (known: {})",
+        if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+    )]
+    UnknownCluster {
+        /// The cluster asked for.
+        cluster: String,
+        /// The clusters the name servers do know.
+        known: Vec<String>,
+    },
     #[error("no address known for broker {0:?}")]
     BrokerNotFound(String),
     #[error("the brokers of topic {topic:?} do not list {client_id} in group {group:?} yet")]

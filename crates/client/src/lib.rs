@@ -13,7 +13,8 @@
 //! * [`consumer`] — subscriptions, allocation, rebalance, pull loops, process queues, the
 //!   concurrent and orderly consume services, the push and pull consumers;
 //! * `offset_store` — remote (broker) and local-file offsets;
-//! * [`admin`] — topic and cluster administration and message queries.
+//! * [`admin`] — the one admin client: cluster, topics, groups, offsets, messages, broker
+//!   and KV config, one file per family.
 //!
 //! Every background task belongs to the client that started it and stops at `shutdown`.
 
@@ -30,7 +31,7 @@ pub mod producer;
 mod route;
 mod server_requests;
 
-pub use admin::{Admin, AdminBuilder, TopicTarget};
+pub use admin::{Admin, AdminBuilder, BrokerTarget, PullOne, QueueReset, TopicTarget};
 pub use consumer::{
     ConsumeConcurrentlyStatus, ConsumeFrom, ConsumeOrderlyStatus, MessageModel, PullConsumer,
     PullConsumerBuilder, PushConsumer, PushConsumerBuilder,
@@ -42,5 +43,12 @@ pub use producer::{
     TransactionProducer, TransactionProducerBuilder, TransactionSendResult,
 };
 pub use rmq_common::{Message, MessageExt, MessageQueue, TopicConfig};
-pub use rmq_remoting::body::{ClusterInfo, ConsumeStats, OffsetWrapper, TopicRouteData};
-pub use rmq_remoting::ResponseCode;
+/// The wire bodies [`Admin`] returns and takes, with Apache's JSON names.
+pub use rmq_remoting::body::{
+    BrokerData, ClusterInfo, Connection, ConsumeStats, ConsumeStatus, ConsumerConnection,
+    ConsumerOffsetSerializeWrapper, ConsumerRunningInfo, DelayOffsetSerializeWrapper, GroupList,
+    OffsetWrapper, ProcessQueueInfo, ProducerConnection, QueueData, SubscriptionData,
+    SubscriptionGroupConfig, SubscriptionGroupWrapper, TopicConfigSerializeWrapper, TopicList,
+    TopicOffset, TopicRouteData, TopicStatsTable,
+};
+pub use rmq_remoting::{RemotingError, ResponseCode};

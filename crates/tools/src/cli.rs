@@ -17,10 +17,12 @@ pub struct MqAdmin {
     /// Print machine-readable JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// `mqadmin`'s subcommands, by Apache's names.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create or update a topic on a broker or on every master of a cluster.

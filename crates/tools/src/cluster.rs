@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::output::{emit, key_values, Table};
 use crate::session::Session;
 
+/// Arguments of `mqadmin clusterList`.
 #[derive(Debug, Args)]
 pub struct ClusterList {
     /// Only this cluster.
@@ -65,6 +66,7 @@ impl BrokerRow {
     }
 }
 
+/// Runs `mqadmin clusterList`.
 pub async fn cluster_list(s: &Session, a: &ClusterList) -> Result<()> {
     let info = s.cluster_info().await?;
     let mut rows = Vec::new();
@@ -77,9 +79,9 @@ pub async fn cluster_list(s: &Session, a: &ClusterList) -> Result<()> {
                 continue;
             };
             for (id, addr) in &b.broker_addrs {
-                let (runtime_info, error) = match s.ext.broker_runtime_info(addr).await {
-                    Ok(kv) => (kv.table, None),
-                    Err(e) => (BTreeMap::new(), Some(format!("{e:#}"))),
+                let (runtime_info, error) = match s.admin.broker_runtime_info(addr).await {
+                    Ok(table) => (table, None),
+                    Err(e) => (BTreeMap::new(), Some(format!("{:#}", s.explain(e)))),
                 };
                 rows.push(BrokerRow {
                     cluster: cluster.clone(),
@@ -94,7 +96,7 @@ pub async fn cluster_list(s: &Session, a: &ClusterList) -> Result<()> {
     }
     if let Some(c) = &a.cluster {
         if rows.is_empty() {
-            crate::session::masters_of(&info, c)?;
+            s.targets(Some(c), None).await?;
         }
     }
     emit(s.json, &rows, |rows| {
@@ -140,6 +142,7 @@ pub async fn cluster_list(s: &Session, a: &ClusterList) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin brokerStatus`.
 #[derive(Debug, Args)]
 pub struct BrokerStatus {
     /// Broker address (host:port).
@@ -147,9 +150,14 @@ pub struct BrokerStatus {
     pub broker_addr: String,
 }
 
+/// Runs `mqadmin brokerStatus`.
 pub async fn broker_status(s: &Session, a: &BrokerStatus) -> Result<()> {
-    let kv = s.ext.broker_runtime_info(&a.broker_addr).await?;
-    emit(s.json, &kv.table, |t| {
+    let table = s
+        .admin
+        .broker_runtime_info(&a.broker_addr)
+        .await
+        .map_err(|e| s.explain(e))?;
+    emit(s.json, &table, |t| {
         key_values(t.iter().map(|(k, v)| (k.as_str(), v.clone())))
     });
     Ok(())

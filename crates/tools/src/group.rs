@@ -5,13 +5,13 @@
 
 use anyhow::{bail, Result};
 use clap::{ArgAction, Args};
-use rmq_remoting::body::ConsumerConnection;
+use rmq_client::SubscriptionGroupConfig;
 use serde::Serialize;
 
-use crate::admin_ext::SubscriptionGroupConfig;
 use crate::output::{emit, Table};
 use crate::session::Session;
 
+/// Arguments of `mqadmin updateSubGroup`.
 #[derive(Debug, Args)]
 pub struct UpdateSubGroup {
     /// Consumer group name.
@@ -67,6 +67,7 @@ struct GroupReport {
     brokers: Vec<String>,
 }
 
+/// Runs `mqadmin updateSubGroup`.
 pub async fn update_sub_group(s: &Session, a: &UpdateSubGroup) -> Result<()> {
     if a.group.trim().is_empty() {
         bail!("-g must name a group");
@@ -89,7 +90,10 @@ pub async fn update_sub_group(s: &Session, a: &UpdateSubGroup) -> Result<()> {
         .await?;
     let mut brokers = Vec::with_capacity(targets.len());
     for t in &targets {
-        s.ext.update_subscription_group(&t.addr, &config).await?;
+        s.admin
+            .update_subscription_group(&t.addr, &config)
+            .await
+            .map_err(|e| s.explain(e))?;
         brokers.push(t.addr.clone());
     }
     let report = GroupReport {
@@ -120,6 +124,7 @@ pub async fn update_sub_group(s: &Session, a: &UpdateSubGroup) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin deleteSubGroup`.
 #[derive(Debug, Args)]
 pub struct DeleteSubGroup {
     /// Consumer group name.
@@ -140,15 +145,17 @@ pub struct DeleteSubGroup {
     pub remove_offset: bool,
 }
 
+/// Runs `mqadmin deleteSubGroup`.
 pub async fn delete_sub_group(s: &Session, a: &DeleteSubGroup) -> Result<()> {
     let targets = s
         .targets(a.cluster.as_deref(), a.broker_addr.as_deref())
         .await?;
     let mut brokers = Vec::with_capacity(targets.len());
     for t in &targets {
-        s.ext
+        s.admin
             .delete_subscription_group(&t.addr, &a.group, a.remove_offset)
-            .await?;
+            .await
+            .map_err(|e| s.explain(e))?;
         brokers.push(t.addr.clone());
     }
     #[derive(Serialize)]
@@ -174,6 +181,7 @@ pub async fn delete_sub_group(s: &Session, a: &DeleteSubGroup) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin consumerConnection`.
 #[derive(Debug, Args)]
 pub struct ConsumerConnectionArgs {
     /// Consumer group name.
@@ -181,30 +189,10 @@ pub struct ConsumerConnectionArgs {
     pub group: String,
 }
 
-/// The group's connections as every master sees them, merged.
-pub async fn group_connections(s: &Session, group: &str) -> Result<Option<ConsumerConnection>> {
-    let info = s.cluster_info().await?;
-    let mut merged: Option<ConsumerConnection> = None;
-    for b in info.broker_addr_table.values() {
-        let Some(addr) = b.master_addr() else {
-            continue;
-        };
-        let Some(cc) = s.ext.consumer_connection(addr, group).await? else {
-            continue;
-        };
-        match &mut merged {
-            None => merged = Some(cc),
-            Some(m) => {
-                m.connection_set.extend(cc.connection_set);
-                m.subscription_table.extend(cc.subscription_table);
-            }
-        }
-    }
-    Ok(merged)
-}
-
+/// Runs `mqadmin consumerConnection`.
 pub async fn consumer_connection(s: &Session, a: &ConsumerConnectionArgs) -> Result<()> {
-    let Some(cc) = group_connections(s, &a.group).await? else {
+    let connections = s.admin.group_connections(&a.group).await;
+    let Some(cc) = connections.map_err(|e| s.explain(e))? else {
         bail!(
             "consumer group {} is not online: no broker has a connected consumer of it — is the \
              consumer running, and using the same name servers?",

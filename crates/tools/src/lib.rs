@@ -2,13 +2,12 @@
 //! binaries so the commands can be tested and reused.
 //!
 //! * [`cli`] — `mqadmin`'s arguments (Apache's camelCase subcommands and flags) and dispatch;
-//! * [`session`] — the clients of one run and the lookups every command shares;
-//! * [`admin_ext`] — admin RPCs that `rmq_client::Admin` does not have yet;
+//! * [`session`] — the `rmq_client::Admin` of one run, the lookups every command shares, and
+//!   client errors turned into advice;
 //! * [`topic`], [`cluster`], [`group`], [`offset`], [`message`] — one module per command family;
 //! * [`output`] — aligned tables, `--json`, timestamps, message bodies;
 //! * [`shutdown`] — `mqshutdown`: find the local daemons and stop them with SIGTERM.
 
-pub mod admin_ext;
 pub mod cli;
 pub mod cluster;
 pub mod group;

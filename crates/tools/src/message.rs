@@ -1,27 +1,22 @@
 //! Message commands: `queryMsgById`, `queryMsgByKey`, `queryMsgByOffset`, `sendMessage`.
 //!
-//! Lookups by id and key use `rmq_client::Admin` (which decompresses bodies); a pull by offset
-//! reads the raw record, so a compressed one is read again by its offset id through `Admin`.
+//! Every lookup goes through `rmq_client::Admin`, which returns bodies decompressed.
 //! [`MessageView`] is the one shape every lookup prints, as text or `--json`.
 
 use std::collections::BTreeMap;
 
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
-use rmq_client::{Message, MessageExt, MessageQueue, Producer, SendStatus};
+use rmq_client::{Message, MessageExt, MessageQueue, Producer, PullOne, SendStatus};
 use rmq_common::msg_id::decode_offset_msg_id;
-use rmq_common::sysflag;
 use serde::Serialize;
 
-use crate::admin_ext::PullOne;
 use crate::output::{emit, format_millis, print_out, BodyView, Table};
 use crate::session::{route_masters, Session};
 
 /// Bytes of a body shown unless `--max-body` says otherwise.
 pub const DEFAULT_BODY_LIMIT: usize = 4096;
 
-/// Consumer group the offset lookup pulls as (Apache's tools use their own group too).
-const TOOLS_CONSUMER_GROUP: &str = "TOOLS_CONSUMER";
 /// Producer group of `sendMessage`.
 const TOOLS_PRODUCER_GROUP: &str = "TOOLS_PRODUCER";
 
@@ -29,26 +24,44 @@ const TOOLS_PRODUCER_GROUP: &str = "TOOLS_PRODUCER";
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageView {
+    /// The client id (`UNIQ_KEY`), what Java calls the message id.
     pub msg_id: String,
+    /// The broker's offset message id.
     pub offset_msg_id: String,
+    /// Topic.
     pub topic: String,
+    /// Tags, if any.
     pub tags: Option<String>,
+    /// Keys.
     pub keys: Vec<String>,
+    /// Queue id.
     pub queue_id: i32,
+    /// Offset in the queue.
     pub queue_offset: i64,
+    /// Offset in the broker's CommitLog.
     pub commit_log_offset: i64,
+    /// Times it was consumed again.
     pub reconsume_times: i32,
+    /// When the producer created it (ms).
     pub born_timestamp: i64,
+    /// The producer's address.
     pub born_host: String,
+    /// When the broker stored it (ms).
     pub store_timestamp: i64,
+    /// The broker's address.
     pub store_host: String,
+    /// System flag bits.
     pub sys_flag: i32,
+    /// CRC32 of the body.
     pub body_crc: u32,
+    /// User and system properties.
     pub properties: BTreeMap<String, String>,
+    /// The body as shown.
     pub body: BodyView,
 }
 
 impl MessageView {
+    /// The view of `m`, its body cut at `body_limit` bytes.
     pub fn new(m: &MessageExt, body_limit: usize) -> Self {
         MessageView {
             msg_id: m.msg_id(),
@@ -115,6 +128,7 @@ fn emit_messages(s: &Session, msgs: &[MessageExt], limit: usize) {
     });
 }
 
+/// Arguments of `mqadmin queryMsgById`.
 #[derive(Debug, Args)]
 pub struct QueryMsgById {
     /// Message id(s), comma-separated: offset ids (from the broker) or client ids (UNIQ_KEY).
@@ -128,6 +142,7 @@ pub struct QueryMsgById {
     pub max_body: usize,
 }
 
+/// Runs `mqadmin queryMsgById`.
 pub async fn query_msg_by_id(s: &Session, a: &QueryMsgById) -> Result<()> {
     let mut found = Vec::new();
     for id in a.msg_id.split(',').map(str::trim).filter(|i| !i.is_empty()) {
@@ -158,6 +173,7 @@ pub async fn query_msg_by_id(s: &Session, a: &QueryMsgById) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin queryMsgByKey`.
 #[derive(Debug, Args)]
 pub struct QueryMsgByKey {
     /// Topic.
@@ -183,6 +199,7 @@ pub struct QueryMsgByKey {
     pub max_body: usize,
 }
 
+/// Runs `mqadmin queryMsgByKey`.
 pub async fn query_msg_by_key(s: &Session, a: &QueryMsgByKey) -> Result<()> {
     let msgs = s
         .admin
@@ -221,6 +238,7 @@ pub async fn query_msg_by_key(s: &Session, a: &QueryMsgByKey) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin queryMsgByOffset`.
 #[derive(Debug, Args)]
 pub struct QueryMsgByOffset {
     /// Topic.
@@ -240,6 +258,7 @@ pub struct QueryMsgByOffset {
     pub max_body: usize,
 }
 
+/// Runs `mqadmin queryMsgByOffset`.
 pub async fn query_msg_by_offset(s: &Session, a: &QueryMsgByOffset) -> Result<()> {
     let route = s.route(&a.topic).await?;
     let Some(master) = route_masters(&route)
@@ -258,16 +277,11 @@ pub async fn query_msg_by_offset(s: &Session, a: &QueryMsgByOffset) -> Result<()
         );
     };
     let pulled = s
-        .ext
-        .pull_one(
-            &master.addr,
-            TOOLS_CONSUMER_GROUP,
-            &a.topic,
-            a.queue_id,
-            a.offset,
-        )
-        .await?;
-    let mut m = match pulled {
+        .admin
+        .pull_one(&master.addr, &a.topic, a.queue_id, a.offset)
+        .await
+        .map_err(|e| s.explain(e))?;
+    let m = match pulled {
         PullOne::Found(m) => *m,
         PullOne::NotFound {
             min_offset,
@@ -288,18 +302,11 @@ pub async fn query_msg_by_offset(s: &Session, a: &QueryMsgByOffset) -> Result<()
             )
         }
     };
-    if m.sys_flag & sysflag::message::COMPRESSED != 0 {
-        // A pull returns the stored (compressed) body; the id lookup decompresses it.
-        m = s
-            .admin
-            .view_message(&m.offset_msg_id())
-            .await
-            .map_err(|e| s.explain(e))?;
-    }
     emit_messages(s, &[m], a.max_body);
     Ok(())
 }
 
+/// Arguments of `mqadmin sendMessage`.
 #[derive(Debug, Args)]
 pub struct SendMessage {
     /// Topic.
@@ -343,6 +350,7 @@ fn send_status_name(s: SendStatus) -> &'static str {
     }
 }
 
+/// Runs `mqadmin sendMessage`.
 pub async fn send_message(s: &Session, a: &SendMessage) -> Result<()> {
     let mut msg = Message::new(&a.topic, a.body.clone().into_bytes());
     if let Some(tags) = &a.tags {
@@ -353,7 +361,7 @@ pub async fn send_message(s: &Session, a: &SendMessage) -> Result<()> {
     }
     let producer = Producer::builder()
         .group(TOOLS_PRODUCER_GROUP)
-        .name_server(&s.ext.name_server_list())
+        .name_server(&s.name_server_list())
         .build()
         .map_err(|e| s.explain(e))?;
     producer.start().await.map_err(|e| s.explain(e))?;

@@ -1,29 +1,30 @@
 //! Consumer offset commands: `consumerProgress` (how far a group is behind, per queue) and
 //! `resetOffsetByTime` (move a group's committed offsets to a point in time).
 //!
-//! rmq brokers do not yet push offset resets to running consumers (Apache's
-//! INVOKE_BROKER_TO_RESET_OFFSET), so the reset writes the committed offsets on each master with
-//! UPDATE_CONSUMER_OFFSET; a running consumer would overwrite them with its own on its next
-//! commit, hence the advice to stop consumers first.
+//! The reset asks each master with INVOKE_BROKER_TO_RESET_OFFSET first, as Apache's does; rmq
+//! brokers do not push resets to running consumers yet, so against them `Admin` writes the
+//! committed offsets with UPDATE_CONSUMER_OFFSET, which a running consumer would overwrite on its
+//! next commit — hence the advice to stop consumers first.
 
 use std::collections::BTreeMap;
 
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
+use rmq_client::{MessageQueue, OffsetWrapper};
 use rmq_common::time::now_millis;
-use rmq_common::MessageQueue;
 use serde::Serialize;
 
 use crate::output::{emit, format_millis, Table};
-use crate::session::{route_masters, Session};
+use crate::session::Session;
 
+/// Arguments of `mqadmin consumerProgress`.
 #[derive(Debug, Args)]
 pub struct ConsumerProgress {
-    /// Consumer group name.
+    /// Consumer group name (default: every group, one line each, as Apache's mqadmin).
     #[arg(short = 'g', long = "groupName")]
-    pub group: String,
+    pub group: Option<String>,
     /// Only this topic (default: every topic the group has offsets for).
-    #[arg(short = 't', long = "topicName")]
+    #[arg(short = 't', long = "topicName", requires = "group")]
     pub topic: Option<String>,
 }
 
@@ -48,27 +49,35 @@ struct ProgressReport {
     diff_total: i64,
 }
 
+/// One line of `consumerProgress` without `-g`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupRow {
+    group: String,
+    count: usize,
+    version: Option<i32>,
+    consume_type: Option<String>,
+    message_model: Option<String>,
+    consume_tps: f64,
+    diff_total: i64,
+}
+
+/// Runs `mqadmin consumerProgress`.
 pub async fn consumer_progress(s: &Session, a: &ConsumerProgress) -> Result<()> {
+    let Some(group) = &a.group else {
+        return every_group_progress(s).await;
+    };
     // Ask every master: a group's offsets live where its topics' queues are.
-    let info = s.cluster_info().await?;
-    let mut table: BTreeMap<MessageQueue, rmq_client::OffsetWrapper> = BTreeMap::new();
-    let mut tps = 0.0;
-    for b in info.broker_addr_table.values() {
-        let Some(addr) = b.master_addr() else {
-            continue;
-        };
-        let stats = s
-            .ext
-            .consume_stats(addr, &a.group, a.topic.as_deref())
-            .await?;
-        tps += stats.consume_tps;
-        table.extend(stats.offset_table);
-    }
+    let stats = s
+        .admin
+        .consume_stats_everywhere(group, a.topic.as_deref())
+        .await
+        .map_err(|e| s.explain(e))?;
+    let table: BTreeMap<MessageQueue, OffsetWrapper> = stats.offset_table;
     if table.is_empty() {
         bail!(
-            "no consume progress for group {}{}: it has committed no offsets — check the group \
-             name, and that its consumers have run and committed",
-            a.group,
+            "no consume progress for group {group}{}: it has committed no offsets — check the \
+             group name, and that its consumers have run and committed",
             a.topic
                 .as_deref()
                 .map(|t| format!(" on topic {t}"))
@@ -88,10 +97,10 @@ pub async fn consumer_progress(s: &Session, a: &ConsumerProgress) -> Result<()> 
         })
         .collect();
     let report = ProgressReport {
-        group: a.group.clone(),
+        group: group.clone(),
         diff_total: queues.iter().map(|q| q.diff).sum(),
         queues,
-        consume_tps: tps,
+        consume_tps: stats.consume_tps,
     };
     emit(s.json, &report, |r| {
         let mut t = Table::new([
@@ -124,6 +133,70 @@ pub async fn consumer_progress(s: &Session, a: &ConsumerProgress) -> Result<()> 
     Ok(())
 }
 
+/// Every group (each has a `%RETRY%` topic), its clients and its total lag.
+async fn every_group_progress(s: &Session) -> Result<()> {
+    let groups = s.admin.group_list().await.map_err(|e| s.explain(e))?;
+    let mut rows = Vec::with_capacity(groups.len());
+    for group in groups {
+        let stats = s
+            .admin
+            .consume_stats_everywhere(&group, None)
+            .await
+            .map_err(|e| s.explain(e))?;
+        let connections = s
+            .admin
+            .group_connections(&group)
+            .await
+            .map_err(|e| s.explain(e))?;
+        let first = connections
+            .as_ref()
+            .and_then(|c| c.connection_set.iter().next());
+        rows.push(GroupRow {
+            count: connections.as_ref().map_or(0, |c| c.connection_set.len()),
+            version: first.map(|c| c.version),
+            consume_type: connections
+                .as_ref()
+                .and_then(|c| c.consume_type.map(|t| t.to_string())),
+            message_model: connections
+                .as_ref()
+                .and_then(|c| c.message_model.map(|m| m.to_string())),
+            consume_tps: stats.consume_tps,
+            diff_total: stats
+                .offset_table
+                .values()
+                .map(|o| (o.broker_offset - o.consumer_offset).max(0))
+                .sum(),
+            group,
+        });
+    }
+    emit(s.json, &rows, |rows| {
+        let mut t = Table::new([
+            "Group",
+            "Count",
+            "Version",
+            "Type",
+            "Model",
+            "TPS",
+            "Diff Total",
+        ]);
+        let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+        for r in rows {
+            t.row([
+                r.group.clone(),
+                r.count.to_string(),
+                r.version.map_or_else(|| "-".to_owned(), |v| v.to_string()),
+                dash(&r.consume_type),
+                dash(&r.message_model),
+                format!("{:.2}", r.consume_tps),
+                r.diff_total.to_string(),
+            ]);
+        }
+        t.render()
+    });
+    Ok(())
+}
+
+/// Arguments of `mqadmin resetOffsetByTime`.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Stop the group's consumers before resetting: rmq brokers do not yet push \
@@ -164,36 +237,23 @@ pub fn parse_timestamp(s: &str) -> Result<i64> {
         .ok_or_else(|| anyhow!("-s {s:?} is neither `now` nor milliseconds since the epoch"))
 }
 
+/// Runs `mqadmin resetOffsetByTime`.
 pub async fn reset_offset_by_time(s: &Session, a: &ResetOffsetByTime) -> Result<()> {
     let timestamp = parse_timestamp(&a.timestamp)?;
-    let route = s.route(&a.topic).await?;
-    let mut rows = Vec::new();
-    for m in route_masters(&route) {
-        let queues = route
-            .queue_datas
-            .iter()
-            .find(|q| q.broker_name == m.broker_name)
-            .map_or(0, |q| q.read_queue_nums);
-        for queue_id in 0..queues {
-            let new_offset = s
-                .ext
-                .search_offset(&m.addr, &a.topic, queue_id, timestamp)
-                .await?;
-            let old_offset = s
-                .ext
-                .query_consumer_offset(&m.addr, &a.group, &a.topic, queue_id)
-                .await?;
-            s.ext
-                .update_consumer_offset(&m.addr, &a.group, &a.topic, queue_id, new_offset)
-                .await?;
-            rows.push(ResetRow {
-                broker_name: m.broker_name.clone(),
-                queue_id,
-                old_offset,
-                new_offset,
-            });
-        }
-    }
+    let reset = s
+        .admin
+        .reset_offset_by_time(&a.group, &a.topic, timestamp, true)
+        .await
+        .map_err(|e| s.explain(e))?;
+    let rows: Vec<ResetRow> = reset
+        .into_iter()
+        .map(|r| ResetRow {
+            broker_name: r.queue.broker_name,
+            queue_id: r.queue.queue_id,
+            old_offset: r.old_offset,
+            new_offset: r.new_offset,
+        })
+        .collect();
     emit(s.json, &rows, |rows| {
         let mut t = Table::new(["Broker Name", "QID", "Old Offset", "New Offset"]);
         for r in rows {

@@ -31,6 +31,7 @@ impl Table {
         }
     }
 
+    /// Adds a row.
     pub fn row<I, S>(&mut self, cells: I)
     where
         I: IntoIterator<Item = S>,
@@ -40,6 +41,7 @@ impl Table {
             .push(cells.into_iter().map(|c| c.to_string()).collect());
     }
 
+    /// Whether no row was added.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }

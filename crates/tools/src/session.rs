@@ -1,71 +1,55 @@
-//! [`Session`]: what one `mqadmin` run talks through — `rmq_client::Admin` for the calls it has,
-//! [`AdminExt`] for the rest — plus the lookups every command family shares (a cluster's masters,
-//! the broker behind an address) and the translation of client errors into advice.
+//! [`Session`]: what one `mqadmin` run talks through — one `rmq_client::Admin` — plus the
+//! lookups every command family shares (the brokers a command targets) and the translation of
+//! the client's typed errors into advice for the operator at the terminal.
+//!
+//! The library reports what failed ([`ClientError`]); what to check next is the tool's
+//! business, so the hints live here and nowhere else.
 
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
-use rmq_client::{Admin, ClientError, ClusterInfo, TopicRouteData};
-use rmq_remoting::RemotingError;
-use serde::Serialize;
-
-use crate::admin_ext::{no_name_server, AdminExt};
+use rmq_client::{
+    Admin, BrokerTarget, ClientError, ClusterInfo, RemotingError, ResponseCode, TopicRouteData,
+};
 
 /// How long one request may take.
 pub const RPC_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// One broker a command acts on: its name and master address.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BrokerTarget {
-    pub broker_name: String,
-    pub addr: String,
-}
-
-/// The clients of one `mqadmin` run.
+/// The client of one `mqadmin` run.
 #[derive(Debug)]
 pub struct Session {
+    /// The admin client every command goes through.
     pub admin: Admin,
-    pub ext: AdminExt,
     /// Print `--json` instead of tables.
     pub json: bool,
 }
 
 impl Session {
-    /// Clients for the `;`-separated name server list `namesrv`.
+    /// A client for the `;`-separated name server list `namesrv`; each address must be
+    /// `host:port`.
     pub fn new(namesrv: &str, json: bool) -> Result<Self> {
-        let list: Vec<String> = namesrv
-            .split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if list.is_empty() {
-            bail!(
-                "no name server address: give -n host:port[;host:port] or set NAMESRV_ADDR \
-                 (e.g. -n 127.0.0.1:9876)"
-            );
-        }
+        let list = parse_name_servers(namesrv)?;
         let admin = Admin::builder()
             .name_server(&list.join(";"))
             .rpc_timeout(RPC_TIMEOUT)
             .build()
             .map_err(|e| anyhow!("{e}"))?;
-        Ok(Session {
-            admin,
-            ext: AdminExt::new(list, RPC_TIMEOUT),
-            json,
-        })
+        Ok(Session { admin, json })
     }
 
+    /// Closes the client's connections.
     pub async fn close(self) {
         self.admin.shutdown().await;
-        self.ext.shutdown().await;
+    }
+
+    /// The name server list as given (`a;b`).
+    pub fn name_server_list(&self) -> String {
+        self.admin.name_server_list()
     }
 
     /// A client error as advice: what failed and what to check.
     pub fn explain(&self, e: ClientError) -> anyhow::Error {
-        let ns = self.ext.name_server_list();
+        let ns = self.name_server_list();
         match e {
             ClientError::NameServerUnavailable { last_error, .. } => {
                 no_name_server(&ns, &last_error)
@@ -80,6 +64,26 @@ impl Session {
             ClientError::Timeout { addr, millis } => anyhow!(
                 "{addr} did not answer within {millis} ms — is it overloaded or unreachable?"
             ),
+            ClientError::UnknownCluster { .. } => {
+                anyhow!("{e} — check -c, or whether its brokers are running and registered")
+            }
+            ClientError::BrokerNotFound(what) => {
+                anyhow!("no address is registered for {what} — are its master brokers running?")
+            }
+            ClientError::Broker { addr, code, remark } => {
+                let hint = match code {
+                    ResponseCode::TopicNotExist => " — create the topic with mqadmin updateTopic",
+                    ResponseCode::SubscriptionGroupNotExist => {
+                        " — create the group with mqadmin updateSubGroup, or start a consumer of it"
+                    }
+                    ResponseCode::RequestCodeNotSupported => {
+                        " — this broker version does not support it"
+                    }
+                    ResponseCode::NoPermission => " — check the topic's or broker's perm",
+                    _ => "",
+                };
+                anyhow!("{addr} answered {code}: {remark}{hint}")
+            }
             other => anyhow!("{other}"),
         }
     }
@@ -106,7 +110,7 @@ impl Session {
         match (cluster, broker_addr) {
             (_, Some(addr)) => {
                 // The name is only for display; an unregistered broker can still be addressed.
-                let info = self.cluster_info().await.ok();
+                let info = self.admin.cluster_info().await.ok();
                 let broker_name = info
                     .as_ref()
                     .and_then(|i| {
@@ -120,43 +124,51 @@ impl Session {
                     addr: addr.to_owned(),
                 }])
             }
-            (Some(cluster), None) => {
-                let info = self.cluster_info().await?;
-                masters_of(&info, cluster)
-            }
+            (Some(cluster), None) => self
+                .admin
+                .cluster_masters(cluster)
+                .await
+                .map_err(|e| self.explain(e)),
             (None, None) => bail!("say where: -c <cluster> or -b <broker address>"),
         }
     }
 }
 
-/// Every master of `cluster` in `info`.
-pub fn masters_of(info: &ClusterInfo, cluster: &str) -> Result<Vec<BrokerTarget>> {
-    let Some(names) = info.cluster_addr_table.get(cluster) else {
-        let known: Vec<&str> = info.cluster_addr_table.keys().map(String::as_str).collect();
-        bail!(
-            "cluster {cluster} is not known to the name servers (known: {}) — check -c, or \
-             whether its brokers are running and registered",
-            if known.is_empty() {
-                "none".to_owned()
-            } else {
-                known.join(", ")
-            }
-        );
-    };
-    let masters: Vec<BrokerTarget> = names
-        .iter()
-        .filter_map(|n| info.broker_addr_table.get(n))
-        .filter_map(|b| {
-            b.master_addr().map(|a| BrokerTarget {
-                broker_name: b.broker_name.clone(),
-                addr: a.to_owned(),
-            })
-        })
+/// The error for "no name server answered".
+pub fn no_name_server(addrs: &str, detail: &str) -> anyhow::Error {
+    anyhow!(
+        "no name server reachable at {addrs} — is mqnamesrv running? check -n or NAMESRV_ADDR \
+         ({detail})"
+    )
+}
+
+/// Splits `-n a;b` and checks each address is `host:port`, so a typo is reported as such and
+/// not as an unreachable name server.
+pub fn parse_name_servers(namesrv: &str) -> Result<Vec<String>> {
+    let list: Vec<String> = namesrv
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
         .collect();
-    if masters.is_empty() {
-        bail!("cluster {cluster} has no master registered — are its master brokers running?");
+    if list.is_empty() {
+        bail!(
+            "no name server address: give -n host:port[;host:port] or set NAMESRV_ADDR \
+             (e.g. -n 127.0.0.1:9876)"
+        );
     }
-    Ok(masters)
+    for addr in &list {
+        let well_formed = addr
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        if !well_formed {
+            bail!(
+                "malformed name server address {addr:?}: expected host:port, e.g. \
+                 127.0.0.1:9876 (several separated by ';')"
+            );
+        }
+    }
+    Ok(list)
 }
 
 /// Every master in the route of a topic, by broker name.
@@ -175,4 +187,26 @@ pub fn route_masters(route: &TopicRouteData) -> Vec<BrokerTarget> {
         .collect();
     out.sort();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_server_addresses_must_be_host_port() {
+        assert_eq!(
+            parse_name_servers("127.0.0.1:9876; ns2:9876").ok(),
+            Some(vec!["127.0.0.1:9876".to_owned(), "ns2:9876".to_owned()])
+        );
+        for bad in ["bogus", "host:", ":9876", "host:port", "host:99999"] {
+            let err = parse_name_servers(bad).err().map(|e| e.to_string());
+            assert!(
+                err.as_deref()
+                    .is_some_and(|e| e.contains("malformed") && e.contains("host:port")),
+                "{bad}: {err:?}"
+            );
+        }
+        assert!(parse_name_servers(" ; ").is_err());
+    }
 }

@@ -39,7 +39,9 @@ impl fmt::Display for Daemon {
 /// How one process's shutdown went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// The process exited.
     Exited,
+    /// The process was still running when the wait ended.
     StillRunning,
     /// kill(2) failed (permission, or it vanished first).
     SignalFailed(i32),

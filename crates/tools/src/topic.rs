@@ -17,6 +17,7 @@ use crate::session::{route_masters, Session};
 /// Namespace of the name servers' order-topic KV entries (`NamesrvUtil.NAMESPACE_ORDER_TOPIC_CONFIG`).
 const ORDER_TOPIC_CONFIG: &str = "ORDER_TOPIC_CONFIG";
 
+/// Arguments of `mqadmin updateTopic`.
 #[derive(Debug, Args)]
 pub struct UpdateTopic {
     /// Topic name.
@@ -55,6 +56,7 @@ struct CreateReport {
     order_topic_config: Option<String>,
 }
 
+/// Runs `mqadmin updateTopic`.
 pub async fn update_topic(s: &Session, a: &UpdateTopic) -> Result<()> {
     if a.read_queues <= 0 || a.write_queues <= 0 {
         bail!("-r and -w must be at least 1");
@@ -86,9 +88,10 @@ pub async fn update_topic(s: &Session, a: &UpdateTopic) -> Result<()> {
             .map(|t| format!("{}:{}", t.broker_name, a.write_queues))
             .collect::<Vec<_>>()
             .join(";");
-        s.ext
+        s.admin
             .put_kv_config(ORDER_TOPIC_CONFIG, &a.topic, &conf)
-            .await?;
+            .await
+            .map_err(|e| s.explain(e))?;
         Some(conf)
     } else {
         None
@@ -123,6 +126,7 @@ pub async fn update_topic(s: &Session, a: &UpdateTopic) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin deleteTopic`.
 #[derive(Debug, Args)]
 pub struct DeleteTopic {
     /// Topic name.
@@ -133,6 +137,7 @@ pub struct DeleteTopic {
     pub cluster: Option<String>,
 }
 
+/// Runs `mqadmin deleteTopic`.
 pub async fn delete_topic(s: &Session, a: &DeleteTopic) -> Result<()> {
     s.admin
         .delete_topic(&a.topic, a.cluster.as_deref())
@@ -161,6 +166,7 @@ pub async fn delete_topic(s: &Session, a: &DeleteTopic) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin topicList`.
 #[derive(Debug, Args)]
 pub struct TopicList {
     /// Only this cluster's topics, with the groups consuming them.
@@ -176,22 +182,26 @@ struct TopicRow {
     consumer_groups: BTreeSet<String>,
 }
 
+/// Runs `mqadmin topicList`.
 pub async fn topic_list(s: &Session, a: &TopicList) -> Result<()> {
     let Some(cluster) = &a.cluster else {
-        let list = s.ext.topic_list().await?;
+        let list = s.admin.topic_list().await.map_err(|e| s.explain(e))?;
         emit(s.json, &list.topic_list, |topics| {
             topics.iter().map(|t| format!("{t}\n")).collect()
         });
         return Ok(());
     };
-    let info = s.cluster_info().await?;
-    let masters = crate::session::masters_of(&info, cluster)?;
-    let topics = s.ext.topics_by_cluster(cluster).await?;
+    let masters = s.targets(Some(cluster), None).await?;
+    let topics = s
+        .admin
+        .topics_by_cluster(cluster)
+        .await
+        .map_err(|e| s.explain(e))?;
     let mut rows = Vec::with_capacity(topics.topic_list.len());
     for topic in topics.topic_list {
         let mut groups = BTreeSet::new();
         for m in &masters {
-            match s.ext.topic_consumed_by(&m.addr, &topic).await {
+            match s.admin.topic_consumed_by(&m.addr, &topic).await {
                 Ok(g) => groups.extend(g.group_list),
                 Err(e) => tracing::debug!(addr = %m.addr, error = %e, "consumers unknown"),
             }
@@ -213,6 +223,7 @@ pub async fn topic_list(s: &Session, a: &TopicList) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin topicRoute`.
 #[derive(Debug, Args)]
 pub struct TopicRoute {
     /// Topic name.
@@ -220,6 +231,7 @@ pub struct TopicRoute {
     pub topic: String,
 }
 
+/// Runs `mqadmin topicRoute`.
 pub async fn topic_route(s: &Session, a: &TopicRoute) -> Result<()> {
     let route = s.route(&a.topic).await?;
     emit(s.json, &route, |r| {
@@ -249,6 +261,7 @@ pub async fn topic_route(s: &Session, a: &TopicRoute) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin topicStatus`.
 #[derive(Debug, Args)]
 pub struct TopicStatus {
     /// Topic name.
@@ -266,11 +279,16 @@ struct QueueStatus {
     last_update_timestamp: i64,
 }
 
+/// Runs `mqadmin topicStatus`.
 pub async fn topic_status(s: &Session, a: &TopicStatus) -> Result<()> {
     let route = s.route(&a.topic).await?;
     let mut rows: BTreeMap<(String, i32), QueueStatus> = BTreeMap::new();
     for m in route_masters(&route) {
-        let stats = s.ext.topic_stats(&m.addr, &a.topic).await?;
+        let stats = s
+            .admin
+            .topic_stats(&m.addr, &a.topic)
+            .await
+            .map_err(|e| s.explain(e))?;
         for (mq, o) in stats.offset_table {
             rows.insert(
                 (mq.broker_name.clone(), mq.queue_id),

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use common::{eventually, mqadmin, Cluster, BROKER, CLUSTER};
 use rmq_client::{ConsumeConcurrentlyStatus, ConsumeFrom, Message, Producer, PushConsumer};
-use rmq_remoting::{ClientConfig, RemotingClient, RemotingCommand, RequestCode};
 use serde_json::Value;
 
 async fn create_topic(c: &Cluster, topic: &str) {
@@ -230,20 +229,12 @@ async fn topic_cluster_and_message_commands() {
     c.shutdown().await;
 }
 
-/// The broker's subscription group table, read directly.
-async fn group_table(broker_addr: &str) -> Value {
-    let client = RemotingClient::new(ClientConfig::default());
-    let resp = client
-        .invoke(
-            broker_addr,
-            RemotingCommand::new_request(RequestCode::GetAllSubscriptionGroupConfig),
-            Duration::from_secs(5),
-        )
-        .await
-        .unwrap();
-    client.shutdown().await;
-    let v: Value = rmq_remoting::json::from_slice(&resp.body).unwrap();
-    v["subscriptionGroupTable"].clone()
+/// The broker's subscription group table (GET_ALL_SUBSCRIPTIONGROUP_CONFIG), as JSON.
+async fn group_table(c: &Cluster) -> Value {
+    let admin = c.admin();
+    let groups = admin.all_subscription_groups(&c.broker_addr).await.unwrap();
+    admin.shutdown().await;
+    serde_json::to_value(groups.subscription_group_table).unwrap()
 }
 
 fn progress_total(v: &Value) -> (i64, i64) {
@@ -281,14 +272,14 @@ async fn group_and_offset_commands() {
         out.ok().contains("create subscription group to"),
         "{out:#?}"
     );
-    let table = group_table(&c.broker_addr).await;
+    let table = group_table(&c).await;
     assert_eq!(table["CG-admin"]["retryMaxTimes"], 3, "{table:#}");
     assert_eq!(table["CG-admin"]["retryQueueNums"], 2);
     assert_eq!(table["CG-admin"]["consumeMessageOrderly"], true);
     c.mqadmin(&["deleteSubGroup", "-g", "CG-admin", "-b", &c.broker_addr])
         .await
         .ok();
-    assert!(group_table(&c.broker_addr).await.get("CG-admin").is_none());
+    assert!(group_table(&c).await.get("CG-admin").is_none());
 
     // A consumer consumes ten messages and commits.
     let producer = Producer::builder()
@@ -334,6 +325,25 @@ async fn group_and_offset_commands() {
         .await;
     assert!(
         text.ok().contains("#Consumer Offset") && text.ok().contains("Consume Diff Total: 0"),
+        "{text:#?}"
+    );
+
+    // consumerProgress without -g lists every group, as Apache's does.
+    let all = c.mqadmin(&["consumerProgress", "--json"]).await.json();
+    let row = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"] == "CG-tools")
+        .cloned();
+    assert!(
+        row.as_ref()
+            .is_some_and(|r| r["count"] == 1 && r["diffTotal"] == 0),
+        "{all:#}"
+    );
+    let text = c.mqadmin(&["consumerProgress"]).await;
+    assert!(
+        text.ok().contains("#Diff Total") && text.ok().contains("CG-tools"),
         "{text:#?}"
     );
 
@@ -428,4 +438,16 @@ async fn a_dead_name_server_gets_advice_and_a_failure_code() {
     let run = mqadmin(&["clusterList"]).await;
     assert_ne!(run.code, Some(0));
     assert!(run.stderr.contains("NAMESRV_ADDR"), "{run:#?}");
+}
+
+#[tokio::test]
+async fn a_malformed_name_server_address_is_named() {
+    let run = mqadmin(&["clusterList", "-n", "bogus"]).await;
+    assert_ne!(run.code, Some(0), "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("malformed name server address \"bogus\": expected host:port"),
+        "{run:#?}"
+    );
+    assert!(!run.stderr.contains("reachable"), "{run:#?}");
 }

@@ -8,7 +8,7 @@ use rmq_common::topic;
 use rmq_common::MessageQueue;
 use rmq_remoting::body::{
     Connection, ConsumeStats, ConsumerConnection, GroupList, OffsetWrapper,
-    TopicConfigSerializeWrapper, TopicOffset, TopicStatsTable,
+    SubscriptionGroupConfig, TopicConfigSerializeWrapper, TopicOffset, TopicStatsTable,
 };
 use rmq_remoting::header::{
     CreateTopicRequestHeader, DeleteSubscriptionGroupRequestHeader, DeleteTopicRequestHeader,
@@ -20,7 +20,6 @@ use rmq_remoting::transport::{ProcessError, ProcessResult};
 use rmq_remoting::{RemotingCommand, RequestContext, ResponseCode};
 
 use crate::context::BrokerContext;
-use crate::groups::SubscriptionGroupConfig;
 
 /// SUCCESS carrying `body` (the metadata slaves and admin tools fetch whole).
 pub(super) fn ok_with_body(req: &RemotingCommand, body: impl Into<bytes::Bytes>) -> ProcessResult {

@@ -1,6 +1,7 @@
 //! The client against in-process rmq name servers and brokers over real TCP.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+mod admin;
 mod clustering;
 mod delay;
 mod failover;

@@ -8,16 +8,22 @@
 //! fastjson's non-standard map keys.
 
 mod admin;
+mod group;
 mod heartbeat;
 mod lenient;
 mod lists;
+mod offsets;
 mod register;
 mod route;
+mod running;
 
 pub use admin::*;
+pub use group::*;
 pub use heartbeat::*;
 pub use lists::*;
+pub use offsets::*;
 pub use register::*;
 pub use route::*;
+pub use running::*;
 
 pub use crate::json::JsonBody;

@@ -83,3 +83,26 @@ crate::command_header! {
         opt jstack_enable: bool = "jstackEnable",
     }
 }
+
+crate::command_header! {
+    /// `GetBrokerConfigResponseHeader` (GET_BROKER_CONFIG, 26): the config's data version as
+    /// JSON text; the body is the config in `.properties` form.
+    pub struct GetBrokerConfigResponseHeader: "GetBrokerConfigResponseHeader" {
+        opt version: String = "version",
+    }
+}
+
+crate::command_header! {
+    /// `ResetOffsetRequestHeader` (INVOKE_BROKER_TO_RESET_OFFSET, 222): move `group`'s offsets
+    /// on `topic` to the first message stored at or after `timestamp` (ms), or to `offset` for
+    /// one `queueId`.
+    pub struct ResetOffsetRequestHeader: "ResetOffsetRequestHeader" rpc {
+        req topic: String = "topic",
+        req group: String = "group",
+        /// -1 (Java's default) for every queue.
+        opt queue_id: i32 = "queueId",
+        opt offset: i64 = "offset",
+        req timestamp: i64 = "timestamp",
+        req is_force: bool = "isForce",
+    }
+}

@@ -1,0 +1,70 @@
+//! Broker-level calls: runtime figures (GET_BROKER_RUNTIME_INFO 28) and the broker's config
+//! (GET_BROKER_CONFIG 26, UPDATE_BROKER_CONFIG 25). Config travels as `.properties` text, as
+//! Java's `MixAll.properties2String` writes it, and comes back as a sorted map.
+
+use std::collections::BTreeMap;
+
+use rmq_common::config::parse_properties;
+use rmq_remoting::body::KVTable;
+use rmq_remoting::RequestCode;
+
+use super::rpc::bare;
+use super::Admin;
+use crate::error::Result;
+
+impl Admin {
+    /// GET_BROKER_RUNTIME_INFO (28): the broker's runtime figures (`putTps`, `brokerVersionDesc`,
+    /// `commitLogDiskRatio`, ...).
+    pub async fn broker_runtime_info(&self, addr: &str) -> Result<BTreeMap<String, String>> {
+        let reply = self
+            .call(addr, bare(RequestCode::GetBrokerRuntimeInfo))
+            .await?;
+        Ok(reply.body::<KVTable>()?.table)
+    }
+
+    /// GET_BROKER_CONFIG (26): the broker's effective configuration.
+    pub async fn broker_config(&self, addr: &str) -> Result<BTreeMap<String, String>> {
+        let reply = self.call(addr, bare(RequestCode::GetBrokerConfig)).await?;
+        let text = String::from_utf8_lossy(reply.raw());
+        Ok(parse_properties(&text).into_iter().collect())
+    }
+
+    /// UPDATE_BROKER_CONFIG (25): changes the given keys on one broker.
+    pub async fn update_broker_config(
+        &self,
+        addr: &str,
+        changes: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        let req = bare(RequestCode::UpdateBrokerConfig).with_body(properties_text(changes));
+        self.call(addr, req).await.map(drop)
+    }
+}
+
+/// `key=value` lines, as `MixAll.properties2String`.
+fn properties_text(map: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(map.len() * 32);
+    for (k, v) in map {
+        out.push_str(k);
+        out.push('=');
+        out.push_str(v);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_round_trip() {
+        let map: BTreeMap<String, String> = [("brokerName", "b"), ("flushDiskType", "ASYNC_FLUSH")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let text = properties_text(&map);
+        assert_eq!(text, "brokerName=b\nflushDiskType=ASYNC_FLUSH\n");
+        let back: BTreeMap<String, String> = parse_properties(&text).into_iter().collect();
+        assert_eq!(back, map);
+    }
+}

@@ -1,0 +1,76 @@
+//! Cluster calls: the name servers' registry (GET_BROKER_CLUSTER_INFO) and the masters of a
+//! cluster, which most "on every broker of the cluster" admin writes start from.
+
+use rmq_remoting::body::ClusterInfo;
+use rmq_remoting::RequestCode;
+use serde::Serialize;
+
+use super::rpc::bare;
+use super::Admin;
+use crate::error::{ClientError, Result};
+
+/// One broker an admin call acts on: its name and (master) address.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrokerTarget {
+    /// The broker name (`brokerName`), shared by a master and its slaves.
+    pub broker_name: String,
+    /// The address to send to, `host:port`.
+    pub addr: String,
+}
+
+impl Admin {
+    /// GET_BROKER_CLUSTER_INFO (106): every cluster, broker name and broker address.
+    pub async fn cluster_info(&self) -> Result<ClusterInfo> {
+        self.call_namesrv(bare(RequestCode::GetBrokerClusterInfo))
+            .await?
+            .body()
+    }
+
+    /// Every master of `cluster`, sorted by broker name. A cluster the name servers do not know
+    /// is [`ClientError::UnknownCluster`]; one without a registered master is
+    /// [`ClientError::BrokerNotFound`].
+    pub async fn cluster_masters(&self, cluster: &str) -> Result<Vec<BrokerTarget>> {
+        masters_of(&self.cluster_info().await?, cluster)
+    }
+}
+
+/// Every master of `cluster` in `info`, sorted by broker name.
+pub fn masters_of(info: &ClusterInfo, cluster: &str) -> Result<Vec<BrokerTarget>> {
+    let names =
+        info.cluster_addr_table
+            .get(cluster)
+            .ok_or_else(|| ClientError::UnknownCluster {
+                cluster: cluster.to_owned(),
+                known: info.cluster_addr_table.keys().cloned().collect(),
+            })?;
+    let mut masters: Vec<BrokerTarget> = names
+        .iter()
+        .filter_map(|n| info.broker_addr_table.get(n))
+        .filter_map(|b| {
+            b.master_addr().map(|a| BrokerTarget {
+                broker_name: b.broker_name.clone(),
+                addr: a.to_owned(),
+            })
+        })
+        .collect();
+    if masters.is_empty() {
+        return Err(ClientError::BrokerNotFound(format!(
+            "a master of cluster {cluster}"
+        )));
+    }
+    masters.sort();
+    Ok(masters)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_cluster_names_the_known_ones() {
+        let info = ClusterInfo::default();
+        let err = masters_of(&info, "C").err();
+        assert!(matches!(err, Some(ClientError::UnknownCluster { .. })));
+    }
+}

@@ -1,0 +1,151 @@
+//! Topic calls: routes and lists from the name servers, per-broker stats and config, and
+//! topic create/update/delete across a cluster's masters and every name server.
+
+use std::collections::BTreeSet;
+
+use rmq_common::topic::AUTO_CREATE_TOPIC_KEY;
+use rmq_common::TopicConfig;
+use rmq_remoting::body::{
+    GroupList, TopicConfigSerializeWrapper, TopicList, TopicRouteData, TopicStatsTable,
+};
+use rmq_remoting::header::{
+    CreateTopicRequestHeader, DeleteTopicFromNamesrvRequestHeader, DeleteTopicRequestHeader,
+    GetTopicStatsInfoRequestHeader, GetTopicsByClusterRequestHeader,
+    QueryTopicConsumeByWhoRequestHeader,
+};
+use rmq_remoting::RequestCode;
+
+use super::rpc::{bare, request};
+use super::Admin;
+use crate::error::{ClientError, Result};
+
+/// Where [`Admin::create_topic`] creates a topic.
+#[derive(Debug, Clone)]
+pub enum TopicTarget {
+    /// Every master of this cluster.
+    Cluster(String),
+    /// One broker address.
+    Broker(String),
+}
+
+impl Admin {
+    /// GET_ROUTEINFO_BY_TOPIC (105); a topic the name servers do not know is
+    /// [`ClientError::NoRoute`].
+    pub async fn topic_route(&self, topic: &str) -> Result<TopicRouteData> {
+        self.instance
+            .fetch_route(topic)
+            .await?
+            .ok_or_else(|| ClientError::NoRoute {
+                topic: topic.to_owned(),
+                name_servers: self.instance.name_server_list(),
+            })
+    }
+
+    /// GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206): every topic registered.
+    pub async fn topic_list(&self) -> Result<TopicList> {
+        self.call_namesrv(bare(RequestCode::GetAllTopicListFromNameserver))
+            .await?
+            .body()
+    }
+
+    /// GET_TOPICS_BY_CLUSTER (224): the topics of one cluster.
+    pub async fn topics_by_cluster(&self, cluster: &str) -> Result<TopicList> {
+        let h = GetTopicsByClusterRequestHeader {
+            cluster: cluster.to_owned(),
+            ..Default::default()
+        };
+        let req = request(RequestCode::GetTopicsByCluster, &h);
+        self.call_namesrv(req).await?.body()
+    }
+
+    /// GET_TOPIC_STATS_INFO (202) from one broker: min/max offset per queue.
+    pub async fn topic_stats(&self, addr: &str, topic: &str) -> Result<TopicStatsTable> {
+        let h = GetTopicStatsInfoRequestHeader {
+            topic: topic.to_owned(),
+            ..Default::default()
+        };
+        let req = request(RequestCode::GetTopicStatsInfo, &h);
+        self.call(addr, req).await?.body()
+    }
+
+    /// QUERY_TOPIC_CONSUME_BY_WHO (300): the groups one broker knows to consume `topic`.
+    pub async fn topic_consumed_by(&self, addr: &str, topic: &str) -> Result<GroupList> {
+        let h = QueryTopicConsumeByWhoRequestHeader {
+            topic: topic.to_owned(),
+            ..Default::default()
+        };
+        let req = request(RequestCode::QueryTopicConsumeByWho, &h);
+        self.call(addr, req).await?.body()
+    }
+
+    /// GET_ALL_TOPIC_CONFIG (21): every topic config of one broker.
+    pub async fn all_topic_config(&self, addr: &str) -> Result<TopicConfigSerializeWrapper> {
+        self.call(addr, bare(RequestCode::GetAllTopicConfig))
+            .await?
+            .body()
+    }
+
+    /// UPDATE_AND_CREATE_TOPIC (17) on one broker or every master of a cluster.
+    pub async fn create_topic(&self, target: TopicTarget, config: &TopicConfig) -> Result<()> {
+        let addrs = match target {
+            TopicTarget::Broker(a) => vec![a],
+            TopicTarget::Cluster(c) => self
+                .cluster_masters(&c)
+                .await?
+                .into_iter()
+                .map(|m| m.addr)
+                .collect(),
+        };
+        let header = CreateTopicRequestHeader {
+            topic: config.topic_name.clone(),
+            default_topic: AUTO_CREATE_TOPIC_KEY.to_owned(),
+            read_queue_nums: config.read_queue_nums,
+            write_queue_nums: config.write_queue_nums,
+            perm: config.perm,
+            topic_filter_type: config.topic_filter_type,
+            topic_sys_flag: Some(config.topic_sys_flag),
+            order: config.order,
+            ..Default::default()
+        };
+        for addr in addrs {
+            let req = request(RequestCode::UpdateAndCreateTopic, &header);
+            self.call(&addr, req).await?;
+        }
+        Ok(())
+    }
+
+    /// DELETE_TOPIC_IN_BROKER (215) on the brokers of the topic's route (or every master of
+    /// `cluster`), then DELETE_TOPIC_IN_NAMESRV (216) on every name server.
+    pub async fn delete_topic(&self, topic: &str, cluster: Option<&str>) -> Result<()> {
+        let addrs: BTreeSet<String> = match cluster {
+            Some(c) => self
+                .cluster_masters(c)
+                .await?
+                .into_iter()
+                .map(|m| m.addr)
+                .collect(),
+            None => self
+                .topic_route(topic)
+                .await?
+                .broker_datas
+                .iter()
+                .flat_map(|b| b.broker_addrs.values().cloned())
+                .collect(),
+        };
+        let h = DeleteTopicRequestHeader {
+            topic: topic.to_owned(),
+            ..Default::default()
+        };
+        for addr in &addrs {
+            self.call(addr, request(RequestCode::DeleteTopicInBroker, &h))
+                .await?;
+        }
+        let h = DeleteTopicFromNamesrvRequestHeader {
+            topic: topic.to_owned(),
+            cluster_name: cluster.map(str::to_owned),
+            ..Default::default()
+        };
+        self.call_every_namesrv(request(RequestCode::DeleteTopicInNamesrv, &h))
+            .await
+    }
+}
