@@ -5,11 +5,10 @@ use rmq_remoting::{RemotingError, ResponseCode};
 
 /// The client's error type.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     #[error("invalid client configuration: {0}")]
     Config(String),
-    #[error("the client is not started (call start first)")]
-    NotStarted,
     #[error("the client is shut down")]
     ShutDown,
     #[error("no route for topic {topic:?} (name servers tried: {name_servers})")]

@@ -15,7 +15,10 @@
 //! * `offset_store` — remote (broker) and local-file offsets;
 //! * [`admin`] — topic and cluster administration and message queries.
 //!
-//! Every background task belongs to the client that started it and stops at `shutdown`.
+//! A builder's `build().await` returns a started client: there is no separate `start` and no
+//! "not started" state to misuse. Every background task belongs to the client that started it;
+//! it stops at `shutdown().await` (the graceful path: commit offsets, unregister) or when the
+//! last handle of the client is dropped.
 
 pub mod admin;
 mod broker_api;
@@ -29,6 +32,7 @@ mod options;
 pub mod producer;
 mod route;
 mod server_requests;
+mod stop_on_drop;
 
 pub use admin::{Admin, AdminBuilder, TopicTarget};
 pub use consumer::{
@@ -37,6 +41,7 @@ pub use consumer::{
 };
 pub use error::{ClientError, Result};
 pub use options::ClientOptions;
+pub use rmq_remoting::RemotingError;
 pub use producer::{
     LocalTransactionState, Producer, ProducerBuilder, SendResult, SendStatus, TransactionListener,
     TransactionProducer, TransactionProducerBuilder, TransactionSendResult,

@@ -8,8 +8,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), rmq_client::ClientError> {
 //! use rmq_client::{Message, Producer};
-//! let producer = Producer::builder().group("G").name_server("127.0.0.1:9876").build()?;
-//! producer.start().await?;
+//! let producer = Producer::builder().group("G").name_server("127.0.0.1:9876").build().await?;
 //! let r = producer.send(Message::new("TopicTest", "hello").with_tags("TagA")).await?;
 //! println!("{} stored at {}", r.msg_id, r.queue_offset);
 //! producer.shutdown().await;
@@ -22,6 +21,7 @@ pub(crate) mod select;
 pub(crate) mod sender;
 mod transaction;
 mod transaction_check;
+mod transaction_listener;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,14 +32,13 @@ use rmq_remoting::{RemotingCommand, RequestCode};
 
 pub use encode::{SendResult, SendStatus};
 pub use sender::SendSettings;
-pub use transaction::{
-    LocalTransactionState, TransactionListener, TransactionProducer, TransactionProducerBuilder,
-    TransactionSendResult,
-};
+pub use transaction::{TransactionProducer, TransactionProducerBuilder, TransactionSendResult};
+pub use transaction_listener::{LocalTransactionState, TransactionListener};
 
 use crate::error::Result;
 use crate::instance::ClientInstance;
 use crate::options::{client_option_setters, ClientOptions};
+use crate::stop_on_drop::StopOnDrop;
 use sender::Sender;
 
 /// Builds a [`Producer`].
@@ -82,11 +81,24 @@ impl ProducerBuilder {
         self
     }
 
-    pub fn build(self) -> Result<Producer> {
+    /// Builds and starts the producer: its route refresh and heartbeat tasks run from here on,
+    /// so every send may be called at once (there is no separate `start`).
+    pub async fn build(self) -> Result<Producer> {
+        let producer = self.build_idle()?;
+        let instance = &producer.sender.instance;
+        instance.register_producer(&producer.sender.settings.group);
+        instance.start();
+        Ok(producer)
+    }
+
+    /// The producer with its tasks not running yet (the transaction producer installs its
+    /// check handler before starting them).
+    pub(crate) fn build_idle(self) -> Result<Producer> {
         let mut options = self.options;
         options.unique_instance_name();
         let instance = ClientInstance::new(options)?;
         Ok(Producer {
+            _stop: StopOnDrop::new(&instance.cancel),
             sender: Sender {
                 instance,
                 settings: Arc::new(self.settings),
@@ -95,10 +107,13 @@ impl ProducerBuilder {
     }
 }
 
-/// A message producer. Clones share the connection and routes.
+/// A message producer, started by [`ProducerBuilder::build`]. Clones share the connections
+/// and routes; dropping the last clone stops its background tasks (call
+/// [`shutdown`](Producer::shutdown) first to unregister from the brokers).
 #[derive(Debug, Clone)]
 pub struct Producer {
     sender: Sender,
+    _stop: Arc<StopOnDrop>,
 }
 
 impl Producer {
@@ -109,18 +124,6 @@ impl Producer {
     /// The client id (`ip@instance`) brokers know this producer by.
     pub fn client_id(&self) -> &str {
         &self.sender.instance.client_id
-    }
-
-    /// Starts the route refresh and heartbeat tasks. Sends fail with `NotStarted` before this.
-    pub async fn start(&self) -> Result<()> {
-        let instance = &self.sender.instance;
-        match instance.check_running() {
-            Err(crate::ClientError::NotStarted) => {}
-            other => return other,
-        }
-        instance.register_producer(&self.sender.settings.group);
-        instance.start();
-        Ok(())
     }
 
     /// Unregisters from the brokers and stops every background task.
@@ -159,9 +162,14 @@ impl Producer {
     where
         F: FnOnce(Result<SendResult>) + Send + 'static,
     {
-        let me = self.clone();
+        // The task holds the sender only, not the user handle: it never keeps the producer alive.
+        let sender = self.sender.clone();
         self.sender.instance.spawn(async move {
-            callback(me.send(msg).await);
+            let result = match sender.prepare(&msg) {
+                Ok(p) => sender.send(&p).await,
+                Err(e) => Err(e),
+            };
+            callback(result);
         });
     }
 
@@ -195,9 +203,10 @@ impl Producer {
     }
 
     /// Sends messages of one topic in one SEND_BATCH_MESSAGE request. The result's `msg_id`
-    /// and `offset_msg_id` are comma-joined, one per message.
-    pub async fn send_batch(&self, msgs: &[Message]) -> Result<SendResult> {
-        let p = self.sender.prepare_batch(msgs)?;
+    /// and `offset_msg_id` are comma-joined, one per message. Like [`send`](Self::send) it
+    /// takes the messages by value.
+    pub async fn send_batch(&self, msgs: Vec<Message>) -> Result<SendResult> {
+        let p = self.sender.prepare_batch(&msgs)?;
         self.sender.send(&p).await
     }
 

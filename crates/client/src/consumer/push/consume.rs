@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use rmq_common::{MessageExt, MessageQueue};
 
-use super::rebalance::QueueHandle;
+use super::inner::PushInner;
+use super::queue_handle::QueueHandle;
 use super::retry::send_back;
-use super::PushInner;
 use crate::consumer::listener::{ConsumeConcurrentlyStatus, Listener};
 
 /// Local retry delay when a failed message could not be handed back to the broker.

@@ -12,7 +12,7 @@ use rmq_common::message::keys;
 use rmq_common::topic::retry_topic;
 use rmq_common::{Message, MessageExt, MessageQueue};
 
-use super::PushInner;
+use super::inner::PushInner;
 
 /// Concurrent: CONSUMER_SEND_MSG_BACK, else a normal send to `%RETRY%group`. False if both
 /// failed (the caller keeps the message).
