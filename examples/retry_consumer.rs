@@ -68,8 +68,8 @@ async fn main() -> anyhow::Result<()> {
             }
             status
         })
-        .build()?;
-    consumer.start().await?;
+        .build()
+        .await?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = done.notified() => {}

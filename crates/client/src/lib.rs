@@ -41,11 +41,11 @@ pub use consumer::{
 };
 pub use error::{ClientError, Result};
 pub use options::ClientOptions;
-pub use rmq_remoting::RemotingError;
 pub use producer::{
     LocalTransactionState, Producer, ProducerBuilder, SendResult, SendStatus, TransactionListener,
     TransactionProducer, TransactionProducerBuilder, TransactionSendResult,
 };
 pub use rmq_common::{Message, MessageExt, MessageQueue, TopicConfig};
 pub use rmq_remoting::body::{ClusterInfo, ConsumeStats, OffsetWrapper, TopicRouteData};
+pub use rmq_remoting::RemotingError;
 pub use rmq_remoting::ResponseCode;

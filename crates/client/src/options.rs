@@ -93,6 +93,14 @@ impl ClientOptions {
 /// Builder methods shared by every client builder (they all hold a `ClientOptions`).
 macro_rules! client_option_setters {
     () => {
+        /// Every shared setting at once (name servers, identity, timeouts, periods), e.g. one
+        /// [`ClientOptions`](crate::ClientOptions) value shared by several clients. The other
+        /// setters change single fields of it.
+        pub fn options(mut self, options: $crate::ClientOptions) -> Self {
+            self.options = options;
+            self
+        }
+
         /// Name servers, `;`-separated (`"10.0.0.1:9876;10.0.0.2:9876"`).
         pub fn name_server(mut self, list: &str) -> Self {
             self.options.name_servers = $crate::options::parse_name_servers(list);

@@ -8,6 +8,7 @@ use rmq_remoting::body::ConsumeFromWhere;
 
 /// A concurrent listener's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConsumeConcurrentlyStatus {
     /// Done: the offset may advance past these messages.
     ConsumeSuccess,
@@ -17,7 +18,9 @@ pub enum ConsumeConcurrentlyStatus {
 
 /// An orderly listener's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConsumeOrderlyStatus {
+    /// Done: the offset may advance past these messages.
     Success,
     /// Failed: the queue pauses (1 s by default) and the same messages are delivered again, in
     /// order.
@@ -46,6 +49,7 @@ impl std::fmt::Debug for Listener {
 
 /// Where a group without a stored offset for a queue starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum ConsumeFrom {
     /// The queue's current end: only messages sent from now on (retry topics start at 0).
     #[default]

@@ -384,18 +384,19 @@ impl PullInner {
         let mq = &done.mq;
         let offset = match st.next_offset {
             Some(o) => o,
-            None => match initial_offset(&self.instance, &self.offsets, mq, self.consume_from).await
-            {
-                Ok(o) => {
-                    done.next_offset = Some(o);
-                    o
+            None => {
+                match initial_offset(&self.instance, &self.offsets, mq, self.consume_from).await {
+                    Ok(o) => {
+                        done.next_offset = Some(o);
+                        o
+                    }
+                    Err(e) => {
+                        tracing::debug!(queue = %mq, error = %e, "cannot compute the start offset");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        return done;
+                    }
                 }
-                Err(e) => {
-                    tracing::debug!(queue = %mq, error = %e, "cannot compute the start offset");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    return done;
-                }
-            },
+            }
         };
         let addr = match self
             .instance

@@ -20,10 +20,15 @@ use crate::route::DEFAULT_TOPIC_QUEUE_NUMS;
 /// Whether the message was stored, and how durably (protocol.md 2.3: every status here means
 /// the master stored it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendStatus {
+    /// Stored as the broker's durability mode promises.
     SendOk,
+    /// Stored, but the SYNC_FLUSH flush did not finish in time.
     FlushDiskTimeout,
+    /// Stored on the master, but the SYNC_MASTER slave did not confirm in time.
     FlushSlaveTimeout,
+    /// Stored on the master, but a SYNC_MASTER broker has no slave to copy it to.
     SlaveNotAvailable,
 }
 

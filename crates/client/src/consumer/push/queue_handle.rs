@@ -53,4 +53,3 @@ pub(crate) struct QueueHandle {
     /// Orderly: held while the listener consumes this queue.
     pub consume_lock: Arc<tokio::sync::Mutex<()>>,
 }
-
