@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 mod clustering;
+mod context;
 mod delay;
 mod failover;
 mod harness;

@@ -44,7 +44,11 @@ use rmq_remoting::body::{MessageModel, SubscriptionData};
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
-use super::listener::{ConsumeConcurrentlyStatus, ConsumeFrom, ConsumeOrderlyStatus, Listener};
+use super::context::ConsumeConcurrentlyContext;
+use super::listener::{
+    erase_async, AsyncConcurrentListener, ConsumeConcurrentlyStatus, ConsumeFrom,
+    ConsumeOrderlyStatus, Listener,
+};
 use super::subscription::build_subscription;
 use crate::error::{ClientError, Result};
 use crate::instance::ClientInstance;
@@ -107,7 +111,27 @@ impl PushConsumerBuilder {
     where
         F: Fn(&[MessageExt]) -> ConsumeConcurrentlyStatus + Send + Sync + 'static,
     {
+        self.listener = Some(Listener::Concurrent(Arc::new(move |msgs, _| f(msgs))));
+        self
+    }
+
+    /// Concurrent listener that also gets a [`ConsumeConcurrentlyContext`], to ack part of a
+    /// batch or choose the delay level of what it sends back.
+    pub fn listener_concurrently_with_context<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&[MessageExt], &mut ConsumeConcurrentlyContext) -> ConsumeConcurrentlyStatus
+            + Send
+            + Sync
+            + 'static,
+    {
         self.listener = Some(Listener::Concurrent(Arc::new(f)));
+        self
+    }
+
+    /// Async concurrent listener, run as a task of the consumer rather than on a blocking
+    /// thread (see [`AsyncConcurrentListener`]).
+    pub fn listener_concurrently_async(mut self, listener: impl AsyncConcurrentListener) -> Self {
+        self.listener = Some(Listener::ConcurrentAsync(erase_async(listener)));
         self
     }
 
