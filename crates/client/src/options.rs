@@ -18,6 +18,7 @@ pub const DEFAULT_INSTANCE_NAME: &str = "DEFAULT";
 pub struct ClientOptions {
     /// Name server addresses; any one may be down.
     pub name_servers: Vec<String>,
+    /// The instance part of the client id (`DEFAULT`, made unique per client when left so).
     pub instance_name: String,
     /// The IP used in the client id and message ids; detected when `None`.
     pub client_ip: Option<IpAddr>,

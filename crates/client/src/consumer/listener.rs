@@ -3,7 +3,7 @@
 //!
 //! A concurrent listener is either blocking (a closure, run on a blocking thread) or async (an
 //! [`AsyncConcurrentListener`], run as a task of the consumer); both get a
-//! [`ConsumeConcurrentlyContext`]. Internally every kind becomes one [`Listener`] value so the
+//! [`ConsumeConcurrentlyContext`]. Internally every kind becomes one `Listener` value so the
 //! consume service has a single call site per kind.
 
 use std::future::Future;

@@ -60,6 +60,7 @@ pub struct PullConsumerBuilder {
 impl PullConsumerBuilder {
     client_option_setters!();
 
+    /// Consumer group (required).
     pub fn group(mut self, group: impl Into<String>) -> Self {
         self.group = Some(group.into());
         self
@@ -71,6 +72,7 @@ impl PullConsumerBuilder {
         self
     }
 
+    /// Where a group without a stored offset starts (the queue's end by default).
     pub fn consume_from(mut self, from: ConsumeFrom) -> Self {
         self.consume_from = from;
         self
@@ -196,6 +198,24 @@ impl std::fmt::Debug for PullConsumer {
 }
 
 impl PullConsumer {
+    /// A builder; see [`PullConsumerBuilder::build`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), rmq_client::ClientError> {
+    /// use std::time::Duration;
+    /// use rmq_client::PullConsumer;
+    /// let consumer = PullConsumer::builder()
+    ///     .group("G")
+    ///     .name_server("127.0.0.1:9876")
+    ///     .subscribe("TopicTest", "*")
+    ///     .build()
+    ///     .await?;
+    /// for m in consumer.poll(Duration::from_secs(5)).await? {
+    ///     println!("{}", m.msg_id());
+    /// }
+    /// consumer.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn builder() -> PullConsumerBuilder {
         PullConsumerBuilder::default()
     }

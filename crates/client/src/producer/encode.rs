@@ -35,14 +35,17 @@ pub enum SendStatus {
 /// The outcome of a successful send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendResult {
+    /// How durably it was stored.
     pub status: SendStatus,
     /// The `UNIQ_KEY` (comma-joined for a batch): what users know as the message id.
     pub msg_id: String,
     /// The broker's offset message id (store host + commit-log offset); comma-joined for a batch.
     pub offset_msg_id: String,
+    /// The queue it went to.
     pub message_queue: MessageQueue,
     /// Consume-queue offset of the (first) message.
     pub queue_offset: i64,
+    /// The broker's transaction id (half messages of a transaction producer).
     pub transaction_id: Option<String>,
 }
 

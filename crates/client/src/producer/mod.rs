@@ -117,6 +117,7 @@ pub struct Producer {
 }
 
 impl Producer {
+    /// A builder; see [`ProducerBuilder::build`] and the module example.
     pub fn builder() -> ProducerBuilder {
         ProducerBuilder::default()
     }

@@ -32,7 +32,7 @@ impl LocalTransactionState {
     }
 }
 
-/// What the application implements for a [`TransactionProducer`].
+/// What the application implements for a [`TransactionProducer`](super::TransactionProducer).
 ///
 /// Both methods are synchronous, like the consumers' listeners, and both run on a blocking
 /// thread (`tokio::task::spawn_blocking`), so a listener may block on a database without

@@ -100,6 +100,7 @@ impl PushConsumerBuilder {
         self
     }
 
+    /// Where a group without a stored offset starts (the queue's end by default).
     pub fn consume_from(mut self, from: ConsumeFrom) -> Self {
         self.config.consume_from = from;
         self
@@ -301,6 +302,7 @@ impl std::fmt::Debug for PushConsumer {
 }
 
 impl PushConsumer {
+    /// A builder; see [`PushConsumerBuilder::build`] and the module example.
     pub fn builder() -> PushConsumerBuilder {
         PushConsumerBuilder::default()
     }
