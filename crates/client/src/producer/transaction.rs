@@ -49,10 +49,11 @@ use rmq_common::msg_id::decode_offset_msg_id;
 use rmq_common::Message;
 use rmq_remoting::header::EndTransactionRequestHeader;
 
+use super::encode::{SendResult, SendStatus};
+use super::plain::{Producer, ProducerBuilder};
 use super::sender::SendSettings;
 use super::transaction_check::{check_handler, end_transaction_request};
 use super::transaction_listener::{panic_text, LocalTransactionState, TransactionListener};
-use super::{Producer, ProducerBuilder, SendResult, SendStatus};
 use crate::error::{ClientError, Result};
 use crate::options::{client_option_setters, ClientOptions};
 
