@@ -320,7 +320,8 @@ impl PullConsumer {
     }
 
     /// Waits up to `timeout` for messages from any owned queue; empty if none arrived. Pulls
-    /// still held by brokers stay in flight for the next call (see the module doc).
+    /// still held by brokers stay in flight for the next call (see the module doc). Calls on
+    /// clones of one consumer take turns.
     pub async fn poll(&self, timeout: Duration) -> Result<Vec<MessageExt>> {
         let inner = &self.inner;
         inner.instance.check_running()?;

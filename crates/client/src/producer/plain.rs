@@ -132,7 +132,8 @@ impl Producer {
     }
 
     /// Sends in the background and calls `callback` with the result. The task belongs to the
-    /// producer: shutting down drops sends still in flight (the callback is not called).
+    /// producer and holds only its inner state: shutting down, or dropping the last handle,
+    /// drops sends still in flight (the callback is not called).
     pub fn send_with_callback<F>(&self, msg: Message, callback: F)
     where
         F: FnOnce(Result<SendResult>) + Send + 'static,
