@@ -29,8 +29,8 @@ async fn main() -> anyhow::Result<()> {
     let producer = Producer::builder()
         .group("AsyncProducerExample")
         .name_server(&args.namesrv)
-        .build()?;
-    producer.start().await?;
+        .build()
+        .await?;
     let started = std::time::Instant::now();
     let mut pending = FuturesUnordered::new();
     let (mut ok, mut failed) = (0usize, 0usize);

@@ -25,12 +25,12 @@ async fn main() -> anyhow::Result<()> {
     let producer = Producer::builder()
         .group("BatchProducerExample")
         .name_server(&args.namesrv)
-        .build()?;
-    producer.start().await?;
+        .build()
+        .await?;
     let batch: Vec<Message> = (0..args.batch)
         .map(|i| Message::new(&args.topic, format!("batch message {i}")).with_tags("TagA"))
         .collect();
-    let r = producer.send_batch(&batch).await?;
+    let r = producer.send_batch(batch).await?;
     println!(
         "{:?}: {} messages from offset {} on {}",
         r.status,

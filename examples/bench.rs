@@ -73,8 +73,8 @@ async fn run(a: Args) -> anyhow::Result<()> {
     let producer = Producer::builder()
         .group("BenchProducer")
         .name_server(&a.namesrv)
-        .build()?;
-    producer.start().await?;
+        .build()
+        .await?;
     producer.send(Message::new(&a.topic, body.clone())).await?; // route + connection
     println!("| phase | messages | msgs/s | p50 | p99 | p999 |\n|---|---|---|---|---|---|");
 
@@ -125,7 +125,7 @@ async fn run(a: Args) -> anyhow::Result<()> {
             .map(|_| Message::new(&a.topic, body.clone()))
             .collect();
         let s = Instant::now();
-        producer.send_batch(&batch).await?;
+        producer.send_batch(batch).await?;
         lat.push(s.elapsed());
     }
     report(
@@ -150,9 +150,9 @@ async fn run(a: Args) -> anyhow::Result<()> {
             g.fetch_add(msgs.len(), Ordering::Relaxed);
             ConsumeConcurrentlyStatus::ConsumeSuccess
         })
-        .build()?;
+        .build()
+        .await?;
     let t = Instant::now();
-    consumer.start().await?;
     while got.load(Ordering::Relaxed) < backlog && t.elapsed() < Duration::from_secs(120) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -188,8 +188,8 @@ async fn run(a: Args) -> anyhow::Result<()> {
             }
             ConsumeConcurrentlyStatus::ConsumeSuccess
         })
-        .build()?;
-    consumer.start().await?;
+        .build()
+        .await?;
     while consumer
         .assigned_queues()
         .iter()

@@ -56,8 +56,8 @@ async fn main() -> anyhow::Result<()> {
             }
             ConsumeConcurrentlyStatus::ConsumeSuccess
         })
-        .build()?;
-    consumer.start().await?;
+        .build()
+        .await?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = done.notified() => {}

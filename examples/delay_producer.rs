@@ -26,8 +26,8 @@ async fn main() -> anyhow::Result<()> {
     let producer = Producer::builder()
         .group("DelayProducerExample")
         .name_server(&args.namesrv)
-        .build()?;
-    producer.start().await?;
+        .build()
+        .await?;
     let sent_at = rmq_client_example_now();
     let msg =
         Message::new(&args.topic, format!("sent at {sent_at} ms")).with_delay_level(args.level);

@@ -23,8 +23,8 @@ async fn main() -> anyhow::Result<()> {
     let producer = Producer::builder()
         .group("OrderedProducerExample")
         .name_server(&args.namesrv)
-        .build()?;
-    producer.start().await?;
+        .build()
+        .await?;
     for step in ["created", "paid", "shipped", "done"] {
         for order in 0..5 {
             let key = format!("order-{order}");

@@ -51,8 +51,8 @@ async fn main() -> anyhow::Result<()> {
             }
             ConsumeOrderlyStatus::Success
         })
-        .build()?;
-    consumer.start().await?;
+        .build()
+        .await?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = done.notified() => {}

@@ -26,8 +26,8 @@ async fn main() -> anyhow::Result<()> {
     let producer = Producer::builder()
         .group("ProducerGroupExample")
         .name_server(&args.namesrv)
-        .build()?;
-    producer.start().await?;
+        .build()
+        .await?;
     for i in 0..args.count {
         let msg = Message::new(&args.topic, format!("Hello RocketMQ {i}"))
             .with_tags("TagA")

@@ -32,8 +32,8 @@ async fn main() -> anyhow::Result<()> {
         .name_server(&args.namesrv)
         .consume_from(ConsumeFrom::FirstOffset)
         .auto_commit(false)
-        .build()?;
-    consumer.start().await?;
+        .build()
+        .await?;
     consumer.assign(consumer.fetch_queues(&args.topic).await?);
     let mut received = 0;
     loop {

@@ -90,7 +90,7 @@ async fn send_batches(
         let p = p.clone();
         pending.push(async move {
             let s = Instant::now();
-            p.send_batch(&batch).await.map(|_| s.elapsed())
+            p.send_batch(batch).await.map(|_| s.elapsed())
         });
     }
     while let Some(r) = pending.next().await {
@@ -133,8 +133,8 @@ async fn accumulate(
         .name_server(&a.namesrv)
         .consume_from(ConsumeFrom::FirstOffset)
         .auto_commit(false)
-        .build()?;
-    c.start().await?;
+        .build()
+        .await?;
     c.assign(c.fetch_queues(topic).await?);
     let t = Instant::now();
     let mut first = None;
@@ -225,8 +225,8 @@ async fn main() -> anyhow::Result<()> {
     let p = Producer::builder()
         .group("ScaleProducer")
         .name_server(&a.namesrv)
-        .build()?;
-    p.start().await?;
+        .build()
+        .await?;
     match &a.run {
         Run::Accumulate {
             total,

@@ -8,7 +8,6 @@
 #[path = "support.rs"]
 mod support;
 
-use std::any::Any;
 use std::time::Duration;
 
 use clap::Parser;
@@ -36,12 +35,10 @@ struct Args {
 struct Orders;
 
 impl TransactionListener for Orders {
-    fn execute_local_transaction(
-        &self,
-        msg: &Message,
-        arg: &(dyn Any + Send + Sync),
-    ) -> LocalTransactionState {
-        let i = arg.downcast_ref::<usize>().copied().unwrap_or(0);
+    type Arg = usize;
+
+    fn execute_local_transaction(&self, msg: &Message, i: &usize) -> LocalTransactionState {
+        let i = *i;
         let state = match i % 3 {
             0 => LocalTransactionState::CommitMessage,
             1 => LocalTransactionState::RollbackMessage,
@@ -73,11 +70,11 @@ async fn main() -> anyhow::Result<()> {
         .group(&args.group)
         .name_server(&args.namesrv)
         .transaction_listener(Orders)
-        .build()?;
-    producer.start().await?;
+        .build()
+        .await?;
     for i in 0..args.count {
         let msg = Message::new(&args.topic, format!("order-{i}")).with_tags("Tx");
-        let r = producer.send_message_in_transaction(msg, &i).await?;
+        let r = producer.send_message_in_transaction(msg, i).await?;
         println!(
             "half message {} stored in {} at {}: {:?}",
             r.send_result.msg_id,

@@ -148,8 +148,8 @@ async fn sync_double_write_survives_a_master_kill() {
         .name_server(&ns)
         .route_poll_interval(fast)
         .build()
+        .await
         .unwrap();
-    producer.start().await.unwrap();
 
     // Phase 1: 40% of the messages before any consumer runs.
     let mut acked = send_all(&producer, 0..TOTAL * 2 / 5).await;
@@ -191,9 +191,9 @@ async fn sync_double_write_survives_a_master_kill() {
                 ConsumeConcurrentlyStatus::ConsumeSuccess
             })
             .build()
+            .await
             .unwrap()
     };
-    consumer.start().await.unwrap();
     wait_until(
         "the consumer under way",
         Duration::from_secs(20),

@@ -107,8 +107,6 @@ impl ClientInstance {
     pub fn check_running(&self) -> Result<()> {
         if self.cancel.is_cancelled() {
             Err(ClientError::ShutDown)
-        } else if !self.started.load(Ordering::Acquire) {
-            Err(ClientError::NotStarted)
         } else {
             Ok(())
         }

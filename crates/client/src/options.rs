@@ -18,6 +18,7 @@ pub const DEFAULT_INSTANCE_NAME: &str = "DEFAULT";
 pub struct ClientOptions {
     /// Name server addresses; any one may be down.
     pub name_servers: Vec<String>,
+    /// The instance part of the client id (`DEFAULT`, made unique per client when left so).
     pub instance_name: String,
     /// The IP used in the client id and message ids; detected when `None`.
     pub client_ip: Option<IpAddr>,
@@ -93,6 +94,14 @@ impl ClientOptions {
 /// Builder methods shared by every client builder (they all hold a `ClientOptions`).
 macro_rules! client_option_setters {
     () => {
+        /// Every shared setting at once (name servers, identity, timeouts, periods), e.g. one
+        /// [`ClientOptions`](crate::ClientOptions) value shared by several clients. The other
+        /// setters change single fields of it.
+        pub fn options(mut self, options: $crate::ClientOptions) -> Self {
+            self.options = options;
+            self
+        }
+
         /// Name servers, `;`-separated (`"10.0.0.1:9876;10.0.0.2:9876"`).
         pub fn name_server(mut self, list: &str) -> Self {
             self.options.name_servers = $crate::options::parse_name_servers(list);

@@ -62,8 +62,8 @@ impl Cluster {
             .group("PG-startup")
             .name_server(&self.ns)
             .build()
+            .await
             .unwrap();
-        p.start().await.unwrap();
         p
     }
 
@@ -92,7 +92,7 @@ impl Cluster {
 
 type Bodies = Arc<Mutex<Vec<String>>>;
 
-fn concurrent_sink(builder: PushConsumerBuilder, got: &Bodies) -> PushConsumer {
+async fn concurrent_sink(builder: PushConsumerBuilder, got: &Bodies) -> PushConsumer {
     let sink = got.clone();
     builder
         .listener_concurrently(move |msgs| {
@@ -104,10 +104,11 @@ fn concurrent_sink(builder: PushConsumerBuilder, got: &Bodies) -> PushConsumer {
             ConsumeConcurrentlyStatus::ConsumeSuccess
         })
         .build()
+        .await
         .unwrap()
 }
 
-fn orderly_sink(builder: PushConsumerBuilder, got: &Bodies) -> PushConsumer {
+async fn orderly_sink(builder: PushConsumerBuilder, got: &Bodies) -> PushConsumer {
     let sink = got.clone();
     builder
         .listener_orderly(move |msgs| {
@@ -119,6 +120,7 @@ fn orderly_sink(builder: PushConsumerBuilder, got: &Bodies) -> PushConsumer {
             ConsumeOrderlyStatus::Success
         })
         .build()
+        .await
         .unwrap()
 }
 
@@ -152,8 +154,7 @@ async fn push_consumer_started_right_after_auto_create_receives_at_once() {
     let c = cluster("startup-push").await;
     c.send("StartPush", 10).await;
     let got = Bodies::default();
-    let consumer = concurrent_sink(c.push("CG-start-push", "StartPush"), &got);
-    consumer.start().await.unwrap();
+    let consumer = concurrent_sink(c.push("CG-start-push", "StartPush"), &got).await;
     let t = within("first message", PROMPT, || count(&got) >= 1).await;
     within("all 10 messages", PROMPT, || count(&got) >= 10).await;
     eprintln!("first message {t:?} after start");
@@ -164,9 +165,8 @@ async fn push_consumer_started_right_after_auto_create_receives_at_once() {
 async fn push_consumer_started_before_its_topic_exists_picks_it_up() {
     let c = cluster("startup-before").await;
     let got = Bodies::default();
-    let consumer = concurrent_sink(c.push("CG-start-before", "StartBefore"), &got);
+    let consumer = concurrent_sink(c.push("CG-start-before", "StartBefore"), &got).await;
     // start() has looked the topic up and found no route.
-    consumer.start().await.unwrap();
     c.send("StartBefore", 5).await;
     let sent = Instant::now();
     within("messages sent after start", PROMPT, || count(&got) >= 5).await;
@@ -179,8 +179,7 @@ async fn orderly_consumer_starts_and_hands_queues_to_a_second_member() {
     let c = cluster("startup-orderly").await;
     c.send("StartOrderly", 8).await;
     let got1 = Bodies::default();
-    let first = orderly_sink(c.push("CG-start-orderly", "StartOrderly"), &got1);
-    first.start().await.unwrap();
+    let first = orderly_sink(c.push("CG-start-orderly", "StartOrderly"), &got1).await;
     within("first member's messages", PROMPT, || count(&got1) >= 8).await;
     assert_eq!(
         owned(&first, "StartOrderly").len(),
@@ -191,8 +190,7 @@ async fn orderly_consumer_starts_and_hands_queues_to_a_second_member() {
     // A second member joins: the first gives up half the queues and unlocks them; the second
     // locks them; both within seconds.
     let got2 = Bodies::default();
-    let second = orderly_sink(c.push("CG-start-orderly", "StartOrderly"), &got2);
-    second.start().await.unwrap();
+    let second = orderly_sink(c.push("CG-start-orderly", "StartOrderly"), &got2).await;
     within("second member owning its share", PROMPT, || {
         owned(&second, "StartOrderly").len() == 2 && owned(&first, "StartOrderly").len() == 2
     })
@@ -216,12 +214,10 @@ async fn concurrent_consumer_hands_queues_to_a_second_member() {
     let c = cluster("startup-join").await;
     c.send("StartJoin", 4).await;
     let got1 = Bodies::default();
-    let first = concurrent_sink(c.push("CG-start-join", "StartJoin"), &got1);
-    first.start().await.unwrap();
+    let first = concurrent_sink(c.push("CG-start-join", "StartJoin"), &got1).await;
     within("first member's messages", PROMPT, || count(&got1) >= 4).await;
     let got2 = Bodies::default();
-    let second = concurrent_sink(c.push("CG-start-join", "StartJoin"), &got2);
-    second.start().await.unwrap();
+    let second = concurrent_sink(c.push("CG-start-join", "StartJoin"), &got2).await;
     within("second member owning its share", PROMPT, || {
         owned(&second, "StartJoin").len() == 2 && owned(&first, "StartJoin").len() == 2
     })
@@ -240,8 +236,8 @@ async fn broadcasting_consumer_started_before_its_topic_exists_picks_it_up() {
             .message_model(MessageModel::Broadcasting)
             .offset_store_dir(offsets.path()),
         &got,
-    );
-    consumer.start().await.unwrap();
+    )
+    .await;
     c.send("StartBroadcast", 5).await;
     within("broadcast messages", PROMPT, || count(&got) >= 5).await;
     consumer.shutdown().await;
@@ -260,8 +256,8 @@ async fn pull_consumer_subscribed_right_after_auto_create_polls_at_once() {
         .route_poll_interval(SLOW)
         .heartbeat_interval(SLOW)
         .build()
+        .await
         .unwrap();
-    pull.start().await.unwrap();
     let start = Instant::now();
     let mut got = 0;
     while got < 6 {

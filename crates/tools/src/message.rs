@@ -347,6 +347,7 @@ fn send_status_name(s: SendStatus) -> &'static str {
         SendStatus::FlushDiskTimeout => "FLUSH_DISK_TIMEOUT",
         SendStatus::FlushSlaveTimeout => "FLUSH_SLAVE_TIMEOUT",
         SendStatus::SlaveNotAvailable => "SLAVE_NOT_AVAILABLE",
+        _ => "UNKNOWN",
     }
 }
 
@@ -363,8 +364,8 @@ pub async fn send_message(s: &Session, a: &SendMessage) -> Result<()> {
         .group(TOOLS_PRODUCER_GROUP)
         .name_server(&s.name_server_list())
         .build()
+        .await
         .map_err(|e| s.explain(e))?;
-    producer.start().await.map_err(|e| s.explain(e))?;
     let sent = match (&a.broker_name, a.queue_id) {
         (Some(b), Some(q)) => {
             producer

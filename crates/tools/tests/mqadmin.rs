@@ -85,8 +85,8 @@ async fn topic_cluster_and_message_commands() {
         .group("PG-tools")
         .name_server(&c.ns_addr)
         .build()
+        .await
         .unwrap();
-    producer.start().await.unwrap();
     for i in 0..3 {
         producer
             .send(Message::new("ToolTopic", format!("more-{i}")).with_keys(["key-2"]))
@@ -286,8 +286,8 @@ async fn group_and_offset_commands() {
         .group("PG-group")
         .name_server(&c.ns_addr)
         .build()
+        .await
         .unwrap();
-    producer.start().await.unwrap();
     for i in 0..10 {
         producer
             .send(Message::new("GroupTopic", format!("m{i}")))
@@ -307,8 +307,8 @@ async fn group_and_offset_commands() {
         .route_poll_interval(fast)
         .listener_concurrently(|_| ConsumeConcurrentlyStatus::ConsumeSuccess)
         .build()
+        .await
         .unwrap();
-    consumer.start().await.unwrap();
     let caught_up = eventually(Duration::from_secs(20), || async {
         let run = c
             .mqadmin(&["consumerProgress", "-g", "CG-tools", "--json"])

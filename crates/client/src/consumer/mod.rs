@@ -2,6 +2,7 @@
 //! [`PullConsumer`] (the application drives its own loop), plus the pieces they share.
 
 pub(crate) mod allocate;
+mod context;
 pub mod listener;
 pub(crate) mod process_queue;
 pub mod pull_consumer;
@@ -11,7 +12,10 @@ pub(crate) mod rebalance_schedule;
 pub(crate) mod start_offset;
 pub(crate) mod subscription;
 
-pub use listener::{ConsumeConcurrentlyStatus, ConsumeFrom, ConsumeOrderlyStatus};
+pub use context::ConsumeConcurrentlyContext;
+pub use listener::{
+    AsyncConcurrentListener, ConsumeConcurrentlyStatus, ConsumeFrom, ConsumeOrderlyStatus,
+};
 pub use pull_consumer::{PullConsumer, PullConsumerBuilder};
 pub use push::{PushConsumer, PushConsumerBuilder};
 pub use rmq_remoting::body::MessageModel;

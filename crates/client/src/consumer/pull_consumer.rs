@@ -4,11 +4,23 @@
 //! once and returns the first messages that arrive. Polled messages count as consumed: their
 //! offsets are committed by [`PullConsumer::commit`], periodically when auto-commit is on, and
 //! at shutdown.
+//!
+//! Long polls survive between `poll` calls. Each owned queue has at most one PULL_MESSAGE in
+//! flight, held by its broker for up to 15 s; `poll` starts a pull for every queue without one,
+//! waits until one brings messages (or its timeout passes) and returns them with whatever else
+//! already arrived. Pulls still held by brokers stay in flight, owned by the consumer handle,
+//! and the next `poll` keeps waiting on them. Dropping them instead would lose nothing (the
+//! queue's position only moves when messages are handed out) but would make the broker answer
+//! a pull nobody waits for and the next `poll` ask again; keeping them avoids both. A pull whose
+//! queue was re-assigned or moved by [`PullConsumer::seek`] while it was in flight is
+//! discarded when it completes, so its messages are neither returned nor skipped.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures::FutureExt;
 use parking_lot::Mutex;
@@ -29,6 +41,7 @@ use crate::error::{ClientError, Result};
 use crate::instance::ClientInstance;
 use crate::offset_store::{OffsetStore, RemoteOffsetStore};
 use crate::options::{client_option_setters, ClientOptions};
+use crate::stop_on_drop::StopOnDrop;
 
 /// Longest broker hold asked for one pull.
 const MAX_SUSPEND: Duration = Duration::from_secs(15);
@@ -47,6 +60,7 @@ pub struct PullConsumerBuilder {
 impl PullConsumerBuilder {
     client_option_setters!();
 
+    /// Consumer group (required).
     pub fn group(mut self, group: impl Into<String>) -> Self {
         self.group = Some(group.into());
         self
@@ -58,6 +72,7 @@ impl PullConsumerBuilder {
         self
     }
 
+    /// Where a group without a stored offset starts (the queue's end by default).
     pub fn consume_from(mut self, from: ConsumeFrom) -> Self {
         self.consume_from = from;
         self
@@ -87,14 +102,18 @@ impl PullConsumerBuilder {
         self
     }
 
-    pub fn build(self) -> Result<PullConsumer> {
+    /// Builds and starts the consumer: routes fetched, heartbeats sent, and (with
+    /// subscriptions) the rebalance running, so [`PullConsumer::poll`] may be called at once.
+    pub async fn build(self) -> Result<PullConsumer> {
         let group = self
             .group
             .ok_or_else(|| ClientError::Config("a pull consumer needs a group".into()))?;
         let mut options = self.options;
         options.unique_instance_name();
         let instance = ClientInstance::new(options)?;
-        Ok(PullConsumer {
+        let consumer = PullConsumer {
+            _stop: StopOnDrop::new(&instance.cancel),
+            pulls: Arc::default(),
             inner: Arc::new(PullInner {
                 offsets: OffsetStore::Remote(RemoteOffsetStore::new(instance.clone(), &group)),
                 instance,
@@ -108,8 +127,11 @@ impl PullConsumerBuilder {
                 pull_batch_size: self.pull_batch_size.unwrap_or(32),
                 auto_commit: self.auto_commit.unwrap_or(true),
                 queues: Mutex::new(BTreeMap::new()),
+                pull_ids: AtomicU64::new(0),
             }),
-        })
+        };
+        consumer.start().await;
+        Ok(consumer)
     }
 }
 
@@ -118,7 +140,31 @@ struct QueueState {
     sub: SubscriptionData,
     /// Where the next pull starts; computed on first use.
     next_offset: Option<i64>,
+    /// The id of the pull in flight for this queue, if any.
+    pulling: Option<u64>,
 }
+
+impl QueueState {
+    fn new(sub: SubscriptionData) -> Self {
+        QueueState {
+            sub,
+            next_offset: None,
+            pulling: None,
+        }
+    }
+}
+
+/// A finished pull: the queue's position after it (if known) and its messages.
+struct PullDone {
+    mq: MessageQueue,
+    id: u64,
+    next_offset: Option<i64>,
+    msgs: Vec<MessageExt>,
+}
+
+/// Pulls in flight across `poll` calls. Owned by the user handle, not by [`PullInner`]: each
+/// pull holds the inner state, which must not hold it back.
+type InFlight = FuturesUnordered<BoxFuture<'static, PullDone>>;
 
 #[derive(Debug)]
 struct PullInner {
@@ -130,26 +176,53 @@ struct PullInner {
     auto_commit: bool,
     offsets: OffsetStore,
     queues: Mutex<BTreeMap<MessageQueue, QueueState>>,
+    pull_ids: AtomicU64,
 }
 
-/// A consumer the application polls.
-#[derive(Debug, Clone)]
+/// A consumer the application polls, started by [`PullConsumerBuilder::build`]. Clones share
+/// the consumer; dropping the last clone stops its tasks.
+#[derive(Clone)]
 pub struct PullConsumer {
     inner: Arc<PullInner>,
+    pulls: Arc<tokio::sync::Mutex<InFlight>>,
+    _stop: Arc<StopOnDrop>,
+}
+
+impl std::fmt::Debug for PullConsumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PullConsumer")
+            .field("group", &self.inner.group)
+            .field("client_id", &self.inner.instance.client_id)
+            .finish()
+    }
 }
 
 impl PullConsumer {
+    /// A builder; see [`PullConsumerBuilder::build`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), rmq_client::ClientError> {
+    /// use std::time::Duration;
+    /// use rmq_client::PullConsumer;
+    /// let consumer = PullConsumer::builder()
+    ///     .group("G")
+    ///     .name_server("127.0.0.1:9876")
+    ///     .subscribe("TopicTest", "*")
+    ///     .build()
+    ///     .await?;
+    /// for m in consumer.poll(Duration::from_secs(5)).await? {
+    ///     println!("{}", m.msg_id());
+    /// }
+    /// consumer.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn builder() -> PullConsumerBuilder {
         PullConsumerBuilder::default()
     }
 
-    pub async fn start(&self) -> Result<()> {
+    async fn start(&self) {
         let inner = self.inner.clone();
         let instance = &inner.instance;
-        match instance.check_running() {
-            Err(ClientError::NotStarted) => {}
-            other => return other,
-        }
         instance.register_consumer(ConsumerData {
             consume_from_where: inner.consume_from.wire(),
             consume_type: ConsumeType::ConsumeActively,
@@ -178,7 +251,6 @@ impl PullConsumer {
                 async move { me.offsets.persist(None).await }
             });
         }
-        Ok(())
     }
 
     /// Commits offsets (if auto-commit is on), unregisters and stops every task.
@@ -200,13 +272,7 @@ impl PullConsumer {
         map.clear();
         for q in queues {
             let sub = build_subscription(&q.topic, "*");
-            map.insert(
-                q,
-                QueueState {
-                    sub,
-                    next_offset: None,
-                },
-            );
+            map.insert(q, QueueState::new(sub));
         }
     }
 
@@ -233,6 +299,7 @@ impl PullConsumer {
             .get_mut(mq)
             .ok_or_else(|| ClientError::InvalidMessage(format!("{mq} is not assigned")))?;
         state.next_offset = Some(offset);
+        state.pulling = None; // a pull in flight read the old position: discard its answer
         self.inner.offsets.update(mq, offset, false);
         Ok(())
     }
@@ -252,41 +319,33 @@ impl PullConsumer {
             .await
     }
 
-    /// Waits up to `timeout` for messages from any owned queue.
+    /// Waits up to `timeout` for messages from any owned queue; empty if none arrived. Pulls
+    /// still held by brokers stay in flight for the next call (see the module doc). Calls on
+    /// clones of one consumer take turns.
     pub async fn poll(&self, timeout: Duration) -> Result<Vec<MessageExt>> {
         let inner = &self.inner;
         inner.instance.check_running()?;
         let deadline = Instant::now() + timeout;
+        let mut pulls = self.pulls.lock().await;
         loop {
-            let queues: Vec<(MessageQueue, QueueState)> = inner
-                .queues
-                .lock()
-                .iter()
-                .map(|(q, s)| (q.clone(), s.clone()))
-                .collect();
-            let left = deadline.saturating_duration_since(Instant::now());
-            if queues.is_empty() {
+            for (mq, st, id) in inner.idle_queues() {
+                pulls.push(inner.clone().pull_once(mq, st, id).boxed());
+            }
+            if pulls.is_empty() {
+                let left = deadline.saturating_duration_since(Instant::now());
                 tokio::time::sleep(left.min(Duration::from_millis(200))).await;
                 if Instant::now() >= deadline {
                     return Ok(Vec::new());
                 }
                 continue;
             }
-            let suspend = left.min(MAX_SUSPEND);
-            let mut pulls: FuturesUnordered<_> = queues
-                .into_iter()
-                .map(|(mq, st)| inner.pull_once(mq, st, suspend))
-                .collect();
-            let mut out = Vec::new();
-            while let Some(r) = pulls.next().await {
-                if let Some(msgs) = r {
-                    out.extend(msgs);
-                    // Take what else is already there, drop pulls still held by brokers.
-                    while let Some(Some(r)) = pulls.next().now_or_never() {
-                        out.extend(r.unwrap_or_default());
-                    }
-                    break;
-                }
+            let Ok(Some(done)) = tokio::time::timeout_at(deadline, pulls.next()).await else {
+                return Ok(Vec::new());
+            };
+            let mut out = inner.accept(done);
+            // Take what else has already arrived; pulls still held stay in flight.
+            while let Some(Some(done)) = pulls.next().now_or_never() {
+                out.extend(inner.accept(done));
             }
             if !out.is_empty() || Instant::now() >= deadline {
                 return Ok(out);
@@ -296,25 +355,66 @@ impl PullConsumer {
 }
 
 impl PullInner {
-    /// Pulls one queue; `Some` with messages, `None` when there were none (or it failed).
-    async fn pull_once(
-        &self,
-        mq: MessageQueue,
-        st: QueueState,
-        suspend: Duration,
-    ) -> Option<Vec<MessageExt>> {
+    /// Owned queues without a pull in flight, each marked with the id of the pull about to
+    /// start.
+    fn idle_queues(&self) -> Vec<(MessageQueue, QueueState, u64)> {
+        let mut map = self.queues.lock();
+        map.iter_mut()
+            .filter(|(_, st)| st.pulling.is_none())
+            .map(|(q, st)| {
+                let id = self.pull_ids.fetch_add(1, Ordering::Relaxed);
+                st.pulling = Some(id);
+                (q.clone(), st.clone(), id)
+            })
+            .collect()
+    }
+
+    /// Applies a finished pull if it is still the queue's current one; its messages, or none
+    /// if it was superseded (queue re-assigned, released or moved by `seek`).
+    fn accept(&self, done: PullDone) -> Vec<MessageExt> {
+        {
+            let mut map = self.queues.lock();
+            let Some(st) = map.get_mut(&done.mq) else {
+                return Vec::new();
+            };
+            if st.pulling != Some(done.id) {
+                return Vec::new();
+            }
+            st.pulling = None;
+            let Some(offset) = done.next_offset else {
+                return done.msgs;
+            };
+            st.next_offset = Some(offset);
+        }
+        if let Some(offset) = done.next_offset {
+            self.offsets.update(&done.mq, offset, false);
+        }
+        done.msgs
+    }
+
+    /// Pulls one queue, holding at the broker up to [`MAX_SUSPEND`]. Changes nothing itself:
+    /// [`accept`](Self::accept) applies the outcome.
+    async fn pull_once(self: Arc<Self>, mq: MessageQueue, st: QueueState, id: u64) -> PullDone {
+        let suspend = MAX_SUSPEND;
+        let mut done = PullDone {
+            mq,
+            id,
+            next_offset: st.next_offset,
+            msgs: Vec::new(),
+        };
+        let mq = &done.mq;
         let offset = match st.next_offset {
             Some(o) => o,
             None => {
-                match initial_offset(&self.instance, &self.offsets, &mq, self.consume_from).await {
+                match initial_offset(&self.instance, &self.offsets, mq, self.consume_from).await {
                     Ok(o) => {
-                        self.set_position(&mq, o);
+                        done.next_offset = Some(o);
                         o
                     }
                     Err(e) => {
                         tracing::debug!(queue = %mq, error = %e, "cannot compute the start offset");
-                        tokio::time::sleep(suspend.min(Duration::from_secs(1))).await;
-                        return None;
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        return done;
                     }
                 }
             }
@@ -326,23 +426,17 @@ impl PullInner {
         {
             Ok((a, _)) => a,
             Err(_) => {
-                tokio::time::sleep(suspend.min(Duration::from_secs(1))).await;
-                return None;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                return done;
             }
         };
-        let sys_flag = pull_flag::SUBSCRIPTION
-            | if suspend >= Duration::from_millis(100) {
-                pull_flag::SUSPEND
-            } else {
-                0
-            };
         let header = PullMessageRequestHeader {
             consumer_group: self.group.clone(),
             topic: mq.topic.clone(),
             queue_id: mq.queue_id,
             queue_offset: offset,
             max_msg_nums: self.pull_batch_size,
-            sys_flag,
+            sys_flag: pull_flag::SUBSCRIPTION | pull_flag::SUSPEND,
             commit_offset: 0,
             suspend_timeout_millis: suspend.as_millis() as i64,
             subscription: Some(st.sub.sub_string.clone()),
@@ -361,27 +455,18 @@ impl PullInner {
                 if r.status == PullStatus::OffsetIllegal {
                     tracing::warn!(queue = %mq, from = offset, to = r.next_begin_offset, "pull offset moved");
                 }
-                self.set_position(&mq, r.next_begin_offset);
+                done.next_offset = Some(r.next_begin_offset);
                 let mut msgs = r.messages;
                 restore_retry_topic(&self.group, &mut msgs);
-                (!msgs.is_empty()).then_some(msgs)
+                done.msgs = msgs;
             }
             Err(e) => {
                 tracing::debug!(queue = %mq, error = %e, "pull failed");
                 self.instance.refresh_route_after_failure(&mq.topic).await;
-                tokio::time::sleep(suspend.min(Duration::from_secs(1))).await;
-                None
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
-    }
-
-    fn set_position(&self, mq: &MessageQueue, offset: i64) {
-        if let Some(st) = self.queues.lock().get_mut(mq) {
-            st.next_offset = Some(offset);
-        } else {
-            return;
-        }
-        self.offsets.update(mq, offset, false);
+        done
     }
 
     async fn rebalance(&self) -> RoundOutcome {
@@ -419,10 +504,8 @@ impl PullInner {
                     map.remove(q);
                 }
                 for q in &mine {
-                    map.entry(q.clone()).or_insert_with(|| QueueState {
-                        sub: sub.clone(),
-                        next_offset: None,
-                    });
+                    map.entry(q.clone())
+                        .or_insert_with(|| QueueState::new(sub.clone()));
                 }
                 removed
             };

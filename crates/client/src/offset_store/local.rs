@@ -12,7 +12,7 @@ use rmq_common::MessageQueue;
 use rmq_remoting::body::JsonBody;
 use serde::{Deserialize, Serialize};
 
-use super::OffsetTable;
+use super::table::OffsetTable;
 use crate::error::{ClientError, Result};
 
 /// `OffsetSerializeWrapper`.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use rmq_common::MessageQueue;
 
-use super::OffsetTable;
+use super::table::OffsetTable;
 use crate::error::Result;
 use crate::instance::ClientInstance;
 

@@ -20,24 +20,32 @@ use crate::route::DEFAULT_TOPIC_QUEUE_NUMS;
 /// Whether the message was stored, and how durably (protocol.md 2.3: every status here means
 /// the master stored it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendStatus {
+    /// Stored as the broker's durability mode promises.
     SendOk,
+    /// Stored, but the SYNC_FLUSH flush did not finish in time.
     FlushDiskTimeout,
+    /// Stored on the master, but the SYNC_MASTER slave did not confirm in time.
     FlushSlaveTimeout,
+    /// Stored on the master, but a SYNC_MASTER broker has no slave to copy it to.
     SlaveNotAvailable,
 }
 
 /// The outcome of a successful send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendResult {
+    /// How durably it was stored.
     pub status: SendStatus,
     /// The `UNIQ_KEY` (comma-joined for a batch): what users know as the message id.
     pub msg_id: String,
     /// The broker's offset message id (store host + commit-log offset); comma-joined for a batch.
     pub offset_msg_id: String,
+    /// The queue it went to.
     pub message_queue: MessageQueue,
     /// Consume-queue offset of the (first) message.
     pub queue_offset: i64,
+    /// The broker's transaction id (half messages of a transaction producer).
     pub transaction_id: Option<String>,
 }
 

@@ -24,11 +24,13 @@ use crate::route::TopicRoute;
 /// Producer settings (Apache defaults in brackets).
 #[derive(Debug, Clone)]
 pub struct SendSettings {
+    /// Producer group.
     pub group: String,
     /// Overall time for one send including retries (3 s).
     pub send_timeout: Duration,
     /// Extra attempts for sync sends on another broker (2).
     pub retry_times_when_send_failed: usize,
+    /// Size limit and compression threshold.
     pub limits: EncodeLimits,
 }
 

@@ -9,15 +9,18 @@
 //! the cluster (from the name server's cluster info), not only the brokers it has sent to: a
 //! fresh instance of the group is reachable before its first send.
 //!
+//! The producer is generic over its listener so that the argument of each send is the
+//! listener's own type ([`TransactionListener::Arg`]) rather than a `&dyn Any` to downcast.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), rmq_client::ClientError> {
-//! use std::any::Any;
 //! use rmq_client::producer::{LocalTransactionState, TransactionListener, TransactionProducer};
 //! use rmq_client::{Message, MessageExt};
 //!
 //! struct Orders;
 //! impl TransactionListener for Orders {
-//!     fn execute_local_transaction(&self, _: &Message, _: &(dyn Any + Send + Sync)) -> LocalTransactionState {
+//!     type Arg = u64;
+//!     fn execute_local_transaction(&self, _: &Message, _order: &u64) -> LocalTransactionState {
 //!         LocalTransactionState::CommitMessage // e.g. after the database commit
 //!     }
 //!     fn check_local_transaction(&self, _: &MessageExt) -> LocalTransactionState {
@@ -29,73 +32,30 @@
 //!     .group("TxGroup")
 //!     .name_server("127.0.0.1:9876")
 //!     .transaction_listener(Orders)
-//!     .build()?;
-//! producer.start().await?;
-//! let r = producer.send_message_in_transaction(Message::new("Orders", "order-1"), &()).await?;
+//!     .build()
+//!     .await?;
+//! let r = producer.send_message_in_transaction(Message::new("Orders", "order-1"), 1).await?;
 //! println!("{} {:?}", r.send_result.msg_id, r.local_state);
 //! producer.shutdown().await;
 //! # Ok(()) }
 //! ```
 
-use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rmq_common::message::keys;
 use rmq_common::msg_id::decode_offset_msg_id;
-use rmq_common::{Message, MessageExt};
+use rmq_common::Message;
 use rmq_remoting::header::EndTransactionRequestHeader;
 
+use super::encode::{SendResult, SendStatus};
+use super::plain::{Producer, ProducerBuilder};
 use super::sender::SendSettings;
 use super::transaction_check::{check_handler, end_transaction_request};
-use super::{Producer, ProducerBuilder, SendResult, SendStatus};
+use super::transaction_listener::{panic_text, LocalTransactionState, TransactionListener};
 use crate::error::{ClientError, Result};
 use crate::options::{client_option_setters, ClientOptions};
-
-/// The outcome of a local transaction, as the application reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LocalTransactionState {
-    /// Publish the half message.
-    CommitMessage,
-    /// Drop the half message.
-    RollbackMessage,
-    /// Not known yet (Java's `UNKNOW`): the broker asks again later through
-    /// [`TransactionListener::check_local_transaction`].
-    Unknown,
-}
-
-impl LocalTransactionState {
-    /// The `commitOrRollback` value of END_TRANSACTION (MessageSysFlag transaction bits).
-    pub(crate) fn wire(self) -> i32 {
-        use rmq_remoting::header::transaction_type;
-        match self {
-            LocalTransactionState::CommitMessage => transaction_type::COMMIT,
-            LocalTransactionState::RollbackMessage => transaction_type::ROLLBACK,
-            LocalTransactionState::Unknown => transaction_type::NOT_TYPE,
-        }
-    }
-}
-
-/// What the application implements for a [`TransactionProducer`].
-///
-/// Both methods are synchronous, like the consumers' listeners. `execute_local_transaction`
-/// runs on the task that called
-/// [`send_message_in_transaction`](TransactionProducer::send_message_in_transaction) (as Java
-/// runs it on the sending thread); `check_local_transaction` runs on a blocking thread. A panic
-/// in either counts as [`LocalTransactionState::Unknown`].
-pub trait TransactionListener: Send + Sync + 'static {
-    /// Runs the local transaction of a half message that the broker has stored. `msg` carries
-    /// its `UNIQ_KEY` (the message id); `arg` is what was passed to the send.
-    fn execute_local_transaction(
-        &self,
-        msg: &Message,
-        arg: &(dyn Any + Send + Sync),
-    ) -> LocalTransactionState;
-
-    /// Answers the broker's question about a half message whose outcome it does not know.
-    fn check_local_transaction(&self, msg: &MessageExt) -> LocalTransactionState;
-}
 
 /// The outcome of [`TransactionProducer::send_message_in_transaction`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,15 +66,24 @@ pub struct TransactionSendResult {
     pub local_state: LocalTransactionState,
 }
 
-/// Builds a [`TransactionProducer`].
-#[derive(Default)]
-pub struct TransactionProducerBuilder {
+/// Builds a [`TransactionProducer`] for listener type `L`.
+pub struct TransactionProducerBuilder<L> {
     options: ClientOptions,
     settings: SendSettings,
-    listener: Option<Arc<dyn TransactionListener>>,
+    listener: Option<Arc<L>>,
 }
 
-impl std::fmt::Debug for TransactionProducerBuilder {
+impl<L> Default for TransactionProducerBuilder<L> {
+    fn default() -> Self {
+        TransactionProducerBuilder {
+            options: ClientOptions::default(),
+            settings: SendSettings::default(),
+            listener: None,
+        }
+    }
+}
+
+impl<L> std::fmt::Debug for TransactionProducerBuilder<L> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TransactionProducerBuilder")
             .field("options", &self.options)
@@ -123,7 +92,7 @@ impl std::fmt::Debug for TransactionProducerBuilder {
     }
 }
 
-impl TransactionProducerBuilder {
+impl<L: TransactionListener> TransactionProducerBuilder<L> {
     client_option_setters!();
 
     /// Producer group (`DEFAULT_PRODUCER`): the broker asks a live member of this group about
@@ -146,12 +115,15 @@ impl TransactionProducerBuilder {
     }
 
     /// The application's local transaction and check (required).
-    pub fn transaction_listener(mut self, listener: impl TransactionListener) -> Self {
+    pub fn transaction_listener(mut self, listener: L) -> Self {
         self.listener = Some(Arc::new(listener));
         self
     }
 
-    pub fn build(self) -> Result<TransactionProducer> {
+    /// Builds and starts the producer: it answers transaction checks and is registered with
+    /// every master of the cluster (from the name server's cluster info) when this returns, so
+    /// the brokers can ask it about unresolved transactions, also those of a previous instance.
+    pub async fn build(self) -> Result<TransactionProducer<L>> {
         let listener = self.listener.ok_or_else(|| {
             ClientError::Config("a transaction producer needs a transaction_listener".into())
         })?;
@@ -159,56 +131,14 @@ impl TransactionProducerBuilder {
             options: self.options,
             settings: self.settings,
         }
-        .build()?;
+        .build_idle()?;
         let group = producer.sender.settings.group.clone();
-        producer
-            .sender
-            .instance
+        let instance = producer.sender.instance.clone();
+        instance
             .server_requests
-            .set_transaction_check(check_handler(group, listener.clone()));
-        Ok(TransactionProducer { producer, listener })
-    }
-}
-
-/// A producer of transactional messages. Clones share the producer.
-#[derive(Clone)]
-pub struct TransactionProducer {
-    producer: Producer,
-    listener: Arc<dyn TransactionListener>,
-}
-
-impl std::fmt::Debug for TransactionProducer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TransactionProducer")
-            .field("group", &self.producer.sender.settings.group)
-            .field("client_id", &self.producer.client_id())
-            .finish()
-    }
-}
-
-impl TransactionProducer {
-    pub fn builder() -> TransactionProducerBuilder {
-        TransactionProducerBuilder::default()
-    }
-
-    /// The client id (`ip@instance`) brokers know this producer by.
-    pub fn client_id(&self) -> &str {
-        self.producer.client_id()
-    }
-
-    /// The plain producer underneath, for ordinary sends with the same group and connections.
-    pub fn producer(&self) -> &Producer {
-        &self.producer
-    }
-
-    /// Starts the producer and registers its group with every master of the cluster, so that
-    /// the brokers can ask it about unresolved transactions (also those of a previous instance).
-    pub async fn start(&self) -> Result<()> {
-        let instance = self.producer.sender.instance.clone();
-        if instance.check_running().is_ok() {
-            return Ok(()); // started before
-        }
-        self.producer.start().await?;
+            .set_transaction_check(check_handler(group.clone(), listener.clone()));
+        instance.register_producer(&group);
+        instance.start();
         if let Err(e) = instance.refresh_cluster_brokers().await {
             tracing::warn!(error = %e, "no cluster info yet; transaction checks reach this producer after its first send");
         }
@@ -222,7 +152,50 @@ impl TransactionProducer {
                 }
             }
         });
-        Ok(())
+        Ok(TransactionProducer { producer, listener })
+    }
+}
+
+/// A producer of transactional messages, started by [`TransactionProducerBuilder::build`].
+/// Clones share the producer; dropping the last clone stops its background tasks.
+pub struct TransactionProducer<L> {
+    producer: Producer,
+    listener: Arc<L>,
+}
+
+impl<L> Clone for TransactionProducer<L> {
+    fn clone(&self) -> Self {
+        TransactionProducer {
+            producer: self.producer.clone(),
+            listener: self.listener.clone(),
+        }
+    }
+}
+
+impl<L> std::fmt::Debug for TransactionProducer<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransactionProducer")
+            .field("group", &self.producer.sender.settings.group)
+            .field("client_id", &self.producer.client_id())
+            .finish()
+    }
+}
+
+impl<L: TransactionListener> TransactionProducer<L> {
+    /// A builder; the listener type is inferred from
+    /// [`transaction_listener`](TransactionProducerBuilder::transaction_listener).
+    pub fn builder() -> TransactionProducerBuilder<L> {
+        TransactionProducerBuilder::default()
+    }
+
+    /// The client id (`ip@instance`) brokers know this producer by.
+    pub fn client_id(&self) -> &str {
+        self.producer.client_id()
+    }
+
+    /// The plain producer underneath, for ordinary sends with the same group and connections.
+    pub fn producer(&self) -> &Producer {
+        &self.producer
     }
 
     /// Unregisters from the brokers and stops every background task; checks that arrive later
@@ -231,15 +204,16 @@ impl TransactionProducer {
         self.producer.shutdown().await;
     }
 
-    /// Sends `msg` as a half message, runs the local transaction with `arg`, and ends the
-    /// transaction on the broker that stored it. A half message that could not be stored is an
-    /// error and the local transaction does not run; a half message stored with a non-OK status
-    /// (flush or slave timeout) is rolled back without running it, as Java does. A failed
-    /// END_TRANSACTION is only logged: the broker's check resolves the transaction later.
+    /// Sends `msg` as a half message, runs the local transaction with `arg` on a blocking
+    /// thread, and ends the transaction on the broker that stored it. A half message that could
+    /// not be stored is an error and the local transaction does not run; a half message stored
+    /// with a non-OK status (flush or slave timeout) is rolled back without running it, as Java
+    /// does. A failed END_TRANSACTION is only logged: the broker's check resolves the
+    /// transaction later.
     pub async fn send_message_in_transaction(
         &self,
         mut msg: Message,
-        arg: &(dyn Any + Send + Sync),
+        arg: L::Arg,
     ) -> Result<TransactionSendResult> {
         let sender = &self.producer.sender;
         msg.properties.remove(keys::DELAY);
@@ -256,7 +230,7 @@ impl TransactionProducer {
                 .insert(keys::TRANSACTION_ID.to_owned(), id.clone());
         }
         let (local_state, remark) = if sent.status == SendStatus::SendOk {
-            self.execute_local(&msg, arg)
+            self.execute_local(msg, arg).await
         } else {
             tracing::warn!(status = ?sent.status, msg_id = %sent.msg_id, "half message not stored OK; rolling back");
             (LocalTransactionState::RollbackMessage, None)
@@ -270,23 +244,29 @@ impl TransactionProducer {
         })
     }
 
-    fn execute_local(
+    /// Runs the listener on a blocking thread; a panic (or a runtime shutting down under it)
+    /// leaves the outcome unknown, for the broker's check to resolve.
+    async fn execute_local(
         &self,
-        msg: &Message,
-        arg: &(dyn Any + Send + Sync),
+        msg: Message,
+        arg: L::Arg,
     ) -> (LocalTransactionState, Option<String>) {
-        let run = AssertUnwindSafe(|| self.listener.execute_local_transaction(msg, arg));
-        match std::panic::catch_unwind(run) {
-            Ok(state) => (state, None),
-            Err(panic) => {
-                let text = panic_text(panic.as_ref());
-                tracing::error!(panic = %text, "execute_local_transaction panicked; the outcome is unknown");
-                (
-                    LocalTransactionState::Unknown,
-                    Some(format!("executeLocalTransactionBranch exception: {text}")),
-                )
-            }
-        }
+        let listener = self.listener.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let run = AssertUnwindSafe(|| listener.execute_local_transaction(&msg, &arg));
+            std::panic::catch_unwind(run).map_err(|panic| panic_text(panic.as_ref()))
+        })
+        .await;
+        let text = match joined {
+            Ok(Ok(state)) => return (state, None),
+            Ok(Err(text)) => text,
+            Err(e) => e.to_string(),
+        };
+        tracing::error!(panic = %text, "execute_local_transaction panicked; the outcome is unknown");
+        (
+            LocalTransactionState::Unknown,
+            Some(format!("executeLocalTransactionBranch exception: {text}")),
+        )
     }
 
     /// END_TRANSACTION (oneway) to the master that stored the half message.
@@ -327,13 +307,4 @@ impl TransactionProducer {
             .await?;
         Ok(())
     }
-}
-
-/// The text of a caught panic.
-pub(crate) fn panic_text(panic: &(dyn Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic".to_owned())
 }

@@ -12,7 +12,7 @@ use rmq_common::MessageExt;
 use rmq_remoting::header::{CheckTransactionStateRequestHeader, EndTransactionRequestHeader};
 use rmq_remoting::{RemotingCommand, RequestCode};
 
-use super::transaction::{panic_text, LocalTransactionState, TransactionListener};
+use super::transaction_listener::{panic_text, LocalTransactionState, TransactionListener};
 use crate::server_requests::{CheckRequest, TransactionCheck};
 
 /// END_TRANSACTION, a oneway request.
@@ -50,9 +50,9 @@ pub(crate) fn check_answer(
 }
 
 /// The callback installed in the client instance for checks of `group`.
-pub(crate) fn check_handler(
+pub(crate) fn check_handler<L: TransactionListener>(
     group: String,
-    listener: Arc<dyn TransactionListener>,
+    listener: Arc<L>,
 ) -> TransactionCheck {
     let group: Arc<str> = group.into();
     Arc::new(move |req: CheckRequest| {
@@ -61,7 +61,7 @@ pub(crate) fn check_handler(
     })
 }
 
-async fn answer(group: Arc<str>, listener: Arc<dyn TransactionListener>, req: CheckRequest) {
+async fn answer<L: TransactionListener>(group: Arc<str>, listener: Arc<L>, req: CheckRequest) {
     let CheckRequest {
         connection,
         header,

@@ -251,8 +251,8 @@ async fn group_and_offset_calls() {
         .subscribe(TOPIC, "*")
         .listener_concurrently(|_| ConsumeConcurrentlyStatus::ConsumeSuccess)
         .build()
+        .await
         .unwrap();
-    consumer.start().await.unwrap();
     let connections = until("the consumer connected", || async {
         admin.group_connections("CG-live").await.ok().flatten()
     })

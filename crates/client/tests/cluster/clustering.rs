@@ -10,7 +10,7 @@ use rmq_client::{ConsumeConcurrentlyStatus, Message, MessageQueue, PushConsumer}
 
 use crate::harness::*;
 
-fn member(
+async fn member(
     cluster: &Cluster,
     name: &str,
     seen: Arc<Mutex<HashMap<String, Vec<String>>>>,
@@ -28,6 +28,7 @@ fn member(
             ConsumeConcurrentlyStatus::ConsumeSuccess
         })
         .build()
+        .await
         .unwrap()
 }
 
@@ -64,12 +65,9 @@ async fn three_members_each_message_once_and_rebalance() {
     assert_eq!(all.len(), 8);
 
     let seen: Arc<Mutex<HashMap<String, Vec<String>>>> = Arc::default();
-    let c1 = member(&cluster, "c1", seen.clone());
-    let c2 = member(&cluster, "c2", seen.clone());
-    let c3 = member(&cluster, "c3", seen.clone());
-    for c in [&c1, &c2, &c3] {
-        c.start().await.unwrap();
-    }
+    let c1 = member(&cluster, "c1", seen.clone()).await;
+    let c2 = member(&cluster, "c2", seen.clone()).await;
+    let c3 = member(&cluster, "c3", seen.clone()).await;
     assert!(
         eventually(Duration::from_secs(20), || partitioned(
             &[&c1, &c2, &c3],
@@ -88,10 +86,27 @@ async fn three_members_each_message_once_and_rebalance() {
         r.unwrap();
     }
     assert!(eventually(Duration::from_secs(15), || seen.lock().len() >= n).await);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A duplicate would be a redelivery from an earlier offset of some queue: once a marker
+    // sent to every queue after the messages has arrived, none can still be on its way.
+    let mut markers = Vec::new();
+    for q in &all {
+        let r = producer
+            .send_to_queue(Message::new("ClusterTopic", "marker"), q)
+            .await
+            .unwrap();
+        markers.push(r.msg_id);
+    }
+    assert!(
+        eventually(Duration::from_secs(15), || {
+            let s = seen.lock();
+            markers.iter().all(|m| s.contains_key(m))
+        })
+        .await,
+        "markers did not arrive"
+    );
     {
         let s = seen.lock();
-        assert_eq!(s.len(), n);
+        assert_eq!(s.len(), n + markers.len());
         assert!(
             s.values().all(|who| who.len() == 1),
             "a message was delivered twice"
@@ -109,8 +124,7 @@ async fn three_members_each_message_once_and_rebalance() {
         c2.assigned_queues()
     );
     // ... and a new member joins.
-    let c4 = member(&cluster, "c4", seen.clone());
-    c4.start().await.unwrap();
+    let c4 = member(&cluster, "c4", seen.clone()).await;
     assert!(
         eventually(Duration::from_secs(25), || partitioned(
             &[&c1, &c2, &c4],
@@ -120,6 +134,7 @@ async fn three_members_each_message_once_and_rebalance() {
         "new member got no share"
     );
     let before = seen.lock().len();
+    assert_eq!(before, n + all.len());
     for i in 0..60 {
         producer
             .send(Message::new("ClusterTopic", format!("late{i}")))
@@ -131,6 +146,58 @@ async fn three_members_each_message_once_and_rebalance() {
     for c in [&c1, &c2, &c4] {
         c.shutdown().await;
     }
+    producer.shutdown().await;
+    cluster.shutdown().await;
+}
+
+/// Dropping a consumer without `shutdown` stops it: its tasks end, its connections close, the
+/// broker drops it from the group and the remaining member takes all the queues. What is
+/// checked is what the broker and the other member see, polled; nothing waits on a clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_consumer_stops_it_and_the_group_forgets_it() {
+    let cluster = Cluster::start(1, &[]).await;
+    cluster.create_topic("ClusterTopic", 4).await;
+    let producer = cluster.producer("PG-drop").await;
+    let all: BTreeSet<MessageQueue> = producer
+        .publish_queues("ClusterTopic")
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    let seen: Arc<Mutex<HashMap<String, Vec<String>>>> = Arc::default();
+    let stays = member(&cluster, "stays", seen.clone()).await;
+    let dropped = member(&cluster, "dropped", seen.clone()).await;
+    assert!(
+        eventually(Duration::from_secs(20), || partitioned(
+            &[&stays, &dropped],
+            &all
+        ))
+        .await,
+        "queues not shared"
+    );
+    // A clone shares the consumer: dropping one clone stops nothing.
+    let clone = dropped.clone();
+    drop(dropped);
+    assert!(!clone.assigned_queues().is_empty());
+    drop(clone);
+    assert!(
+        eventually(Duration::from_secs(20), || partitioned(&[&stays], &all)).await,
+        "the dropped member kept its queues: {:?}",
+        stays.assigned_queues()
+    );
+    // Every message now reaches the member that stayed.
+    let r = producer
+        .send(Message::new("ClusterTopic", "after-drop"))
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(15), || seen
+            .lock()
+            .get(&r.msg_id)
+            .is_some_and(|who| who == &["stays".to_owned()]))
+        .await
+    );
+    stays.shutdown().await;
     producer.shutdown().await;
     cluster.shutdown().await;
 }
@@ -160,8 +227,8 @@ async fn broadcasting_every_member_sees_every_message() {
                 ConsumeConcurrentlyStatus::ConsumeSuccess
             })
             .build()
+            .await
             .unwrap();
-        c.start().await.unwrap();
         members.push(c);
     }
     let producer = cluster.producer("PG-broadcast").await;

@@ -15,7 +15,7 @@ const DELAYS: &str = "1s 2s 3s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s";
 /// (body, arrival ms) of each delivery.
 type Arrivals = Arc<Mutex<Vec<(String, i64)>>>;
 
-fn recording_consumer(
+async fn recording_consumer(
     cluster: &Cluster,
     group: &str,
     topic: &str,
@@ -33,6 +33,7 @@ fn recording_consumer(
             ConsumeConcurrentlyStatus::ConsumeSuccess
         })
         .build()
+        .await
         .unwrap()
 }
 
@@ -41,8 +42,7 @@ async fn delayed_messages_arrive_no_earlier_than_their_level() {
     let cluster = Cluster::start(1, &[("messageDelayLevel", DELAYS)]).await;
     cluster.create_topic("DelayTopic", 2).await;
     let arrivals: Arrivals = Arc::default();
-    let consumer = recording_consumer(&cluster, "CG-delay", "DelayTopic", &arrivals);
-    consumer.start().await.unwrap();
+    let consumer = recording_consumer(&cluster, "CG-delay", "DelayTopic", &arrivals).await;
     let producer = cluster.producer("PG-delay").await;
     let sent_at = now_ms();
     for (body, level) in [("now", 0), ("level-1", 1), ("level-2", 2)] {
@@ -59,7 +59,10 @@ async fn delayed_messages_arrive_no_earlier_than_their_level() {
     );
     let a = arrivals.lock().clone();
     let at = |body: &str| a.iter().find(|(b, _)| b == body).map(|(_, t)| t - sent_at);
-    assert!(at("now").is_some_and(|t| t < 1000), "{a:?}");
+    // Not delayed: first to arrive, and within a bound a busy machine meets (the lower
+    // bounds below are what the test is about).
+    assert_eq!(a.first().map(|(b, _)| b.as_str()), Some("now"), "{a:?}");
+    assert!(at("now").is_some_and(|t| t < 5000), "{a:?}");
     assert!(at("level-1").is_some_and(|t| t >= 950), "{a:?}");
     assert!(at("level-2").is_some_and(|t| t >= 1950), "{a:?}");
     consumer.shutdown().await;
@@ -80,14 +83,34 @@ async fn a_pending_delay_survives_a_broker_restart() {
     producer.shutdown().await;
     cluster.restart_broker(0).await;
     let arrivals: Arrivals = Arc::default();
-    let consumer = recording_consumer(&cluster, "CG-delay-restart", "DelayRestart", &arrivals);
-    consumer.start().await.unwrap();
+    let consumer =
+        recording_consumer(&cluster, "CG-delay-restart", "DelayRestart", &arrivals).await;
     assert!(
         eventually(Duration::from_secs(12), || !arrivals.lock().is_empty()).await,
         "the delayed message was lost in the restart"
     );
-    tokio::time::sleep(Duration::from_millis(1000)).await;
-    let a = arrivals.lock().clone();
+    // A second delivery would come from the same schedule queue, which is delivered in order:
+    // once a marker sent on the same level after it has arrived, nothing more can follow.
+    let producer = cluster.producer("PG-delay-restart").await;
+    producer
+        .send(Message::new("DelayRestart", "marker").with_delay_level(3))
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(12), || arrivals
+            .lock()
+            .iter()
+            .any(|(b, _)| b == "marker"))
+        .await,
+        "the marker did not arrive"
+    );
+    producer.shutdown().await;
+    let a: Vec<(String, i64)> = arrivals
+        .lock()
+        .iter()
+        .filter(|(b, _)| b != "marker")
+        .cloned()
+        .collect();
     assert_eq!(a.len(), 1, "delivered once: {a:?}");
     assert_eq!(a[0].0, "waited out a restart");
     assert!(

@@ -171,8 +171,8 @@ impl Cluster {
             .group(group)
             .name_server(&self.ns_addr)
             .build()
+            .await
             .unwrap();
-        p.start().await.unwrap();
         p
     }
 
@@ -246,8 +246,8 @@ pub async fn drain(
             ConsumeConcurrentlyStatus::ConsumeSuccess
         })
         .build()
+        .await
         .unwrap();
-    consumer.start().await.unwrap();
     eventually(limit, || got.lock().len() >= want).await;
     consumer.shutdown().await;
     let out = got.lock().clone();
@@ -272,8 +272,8 @@ pub async fn pull_dlq(
         .name_server(&cluster.ns_addr)
         .consume_from(ConsumeFrom::FirstOffset)
         .build()
+        .await
         .unwrap();
-    pull.start().await.unwrap();
     pull.fetch_queues(known_topic).await.unwrap();
     pull.assign([rmq_client::MessageQueue::new(
         format!("%DLQ%{group}"),

@@ -3,6 +3,7 @@
 
 mod admin;
 mod clustering;
+mod context;
 mod delay;
 mod failover;
 mod harness;

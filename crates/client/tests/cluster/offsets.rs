@@ -41,22 +41,40 @@ async fn offsets_resume_after_restart() {
                 ConsumeConcurrentlyStatus::ConsumeSuccess
             })
             .build()
-            .unwrap()
     };
     let seen1: Arc<Mutex<Vec<String>>> = Arc::default();
-    let c1 = run(seen1.clone());
-    c1.start().await.unwrap();
+    let c1 = run(seen1.clone()).await.unwrap();
     assert!(eventually(Duration::from_secs(15), || seen1.lock().len() >= 40).await);
     c1.shutdown().await;
     assert_eq!(seen1.lock().iter().cloned().collect::<HashSet<_>>(), first);
 
     let second = send(40, 70).await;
     let seen2: Arc<Mutex<Vec<String>>> = Arc::default();
-    let c2 = run(seen2.clone());
-    c2.start().await.unwrap();
+    let c2 = run(seen2.clone()).await.unwrap();
     assert!(eventually(Duration::from_secs(15), || seen2.lock().len() >= 30).await);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let got: Vec<String> = seen2.lock().clone();
+    // A re-delivery of an old message would come before a marker sent to its queue later.
+    let mut markers = HashSet::new();
+    for q in producer.publish_queues("ResumeTopic").await.unwrap() {
+        let r = producer
+            .send_to_queue(Message::new("ResumeTopic", "marker"), &q)
+            .await
+            .unwrap();
+        markers.insert(r.msg_id);
+    }
+    assert!(
+        eventually(Duration::from_secs(15), || {
+            let s = seen2.lock();
+            markers.iter().all(|m| s.contains(m))
+        })
+        .await,
+        "markers did not arrive"
+    );
+    let got: Vec<String> = seen2
+        .lock()
+        .iter()
+        .filter(|id| !markers.contains(*id))
+        .cloned()
+        .collect();
     assert_eq!(got.len(), 30, "only the new messages, once each");
     assert_eq!(got.into_iter().collect::<HashSet<_>>(), second);
     c2.shutdown().await;
@@ -81,8 +99,8 @@ async fn pull_consumer_poll_commit_seek() {
         .consume_from(ConsumeFrom::FirstOffset)
         .auto_commit(false)
         .build()
+        .await
         .unwrap();
-    consumer.start().await.unwrap();
     let queues = consumer.fetch_queues("PullTopic").await.unwrap();
     assert_eq!(queues.len(), 2);
     consumer.assign(queues.clone());
@@ -110,6 +128,22 @@ async fn pull_consumer_poll_commit_seek() {
         .unwrap()
         .is_empty());
     assert!(started.elapsed() >= Duration::from_millis(700));
+    // The long polls that call started are still held by the broker; the next call keeps
+    // waiting on them, and a message sent meanwhile arrives once, through them.
+    let late = producer
+        .send(Message::new("PullTopic", "late"))
+        .await
+        .unwrap();
+    let mut got_late = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while got_late.is_empty() && std::time::Instant::now() < deadline {
+        got_late = consumer.poll(Duration::from_secs(3)).await.unwrap();
+    }
+    assert_eq!(
+        got_late.iter().map(|m| m.msg_id()).collect::<Vec<_>>(),
+        [late.msg_id],
+        "the late message, once"
+    );
     // Seek back and read again.
     consumer.seek(&queues[0], 0).unwrap();
     let again = consumer.poll(Duration::from_secs(3)).await.unwrap();

@@ -73,8 +73,8 @@ async fn per_key_order_with_random_failures() {
             ConsumeOrderlyStatus::Success
         })
         .build()
+        .await
         .unwrap();
-    consumer.start().await.unwrap();
     assert!(
         eventually(Duration::from_secs(40), || {
             let n = next.lock();
@@ -138,8 +138,8 @@ async fn a_message_failing_past_the_max_goes_to_the_dlq_and_order_goes_on() {
             ConsumeOrderlyStatus::Success
         })
         .build()
+        .await
         .unwrap();
-    consumer.start().await.unwrap();
     assert!(
         eventually(Duration::from_secs(10), || done.lock().len() >= 4).await,
         "done {:?}, poison attempts {:?}",

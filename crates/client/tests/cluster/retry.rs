@@ -51,8 +51,8 @@ async fn reconsume_later_redelivers_through_the_retry_topic() {
             status
         })
         .build()
+        .await
         .unwrap();
-    consumer.start().await.unwrap();
     assert!(
         eventually(Duration::from_secs(25), || {
             let s = seen.lock();
@@ -79,12 +79,26 @@ const RETRY_DELAYS: &str = "1s 1s 1s 2s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1
 /// (reconsume times, arrival ms) of each delivery of one message.
 type Arrivals = Arc<Mutex<Vec<(i32, i64)>>>;
 
+/// Fails the first `failures` deliveries; a message with body `marker` is recorded in
+/// `markers` instead and fails only its first delivery (so it comes back through the retry
+/// queue, after anything that went there before it).
 fn failing_listener(
     arrivals: &Arrivals,
+    markers: &Arrivals,
     failures: usize,
 ) -> impl Fn(&[rmq_client::MessageExt]) -> ConsumeConcurrentlyStatus + Send + Sync + 'static {
     let sink = arrivals.clone();
+    let marks = markers.clone();
     move |msgs| {
+        if msgs.iter().any(|m| &m.body[..] == b"marker") {
+            let mut k = marks.lock();
+            k.extend(msgs.iter().map(|m| (m.reconsume_times, now_ms())));
+            return if k.len() == 1 {
+                ConsumeConcurrentlyStatus::ReconsumeLater
+            } else {
+                ConsumeConcurrentlyStatus::ConsumeSuccess
+            };
+        }
         let mut a = sink.lock();
         for m in msgs {
             a.push((m.reconsume_times, now_ms()));
@@ -107,20 +121,30 @@ async fn failing_twice_redelivers_on_the_delay_schedule() {
         .await
         .unwrap();
     let arrivals: Arrivals = Arc::default();
+    let markers: Arrivals = Arc::default();
     let consumer = cluster
         .consumer("CG-gaps")
         .subscribe("RetryGaps", "*")
-        .listener_concurrently(failing_listener(&arrivals, 2))
+        .listener_concurrently(failing_listener(&arrivals, &markers, 2))
         .build()
+        .await
         .unwrap();
-    consumer.start().await.unwrap();
     assert!(
         eventually(Duration::from_secs(15), || arrivals.lock().len() >= 3).await,
         "{:?}",
         arrivals.lock()
     );
-    // Nothing more once it succeeded.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Nothing more once it succeeded: a marker sent now fails once and comes back through the
+    // same retry queue, after any further delivery of the first message would have.
+    producer
+        .send(Message::new("RetryGaps", "marker"))
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(15), || markers.lock().len() >= 2).await,
+        "the marker did not come back: {:?}",
+        markers.lock()
+    );
     let a = arrivals.lock().clone();
     let times: Vec<i32> = a.iter().map(|(t, _)| *t).collect();
     assert_eq!(times, [0, 1, 2]);
@@ -148,10 +172,14 @@ async fn past_max_reconsume_times_the_message_goes_to_the_dlq() {
         .consumer("CG-dlq")
         .subscribe("DlqTopic", "*")
         .max_reconsume_times(2)
-        .listener_concurrently(failing_listener(&arrivals, usize::MAX))
+        .listener_concurrently(failing_listener(
+            &arrivals,
+            &Arrivals::default(),
+            usize::MAX,
+        ))
         .build()
+        .await
         .unwrap();
-    consumer.start().await.unwrap();
     assert!(
         eventually(Duration::from_secs(15), || arrivals.lock().len() >= 3).await,
         "{:?}",
@@ -195,10 +223,14 @@ async fn dlq_route_is_announced_at_once() {
         .consumer("CG-dlq-route")
         .subscribe("DlqRoute", "*")
         .max_reconsume_times(0)
-        .listener_concurrently(failing_listener(&arrivals, usize::MAX))
+        .listener_concurrently(failing_listener(
+            &arrivals,
+            &Arrivals::default(),
+            usize::MAX,
+        ))
         .build()
+        .await
         .unwrap();
-    consumer.start().await.unwrap();
     assert!(eventually(Duration::from_secs(5), || !arrivals.lock().is_empty()).await);
     let dlq = drain(
         &cluster,

@@ -116,6 +116,22 @@ pub struct MessageExt {
     pub prepared_transaction_offset: i64,
 }
 
+/// A stored message is a message plus where and when it was stored: `msg_ext.body`,
+/// `msg_ext.tags()` and every other [`Message`] field and method read through.
+impl std::ops::Deref for MessageExt {
+    type Target = Message;
+
+    fn deref(&self) -> &Message {
+        &self.message
+    }
+}
+
+impl std::ops::DerefMut for MessageExt {
+    fn deref_mut(&mut self) -> &mut Message {
+        &mut self.message
+    }
+}
+
 impl MessageExt {
     /// The offset message id (store host + commit-log offset) of this record.
     pub fn offset_msg_id(&self) -> String {

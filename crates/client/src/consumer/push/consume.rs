@@ -1,18 +1,21 @@
 //! Concurrent consumption (protocol.md 5.4): pulled messages are split into listener batches and
-//! run on blocking threads bounded by a semaphore. Success commits up to the smallest offset
-//! still in flight; RECONSUME_LATER hands each message back for a later delivery (see
-//! [`retry`](super::retry)) and — if that fails — keeps it and tries again 5 s later locally.
-//! A message is never dropped.
+//! run on blocking threads (or, for an async listener, on consume tasks) bounded by a
+//! semaphore. Success commits up to the smallest offset still in flight; RECONSUME_LATER — or
+//! the part of a batch past the context's ack count — hands each message back for a later
+//! delivery at the context's delay level (see [`retry`](super::retry)) and, if that fails,
+//! keeps it and tries again 5 s later locally. A message is never dropped.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use rmq_common::{MessageExt, MessageQueue};
 
-use super::rebalance::QueueHandle;
+use super::inner::PushInner;
+use super::queue_handle::QueueHandle;
 use super::retry::send_back;
-use super::PushInner;
+use crate::consumer::context::ConsumeConcurrentlyContext;
 use crate::consumer::listener::{ConsumeConcurrentlyStatus, Listener};
 
 /// Local retry delay when a failed message could not be handed back to the broker.
@@ -48,9 +51,6 @@ async fn consume_concurrently(
     handle: QueueHandle,
     mut msgs: Vec<MessageExt>,
 ) {
-    let Listener::Concurrent(listener) = inner.listener.clone() else {
-        return;
-    };
     loop {
         let permit = tokio::select! {
             p = inner.permits.clone().acquire_owned() => p,
@@ -60,43 +60,36 @@ async fn consume_concurrently(
         if handle.cancel.is_cancelled() {
             return;
         }
-        let l = listener.clone();
-        let joined = tokio::task::spawn_blocking(move || {
-            let status =
-                std::panic::catch_unwind(AssertUnwindSafe(|| l(&msgs))).unwrap_or_else(|_| {
-                    tracing::error!("message listener panicked; reconsuming later");
-                    ConsumeConcurrentlyStatus::ReconsumeLater
-                });
-            (status, msgs)
-        })
-        .await;
-        drop(permit);
-        let Ok((status, back)) = joined else {
+        let ctx = ConsumeConcurrentlyContext::new(mq.clone());
+        let Some((status, back, ctx)) = call_listener(&inner.listener, msgs, ctx).await else {
             return; // runtime shutting down
         };
+        drop(permit);
         msgs = back;
         if handle.cancel.is_cancelled() {
             // The queue moved to another member, which re-delivers from the committed offset.
             return;
         }
-        let mut done = Vec::with_capacity(msgs.len());
+        let acked = ctx.acked(
+            status == ConsumeConcurrentlyStatus::ConsumeSuccess,
+            msgs.len(),
+        );
+        let rest = msgs.split_off(acked);
+        let mut done: Vec<i64> = msgs.iter().map(|m| m.queue_offset).collect();
         let mut failed = Vec::new();
-        match status {
-            ConsumeConcurrentlyStatus::ConsumeSuccess => {
-                done.extend(msgs.iter().map(|m| m.queue_offset))
+        if !inner.is_clustering() {
+            // Broadcasting has no retry topic: Java only logs the failure.
+            if !rest.is_empty() {
+                tracing::warn!(queue = %mq, count = rest.len(), "broadcast consumption failed; messages dropped");
             }
-            ConsumeConcurrentlyStatus::ReconsumeLater if !inner.is_clustering() => {
-                // Broadcasting has no retry topic: Java only logs the failure.
-                tracing::warn!(queue = %mq, count = msgs.len(), "broadcast consumption failed; messages dropped");
-                done.extend(msgs.iter().map(|m| m.queue_offset));
-            }
-            ConsumeConcurrentlyStatus::ReconsumeLater => {
-                for m in msgs.drain(..) {
-                    if send_back(&inner, &mq, &m).await {
-                        done.push(m.queue_offset);
-                    } else {
-                        failed.push(m);
-                    }
+            done.extend(rest.iter().map(|m| m.queue_offset));
+        } else {
+            let level = ctx.delay_level_when_next_consume();
+            for m in rest {
+                if send_back(&inner, &mq, &m, level).await {
+                    done.push(m.queue_offset);
+                } else {
+                    failed.push(m);
                 }
             }
         }
@@ -115,5 +108,48 @@ async fn consume_concurrently(
             _ = handle.cancel.cancelled() => return,
         }
         msgs = failed;
+    }
+}
+
+/// One listener call: a blocking listener on a blocking thread, an async one on this task. A
+/// panic counts as `ReconsumeLater` for the whole batch. `None` if the runtime is shutting
+/// down.
+async fn call_listener(
+    listener: &Listener,
+    msgs: Vec<MessageExt>,
+    ctx: ConsumeConcurrentlyContext,
+) -> Option<(
+    ConsumeConcurrentlyStatus,
+    Vec<MessageExt>,
+    ConsumeConcurrentlyContext,
+)> {
+    match listener {
+        Listener::Concurrent(l) => {
+            let l = l.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut ctx = ctx;
+                let status = std::panic::catch_unwind(AssertUnwindSafe(|| l(&msgs, &mut ctx)))
+                    .unwrap_or_else(|_| {
+                        tracing::error!("message listener panicked; reconsuming later");
+                        ConsumeConcurrentlyStatus::ReconsumeLater
+                    });
+                (status, msgs, ctx)
+            })
+            .await
+            .ok()
+        }
+        Listener::ConcurrentAsync(l) => {
+            // The call owns the messages; keep a copy to send back if it panics.
+            let keep = msgs.clone();
+            let fresh = ConsumeConcurrentlyContext::new(ctx.message_queue().clone());
+            match AssertUnwindSafe(l(msgs, ctx)).catch_unwind().await {
+                Ok(r) => Some(r),
+                Err(_) => {
+                    tracing::error!("async message listener panicked; reconsuming later");
+                    Some((ConsumeConcurrentlyStatus::ReconsumeLater, keep, fresh))
+                }
+            }
+        }
+        Listener::Orderly(_) => None,
     }
 }

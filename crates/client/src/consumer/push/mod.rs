@@ -18,14 +18,16 @@
 //!         for m in msgs { println!("{}", m.msg_id()); }
 //!         ConsumeConcurrentlyStatus::ConsumeSuccess
 //!     })
-//!     .build()?;
-//! consumer.start().await?;
+//!     .build()
+//!     .await?;
 //! # consumer.shutdown().await; Ok(()) }
 //! ```
 
 mod consume;
+mod inner;
 mod orderly;
 mod pull_loop;
+mod queue_handle;
 mod rebalance;
 mod retry;
 
@@ -38,11 +40,15 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use rmq_common::topic::{retry_topic, CLIENT_INNER_PRODUCER_GROUP};
 use rmq_common::{MessageExt, MessageQueue};
-use rmq_remoting::body::{ConsumeType, ConsumerData, MessageModel, SubscriptionData};
+use rmq_remoting::body::{MessageModel, SubscriptionData};
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
-use super::listener::{ConsumeConcurrentlyStatus, ConsumeFrom, ConsumeOrderlyStatus, Listener};
+use super::context::ConsumeConcurrentlyContext;
+use super::listener::{
+    erase_async, AsyncConcurrentListener, ConsumeConcurrentlyStatus, ConsumeFrom,
+    ConsumeOrderlyStatus, Listener,
+};
 use super::subscription::build_subscription;
 use crate::error::{ClientError, Result};
 use crate::instance::ClientInstance;
@@ -51,68 +57,9 @@ use crate::offset_store::{
 };
 use crate::options::{client_option_setters, ClientOptions};
 use crate::producer::sender::{SendSettings, Sender};
-use rebalance::QueueHandle;
-
-/// Push consumer settings (Apache defaults in brackets).
-#[derive(Debug, Clone)]
-pub(crate) struct PushConfig {
-    pub group: String,
-    pub model: MessageModel,
-    pub consume_from: ConsumeFrom,
-    /// Concurrent listener calls at most (20).
-    pub consume_thread_nums: usize,
-    /// Messages per listener call (1).
-    pub consume_batch_max_size: usize,
-    /// Messages per pull (32).
-    pub pull_batch_size: i32,
-    /// Pause pulling a queue with this many messages cached (1000).
-    pub pull_threshold_for_queue: usize,
-    /// ... or this many body bytes cached (100 MiB).
-    pub pull_threshold_size_for_queue: usize,
-    /// Failed deliveries before a message goes to the DLQ; `None` is Java's -1: 16 for
-    /// concurrent consumption, unlimited (`i32::MAX`) for orderly.
-    pub max_reconsume_times: Option<i32>,
-    /// Orderly: pause after a failed batch (1 s).
-    pub suspend_current_queue_time: Duration,
-    /// Wait after a failed pull (3 s).
-    pub pull_error_delay: Duration,
-    /// Long-poll hold asked of the broker (15 s); the RPC timeout is this plus 15 s.
-    pub long_poll_suspend: Duration,
-    /// Broadcasting offsets directory (`~/.rocketmq_offsets`).
-    pub offset_dir: Option<PathBuf>,
-}
-
-impl PushConfig {
-    /// Java's `getMaxReconsumeTimes` of the concurrent service (-1 ⇒ 16).
-    pub fn concurrent_max_reconsume_times(&self) -> i32 {
-        self.max_reconsume_times.unwrap_or(16)
-    }
-
-    /// Java's `getMaxReconsumeTimes` of the orderly service (-1 ⇒ unlimited).
-    pub fn orderly_max_reconsume_times(&self) -> i32 {
-        self.max_reconsume_times.unwrap_or(i32::MAX)
-    }
-}
-
-impl Default for PushConfig {
-    fn default() -> Self {
-        PushConfig {
-            group: rmq_common::topic::DEFAULT_CONSUMER_GROUP.to_owned(),
-            model: MessageModel::Clustering,
-            consume_from: ConsumeFrom::LastOffset,
-            consume_thread_nums: 20,
-            consume_batch_max_size: 1,
-            pull_batch_size: 32,
-            pull_threshold_for_queue: 1000,
-            pull_threshold_size_for_queue: 100 * 1024 * 1024,
-            max_reconsume_times: None,
-            suspend_current_queue_time: Duration::from_secs(1),
-            pull_error_delay: Duration::from_secs(3),
-            long_poll_suspend: Duration::from_secs(15),
-            offset_dir: None,
-        }
-    }
-}
+use crate::stop_on_drop::StopOnDrop;
+use inner::{PushConfig, PushInner};
+use queue_handle::QueueHandle;
 
 /// Builds a [`PushConsumer`].
 #[derive(Default)]
@@ -153,6 +100,7 @@ impl PushConsumerBuilder {
         self
     }
 
+    /// Where a group without a stored offset starts (the queue's end by default).
     pub fn consume_from(mut self, from: ConsumeFrom) -> Self {
         self.config.consume_from = from;
         self
@@ -164,7 +112,27 @@ impl PushConsumerBuilder {
     where
         F: Fn(&[MessageExt]) -> ConsumeConcurrentlyStatus + Send + Sync + 'static,
     {
+        self.listener = Some(Listener::Concurrent(Arc::new(move |msgs, _| f(msgs))));
+        self
+    }
+
+    /// Concurrent listener that also gets a [`ConsumeConcurrentlyContext`], to ack part of a
+    /// batch or choose the delay level of what it sends back.
+    pub fn listener_concurrently_with_context<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&[MessageExt], &mut ConsumeConcurrentlyContext) -> ConsumeConcurrentlyStatus
+            + Send
+            + Sync
+            + 'static,
+    {
         self.listener = Some(Listener::Concurrent(Arc::new(f)));
+        self
+    }
+
+    /// Async concurrent listener, run as a task of the consumer rather than on a blocking
+    /// thread (see [`AsyncConcurrentListener`]).
+    pub fn listener_concurrently_async(mut self, listener: impl AsyncConcurrentListener) -> Self {
+        self.listener = Some(Listener::ConcurrentAsync(erase_async(listener)));
         self
     }
 
@@ -245,7 +213,10 @@ impl PushConsumerBuilder {
         self
     }
 
-    pub fn build(self) -> Result<PushConsumer> {
+    /// Builds and starts the consumer: when this returns it has fetched its routes, sent its
+    /// heartbeats and run its first rebalance, so it is pulling the queues it owns. There is no
+    /// separate `start`: a consumer that exists is running.
+    pub async fn build(self) -> Result<PushConsumer> {
         let listener = self.listener.ok_or_else(|| {
             ClientError::Config(
                 "a push consumer needs a listener (listener_concurrently or listener_orderly)"
@@ -291,7 +262,8 @@ impl PushConsumerBuilder {
                 ..Default::default()
             }),
         };
-        Ok(PushConsumer {
+        let consumer = PushConsumer {
+            _stop: StopOnDrop::new(&instance.cancel),
             inner: Arc::new(PushInner {
                 permits: Arc::new(Semaphore::new(config.consume_thread_nums)),
                 instance,
@@ -304,53 +276,20 @@ impl PushConsumerBuilder {
                 sender,
                 closing: AtomicBool::new(false),
             }),
-        })
+        };
+        consumer.start().await;
+        Ok(consumer)
     }
 }
 
-/// State shared by the consumer's tasks.
-pub(crate) struct PushInner {
-    pub instance: Arc<ClientInstance>,
-    pub config: PushConfig,
-    pub subscriptions: Vec<SubscriptionData>,
-    pub listener: Listener,
-    pub offsets: OffsetStore,
-    pub queues: Mutex<HashMap<MessageQueue, QueueHandle>>,
-    /// Bounds concurrent listener calls.
-    pub permits: Arc<Semaphore>,
-    /// Listener calls in progress, awaited (briefly) at shutdown so their offsets get committed.
-    pub consume_tasks: TaskTracker,
-    /// Re-sends failed messages to `%RETRY%group` when CONSUMER_SEND_MSG_BACK fails.
-    pub sender: Sender,
-    /// Set when shutdown begins: rebalance takes no new queue after that.
-    pub closing: AtomicBool,
-}
-
-impl PushInner {
-    pub fn is_orderly(&self) -> bool {
-        matches!(self.listener, Listener::Orderly(_))
-    }
-
-    pub fn is_clustering(&self) -> bool {
-        self.config.model == MessageModel::Clustering
-    }
-
-    fn consumer_data(&self) -> ConsumerData {
-        ConsumerData {
-            consume_from_where: self.config.consume_from.wire(),
-            consume_type: ConsumeType::ConsumePassively,
-            group_name: self.config.group.clone(),
-            message_model: self.config.model,
-            subscription_data_set: self.subscriptions.clone(),
-            unit_mode: false,
-        }
-    }
-}
-
-/// A push consumer. Clones share the same consumer.
+/// A push consumer, started by [`PushConsumerBuilder::build`]. Clones share the same
+/// consumer; dropping the last clone stops its tasks (its connections close and the brokers
+/// drop it from the group). [`shutdown`](PushConsumer::shutdown) first commits offsets and
+/// leaves the group cleanly.
 #[derive(Clone)]
 pub struct PushConsumer {
     inner: Arc<PushInner>,
+    _stop: Arc<StopOnDrop>,
 }
 
 impl std::fmt::Debug for PushConsumer {
@@ -363,6 +302,7 @@ impl std::fmt::Debug for PushConsumer {
 }
 
 impl PushConsumer {
+    /// A builder; see [`PushConsumerBuilder::build`] and the module example.
     pub fn builder() -> PushConsumerBuilder {
         PushConsumerBuilder::default()
     }
@@ -373,14 +313,9 @@ impl PushConsumer {
     }
 
     /// Joins the group: fetches routes, heartbeats, rebalances and starts pulling.
-    pub async fn start(&self) -> Result<()> {
+    async fn start(&self) {
         let inner = &self.inner;
         let instance = &inner.instance;
-        match instance.check_running() {
-            Err(ClientError::NotStarted) => {}
-            Err(e) => return Err(e),
-            Ok(()) => return Ok(()),
-        }
         for s in &inner.subscriptions {
             if let Err(e) = instance.subscribe_route(&s.topic).await {
                 tracing::warn!(topic = %s.topic, error = %e, "route not available yet");
@@ -391,7 +326,6 @@ impl PushConsumer {
         instance.heartbeat_all().await;
         rebalance::spawn_tasks(inner.clone());
         tracing::info!(group = %inner.config.group, client_id = %instance.client_id, "push consumer started");
-        Ok(())
     }
 
     /// Leaves the group: stops pulling, waits briefly for listener calls in progress, commits

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use rmq_common::{MessageExt, MessageQueue};
 
-use super::rebalance::QueueHandle;
+use super::inner::PushInner;
+use super::queue_handle::QueueHandle;
 use super::retry::send_to_dead_letter;
-use super::PushInner;
 use crate::consumer::listener::{ConsumeOrderlyStatus, Listener};
 
 /// How often a worker without a valid lock checks again.

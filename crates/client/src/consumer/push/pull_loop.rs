@@ -11,8 +11,9 @@ use rmq_remoting::body::SubscriptionData;
 use rmq_remoting::header::PullMessageRequestHeader;
 use rmq_remoting::{RemotingCommand, RequestCode};
 
-use super::rebalance::QueueHandle;
-use super::{consume, PushInner};
+use super::consume;
+use super::inner::PushInner;
+use super::queue_handle::QueueHandle;
 use crate::consumer::pull_result::{process_pull_response, restore_retry_topic, PullStatus};
 
 /// Pause when the queue's cache is full (Java's `PULL_TIME_DELAY_MILLS_WHEN_FLOW_CONTROL`).

@@ -6,18 +6,17 @@
 //! dropping them on a transient error would stall consumption for a whole period.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
 use rmq_common::MessageQueue;
 use rmq_remoting::body::SubscriptionData;
 use tokio::sync::Notify;
-use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
-use super::{orderly, pull_loop, PushInner};
+use super::inner::PushInner;
+use super::queue_handle::{LockState, QueueHandle};
+use super::{orderly, pull_loop};
 use crate::consumer::allocate::allocate_averagely;
 use crate::consumer::process_queue::ProcessQueue;
 use crate::consumer::rebalance_schedule::{self, RoundOutcome};
@@ -25,47 +24,6 @@ use crate::consumer::start_offset::initial_offset;
 
 /// Broker queue locks are renewed this often (Java `rocketmq.client.rebalance.lockInterval`).
 const LOCK_RENEW_INTERVAL: Duration = Duration::from_secs(20);
-/// A local lock is trusted this long after the last successful lock (`lockMaxLiveTime`).
-const LOCK_MAX_LIVE: Duration = Duration::from_secs(30);
-
-/// Whether this client holds the broker lock of an orderly queue.
-#[derive(Debug, Default)]
-pub(crate) struct LockState {
-    locked: AtomicBool,
-    last_locked: Mutex<Option<Instant>>,
-}
-
-impl LockState {
-    pub fn set(&self, locked: bool) {
-        self.locked.store(locked, Ordering::Release);
-        if locked {
-            *self.last_locked.lock() = Some(Instant::now());
-        }
-    }
-
-    /// Locked, and renewed recently enough to trust.
-    pub fn is_valid(&self) -> bool {
-        self.locked.load(Ordering::Acquire)
-            && self
-                .last_locked
-                .lock()
-                .is_some_and(|t| t.elapsed() < LOCK_MAX_LIVE)
-    }
-}
-
-/// The work for one owned queue.
-#[derive(Debug, Clone)]
-pub(crate) struct QueueHandle {
-    pub pq: Arc<ProcessQueue>,
-    /// Stops the queue's pull loop and consume worker.
-    pub cancel: CancellationToken,
-    pub lock: Arc<LockState>,
-    /// Orderly: wakes the consume worker when messages arrive.
-    pub wake: Arc<Notify>,
-    /// Orderly: held while the listener consumes this queue.
-    pub consume_lock: Arc<tokio::sync::Mutex<()>>,
-}
-
 /// Starts the rebalance, offset-commit and lock-renewal tasks.
 pub(crate) fn spawn_tasks(inner: Arc<PushInner>) {
     let instance = inner.instance.clone();

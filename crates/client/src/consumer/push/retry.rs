@@ -12,16 +12,22 @@ use rmq_common::message::keys;
 use rmq_common::topic::retry_topic;
 use rmq_common::{Message, MessageExt, MessageQueue};
 
-use super::PushInner;
+use super::inner::PushInner;
 
-/// Concurrent: CONSUMER_SEND_MSG_BACK, else a normal send to `%RETRY%group`. False if both
-/// failed (the caller keeps the message).
-pub(crate) async fn send_back(inner: &PushInner, mq: &MessageQueue, m: &MessageExt) -> bool {
+/// Concurrent: CONSUMER_SEND_MSG_BACK at `delay_level` (0: the broker's choice, negative: the
+/// DLQ), else a normal send to `%RETRY%group`. False if both failed (the caller keeps the
+/// message).
+pub(crate) async fn send_back(
+    inner: &PushInner,
+    mq: &MessageQueue,
+    m: &MessageExt,
+    delay_level: i32,
+) -> bool {
     let group = &inner.config.group;
     let max = inner.config.concurrent_max_reconsume_times();
     match inner
         .instance
-        .send_back(group, &mq.broker_name, m, 0, max)
+        .send_back(group, &mq.broker_name, m, delay_level, max)
         .await
     {
         Ok(()) => return true,
@@ -29,12 +35,18 @@ pub(crate) async fn send_back(inner: &PushInner, mq: &MessageQueue, m: &MessageE
             tracing::warn!(queue = %mq, offset = m.queue_offset, error = %e, "send-back failed; re-sending to the retry topic")
         }
     }
-    resend(
-        inner,
-        mq,
-        retry_message(group, m, m.reconsume_times + 1, max),
-    )
-    .await
+    // A negative level means the DLQ: a reconsume count past the maximum gets it there.
+    let times = if delay_level < 0 {
+        m.reconsume_times.max(max).saturating_add(1)
+    } else {
+        m.reconsume_times + 1
+    };
+    let mut msg = retry_message(group, m, times, max);
+    if delay_level > 0 {
+        msg.properties
+            .insert(keys::DELAY.to_owned(), delay_level.to_string());
+    }
+    resend(inner, mq, msg).await
 }
 
 /// Orderly: the message failed `max` times; a normal send to `%RETRY%group` whose reconsume
