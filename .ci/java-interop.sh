@@ -9,7 +9,7 @@
 set -u
 cd "$(dirname "$0")/.."
 CHECKS=(
-  producer-sync-tags producer-async producer-oneway producer-batch producer-delay-level
+  producer-sync-tags producer-async producer-oneway producer-batch producer-delay-level producer-auto-create
   producer-oversize-refused orderly-selector-second-member transaction-commit-rollback-checkback
   push-broadcasting push-retry-then-dlq push-consume-from-timestamp
   lite-pull-subscribe-commit lite-pull-assign-seek pull-consumer-offsets

@@ -122,7 +122,7 @@ pub async fn cluster_list(s: &Session, a: &ClusterList) -> Result<()> {
                 r.addr.clone(),
                 r.get("brokerVersionDesc").to_owned(),
                 r.first("putTps"),
-                r.first("getTransferredTps"),
+                r.first("getTransferedTps"),
                 r.get("pageCacheLockTimeMills").to_owned(),
                 r.hours(),
                 r.space(),

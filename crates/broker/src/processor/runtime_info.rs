@@ -75,8 +75,7 @@ fn runtime_table(ctx: &BrokerContext) -> BTreeMap<String, String> {
     );
     put("putTps", format_tps(&stats.put_tps));
     let get_tps = format_tps(&stats.get_transferred_tps);
-    // Apache's key is misspelt; earlier rmq tools read the corrected spelling.
-    put("getTransferredTps", get_tps.clone());
+    // Apache's key, misspelt as Apache spells it (its tools and rmq's read this one).
     put("getTransferedTps", get_tps);
     put(
         "putMessageTimesTotal",
