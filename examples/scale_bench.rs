@@ -170,8 +170,7 @@ async fn many_topics(
     messages: usize,
     cluster: &str,
 ) -> anyhow::Result<()> {
-    let admin = Admin::builder().name_server(&a.namesrv).build()?;
-    admin.start().await?;
+    let admin = Admin::builder().name_server(&a.namesrv).build().await?;
     let t = Instant::now();
     let names: Vec<String> = (0..topics).map(|i| format!("ScaleT{i:05}")).collect();
     for (i, name) in names.iter().enumerate() {

@@ -126,7 +126,11 @@ async fn apache_like_broker() -> (String, CancellationToken, Arc<Mutex<String>>)
 async fn client_only_calls_speak_apache_wire_format() {
     let (addr, stop, _config) = apache_like_broker().await;
     // No name server is needed for calls that name the broker.
-    let admin = Admin::builder().name_server("127.0.0.1:1").build().unwrap();
+    let admin = Admin::builder()
+        .name_server("127.0.0.1:1")
+        .build()
+        .await
+        .unwrap();
 
     let producers = admin.producer_connection(&addr, "PG").await.unwrap();
     let c = producers.connection_set.iter().next().unwrap();
@@ -189,7 +193,11 @@ async fn reset_offset_reads_the_brokers_answer() {
     // The name server forgets a broker whose connection closes: keep it open.
     let registration = register(&ns_addr, &addr).await;
 
-    let admin = Admin::builder().name_server(&ns_addr).build().unwrap();
+    let admin = Admin::builder()
+        .name_server(&ns_addr)
+        .build()
+        .await
+        .unwrap();
     let mut routed = false;
     for _ in 0..100 {
         if admin.topic_route("T").await.is_ok() {

@@ -35,8 +35,7 @@ async fn cluster(name: &str) -> Cluster {
     let dir = test_dir(name);
     let (ns_d, ns) = namesrv_process(dir.path(), "namesrv").unwrap();
     let (b_d, _) = broker_process(dir.path(), "broker-a", &ns, "").unwrap();
-    let admin = Admin::builder().name_server(&ns).build().unwrap();
-    admin.start().await.unwrap();
+    let admin = Admin::builder().name_server(&ns).build().await.unwrap();
     let registered = || async {
         admin
             .cluster_info()

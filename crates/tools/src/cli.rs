@@ -81,7 +81,7 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Some(n) => n,
         None => std::env::var("NAMESRV_ADDR").unwrap_or_default(),
     };
-    let session = Session::new(&namesrv, cli.json)?;
+    let session = Session::new(&namesrv, cli.json).await?;
     let s = &session;
     let result = match &cli.command {
         Command::UpdateTopic(a) => topic::update_topic(s, a).await,

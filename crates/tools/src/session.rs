@@ -27,12 +27,13 @@ pub struct Session {
 impl Session {
     /// A client for the `;`-separated name server list `namesrv`; each address must be
     /// `host:port`.
-    pub fn new(namesrv: &str, json: bool) -> Result<Self> {
+    pub async fn new(namesrv: &str, json: bool) -> Result<Self> {
         let list = parse_name_servers(namesrv)?;
         let admin = Admin::builder()
             .name_server(&list.join(";"))
             .rpc_timeout(RPC_TIMEOUT)
             .build()
+            .await
             .map_err(|e| anyhow!("{e}"))?;
         Ok(Session { admin, json })
     }

@@ -231,7 +231,7 @@ async fn topic_cluster_and_message_commands() {
 
 /// The broker's subscription group table (GET_ALL_SUBSCRIPTIONGROUP_CONFIG), as JSON.
 async fn group_table(c: &Cluster) -> Value {
-    let admin = c.admin();
+    let admin = c.admin().await;
     let groups = admin.all_subscription_groups(&c.broker_addr).await.unwrap();
     admin.shutdown().await;
     serde_json::to_value(groups.subscription_group_table).unwrap()

@@ -31,6 +31,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::instance::ClientInstance;
 use crate::options::{client_option_setters, ClientOptions};
+use crate::stop_on_drop::StopOnDrop;
 
 pub use cluster::BrokerTarget;
 pub use message::PullOne;
@@ -46,12 +47,17 @@ pub struct AdminBuilder {
 impl AdminBuilder {
     client_option_setters!();
 
-    /// The admin client with these options (it connects lazily, on the first call).
-    pub fn build(self) -> Result<Admin> {
+    /// A started admin client with these options (it connects lazily, on the first call), the
+    /// same shape as every other client: no separate `start`, and dropping the last handle
+    /// stops its background tasks.
+    pub async fn build(self) -> Result<Admin> {
         let mut options = self.options;
         options.unique_instance_name();
+        let instance = ClientInstance::new(options)?;
+        instance.start();
         Ok(Admin {
-            instance: ClientInstance::new(options)?,
+            _stop: StopOnDrop::new(&instance.cancel),
+            instance,
         })
     }
 }
@@ -60,7 +66,7 @@ impl AdminBuilder {
 ///
 /// ```no_run
 /// # async fn run() -> rmq_client::Result<()> {
-/// let admin = rmq_client::Admin::builder().name_server("127.0.0.1:9876").build()?;
+/// let admin = rmq_client::Admin::builder().name_server("127.0.0.1:9876").build().await?;
 /// for (cluster, brokers) in admin.cluster_info().await?.cluster_addr_table {
 ///     println!("{cluster}: {brokers:?}");
 /// }
@@ -70,18 +76,14 @@ impl AdminBuilder {
 #[derive(Debug, Clone)]
 pub struct Admin {
     instance: Arc<ClientInstance>,
+    /// Cancels the background tasks when the last clone is dropped.
+    _stop: Arc<StopOnDrop>,
 }
 
 impl Admin {
     /// A builder with default options.
     pub fn builder() -> AdminBuilder {
         AdminBuilder::default()
-    }
-
-    /// Starts the client's background tasks (route refresh).
-    pub async fn start(&self) -> Result<()> {
-        self.instance.start();
-        Ok(())
     }
 
     /// Stops the background tasks and closes the connections.

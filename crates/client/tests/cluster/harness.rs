@@ -139,9 +139,11 @@ impl Cluster {
     }
 
     pub async fn admin(&self) -> Admin {
-        let a = Admin::builder().name_server(&self.ns_addr).build().unwrap();
-        a.start().await.unwrap();
-        a
+        Admin::builder()
+            .name_server(&self.ns_addr)
+            .build()
+            .await
+            .unwrap()
     }
 
     /// Creates `topic` with `queues` queues on every broker and waits for its route.

@@ -66,7 +66,7 @@ impl Cluster {
             broker_addr,
             dir,
         };
-        let admin = c.admin();
+        let admin = c.admin().await;
         let registered = eventually(Duration::from_secs(10), || {
             let admin = admin.clone();
             async move {
@@ -82,8 +82,12 @@ impl Cluster {
         c
     }
 
-    pub fn admin(&self) -> Admin {
-        Admin::builder().name_server(&self.ns_addr).build().unwrap()
+    pub async fn admin(&self) -> Admin {
+        Admin::builder()
+            .name_server(&self.ns_addr)
+            .build()
+            .await
+            .unwrap()
     }
 
     /// Runs `mqadmin <args> -n <this name server>`.
