@@ -68,14 +68,10 @@ async fn auto_created_topic_is_routed_before_send_ok() {
     let addr = broker.local_addr().to_string();
     let c = client();
     // The broker's first registration (TBW102 routed) is a precondition, polled.
-    let deadline = std::time::Instant::now() + TIMEOUT;
-    while cluster::route(&c, &ns_addr, "TBW102").await.is_none() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "broker never registered"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    cluster::wait_until("the broker's first registration", TIMEOUT, || async {
+        cluster::route(&c, &ns_addr, "TBW102").await.is_some()
+    })
+    .await;
     for topic in ["AutoRouted1", "AutoRouted2"] {
         let resp = c
             .invoke(&addr, send_request(topic, 0, b"x", None), TIMEOUT)

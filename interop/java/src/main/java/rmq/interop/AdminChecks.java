@@ -24,6 +24,28 @@ public final class AdminChecks {
         return masters.iterator().next();
     }
 
+    /** Polls until the group's total backlog is 0 (20 s at most). */
+    static boolean backlogZero(DefaultMQAdminExt a, String group) throws InterruptedException {
+        return Env.waitFor(20_000, () -> {
+            try {
+                return a.examineConsumeStats(group).computeTotalDiff() == 0;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    /** Polls until the name server routes {@code topic} with {@code queues} write queues. */
+    static boolean routedWithQueues(DefaultMQAdminExt a, String topic, int queues) throws InterruptedException {
+        return Env.waitFor(10_000, () -> {
+            try {
+                return a.examineTopicRouteInfo(topic).getQueueDatas().get(0).getWriteQueueNums() == queues;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
     static final class ClusterAndTopics implements Check {
         public String name() { return "admin-cluster-topic-crud"; }
 
@@ -40,25 +62,13 @@ public final class AdminChecks {
                 tc.setReadQueueNums(3);
                 tc.setWriteQueueNums(3);
                 a.createAndUpdateTopicConfig(addr, tc);
-                o.expect(Env.waitFor(10_000, () -> {
-                    try {
-                        return a.examineTopicRouteInfo(topic).getQueueDatas().get(0).getWriteQueueNums() == 3;
-                    } catch (Exception e) {
-                        return false;
-                    }
-                }), "route of the new topic does not show 3 queues");
+                o.expect(routedWithQueues(a, topic, 3), "route of the new topic does not show 3 queues");
                 o.expect(a.fetchAllTopicList().getTopicList().contains(topic), "topic list lacks " + topic);
                 // Update: 5 queues.
                 tc.setReadQueueNums(5);
                 tc.setWriteQueueNums(5);
                 a.createAndUpdateTopicConfig(addr, tc);
-                o.expect(Env.waitFor(10_000, () -> {
-                    try {
-                        return a.examineTopicRouteInfo(topic).getQueueDatas().get(0).getWriteQueueNums() == 5;
-                    } catch (Exception e) {
-                        return false;
-                    }
-                }), "update to 5 queues not routed");
+                o.expect(routedWithQueues(a, topic, 5), "update to 5 queues not routed");
                 var stats = a.examineTopicStats(topic);
                 o.expectEq("topic stats queues", 5, stats.getOffsetTable().size());
                 // Delete from broker and name server.
@@ -115,13 +125,7 @@ public final class AdminChecks {
             try {
                 c.start();
                 Env.waitFor(30_000, () -> sink.received.get() >= 10);
-                o.expect(Env.waitFor(20_000, () -> {
-                    try {
-                        return a.examineConsumeStats(group).computeTotalDiff() == 0;
-                    } catch (Exception e) {
-                        return false;
-                    }
-                }), "backlog did not reach 0");
+                o.expect(backlogZero(a, group), "backlog did not reach 0");
                 var stats = a.examineConsumeStats(group);
                 o.count("queues", stats.getOffsetTable().size()).expectEq("consume stats queues", 2, stats.getOffsetTable().size());
                 var conn = a.examineConsumerConnectionInfo(group);
@@ -205,13 +209,7 @@ public final class AdminChecks {
             try {
                 c.start();
                 Env.waitFor(30_000, () -> sink.received.get() >= 10);
-                o.expect(Env.waitFor(20_000, () -> {
-                    try {
-                        return a.examineConsumeStats(group).computeTotalDiff() == 0;
-                    } catch (Exception e) {
-                        return false;
-                    }
-                }), "backlog did not reach 0");
+                o.expect(backlogZero(a, group), "backlog did not reach 0");
                 // Back to the beginning: the live consumer receives all 10 again.
                 a.resetOffsetByTimestamp(topic, group, 0, true);
                 o.expect(Env.waitFor(30_000, () -> sink.duplicates.get() >= 10), "reset did not redeliver (duplicates=" + sink.duplicates.get() + ")");
