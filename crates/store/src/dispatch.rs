@@ -11,7 +11,7 @@
 //! thread for every message cost a futex wake and two context switches per put, about a quarter of
 //! a broker worker's time on 2 cores. One lock keeps a single dispatcher at a time.
 
-use std::sync::atomic::{fence, AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -80,33 +80,6 @@ impl Dispatcher {
     pub fn dispatch_until(&self, limit: i64) {
         let _running = self.running.lock();
         self.dispatch_locked(limit);
-    }
-
-    /// Dispatches up to `limit()` on this thread unless another thread is dispatching right now,
-    /// and keeps going while the limit moves. Returns `false` when it did not get to run or made
-    /// no progress: then whoever relies on the dispatch must wake the background thread.
-    pub fn try_dispatch_until(&self, limit: impl Fn() -> i64) -> bool {
-        loop {
-            let Some(running) = self.running.try_lock() else {
-                return false;
-            };
-            let (before, target) = (self.reput_offset(), limit());
-            if before >= target {
-                return true;
-            }
-            self.dispatch_locked(target);
-            let progressed = self.reput_offset() > before;
-            drop(running);
-            // Pairs with the caller's append: either a concurrent appender's try_lock saw us
-            // holding the lock and we see its new end here, or it gets the lock itself.
-            fence(Ordering::SeqCst);
-            if !progressed {
-                return false;
-            }
-            if limit() <= self.reput_offset() {
-                return true;
-            }
-        }
     }
 
     fn dispatch_locked(&self, limit: i64) {

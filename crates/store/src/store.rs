@@ -365,7 +365,7 @@ impl MessageStore {
             Err((status, error)) => return PutMessageResult::failed(status, error),
         };
         if !self.sync_flush {
-            self.dispatch_here_or_wake();
+            self.dispatch_here_or_wake(append.end_offset);
             return PutMessageResult {
                 status: PutMessageStatus::PutOk,
                 append: Some(append),
@@ -525,14 +525,12 @@ impl MessageStore {
     }
 
     /// ASYNC_FLUSH: dispatches what was just appended on this thread (no thread hand-off per
-    /// message); only when another thread is dispatching, or dispatch is stuck, is the background
-    /// thread rung so the record is never left behind.
-    fn dispatch_here_or_wake(&self) {
-        // The append published the new end; make it visible to a dispatcher that is about to
-        // release the lock before we look at the lock (see `try_dispatch_until`).
-        std::sync::atomic::fence(Ordering::SeqCst);
-        let cl = &self.commit_log;
-        if !self.dispatcher.try_dispatch_until(|| cl.max_offset()) {
+    /// message), so a put that returned is visible to pulls. When another thread is dispatching
+    /// it waits for it (that dispatch usually covers this record too); only when dispatch is
+    /// stuck short of `end` is the background thread rung so the record is never left behind.
+    fn dispatch_here_or_wake(&self, end: i64) {
+        self.dispatcher.dispatch_until(self.commit_log.max_offset().max(end));
+        if self.dispatcher.reput_offset() < end {
             self.dispatch_thread.wake();
         }
     }
