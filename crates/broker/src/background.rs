@@ -38,7 +38,7 @@ pub(crate) async fn start(
     .await?;
     p.stats.start_sampler(&p.tasks, p.shutdown.clone());
     let registration = Arc::new(Registration {
-        config: p.config.clone(),
+        config: p.live.clone(),
         topics: p.topics.clone(),
         outbound: p.outbound.clone(),
         wanted: p.registration.clone(),

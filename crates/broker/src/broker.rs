@@ -155,8 +155,10 @@ impl Broker {
         store.start()?;
         let ha = crate::ha::BrokerHa::start(&mut config, &store, dynamic_port).await?;
 
+        let config = Arc::new(config);
         let parts = BrokerParts {
-            config: Arc::new(config),
+            live: Arc::new(crate::live_config::LiveConfig::new(config.clone())),
+            config,
             store,
             topics: Arc::new(topics),
             groups: Arc::new(groups),

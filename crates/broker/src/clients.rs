@@ -178,6 +178,16 @@ impl ConsumerManager {
         ids
     }
 
+    /// The live connection of `client_id` in `group`.
+    pub fn channel(&self, group: &str, client_id: &str) -> Option<ClientChannel> {
+        self.groups.read().get(group).and_then(|g| {
+            g.channels
+                .values()
+                .find(|c| c.client_id == client_id && !c.handle.is_closed())
+                .cloned()
+        })
+    }
+
     /// Connections of a group's members, for NOTIFY_CONSUMER_IDS_CHANGED.
     pub fn handles(&self, group: &str) -> Vec<ConnectionHandle> {
         self.groups
@@ -249,6 +259,14 @@ impl ProducerManager {
             !g.is_empty()
         });
         expired
+    }
+
+    /// The group's connections; `None` when the group has none.
+    pub fn channels(&self, group: &str) -> Option<Vec<ClientChannel>> {
+        self.groups
+            .read()
+            .get(group)
+            .map(|g| g.values().cloned().collect())
     }
 
     /// A live connection of the group, if any.

@@ -40,6 +40,9 @@ pub struct BrokerConfig {
     pub long_polling_enable: bool,
     pub short_polling_time_mills: u64,
     pub notify_consumer_ids_changed_enable: bool,
+    /// Reset offsets on the broker and move consumers at their next pull (5.x); `false` has
+    /// the broker tell each online consumer instead (4.x, RESET_CONSUMER_CLIENT_OFFSET).
+    pub use_server_side_reset_offset: bool,
     pub transfer_msg_by_heap: bool,
     pub region_id: String,
     pub register_broker_timeout_mills: u64,
@@ -107,6 +110,7 @@ impl Default for BrokerConfig {
             long_polling_enable: true,
             short_polling_time_mills: 1_000,
             notify_consumer_ids_changed_enable: true,
+            use_server_side_reset_offset: true,
             transfer_msg_by_heap: true,
             region_id: "DefaultRegion".into(),
             register_broker_timeout_mills: 6_000,
@@ -179,6 +183,7 @@ config_fields!(BrokerConfig {
     long_polling_enable: "longPollingEnable",
     short_polling_time_mills: "shortPollingTimeMills",
     notify_consumer_ids_changed_enable: "notifyConsumerIdsChangedEnable",
+    use_server_side_reset_offset: "useServerSideResetOffset",
     transfer_msg_by_heap: "transferMsgByHeap",
     region_id: "regionId",
     register_broker_timeout_mills: "registerBrokerTimeoutMills",

@@ -23,6 +23,7 @@ use crate::config::BrokerStartupConfig;
 use crate::delay_offsets::DelayOffsets;
 use crate::groups::SubscriptionGroups;
 use crate::ha::BrokerHa;
+use crate::live_config::LiveConfig;
 use crate::long_poll::ArrivalNotifier;
 use crate::metrics::BrokerMetrics;
 use crate::offsets::ConsumerOffsets;
@@ -36,7 +37,11 @@ use crate::topics::TopicConfigs;
 
 /// Everything a request processor may use.
 pub struct BrokerContext {
-    config: Arc<BrokerStartupConfig>,
+    config: Arc<LiveConfig>,
+    /// Fixed at start (`brokerName`, `brokerClusterName`, `sendThreadPoolQueueCapacity`).
+    broker_name: String,
+    cluster_name: String,
+    send_capacity: usize,
     store: Arc<MessageStore>,
     topics: Arc<TopicConfigs>,
     groups: Arc<SubscriptionGroups>,
@@ -77,10 +82,13 @@ impl BrokerContext {
             broker_addr: p.store_host.to_string(),
             unique_ids: UniqueIdGenerator::new(p.store_host.ip()),
             send_permits: Arc::new(Semaphore::new(send_capacity)),
+            send_capacity,
+            broker_name: p.config.broker.broker_name.clone(),
+            cluster_name: p.config.broker.broker_cluster_name.clone(),
             pull_offsets: PullOffsets::default(),
             locks: QueueLocks::new(DEFAULT_LOCK_MAX_LIVE),
             boot_timestamp: now_millis(),
-            config: p.config.clone(),
+            config: p.live.clone(),
             store: p.store.clone(),
             topics: p.topics.clone(),
             groups: p.groups.clone(),
@@ -101,13 +109,19 @@ impl BrokerContext {
         }
     }
 
-    /// The effective configuration (broker and store keys).
-    pub fn config(&self) -> &BrokerStartupConfig {
+    /// The effective configuration (broker and store keys) as of now: read it where it is
+    /// used, so a runtime change (UPDATE_BROKER_CONFIG) applies to the next request.
+    pub fn config(&self) -> Arc<BrokerStartupConfig> {
+        self.config.get()
+    }
+
+    /// The configuration and the keys an operator may change while the broker runs.
+    pub fn live_config(&self) -> &LiveConfig {
         &self.config
     }
 
     pub fn role(&self) -> BrokerRole {
-        self.config.store.broker_role
+        self.config.get().store.broker_role
     }
 
     pub fn is_slave(&self) -> bool {
@@ -115,11 +129,11 @@ impl BrokerContext {
     }
 
     pub fn broker_name(&self) -> &str {
-        &self.config.broker.broker_name
+        &self.broker_name
     }
 
     pub fn cluster_name(&self) -> &str {
-        &self.config.broker.broker_cluster_name
+        &self.cluster_name
     }
 
     /// `brokerIP1:listenPort`, as registered with the name servers.
@@ -198,10 +212,7 @@ impl BrokerContext {
 
     /// Sends being processed now.
     pub(crate) fn sends_in_flight(&self) -> usize {
-        self.config
-            .broker
-            .send_thread_pool_queue_capacity
-            .max(1)
+        self.send_capacity
             .saturating_sub(self.send_permits.available_permits())
     }
 
@@ -235,7 +246,7 @@ impl BrokerContext {
 
     /// `brokerIP2:haListenPort`, what slaves connect to.
     pub fn ha_addr(&self) -> String {
-        ha_addr(&self.config, self.store_host)
+        ha_addr(&self.config.get(), self.store_host)
     }
 
     /// A topic the broker manages itself (`%RETRY%`, `%DLQ%`, system topics), created when

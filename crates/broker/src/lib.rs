@@ -20,6 +20,7 @@ pub mod groups;
 mod ha;
 mod housekeeping;
 mod known_master;
+mod live_config;
 mod long_poll;
 mod metrics;
 mod metrics_endpoint;

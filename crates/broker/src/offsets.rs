@@ -28,6 +28,10 @@ pub type GroupOffsets = (String, String, Vec<(i32, i64)>);
 pub struct ConsumerOffsets {
     path: PathBuf,
     table: RwLock<HashMap<String, HashMap<i32, i64>>>,
+    /// Offsets an operator reset (INVOKE_BROKER_TO_RESET_OFFSET) that the group's consumers have
+    /// not been told yet: the next pull of the queue answers PULL_OFFSET_MOVED with it, and
+    /// until then commits of the old position are ignored. Not persisted, as in Apache.
+    resets: RwLock<HashMap<String, HashMap<i32, i64>>>,
 }
 
 fn key(topic: &str, group: &str) -> String {
@@ -50,7 +54,38 @@ impl ConsumerOffsets {
         Ok(ConsumerOffsets {
             path,
             table: RwLock::new(table),
+            resets: RwLock::default(),
         })
+    }
+
+    /// Commits `offset` and holds it for the queue's next pull (see `resets`).
+    pub fn assign_reset(&self, group: &str, topic: &str, queue_id: i32, offset: i64) {
+        self.resets
+            .write()
+            .entry(key(topic, group))
+            .or_default()
+            .insert(queue_id, offset);
+        self.commit(group, topic, queue_id, offset);
+    }
+
+    /// Whether a reset waits for the queue's next pull.
+    pub fn has_reset(&self, group: &str, topic: &str, queue_id: i32) -> bool {
+        self.resets
+            .read()
+            .get(&key(topic, group))
+            .is_some_and(|q| q.contains_key(&queue_id))
+    }
+
+    /// The reset waiting for the queue's next pull, removed.
+    pub fn take_reset(&self, group: &str, topic: &str, queue_id: i32) -> Option<i64> {
+        let k = key(topic, group);
+        let mut resets = self.resets.write();
+        let queues = resets.get_mut(&k)?;
+        let offset = queues.remove(&queue_id);
+        if queues.is_empty() {
+            resets.remove(&k);
+        }
+        offset
     }
 
     pub fn commit(&self, group: &str, topic: &str, queue_id: i32, offset: i64) {
@@ -117,17 +152,21 @@ impl ConsumerOffsets {
     }
 
     pub fn remove_topic(&self, topic: &str) {
-        self.table.write().retain(|k, _| {
+        let keep = |k: &String| {
             k.rsplit_once(TOPIC_GROUP_SEPARATOR)
                 .is_none_or(|(t, _)| t != topic)
-        });
+        };
+        self.table.write().retain(|k, _| keep(k));
+        self.resets.write().retain(|k, _| keep(k));
     }
 
     pub fn remove_group(&self, group: &str) {
-        self.table.write().retain(|k, _| {
+        let keep = |k: &String| {
             k.rsplit_once(TOPIC_GROUP_SEPARATOR)
                 .is_none_or(|(_, g)| g != group)
-        });
+        };
+        self.table.write().retain(|k, _| keep(k));
+        self.resets.write().retain(|k, _| keep(k));
     }
 
     fn snapshot(&self) -> OffsetFile {

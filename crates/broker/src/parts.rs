@@ -19,6 +19,7 @@ use crate::config::BrokerStartupConfig;
 use crate::delay_offsets::DelayOffsets;
 use crate::groups::SubscriptionGroups;
 use crate::ha::BrokerHa;
+use crate::live_config::LiveConfig;
 use crate::long_poll::ArrivalNotifier;
 use crate::metrics::BrokerMetrics;
 use crate::offsets::ConsumerOffsets;
@@ -30,7 +31,10 @@ use crate::topics::TopicConfigs;
 /// Every shared piece of a broker; cloning clones handles, not state.
 #[derive(Clone)]
 pub(crate) struct BrokerParts {
+    /// The configuration the broker started with.
     pub config: Arc<BrokerStartupConfig>,
+    /// The configuration as changed at runtime (UPDATE_BROKER_CONFIG); what processors read.
+    pub live: Arc<LiveConfig>,
     pub store: Arc<MessageStore>,
     pub topics: Arc<TopicConfigs>,
     pub groups: Arc<SubscriptionGroups>,

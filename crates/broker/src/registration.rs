@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rmq_common::java::crc32_masked;
+use rmq_common::perm;
 use rmq_remoting::body::{RegisterBrokerBody, TopicConfigSerializeWrapper};
 use rmq_remoting::header::{
     RegisterBrokerRequestHeader, RegisterBrokerResponseHeader, UnRegisterBrokerRequestHeader,
@@ -23,9 +24,9 @@ use rmq_remoting::RemotingClient;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::BrokerStartupConfig;
 use crate::ha::BrokerHa;
 use crate::known_master::{KnownMaster, MasterAddrs};
+use crate::live_config::LiveConfig;
 use crate::peer_error::PeerError;
 use crate::registration_wanted::RegistrationWanted;
 use crate::topics::TopicConfigs;
@@ -35,7 +36,8 @@ const CHANGE_DEBOUNCE: Duration = Duration::from_millis(200);
 
 /// What registering reads (topics, addresses) and writes (the master a slave learns).
 pub struct Registration {
-    pub config: Arc<BrokerStartupConfig>,
+    /// Read at each registration: `brokerPermission` may change at runtime.
+    pub config: Arc<LiveConfig>,
     pub topics: Arc<TopicConfigs>,
     pub outbound: RemotingClient,
     pub wanted: RegistrationWanted,
@@ -49,7 +51,7 @@ pub struct Registration {
 
 /// Starts one registration task per name server, owned by `tasks`.
 pub fn start(reg: &Arc<Registration>, tasks: &TaskTracker, shutdown: &CancellationToken) {
-    for addr in reg.config.namesrv_addrs() {
+    for addr in reg.config.get().namesrv_addrs() {
         tasks.spawn(run_one(reg.clone(), addr, shutdown.clone()));
     }
 }
@@ -57,6 +59,7 @@ pub fn start(reg: &Arc<Registration>, tasks: &TaskTracker, shutdown: &Cancellati
 fn period(reg: &Registration) -> Duration {
     Duration::from_millis(
         reg.config
+            .get()
             .broker
             .register_name_server_period
             .clamp(10_000, 60_000),
@@ -112,7 +115,17 @@ async fn run_one(ctx: Arc<Registration>, namesrv: String, shutdown: Cancellation
 
 /// Registers with one name server now.
 pub async fn register_once(ctx: &Registration, namesrv: &str) -> Result<(), PeerError> {
-    let (data_version, topic_config_table) = ctx.topics.snapshot();
+    let config = ctx.config.get();
+    let b = &config.broker;
+    let (data_version, mut topic_config_table) = ctx.topics.snapshot();
+    // A broker that may not be written (or read) advertises its topics so, as Apache's
+    // registerBrokerAll does: producers then route around it instead of being refused.
+    let broker_perm = b.broker_permission;
+    if !perm::is_writeable(broker_perm) || !perm::is_readable(broker_perm) {
+        for c in topic_config_table.values_mut() {
+            c.perm = broker_perm;
+        }
+    }
     let body = RegisterBrokerBody {
         filter_server_list: Vec::new(),
         topic_config_serialize_wrapper: TopicConfigSerializeWrapper {
@@ -122,7 +135,6 @@ pub async fn register_once(ctx: &Registration, namesrv: &str) -> Result<(), Peer
         },
     }
     .to_json_bytes();
-    let b = &ctx.config.broker;
     let header = RegisterBrokerRequestHeader {
         broker_name: b.broker_name.clone(),
         broker_addr: ctx.broker_addr.clone(),
@@ -146,7 +158,7 @@ pub async fn register_once(ctx: &Registration, namesrv: &str) -> Result<(), Peer
             remark: resp.remark.unwrap_or_default(),
         });
     }
-    if ctx.config.store.broker_role == rmq_store::BrokerRole::Slave {
+    if ctx.config.get().store.broker_role == rmq_store::BrokerRole::Slave {
         if let Ok(h) = resp.decode_header::<RegisterBrokerResponseHeader>() {
             if let (Some(master_addr), Some(ha_server_addr)) = (h.master_addr, h.ha_server_addr) {
                 if !master_addr.is_empty() {
@@ -156,7 +168,7 @@ pub async fn register_once(ctx: &Registration, namesrv: &str) -> Result<(), Peer
                     };
                     ctx.ha.set_master(
                         &new.ha_server_addr,
-                        !ctx.config.broker.ha_master_address.is_empty(),
+                        !ctx.config.get().broker.ha_master_address.is_empty(),
                     );
                     let (master, ha) = (new.master_addr.clone(), new.ha_server_addr.clone());
                     if ctx.master.update(new) {
@@ -171,7 +183,8 @@ pub async fn register_once(ctx: &Registration, namesrv: &str) -> Result<(), Peer
 
 /// Unregisters from every name server (at shutdown), each bounded by the register timeout.
 pub async fn unregister_all(ctx: &Registration) {
-    let b = &ctx.config.broker;
+    let config = ctx.config.get();
+    let b = &config.broker;
     let header = UnRegisterBrokerRequestHeader {
         broker_name: b.broker_name.clone(),
         broker_addr: ctx.broker_addr.clone(),
@@ -180,7 +193,7 @@ pub async fn unregister_all(ctx: &Registration) {
         rpc: Default::default(),
     };
     let timeout = Duration::from_millis(b.register_broker_timeout_mills.min(3_000));
-    let calls = ctx.config.namesrv_addrs().into_iter().map(|addr| {
+    let calls = ctx.config.get().namesrv_addrs().into_iter().map(|addr| {
         let cmd = RemotingCommand::request(RequestCode::UnregisterBroker, &header);
         async move {
             match ctx.outbound.invoke(&addr, cmd, timeout).await {

@@ -149,6 +149,14 @@ impl TopicConfigs {
         Ok(config)
     }
 
+    /// Moves the data version on without changing a topic, so name servers take the next
+    /// registration's topics (they skip an unchanged version): after `brokerPermission` changed,
+    /// which masks every topic's permission in registrations.
+    pub fn touch(&self) {
+        self.state.write().data_version.next_version(now_millis());
+        self.mark_dirty();
+    }
+
     pub fn remove(&self, topic: &str) -> Result<Option<TopicConfig>, BrokerError> {
         let removed = {
             let mut s = self.state.write();

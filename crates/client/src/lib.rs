@@ -30,6 +30,7 @@ mod broker_api;
 mod client_id;
 mod compress;
 pub mod consumer;
+mod consumer_control;
 mod error;
 mod instance;
 mod offset_store;

@@ -1,6 +1,8 @@
 //! Requests a broker initiates on a client's connection (protocol.md 2.4, 2.5):
 //! NOTIFY_CONSUMER_IDS_CHANGED wakes the rebalance, CHECK_TRANSACTION_STATE asks the
-//! transaction producer of the group for the outcome of a half message.
+//! transaction producer of the group for the outcome of a half message, and the admin requests
+//! a broker relays to a consumer (GET_CONSUMER_RUNNING_INFO, GET_CONSUMER_STATUS_FROM_CLIENT,
+//! RESET_CONSUMER_CLIENT_OFFSET, CONSUME_MESSAGE_DIRECTLY) go to the consumer of this client.
 //!
 //! The handler is built before the client instance (the remoting client needs it), so what it
 //! reaches is held here: the rebalance waker, a slot the transaction producer fills with its
@@ -14,7 +16,11 @@ use futures::future::BoxFuture;
 use parking_lot::RwLock;
 use rmq_common::record::decode_messages;
 use rmq_common::MessageExt;
-use rmq_remoting::header::CheckTransactionStateRequestHeader;
+use rmq_remoting::body::{GetConsumerStatusBody, JsonBody, ResetOffsetBody};
+use rmq_remoting::header::{
+    CheckTransactionStateRequestHeader, ConsumeMessageDirectlyResultRequestHeader,
+    GetConsumerRunningInfoRequestHeader, GetConsumerStatusRequestHeader, ResetOffsetRequestHeader,
+};
 use rmq_remoting::{
     ConnectionHandle, ProcessError, ProcessResult, RemotingCommand, RequestCode, RequestContext,
     ResponseCode,
@@ -24,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::compress::decompress_message;
+use crate::consumer_control::ConsumerControl;
 
 /// One CHECK_TRANSACTION_STATE, decoded.
 #[derive(Debug)]
@@ -44,6 +51,9 @@ pub(crate) type TransactionCheck =
 pub(crate) struct ServerRequests {
     pub rebalance: Arc<Notify>,
     transaction_check: Arc<RwLock<Option<TransactionCheck>>>,
+    /// The consumer of this client, if it has one (which holds the consumer weakly: the
+    /// consumer owns this client).
+    consumer: Arc<RwLock<Option<Arc<dyn ConsumerControl>>>>,
     tracker: TaskTracker,
     cancel: CancellationToken,
 }
@@ -53,6 +63,7 @@ impl ServerRequests {
         ServerRequests {
             rebalance,
             transaction_check: Arc::default(),
+            consumer: Arc::default(),
             tracker,
             cancel,
         }
@@ -61,6 +72,25 @@ impl ServerRequests {
     /// Installs the callback that answers CHECK_TRANSACTION_STATE.
     pub fn set_transaction_check(&self, check: TransactionCheck) {
         *self.transaction_check.write() = Some(check);
+    }
+
+    /// Installs the consumer that answers relayed admin requests.
+    pub fn set_consumer(&self, consumer: Arc<dyn ConsumerControl>) {
+        *self.consumer.write() = Some(consumer);
+    }
+
+    /// The consumer of `group` on this client, or the answer that there is none.
+    fn consumer_of(&self, group: &str) -> Result<Arc<dyn ConsumerControl>, ProcessError> {
+        self.consumer
+            .read()
+            .clone()
+            .filter(|c| c.group() == group)
+            .ok_or_else(|| {
+                ProcessError::response(
+                    ResponseCode::SystemError,
+                    format!("The Consumer Group <{group}> not exist in this consumer"),
+                )
+            })
     }
 
     /// Handles one broker-initiated request.
@@ -74,9 +104,107 @@ impl ServerRequests {
             self.check_transaction_state(ctx, &req);
             return Ok(None); // oneway: the answer is a separate END_TRANSACTION
         }
-        Err(ProcessError::response(
-            ResponseCode::RequestCodeNotSupported,
-            format!(" request type {} not supported", req.code),
+        match RequestCode::from(req.code) {
+            RequestCode::GetConsumerRunningInfo => {
+                let h: GetConsumerRunningInfoRequestHeader = req.decode_header()?;
+                let info = self.consumer_of(&h.consumer_group)?.running_info();
+                Ok(Some(
+                    req.response_to(ResponseCode::Success)
+                        .with_body(info.to_json_bytes()),
+                ))
+            }
+            RequestCode::GetConsumerStatusFromClient => {
+                let h: GetConsumerStatusRequestHeader = req.decode_header()?;
+                let body = GetConsumerStatusBody {
+                    message_queue_table: self.consumer_of(&h.group)?.held_offsets(&h.topic),
+                    ..Default::default()
+                };
+                Ok(Some(
+                    req.response_to(ResponseCode::Success)
+                        .with_body(body.to_json_bytes()),
+                ))
+            }
+            RequestCode::ResetConsumerClientOffset => {
+                self.reset_offset(ctx, &req);
+                Ok(None) // oneway
+            }
+            RequestCode::ConsumeMessageDirectly => self.consume_directly(&req).await,
+            _ => Err(ProcessError::response(
+                ResponseCode::RequestCodeNotSupported,
+                format!(" request type {} not supported", req.code),
+            )),
+        }
+    }
+
+    /// RESET_CONSUMER_CLIENT_OFFSET (oneway): the consumer moves the queues, on a task the
+    /// client owns.
+    fn reset_offset(&self, ctx: RequestContext, req: &RemotingCommand) {
+        let peer = ctx.peer_addr();
+        let parsed = req
+            .decode_header::<ResetOffsetRequestHeader>()
+            .map_err(|e| e.to_string())
+            .and_then(|h| {
+                ResetOffsetBody::from_json_bytes(&req.body)
+                    .map(|b| (h, b))
+                    .map_err(|e| e.to_string())
+            });
+        let (h, body) = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(%peer, error = %e, "bad RESET_CONSUMER_CLIENT_OFFSET");
+                return;
+            }
+        };
+        let consumer = match self.consumer_of(&h.group) {
+            Ok(c) => c,
+            Err(_) => {
+                tracing::debug!(%peer, group = %h.group, "offset reset for a group this client does not consume");
+                return;
+            }
+        };
+        tracing::info!(%peer, group = %h.group, topic = %h.topic, queues = body.offset_table.len(), "offset reset by the broker");
+        let offsets = body
+            .offset_table
+            .into_iter()
+            .filter(|(mq, _)| mq.topic == h.topic)
+            .collect();
+        let task = consumer.reset_offsets(offsets);
+        let cancel = self.cancel.clone();
+        self.tracker.spawn(async move {
+            tokio::select! {
+                _ = cancel.cancelled() => {}
+                _ = task => {}
+            }
+        });
+    }
+
+    /// CONSUME_MESSAGE_DIRECTLY: the listener consumes the message in the body; the answer
+    /// says how.
+    async fn consume_directly(&self, req: &RemotingCommand) -> ProcessResult {
+        let h: ConsumeMessageDirectlyResultRequestHeader = req.decode_header()?;
+        let consumer = self.consumer_of(&h.consumer_group)?;
+        let mut message = match decode_messages(&req.body).map(|v| v.into_iter().next()) {
+            Ok(Some(m)) => m,
+            Ok(None) => {
+                return Err(ProcessError::response(
+                    ResponseCode::SystemError,
+                    "CONSUME_MESSAGE_DIRECTLY without a message",
+                ))
+            }
+            Err(e) => {
+                return Err(ProcessError::response(
+                    ResponseCode::SystemError,
+                    format!("CONSUME_MESSAGE_DIRECTLY with an unreadable message: {e}"),
+                ))
+            }
+        };
+        decompress_message(&mut message);
+        let result = consumer
+            .consume_directly(message, h.broker_name.unwrap_or_default())
+            .await;
+        Ok(Some(
+            req.response_to(ResponseCode::Success)
+                .with_body(result.to_json_bytes()),
         ))
     }
 

@@ -529,7 +529,8 @@ impl MessageStore {
     /// it waits for it (that dispatch usually covers this record too); only when dispatch is
     /// stuck short of `end` is the background thread rung so the record is never left behind.
     fn dispatch_here_or_wake(&self, end: i64) {
-        self.dispatcher.dispatch_until(self.commit_log.max_offset().max(end));
+        self.dispatcher
+            .dispatch_until(self.commit_log.max_offset().max(end));
         if self.dispatcher.reput_offset() < end {
             self.dispatch_thread.wake();
         }

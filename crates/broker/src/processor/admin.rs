@@ -7,12 +7,13 @@ use std::sync::Arc;
 use rmq_common::topic;
 use rmq_common::MessageQueue;
 use rmq_remoting::body::{
-    Connection, ConsumeStats, ConsumerConnection, GroupList, OffsetWrapper,
+    Connection, ConsumeStats, ConsumerConnection, GroupList, OffsetWrapper, ProducerConnection,
     SubscriptionGroupConfig, TopicConfigSerializeWrapper, TopicOffset, TopicStatsTable,
 };
 use rmq_remoting::header::{
     CreateTopicRequestHeader, DeleteSubscriptionGroupRequestHeader, DeleteTopicRequestHeader,
     GetConsumeStatsRequestHeader, GetConsumerConnectionListRequestHeader,
+    GetProducerConnectionListRequestHeader, GetTopicConfigRequestHeader,
     GetTopicStatsInfoRequestHeader, QueryTopicConsumeByWhoRequestHeader,
 };
 use rmq_remoting::json::JsonBody;
@@ -312,10 +313,46 @@ pub async fn topic_consumed_by(
     )))
 }
 
-pub async fn broker_config(
+pub async fn producer_connections(
     ctx: Arc<BrokerContext>,
     _rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
-    ok_with_body(&req, ctx.config().render())
+    let h: GetProducerConnectionListRequestHeader = req.decode_header()?;
+    let Some(channels) = ctx.producers().channels(&h.producer_group) else {
+        return Err(ProcessError::response(
+            ResponseCode::SystemError,
+            format!("the producer group[{}] not exist", h.producer_group),
+        ));
+    };
+    let body = ProducerConnection {
+        connection_set: channels
+            .into_iter()
+            .map(|c| Connection {
+                client_addr: c.handle.peer_addr().to_string(),
+                client_id: c.client_id,
+                language: c.language,
+                version: c.version,
+            })
+            .collect(),
+    };
+    ok_with_body(&req, body.to_json_bytes())
+}
+
+/// GET_TOPIC_CONFIG (351): one topic's config (`TopicConfigAndQueueMapping` without a mapping).
+pub async fn topic_config(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let h: GetTopicConfigRequestHeader = req.decode_header()?;
+    let config = ctx.topics().get(&h.topic).ok_or_else(|| {
+        ProcessError::response(
+            ResponseCode::TopicNotExist,
+            format!("No topic in this broker. topic: {}", h.topic),
+        )
+    })?;
+    let body = serde_json::to_vec(&config)
+        .map_err(|e| ProcessError::response(ResponseCode::SystemError, e.to_string()))?;
+    ok_with_body(&req, body)
 }

@@ -1,12 +1,15 @@
 //! Request processors, one file per request family, and the table that routes codes to them.
 
 mod admin;
+mod broker_config;
 mod client_manage;
 mod end_transaction;
 mod lock;
 mod offsets;
 mod pull;
 mod query;
+mod relay;
+mod reset_offset;
 mod runtime_info;
 mod send;
 mod send_back;
@@ -85,6 +88,13 @@ pub fn register_all(server: &mut RemotingServer, ctx: &Arc<BrokerContext>) {
         GetConsumerConnectionList => admin::consumer_connections,
         GetTopicStatsInfo => admin::topic_stats,
         QueryTopicConsumeByWho => admin::topic_consumed_by,
-        GetBrokerConfig => admin::broker_config,
+        GetTopicConfig => admin::topic_config,
+        GetProducerConnectionList => admin::producer_connections,
+        GetBrokerConfig => broker_config::get,
+        UpdateBrokerConfig => broker_config::update,
+        InvokeBrokerToResetOffset => reset_offset::process,
+        GetConsumerRunningInfo => relay::running_info,
+        ConsumeMessageDirectly => relay::consume_directly,
+        InvokeBrokerToGetConsumerStatus => relay::consumer_status,
     });
 }

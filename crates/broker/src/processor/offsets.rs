@@ -59,6 +59,17 @@ pub async fn update(
             format!("topic[{}] not exist", h.topic),
         ));
     }
+    if ctx
+        .offsets()
+        .has_reset(&h.consumer_group, &h.topic, h.queue_id)
+    {
+        // The consumer still reports its position from before an operator's reset; it learns
+        // the reset at its next pull of the queue.
+        return Ok(Some(
+            req.response_to(ResponseCode::Success)
+                .with_remark("Offset has been previously reset"),
+        ));
+    }
     ctx.offsets()
         .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
     Ok(Some(req.response_to(ResponseCode::Success)))

@@ -28,6 +28,30 @@ pub async fn process(
     let h: PullMessageRequestHeader = req.decode_header()?;
     let working = ctx.stats().pull_started();
     let filter = check(&ctx, &h)?;
+    if let Some(reset) = ctx
+        .offsets()
+        .take_reset(&h.consumer_group, &h.topic, h.queue_id)
+    {
+        // An operator reset the group's offset: move the consumer there (it drops what it
+        // holds of the queue and resumes from `reset`), ignoring the position it reports.
+        let store = ctx.store();
+        let moved = GetMessageResult {
+            next_begin_offset: reset,
+            min_offset: store.min_offset_in_queue(&h.topic, h.queue_id),
+            max_offset: store.max_offset_in_queue(&h.topic, h.queue_id),
+            status: GetMessageStatus::OffsetOverflowBadly,
+            messages: Vec::new(),
+            queue_offsets: Vec::new(),
+            buffer_total_size: 0,
+        };
+        return Ok(Some(respond(
+            &ctx,
+            &req,
+            &h,
+            ResponseCode::PullOffsetMoved,
+            moved,
+        )));
+    }
     if pull_flag::has_commit_offset(h.sys_flag) && !ctx.is_slave() && h.commit_offset >= 0 {
         ctx.offsets()
             .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);

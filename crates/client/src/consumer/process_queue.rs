@@ -141,6 +141,15 @@ impl ProcessQueue {
         self.inner.lock().in_flight.is_empty()
     }
 
+    /// What an operator sees of the queue (GET_CONSUMER_RUNNING_INFO): messages held, the
+    /// lowest and highest offset held (0 when none), and their body bytes.
+    pub fn held(&self) -> (usize, i64, i64, usize) {
+        let inner = self.inner.lock();
+        let min = inner.in_flight.keys().next().copied().unwrap_or(0);
+        let max = inner.in_flight.keys().next_back().copied().unwrap_or(0);
+        (inner.in_flight.len(), min, max, inner.size)
+    }
+
     /// Forgets everything (the queue was reset to another offset).
     pub fn clear(&self) {
         *self.inner.lock() = Inner::default();

@@ -61,3 +61,19 @@ pub struct ResetOffsetBody {
     pub offset_table: BTreeMap<MessageQueue, i64>,
 }
 impl JsonBody for ResetOffsetBody {}
+
+/// Queue to offset, as a value inside another map (`GetConsumerStatusBody.consumerTable`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueOffsets(#[serde(with = "crate::json::mq_map")] pub BTreeMap<MessageQueue, i64>);
+
+/// `GetConsumerStatusBody`: what a consumer answers GET_CONSUMER_STATUS_FROM_CLIENT (221) with
+/// (`messageQueueTable`, the offsets it holds for one topic), and what the broker answers
+/// INVOKE_BROKER_TO_GET_CONSUMER_STATUS (223) with (`consumerTable`, per client id).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GetConsumerStatusBody {
+    #[serde(with = "crate::json::mq_map")]
+    pub message_queue_table: BTreeMap<MessageQueue, i64>,
+    pub consumer_table: BTreeMap<String, QueueOffsets>,
+}
+impl JsonBody for GetConsumerStatusBody {}

@@ -147,3 +147,29 @@ fn text_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>,
         })
         .collect())
 }
+
+/// `CMResult`: how a consumer's listener handled a message consumed on an admin's request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ConsumeResult {
+    CrSuccess,
+    CrLater,
+    CrRollback,
+    CrCommit,
+    CrThrowException,
+    CrReturnNull,
+}
+
+/// `ConsumeMessageDirectlyResult` (CONSUME_MESSAGE_DIRECTLY, 309): what a consumer did with
+/// the message an admin asked it to consume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsumeMessageDirectlyResult {
+    pub order: bool,
+    pub auto_commit: bool,
+    pub consume_result: ConsumeResult,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    pub spent_time_mills: i64,
+}
+impl JsonBody for ConsumeMessageDirectlyResult {}

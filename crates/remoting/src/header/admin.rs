@@ -106,3 +106,40 @@ crate::command_header! {
         req is_force: bool = "isForce",
     }
 }
+
+crate::command_header! {
+    /// `GetTopicConfigRequestHeader` (GET_TOPIC_CONFIG, 351): one topic's config, as 5.x admin
+    /// tools read it before updating a topic.
+    pub struct GetTopicConfigRequestHeader: "GetTopicConfigRequestHeader" rpc {
+        req topic: String = "topic",
+        /// Logical queue mapping wanted (static topics); rmq has none.
+        opt lo: bool = "lo",
+    }
+}
+
+crate::command_header! {
+    /// `ConsumeMessageDirectlyResultRequestHeader` (CONSUME_MESSAGE_DIRECTLY, 309): an admin
+    /// asks one consumer to consume one stored message now; the broker adds the message as the
+    /// body and relays the request to the consumer.
+    pub struct ConsumeMessageDirectlyResultRequestHeader: "ConsumeMessageDirectlyResultRequestHeader" rpc {
+        req consumer_group: String = "consumerGroup",
+        opt client_id: String = "clientId",
+        /// The offset msgId of the message.
+        req msg_id: String = "msgId",
+        opt broker_name: String = "brokerName",
+        opt topic: String = "topic",
+        opt topic_sys_flag: i32 = "topicSysFlag",
+        opt group_sys_flag: i32 = "groupSysFlag",
+    }
+}
+
+crate::command_header! {
+    /// `GetConsumerStatusRequestHeader` (INVOKE_BROKER_TO_GET_CONSUMER_STATUS, 223, and
+    /// GET_CONSUMER_STATUS_FROM_CLIENT, 221): the offsets a group's clients hold for a topic.
+    pub struct GetConsumerStatusRequestHeader: "GetConsumerStatusRequestHeader" rpc {
+        req topic: String = "topic",
+        req group: String = "group",
+        /// One client's address; every client of the group when absent.
+        opt client_addr: String = "clientAddr",
+    }
+}

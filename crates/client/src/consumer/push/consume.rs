@@ -94,7 +94,10 @@ async fn consume_concurrently(
             }
         }
         if let Some(offset) = handle.pq.remove(&done) {
-            inner.offsets.update(&mq, offset, true);
+            // A queue released or reset meanwhile is not this call's to commit.
+            if !handle.cancel.is_cancelled() {
+                inner.offsets.update(&mq, offset, true);
+            }
         }
         if failed.is_empty() {
             return;
@@ -114,7 +117,7 @@ async fn consume_concurrently(
 /// One listener call: a blocking listener on a blocking thread, an async one on this task. A
 /// panic counts as `ReconsumeLater` for the whole batch. `None` if the runtime is shutting
 /// down.
-async fn call_listener(
+pub(super) async fn call_listener(
     listener: &Listener,
     msgs: Vec<MessageExt>,
     ctx: ConsumeConcurrentlyContext,

@@ -24,6 +24,7 @@
 //! ```
 
 mod consume;
+mod control;
 mod inner;
 mod orderly;
 mod pull_loop;
@@ -321,6 +322,9 @@ impl PushConsumer {
                 tracing::warn!(topic = %s.topic, error = %e, "route not available yet");
             }
         }
+        instance
+            .server_requests
+            .set_consumer(Arc::new(control::PushControl::new(inner)));
         instance.register_consumer(inner.consumer_data());
         instance.start();
         instance.heartbeat_all().await;
