@@ -54,10 +54,10 @@ pub use producer::{
 pub use rmq_common::{Message, MessageExt, MessageQueue, TopicConfig};
 /// The wire bodies [`Admin`] returns and takes, with Apache's JSON names.
 pub use rmq_remoting::body::{
-    BrokerData, ClusterInfo, Connection, ConsumeStats, ConsumeStatus, ConsumerConnection,
-    ConsumerOffsetSerializeWrapper, ConsumerRunningInfo, DelayOffsetSerializeWrapper, GroupList,
-    OffsetWrapper, ProcessQueueInfo, ProducerConnection, QueueData, SubscriptionData,
-    SubscriptionGroupConfig, SubscriptionGroupWrapper, TopicConfigSerializeWrapper, TopicList,
-    TopicOffset, TopicRouteData, TopicStatsTable,
+    BrokerData, ClusterInfo, Connection, ConsumeMessageDirectlyResult, ConsumeResult, ConsumeStats,
+    ConsumeStatus, ConsumerConnection, ConsumerOffsetSerializeWrapper, ConsumerRunningInfo,
+    DelayOffsetSerializeWrapper, GroupList, OffsetWrapper, ProcessQueueInfo, ProducerConnection,
+    QueueData, SubscriptionData, SubscriptionGroupConfig, SubscriptionGroupWrapper,
+    TopicConfigSerializeWrapper, TopicList, TopicOffset, TopicRouteData, TopicStatsTable,
 };
 pub use rmq_remoting::{RemotingError, ResponseCode};

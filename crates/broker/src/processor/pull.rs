@@ -28,29 +28,8 @@ pub async fn process(
     let h: PullMessageRequestHeader = req.decode_header()?;
     let working = ctx.stats().pull_started();
     let filter = check(&ctx, &h)?;
-    if let Some(reset) = ctx
-        .offsets()
-        .take_reset(&h.consumer_group, &h.topic, h.queue_id)
-    {
-        // An operator reset the group's offset: move the consumer there (it drops what it
-        // holds of the queue and resumes from `reset`), ignoring the position it reports.
-        let store = ctx.store();
-        let moved = GetMessageResult {
-            next_begin_offset: reset,
-            min_offset: store.min_offset_in_queue(&h.topic, h.queue_id),
-            max_offset: store.max_offset_in_queue(&h.topic, h.queue_id),
-            status: GetMessageStatus::OffsetOverflowBadly,
-            messages: Vec::new(),
-            queue_offsets: Vec::new(),
-            buffer_total_size: 0,
-        };
-        return Ok(Some(respond(
-            &ctx,
-            &req,
-            &h,
-            ResponseCode::PullOffsetMoved,
-            moved,
-        )));
+    if let Some(moved) = reset_by_operator(&ctx, &req, &h) {
+        return Ok(Some(moved));
     }
     if pull_flag::has_commit_offset(h.sys_flag) && !ctx.is_slave() && h.commit_offset >= 0 {
         ctx.offsets()
@@ -97,7 +76,12 @@ pub async fn process(
             return Ok(Some(respond(&ctx, &req, &h, code, result)));
         }
         tokio::select! {
-            _ = &mut notified => continue,
+            _ = &mut notified => {
+                if let Some(moved) = reset_by_operator(&ctx, &req, &h) {
+                    return Ok(Some(moved));
+                }
+                continue;
+            }
             _ = tokio::time::sleep_until(deadline) => {
                 let result = get();
                 let code = response_code(&ctx, &h, &result);
@@ -109,6 +93,30 @@ pub async fn process(
             _ = rc.connection().closed() => return Ok(None),
         }
     }
+}
+
+/// PULL_OFFSET_MOVED to where an operator reset the group's offset, if they did since the
+/// consumer last pulled the queue: it drops what it holds of the queue and resumes there,
+/// whatever position it reports.
+fn reset_by_operator(
+    ctx: &BrokerContext,
+    req: &RemotingCommand,
+    h: &PullMessageRequestHeader,
+) -> Option<RemotingCommand> {
+    let reset = ctx
+        .offsets()
+        .take_reset(&h.consumer_group, &h.topic, h.queue_id)?;
+    let store = ctx.store();
+    let moved = GetMessageResult {
+        next_begin_offset: reset,
+        min_offset: store.min_offset_in_queue(&h.topic, h.queue_id),
+        max_offset: store.max_offset_in_queue(&h.topic, h.queue_id),
+        status: GetMessageStatus::OffsetOverflowBadly,
+        messages: Vec::new(),
+        queue_offsets: Vec::new(),
+        buffer_total_size: 0,
+    };
+    Some(respond(ctx, req, h, ResponseCode::PullOffsetMoved, moved))
 }
 
 /// Permission, group, topic and subscription checks; returns the filter to pull with.

@@ -116,6 +116,8 @@ fn reset_on_broker(
     }
     for (q, o) in &table {
         ctx.offsets().assign_reset(&h.group, &h.topic, *q, *o);
+        // A pull held on the queue answers now rather than when its long poll ends.
+        ctx.arrivals().on_arrival(&h.topic, *q);
     }
     Ok(table)
 }

@@ -10,13 +10,13 @@ use std::collections::BTreeSet;
 
 use rmq_common::topic::RETRY_GROUP_TOPIC_PREFIX;
 use rmq_remoting::body::{
-    ConsumeStats, ConsumerConnection, ConsumerRunningInfo, ProducerConnection,
-    SubscriptionGroupConfig, SubscriptionGroupWrapper,
+    ConsumeMessageDirectlyResult, ConsumeStats, ConsumerConnection, ConsumerRunningInfo,
+    ProducerConnection, SubscriptionGroupConfig, SubscriptionGroupWrapper,
 };
 use rmq_remoting::header::{
-    DeleteSubscriptionGroupRequestHeader, GetConsumeStatsRequestHeader,
-    GetConsumerConnectionListRequestHeader, GetConsumerRunningInfoRequestHeader,
-    GetProducerConnectionListRequestHeader,
+    ConsumeMessageDirectlyResultRequestHeader, DeleteSubscriptionGroupRequestHeader,
+    GetConsumeStatsRequestHeader, GetConsumerConnectionListRequestHeader,
+    GetConsumerRunningInfoRequestHeader, GetProducerConnectionListRequestHeader,
 };
 use rmq_remoting::{RequestCode, ResponseCode};
 
@@ -193,6 +193,29 @@ impl Admin {
             ..Default::default()
         };
         self.call(addr, request(RequestCode::GetProducerConnectionList, &h))
+            .await?
+            .body()
+    }
+
+    /// CONSUME_MESSAGE_DIRECTLY (309): the consumer `client_id` of `group` runs its listener on
+    /// the message stored at `offset_msg_id` on the broker at `addr`, outside the normal flow
+    /// (nothing is committed or retried), and says how it went.
+    pub async fn consume_message_directly(
+        &self,
+        addr: &str,
+        group: &str,
+        client_id: &str,
+        topic: &str,
+        offset_msg_id: &str,
+    ) -> Result<ConsumeMessageDirectlyResult> {
+        let h = ConsumeMessageDirectlyResultRequestHeader {
+            consumer_group: group.to_owned(),
+            client_id: Some(client_id.to_owned()),
+            msg_id: offset_msg_id.to_owned(),
+            topic: Some(topic.to_owned()),
+            ..Default::default()
+        };
+        self.call(addr, request(RequestCode::ConsumeMessageDirectly, &h))
             .await?
             .body()
     }

@@ -8,6 +8,7 @@ mod delay;
 mod failover;
 mod harness;
 mod offsets;
+mod operator;
 mod orderly;
 mod produce_consume;
 mod retry;

@@ -1,0 +1,162 @@
+//! What an operator reaches in a running `PushConsumer` through the broker: its running info
+//! (`mqadmin consumerStatus`), an offset reset while it consumes (`mqadmin resetOffsetByTime`,
+//! both the 5.x server-side way and the 4.x way where the broker tells the consumer), and a
+//! message consumed on request (`mqadmin consumeMessage`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use rmq_client::{Admin, ConsumeConcurrentlyStatus, ConsumeResult, Message, PushConsumer};
+
+use crate::harness::Cluster;
+
+const TOPIC: &str = "OperatorTopic";
+const GROUP: &str = "CG-operator";
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// How many times each body was delivered.
+type Seen = Arc<Mutex<BTreeMap<String, usize>>>;
+
+async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !cond() {
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A cluster with `TOPIC` (2 queues), six messages on it, and a consumer that has consumed
+/// each once.
+async fn consuming(extra: &[(&str, &str)]) -> (Cluster, Admin, PushConsumer, Seen, Vec<String>) {
+    let c = Cluster::start(1, extra).await;
+    c.create_topic(TOPIC, 2).await;
+    let producer = c.producer("PG-operator").await;
+    let mut offset_ids = Vec::new();
+    for i in 0..6 {
+        let r = producer
+            .send(Message::new(TOPIC, format!("m{i}")))
+            .await
+            .unwrap();
+        offset_ids.push(r.offset_msg_id);
+    }
+    producer.shutdown().await;
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    let consumer = c
+        .consumer(GROUP)
+        .subscribe(TOPIC, "*")
+        .listener_concurrently(move |msgs| {
+            for m in msgs {
+                let body = String::from_utf8_lossy(&m.body).into_owned();
+                *log.lock().entry(body).or_default() += 1;
+            }
+            ConsumeConcurrentlyStatus::ConsumeSuccess
+        })
+        .build()
+        .await
+        .unwrap();
+    wait_for("each message consumed once", || {
+        let s = seen.lock();
+        s.len() == 6 && s.values().all(|n| *n == 1)
+    })
+    .await;
+    let admin = c.admin().await;
+    // The consumer commits what it consumed on its next persist; wait for the broker to have it
+    // (Apache's 4.x reset refuses a group without a committed offset on every queue).
+    let addr = c.broker_addrs[0].clone();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let mut total = 0;
+        for q in 0..2 {
+            total += admin
+                .query_consumer_offset(&addr, GROUP, TOPIC, q)
+                .await
+                .unwrap()
+                .unwrap_or(0);
+        }
+        if total == 6 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "offsets never committed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (c, admin, consumer, seen, offset_ids)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_info_and_consume_directly_reach_the_consumer() {
+    let (c, admin, consumer, seen, offset_ids) = consuming(&[]).await;
+    let addr = c.broker_addrs[0].clone();
+    let info = admin
+        .consumer_running_info(&addr, GROUP, consumer.client_id(), false)
+        .await
+        .unwrap();
+    assert_eq!(info.properties["PROP_CONSUME_TYPE"], "CONSUME_PASSIVELY");
+    assert_eq!(info.properties["PROP_CONSUMEORDERLY"], "false");
+    assert!(
+        info.properties["PROP_CONSUMER_START_TIMESTAMP"]
+            .parse::<i64>()
+            .unwrap()
+            > 0
+    );
+    assert!(info.subscription_set.iter().any(|s| s.topic == TOPIC));
+    let queues: Vec<i32> = info
+        .mq_table
+        .keys()
+        .filter(|q| q.topic == TOPIC)
+        .map(|q| q.queue_id)
+        .collect();
+    assert_eq!(queues, [0, 1]);
+
+    let r = admin
+        .consume_message_directly(&addr, GROUP, consumer.client_id(), TOPIC, &offset_ids[0])
+        .await
+        .unwrap();
+    assert_eq!(r.consume_result, ConsumeResult::CrSuccess);
+    assert_eq!(seen.lock()["m0"], 2, "consumed once more, on request");
+
+    let unknown = admin
+        .consumer_running_info(&addr, GROUP, "10.9.9.9@nobody", false)
+        .await;
+    assert!(unknown.is_err());
+    consumer.shutdown().await;
+    admin.shutdown().await;
+    c.shutdown().await;
+}
+
+/// Resets the group to the epoch while the consumer runs: every message comes again.
+async fn reset_redelivers(extra: &[(&str, &str)]) {
+    let (c, admin, consumer, seen, _) = consuming(extra).await;
+    let moved = admin
+        .reset_offset_by_time(GROUP, TOPIC, 0, true)
+        .await
+        .unwrap();
+    let mut to: Vec<(i32, i64)> = moved
+        .iter()
+        .map(|r| (r.queue.queue_id, r.new_offset))
+        .collect();
+    to.sort();
+    assert_eq!(to, [(0, 0), (1, 0)]);
+    wait_for("each message consumed again after the reset", || {
+        seen.lock().values().all(|n| *n >= 2)
+    })
+    .await;
+    consumer.shutdown().await;
+    admin.shutdown().await;
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_while_consuming_redelivers_server_side() {
+    reset_redelivers(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_while_consuming_redelivers_when_the_broker_tells_the_consumer() {
+    reset_redelivers(&[("useServerSideResetOffset", "false")]).await;
+}
