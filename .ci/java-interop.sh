@@ -15,6 +15,8 @@ CHECKS=(
   lite-pull-subscribe-commit lite-pull-assign-seek pull-consumer-offsets
   admin-subscription-groups admin-query-by-key-and-id admin-kv-config
 )
+# Checks named on the command line run instead (to try one while fixing it).
+if [ $# -gt 0 ]; then CHECKS=("$@"); fi
 bin="${CARGO_TARGET_DIR:-target}/debug"
 for tool in java mvn; do
   if ! command -v $tool >/dev/null; then

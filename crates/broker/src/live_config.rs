@@ -18,6 +18,7 @@ use crate::config::BrokerStartupConfig;
 /// The keys a running broker honours when changed, each read per request.
 pub const RUNTIME_KEYS: &[&str] = &[
     "brokerPermission",
+    "maxMessageSize",
     "autoCreateTopicEnable",
     "notifyConsumerIdsChangedEnable",
     "useServerSideResetOffset",
@@ -96,6 +97,8 @@ impl LiveConfig {
         if !(0..=7).contains(&p) {
             return Err(ConfigUpdateError::BadPermission(p));
         }
+        next.validate()?;
+        next.store.validate()?;
         *guard = Arc::new(next);
         Ok(changed)
     }

@@ -112,6 +112,33 @@ async fn update_broker_config_applies_runtime_keys_and_refuses_the_rest() {
         .await
         .unwrap();
     assert_eq!(send.response_code(), ResponseCode::Success);
+
+    // maxMessageSize: the broker's check and the store's both follow.
+    let resp = c
+        .invoke(&addr, update_config("maxMessageSize=4"), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.response_code(),
+        ResponseCode::Success,
+        "{:?}",
+        resp.remark
+    );
+    let send = c
+        .invoke(&addr, send_request("TopicPerm", 0, b"12345", None), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(send.response_code(), ResponseCode::MessageIllegal);
+    let send = c
+        .invoke(&addr, send_request("TopicPerm", 0, b"1234", None), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(send.response_code(), ResponseCode::Success);
+    let resp = c
+        .invoke(&addr, update_config("maxMessageSize=0"), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(resp.response_code(), ResponseCode::InvalidParameter);
     broker.shutdown().await;
     ns.shutdown().await;
 }

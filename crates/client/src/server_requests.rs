@@ -110,7 +110,7 @@ impl ServerRequests {
                 let info = self.consumer_of(&h.consumer_group)?.running_info();
                 Ok(Some(
                     req.response_to(ResponseCode::Success)
-                        .with_body(info.to_json_bytes()),
+                        .with_body(info.to_fastjson_bytes()),
                 ))
             }
             RequestCode::GetConsumerStatusFromClient => {
@@ -121,7 +121,7 @@ impl ServerRequests {
                 };
                 Ok(Some(
                     req.response_to(ResponseCode::Success)
-                        .with_body(body.to_json_bytes()),
+                        .with_body(body.to_fastjson_bytes()),
                 ))
             }
             RequestCode::ResetConsumerClientOffset => {

@@ -6,7 +6,7 @@
 //! runs `shutdown`, which stops and joins every thread.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,6 +55,8 @@ pub struct MessageStore {
     logics_flush_thread: ServiceThread,
     clean_thread: ServiceThread,
     state: AtomicU8,
+    /// `maxMessageSize`, changeable while the broker runs (UPDATE_BROKER_CONFIG).
+    max_message_size: AtomicUsize,
     sync_flush: bool,
     last_exit_ok: bool,
     _lock: LockFile,
@@ -157,6 +159,7 @@ impl MessageStore {
             hooks,
         ));
         Ok(Arc::new(MessageStore {
+            max_message_size: AtomicUsize::new(cfg.max_message_size),
             sync_flush: cfg.flush_disk_type == FlushDiskType::SyncFlush,
             cfg,
             commit_log,
@@ -452,7 +455,7 @@ impl MessageStore {
             );
         };
         for m in msgs {
-            if let Err((s, e)) = m.check(self.cfg.max_message_size) {
+            if let Err((s, e)) = m.check(self.max_message_size.load(Ordering::Relaxed)) {
                 return fail(s, e);
             }
             if m.topic != first.topic || m.queue_id != first.queue_id {
@@ -544,6 +547,11 @@ impl MessageStore {
         } else {
             self.dispatch_thread.wake();
         }
+    }
+
+    /// Changes the largest message body accepted (`maxMessageSize`) for the next puts.
+    pub fn set_max_message_size(&self, bytes: usize) {
+        self.max_message_size.store(bytes, Ordering::Relaxed);
     }
 
     /// Registers the callback run after each dispatched message (long-poll wake-up).

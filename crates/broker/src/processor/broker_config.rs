@@ -35,6 +35,11 @@ pub async fn update(
         ProcessError::response(ResponseCode::InvalidParameter, e.to_string())
     })?;
     tracing::info!(caller = %rc.peer_addr(), changed = ?changed, "broker config updated until restart");
+    if changed.iter().any(|k| k == "maxMessageSize") {
+        // The store checks each message too; it keeps its own copy of the limit.
+        ctx.store()
+            .set_max_message_size(ctx.config().store.max_message_size);
+    }
     if changed.iter().any(|k| k == "brokerPermission") {
         // Name servers must see the topics' new permissions: producers route by them.
         ctx.topics().touch();

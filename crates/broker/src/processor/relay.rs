@@ -196,6 +196,6 @@ pub async fn consumer_status(
     }
     Ok(Some(
         req.response_to(ResponseCode::Success)
-            .with_body(body.to_json_bytes()),
+            .with_body(body.to_fastjson_bytes()),
     ))
 }

@@ -8,6 +8,9 @@
 //! - `false` (4.x): the broker sends RESET_CONSUMER_CLIENT_OFFSET (220) to every online member
 //!   of the group, which moves itself; with nobody online it answers CONSUMER_NOT_ONLINE
 //!   (Apache's admin tools then fall back to committing the offsets directly).
+//!
+//! Bodies keyed by `MessageQueue` go out in fastjson's shape (object keys inline): Java's
+//! fastjson2 (5.x clients) refuses them as quoted JSON text.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -58,7 +61,7 @@ pub async fn process(
     };
     Ok(Some(
         req.response_to(ResponseCode::Success)
-            .with_body(body.to_json_bytes()),
+            .with_body(body.to_fastjson_bytes()),
     ))
 }
 
@@ -182,7 +185,7 @@ async fn tell_consumers(
         rpc: Default::default(),
     };
     let request = RemotingCommand::request(RequestCode::ResetConsumerClientOffset, &header)
-        .with_body(body.to_json_bytes());
+        .with_body(body.to_fastjson_bytes());
     for m in members {
         if let Err(e) = m.send_oneway(request.clone()).await {
             tracing::warn!(group = %h.group, peer = %m.peer_addr(), error = %e, "[reset-offset] could not tell a consumer");
