@@ -2,10 +2,11 @@
 //! broker-wide offset tables, and reset.
 //!
 //! Reset follows Apache's `mqadmin resetOffsetByTime`: first INVOKE_BROKER_TO_RESET_OFFSET
-//! (222), with which the broker computes the offsets and pushes them to the running consumers;
-//! where a broker cannot (no consumer online, or a broker that does not know the code, as rmq's
-//! today) it falls back to writing the committed offsets with UPDATE_CONSUMER_OFFSET, which a
-//! running consumer would overwrite on its next commit.
+//! (222), with which the broker computes the offsets and moves the group (rmq's and 5.x brokers
+//! commit them and move each consumer at its next pull; 4.x brokers push them to the running
+//! consumers); where a broker cannot (a 4.x broker with no consumer online, or one that does not
+//! know the code) it falls back to writing the committed offsets with UPDATE_CONSUMER_OFFSET,
+//! which a running consumer would overwrite on its next commit.
 
 use rmq_common::MessageQueue;
 use rmq_remoting::body::{
@@ -30,8 +31,8 @@ pub struct QueueReset {
     pub old_offset: Option<i64>,
     /// The offset the group now resumes from.
     pub new_offset: i64,
-    /// Whether the broker pushed the reset to running consumers (222), rather than the
-    /// committed offset being overwritten.
+    /// Whether the broker reset the group itself (222), rather than the committed offset being
+    /// overwritten by this client.
     pub pushed_to_consumers: bool,
 }
 
