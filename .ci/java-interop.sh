@@ -14,6 +14,8 @@ CHECKS=(
   push-broadcasting push-retry-then-dlq push-consume-from-timestamp
   lite-pull-subscribe-commit lite-pull-assign-seek pull-consumer-offsets
   admin-subscription-groups admin-query-by-key-and-id admin-kv-config
+  admin-cluster-topic-crud admin-consume-stats-connections admin-producer-connections
+  admin-reset-offset-live admin-broker-runtime-and-config
 )
 # Checks named on the command line run instead (to try one while fixing it).
 if [ $# -gt 0 ]; then CHECKS=("$@"); fi

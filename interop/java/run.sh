@@ -15,6 +15,8 @@ for tool in java mvn; do
   command -v $tool >/dev/null || { echo "java-interop: $tool not found; install a JDK 17 and Maven (apt-get install openjdk-17-jdk-headless maven)"; exit 1; }
 done
 versions=${JAVA_CLIENT_VERSIONS:-"4.9.8 5.5.0"}
+# A fresh clone has no target/ (gitignored): the build logs below go there.
+mkdir -p target
 status=0
 for v in $versions; do
   case $v in 4.*) compat=compat-v4 ;; *) compat=compat-v5 ;; esac

@@ -29,4 +29,11 @@ final class Compat {
     static boolean groupListed(DefaultMQAdminExt a, String addr, String group) throws Exception {
         return a.getAllSubscriptionGroup(addr, 5000).getSubscriptionGroupTable().containsKey(group);
     }
+
+    /** DELETE_TOPIC_IN_NAMESRV for one cluster: 4.x declares (addrs, topic, clusterName), 5.x
+     * (addrs, clusterName, topic); both are Strings, so a swapped call compiles and deletes nothing. */
+    static void deleteTopicInNameServer(DefaultMQAdminExt a, java.util.Set<String> addrs, String cluster, String topic)
+            throws Exception {
+        a.deleteTopicInNameServer(addrs, topic, cluster);
+    }
 }

@@ -44,7 +44,7 @@ public final class ConsumerChecks {
                 ca.start();
                 cb.start();
                 send(env, topic, "TagA", 0, n);
-                Env.waitFor(30_000, () -> a.received.get() >= n && b.received.get() >= n);
+                Env.waitFor(Env.DELIVERY_MS, () -> a.received.get() >= n && b.received.get() >= n);
             } finally {
                 ca.shutdown();
                 cb.shutdown();
@@ -101,7 +101,7 @@ public final class ConsumerChecks {
                 }
                 d = Clients.push(env, "CJRetryDlqReader", "%DLQ%" + group, "*", dlq);
                 d.start();
-                Env.waitFor(30_000, () -> dlq.received.get() >= 1);
+                Env.waitFor(Env.DELIVERY_MS, () -> dlq.received.get() >= 1);
             } finally {
                 c.shutdown();
                 if (d != null) d.shutdown();
@@ -115,8 +115,11 @@ public final class ConsumerChecks {
     }
 
     /**
-     * CONSUME_FROM_TIMESTAMP. The broker half: SEARCH_OFFSET_BY_TIMESTAMP finds, per queue, the
-     * first message stored at or after the cut. The client half, as Apache's broker behaves: a
+     * CONSUME_FROM_TIMESTAMP. The broker half: SEARCH_OFFSET_BY_TIMESTAMP for a cut taken 1 s
+     * after the old messages and just before the new ones finds, per queue, the first new one.
+     * Apache 4.x answers the message stored nearest the timestamp (ConsumeQueue
+     * getOffsetInQueueByTime takes the closer of the two neighbours), 5.x the first one stored at
+     * or after it (boundary type LOWER); with the cut placed so, both rules give the same offset. The client half, as Apache's broker behaves: a
      * NEW group whose queues still hold their first message in memory is told offset 0 by
      * QUERY_CONSUMER_OFFSET (Apache's ConsumerManageProcessor), so it consumes from the start
      * whatever consumeFromWhere says; the timestamp only matters once data has left memory.
@@ -127,12 +130,22 @@ public final class ConsumerChecks {
         public Outcome run(Env env) throws Exception {
             String topic = env.topic("JTime");
             Clients.createTopic(env, topic, 2);
-            send(env, topic, "old", 0, 10);
-            // Store timestamps have millisecond resolution: leave a clear gap around the cut.
-            Thread.sleep(50);
-            long cut = System.currentTimeMillis();
-            Thread.sleep(50);
-            send(env, topic, "new", 10, 10);
+            long cut;
+            DefaultMQProducer p = Clients.producer(env, "PJCons");
+            try {
+                for (int i = 0; i < 10; i++) {
+                    p.send(new Message(topic, "old", ("m" + i).getBytes(StandardCharsets.UTF_8)));
+                }
+                // The old messages are 1 s before the cut, the new ones a send's latency after it
+                // (the producer already knows the route).
+                Thread.sleep(1000);
+                cut = System.currentTimeMillis();
+                for (int i = 10; i < 20; i++) {
+                    p.send(new Message(topic, "new", ("m" + i).getBytes(StandardCharsets.UTF_8)));
+                }
+            } finally {
+                p.shutdown();
+            }
             Outcome o = new Outcome();
             var admin = new org.apache.rocketmq.client.consumer.DefaultMQPullConsumer(env.group("CJTimeSearch"));
             admin.setNamesrvAddr(env.namesrv);
@@ -157,7 +170,7 @@ public final class ConsumerChecks {
             c.setConsumeTimestamp(UtilAll.timeMillisToHumanString3(cut));
             try {
                 c.start();
-                Env.waitFor(30_000, () -> sink.received.get() >= 20);
+                Env.waitFor(Env.DELIVERY_MS, () -> sink.received.get() >= 20);
             } finally {
                 c.shutdown();
             }

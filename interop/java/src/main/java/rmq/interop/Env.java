@@ -22,6 +22,16 @@ public final class Env {
         return base + "_" + run;
     }
 
+    /**
+     * How long a check waits for a push consumer's first deliveries. Longer than the clients'
+     * heartbeatBrokerInterval (30 s): a new push consumer whose post-rebalance heartbeat loses the
+     * race with its first pulls (the heartbeat lock is busy) is answered SUBSCRIPTION_NOT_LATEST by
+     * Apache's broker until its next periodic heartbeat, so on Apache (4.9.7 and 5.5.0 alike) a
+     * consumer can sit idle for up to 30 s after it starts (apache/rocketmq#3434). Waits end as
+     * soon as the messages arrive; only a failing check waits this long.
+     */
+    public static final long DELIVERY_MS = 45_000;
+
     /** Polls {@code cond} every 50 ms until it holds or {@code millis} pass. */
     public static boolean waitFor(long millis, java.util.function.BooleanSupplier cond)
             throws InterruptedException {

@@ -60,7 +60,7 @@ public final class OrderChecks {
                         if (p.send(m, byKey, key).getSendStatus() == org.apache.rocketmq.client.producer.SendStatus.SEND_OK) ok++;
                     }
                 }
-                Env.waitFor(30_000, () -> sink.received.get() >= keys * perKey);
+                Env.waitFor(Env.DELIVERY_MS, () -> sink.received.get() >= keys * perKey);
             } finally {
                 p.shutdown();
                 first.shutdown();

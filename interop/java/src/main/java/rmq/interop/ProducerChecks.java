@@ -26,13 +26,13 @@ public final class ProducerChecks {
         return m;
     }
 
-    /** Consumes {@code topic} with {@code expr} until {@code want} messages arrived (or 30 s). */
+    /** Consumes {@code topic} with {@code expr} until {@code want} messages arrived (or {@link Env#DELIVERY_MS}). */
     static Collector consume(Env env, String group, String topic, String expr, long want,
             Collector sink) throws Exception {
         DefaultMQPushConsumer c = Clients.push(env, group, topic, expr, sink);
         c.start();
         try {
-            Env.waitFor(30_000, () -> sink.received.get() >= want);
+            Env.waitFor(Env.DELIVERY_MS, () -> sink.received.get() >= want);
         } finally {
             c.shutdown();
         }
@@ -170,13 +170,18 @@ public final class ProducerChecks {
             }
             Collector c = consume(env, "CJDelay", topic, "*", n, Collector.anyTag());
             Outcome o = c.report(new Outcome(), n).expectEq("received", n, c.received.get());
+            o.count("withDelayProperty", c.messages().stream().filter(m -> m.getProperty("DELAY") != null).count());
             for (MessageExt m : c.messages()) {
                 long waited = m.getStoreTimestamp() - sentAt;
                 long level = Long.getLong("rmq.delayLevel2Ms", 5_000);
                 // Store timestamps come from the broker's clock, sentAt from ours: allow 100 ms.
                 o.expect(waited >= level - 100, "delivered after " + waited + " ms, level 2 is " + level + " ms");
-                // Apache's schedule service clears DELAY when it delivers to the real topic.
-                o.expect(m.getProperty("DELAY") == null, "DELAY property is still " + m.getProperty("DELAY"));
+                // Apache 4.9.7 and 5.5.0 deliver with DELAY still set to the level sent: their
+                // schedule service (messageTimeup) serializes the properties into the stored
+                // record before it removes DELAY from the map. rmq removes it. Either is accepted
+                // (withDelayProperty says which); any other value is wrong.
+                String delay = m.getProperty("DELAY");
+                o.expect(delay == null || "2".equals(delay), "DELAY property is " + delay);
                 o.expect(topic.equals(m.getTopic()), "delivered to " + m.getTopic());
             }
             return o;
