@@ -95,6 +95,10 @@ async fn traffic_figures_are_measured() {
         "{after_pull:?}"
     );
     assert!(rates(&after_pull, "getTransferedTps")[0] > 0.0);
+    assert_eq!(
+        rates(&after_pull, "getTransferredTps"),
+        rates(&after_pull, "getTransferedTps")
+    );
     assert_eq!(number(&after_pull, "pullThreadPoolQueueSize"), 0);
 
     // Consume stats tell the broker's end, the group's committed offset and where its pulls

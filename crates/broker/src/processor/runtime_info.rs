@@ -4,7 +4,7 @@
 //! Every value is measured when asked or left out: a constant that looks like data (a TPS of
 //! 0.0 on a busy broker) misleads an operator more than a missing line. Keys and formats are
 //! Apache's (`AdminBrokerProcessor.prepareRuntimeInfo` plus `StoreStatsService.runtimeInfo`),
-//! including its spelling `getTransferedTps`.
+//! including 4.x's spelling `getTransferedTps` beside 5.x's `getTransferredTps`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -75,7 +75,9 @@ fn runtime_table(ctx: &BrokerContext) -> BTreeMap<String, String> {
     );
     put("putTps", format_tps(&stats.put_tps));
     let get_tps = format_tps(&stats.get_transferred_tps);
-    // Apache's key, misspelt as Apache spells it (its tools and rmq's read this one).
+    // Both spellings: 4.x brokers wrote (and 4.x tools and rmq's read) the misspelt key, 5.x
+    // brokers write and 5.x `mqadmin clusterList` reads the corrected one.
+    put("getTransferredTps", get_tps.clone());
     put("getTransferedTps", get_tps);
     put(
         "putMessageTimesTotal",
