@@ -10,9 +10,7 @@ use std::sync::Arc;
 use common::cluster;
 use common::*;
 use parking_lot::Mutex;
-use rmq_remoting::body::{
-    HeartbeatData, JsonBody, ProducerConnection, ProducerData, ResetOffsetBody,
-};
+use rmq_remoting::body::{JsonBody, ProducerConnection, ResetOffsetBody};
 use rmq_remoting::header::{
     GetConsumerRunningInfoRequestHeader, GetProducerConnectionListRequestHeader,
     GetTopicConfigRequestHeader, PullMessageResponseHeader, QueryConsumerOffsetRequestHeader,
@@ -179,17 +177,10 @@ async fn producer_connections_list_the_group_members() {
     let broker = start(config(dir.path(), &[])).await;
     let addr = broker.local_addr().to_string();
     let producer = client();
-    let hb = HeartbeatData {
-        client_id: "10.0.0.1@producer-1".into(),
-        producer_data_set: vec![ProducerData {
-            group_name: "PG-conn".into(),
-        }],
-        ..Default::default()
-    };
     let resp = producer
         .invoke(
             &addr,
-            RemotingCommand::new_request(RequestCode::HeartBeat).with_body(hb.to_json_bytes()),
+            producer_heartbeat("10.0.0.1@producer-1", "PG-conn"),
             TIMEOUT,
         )
         .await

@@ -12,14 +12,12 @@ use common::*;
 use rmq_common::message::{encode_properties, keys, Properties};
 use rmq_common::record::decode_messages;
 use rmq_common::sysflag::message as msg_flag;
-use rmq_remoting::body::{HeartbeatData, ProducerData};
 use rmq_remoting::header::{
     pull_sys_flag, CheckTransactionStateRequestHeader, EndTransactionRequestHeader,
     GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader, QueryConsumerOffsetRequestHeader,
     QueryConsumerOffsetResponseHeader, SendMessageRequestHeader, SendMessageRequestHeaderV2,
     SendMessageResponseHeader,
 };
-use rmq_remoting::json::JsonBody;
 use rmq_remoting::transport::ProcessResult;
 use rmq_remoting::{
     ClientConfig, RemotingClient, RemotingCommand, RequestCode, RequestContext, ResponseCode,
@@ -252,19 +250,8 @@ async fn unknown_outcome_is_resolved_by_the_producer_check() {
             ProcessResult::Ok(None)
         },
     );
-    let hb = HeartbeatData {
-        client_id: "producer-1".into(),
-        producer_data_set: vec![ProducerData {
-            group_name: "TPG".into(),
-        }],
-        ..Default::default()
-    };
     let r = producer
-        .invoke(
-            &addr,
-            RemotingCommand::new_request(RequestCode::HeartBeat).with_body(hb.to_json_bytes()),
-            TIMEOUT,
-        )
+        .invoke(&addr, producer_heartbeat("producer-1", "TPG"), TIMEOUT)
         .await
         .unwrap();
     assert_eq!(r.response_code(), ResponseCode::Success);

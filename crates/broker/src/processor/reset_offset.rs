@@ -46,12 +46,11 @@ pub async fn process(
             ),
         )
     })?;
-    let table = if ctx.config().broker.use_server_side_reset_offset {
+    let server_side = ctx.config().broker.use_server_side_reset_offset;
+    let table = if server_side {
         reset_on_broker(&ctx, &h, topic.read_queue_nums)?
     } else {
-        let table = targets(&ctx, &h, topic.write_queue_nums, h.is_force)?;
-        tell_consumers(&ctx, &h, &table).await?;
-        table
+        targets(&ctx, &h, topic.write_queue_nums, h.is_force)?
     };
     let body = ResetOffsetBody {
         offset_table: table
@@ -59,6 +58,9 @@ pub async fn process(
             .map(|(q, o)| (MessageQueue::new(&h.topic, ctx.broker_name(), q), o))
             .collect(),
     };
+    if !server_side {
+        tell_consumers(&ctx, &h, &body).await?;
+    }
     Ok(Some(
         req.response_to(ResponseCode::Success)
             .with_body(body.to_fastjson_bytes()),
@@ -157,7 +159,7 @@ fn targets(
 async fn tell_consumers(
     ctx: &BrokerContext,
     h: &ResetOffsetRequestHeader,
-    table: &BTreeMap<i32, i64>,
+    body: &ResetOffsetBody,
 ) -> Result<(), ProcessError> {
     let members = ctx.consumers().handles(&h.group);
     if members.is_empty() {
@@ -169,12 +171,6 @@ async fn tell_consumers(
             ),
         ));
     }
-    let body = ResetOffsetBody {
-        offset_table: table
-            .iter()
-            .map(|(q, o)| (MessageQueue::new(&h.topic, ctx.broker_name(), *q), *o))
-            .collect(),
-    };
     let header = ResetOffsetRequestHeader {
         topic: h.topic.clone(),
         group: h.group.clone(),

@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use rmq_broker::{Broker, BrokerStartupConfig};
 use rmq_common::message::{encode_properties, keys, Properties};
-use rmq_remoting::body::{ConsumerData, HeartbeatData, SubscriptionData};
+use rmq_remoting::body::{ConsumerData, HeartbeatData, ProducerData, SubscriptionData};
 use rmq_remoting::header::{
     PullMessageRequestHeader, SendMessageRequestHeader, SendMessageRequestHeaderV2,
 };
@@ -134,6 +134,18 @@ pub fn heartbeat(client_id: &str, group: &str, topic: &str, expr: &str) -> Remot
                 ..Default::default()
             }],
             ..Default::default()
+        }],
+        ..Default::default()
+    };
+    RemotingCommand::new_request(RequestCode::HeartBeat).with_body(data.to_json_bytes())
+}
+
+/// A producer's heartbeat: `client_id` joins producer `group`.
+pub fn producer_heartbeat(client_id: &str, group: &str) -> RemotingCommand {
+    let data = HeartbeatData {
+        client_id: client_id.into(),
+        producer_data_set: vec![ProducerData {
+            group_name: group.into(),
         }],
         ..Default::default()
     };

@@ -2,33 +2,13 @@
 //! daemons answer, and the typed errors for what does not exist.
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::time::Duration;
 
 use rmq_client::{Admin, BrokerTarget, ClientError, ConsumeConcurrentlyStatus, Message, PullOne};
 use rmq_common::time::now_millis;
 
-use crate::harness::Cluster;
+use crate::harness::{until, Cluster};
 
 const TOPIC: &str = "AdminTopic";
-const PATIENCE: Duration = Duration::from_secs(15);
-
-/// Polls `f` until it returns `Some` or [`PATIENCE`] passes.
-async fn until<T, F, Fut>(what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cluster_topic_message_and_kv_calls() {
     let c = Cluster::start(1, &[]).await;

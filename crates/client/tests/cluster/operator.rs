@@ -5,26 +5,20 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use parking_lot::Mutex;
 use rmq_client::{Admin, ConsumeConcurrentlyStatus, ConsumeResult, Message, PushConsumer};
 
-use crate::harness::Cluster;
+use crate::harness::{eventually, until, Cluster, PATIENCE};
 
 const TOPIC: &str = "OperatorTopic";
 const GROUP: &str = "CG-operator";
-const PATIENCE: Duration = Duration::from_secs(30);
 
 /// How many times each body was delivered.
 type Seen = Arc<Mutex<BTreeMap<String, usize>>>;
 
-async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !cond() {
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+async fn wait_for(what: &str, cond: impl FnMut() -> bool) {
+    assert!(eventually(PATIENCE, cond).await, "never: {what}");
 }
 
 /// A cluster with `TOPIC` (2 queues), six messages on it, and a consumer that has consumed
@@ -66,25 +60,18 @@ async fn consuming(extra: &[(&str, &str)]) -> (Cluster, Admin, PushConsumer, See
     // The consumer commits what it consumed on its next persist; wait for the broker to have it
     // (Apache's 4.x reset refuses a group without a committed offset on every queue).
     let addr = c.broker_addrs[0].clone();
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
+    until("the consumed offsets committed", || async {
         let mut total = 0;
         for q in 0..2 {
             total += admin
                 .query_consumer_offset(&addr, GROUP, TOPIC, q)
                 .await
-                .unwrap()
+                .ok()?
                 .unwrap_or(0);
         }
-        if total == 6 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "offsets never committed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (total == 6).then_some(())
+    })
+    .await;
     (c, admin, consumer, seen, offset_ids)
 }
 
