@@ -19,41 +19,9 @@ CHECKS=(
 )
 # Checks named on the command line run instead (to try one while fixing it).
 if [ $# -gt 0 ]; then CHECKS=("$@"); fi
-bin="${CARGO_TARGET_DIR:-target}/debug"
-for tool in java mvn; do
-  if ! command -v $tool >/dev/null; then
-    echo "java-interop: FAIL: $tool not found; install it (apt-get install -y openjdk-17-jdk-headless maven)"
-    exit 1
-  fi
-done
-if [ ! -x "$bin/mqnamesrv" ] || [ ! -x "$bin/mqbroker" ]; then
-  echo "java-interop: FAIL: $bin/mqnamesrv or mqbroker missing; build them with cargo build --workspace"
-  exit 1
-fi
-work=$(mktemp -d)
-trap 'kill $ns $broker 2>/dev/null; wait $ns $broker 2>/dev/null; rm -rf "$work"' EXIT
+. .ci/rmq-for-java.sh
 ns_port=39876
-broker_port=40911
-printf "listenPort=%s\nkvConfigPath=%s/kv.json\n" $ns_port "$work" > "$work/ns.properties"
-{
-  echo "brokerName=broker-a"
-  echo "brokerIP1=127.0.0.1"
-  echo "listenPort=$broker_port"
-  echo "storePathRootDir=$work/store"
-  echo "mappedFileSizeCommitLog=67108864"
-  # What the suite's checks are written for: a small maxMessageSize, 1 s delay levels, quick
-  # transaction check-backs.
-  echo "maxMessageSize=65536"
-  echo "messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s"
-  echo "transactionCheckInterval=2000"
-  echo "transactionTimeOut=1000"
-} > "$work/broker.properties"
-RMQ_LOG_DIR="$work/logs" "$bin/mqnamesrv" -c "$work/ns.properties" > "$work/ns.out" 2>&1 & ns=$!
-RMQ_LOG_DIR="$work/logs" "$bin/mqbroker" -c "$work/broker.properties" -n 127.0.0.1:$ns_port > "$work/broker.out" 2>&1 & broker=$!
-for _ in $(seq 200); do
-  (exec 3<>/dev/tcp/127.0.0.1/$broker_port) 2>/dev/null && break
-  sleep 0.1
-done
+start_rmq_for_java java-interop $ns_port 40911
 DELAY_LEVEL_2_MS=1000 interop/java/run.sh 127.0.0.1:$ns_port "${CHECKS[@]}"
 status=$?
 if [ $status -ne 0 ]; then
