@@ -78,6 +78,10 @@ impl ConsumerOffsets {
 
     /// The reset waiting for the queue's next pull, removed.
     pub fn take_reset(&self, group: &str, topic: &str, queue_id: i32) -> Option<i64> {
+        // Every pull asks: answer the usual "none" under the shared lock, without a key.
+        if self.resets.read().is_empty() {
+            return None;
+        }
         let k = key(topic, group);
         let mut resets = self.resets.write();
         let queues = resets.get_mut(&k)?;
