@@ -188,9 +188,11 @@ pub fn prepare_batch(
             max: limits.max_message_size,
         });
     }
+    // No UNIQ_KEY of the batch's own (4.9.x clients send none either): Apache's 4.9 brokers
+    // append the batch's properties to every record's, and the later UNIQ_KEY would replace each
+    // message's id with the batch's.
     let mut batch_props = Properties::new();
     batch_props.insert(keys::WAIT.to_owned(), first.wait_store_msg_ok().to_string());
-    batch_props.insert(keys::UNIQ_KEY.to_owned(), ids.next_id());
     Ok(PreparedMessage {
         topic: first.topic.clone(),
         body: body.freeze(),
@@ -327,6 +329,10 @@ mod tests {
         assert!(props.contains(&format!("UNIQ_KEY\u{1}{}\u{2}", keys[0])));
         assert!(props.contains("TAGS\u{1}A\u{2}"));
         assert!(p.properties.contains("WAIT\u{1}true\u{2}"));
+        assert!(
+            !p.properties.contains("UNIQ_KEY"),
+            "a batch-level UNIQ_KEY overrides each message's on Apache 4.9 brokers"
+        );
 
         let mixed = vec![Message::new("T", "a"), Message::new("U", "b")];
         assert!(matches!(
