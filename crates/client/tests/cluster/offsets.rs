@@ -153,3 +153,63 @@ async fn pull_consumer_poll_commit_seek() {
     producer.shutdown().await;
     cluster.shutdown().await;
 }
+
+/// A listener call still running when `shutdown` begins finishes, and what it consumed is
+/// committed before the consumer leaves: a restarted member of the group does not get it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_commits_listener_calls_in_progress() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let cluster = Cluster::start(1, &[]).await;
+    cluster.create_topic("ShutdownCommit", 1).await;
+    let producer = cluster.producer("PG-shutdown-commit").await;
+    for i in 0..5 {
+        producer
+            .send(Message::new("ShutdownCommit", format!("m{i}")))
+            .await
+            .unwrap();
+    }
+    producer.shutdown().await;
+    let entered = Arc::new(AtomicUsize::new(0));
+    let release = Arc::new(AtomicBool::new(false));
+    let (e, r) = (entered.clone(), release.clone());
+    let consumer = cluster
+        .consumer("CG-shutdown-commit")
+        .consume_message_batch_max_size(5)
+        .subscribe("ShutdownCommit", "*")
+        .listener_concurrently(move |msgs| {
+            e.fetch_add(msgs.len(), Ordering::SeqCst);
+            // Held until the test has begun the shutdown.
+            while !r.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            ConsumeConcurrentlyStatus::ConsumeSuccess
+        })
+        .build()
+        .await
+        .unwrap();
+    until("all five messages inside the listener", || {
+        let n = entered.load(Ordering::SeqCst);
+        async move { (n == 5).then_some(()) }
+    })
+    .await;
+    let releaser = tokio::spawn(async move {
+        // Long enough for shutdown to have stopped the queue; the listener then returns.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        release.store(true, Ordering::SeqCst);
+    });
+    consumer.shutdown().await;
+    releaser.await.unwrap();
+    let admin = cluster.admin().await;
+    let committed = admin
+        .query_consumer_offset(
+            &cluster.broker_addrs[0],
+            "CG-shutdown-commit",
+            "ShutdownCommit",
+            0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(committed, Some(5), "offset committed at shutdown");
+    admin.shutdown().await;
+    cluster.shutdown().await;
+}

@@ -66,7 +66,7 @@ async fn consume_concurrently(
         };
         drop(permit);
         msgs = back;
-        if handle.cancel.is_cancelled() {
+        if handle.released.is_cancelled() {
             // The queue moved to another member, which re-delivers from the committed offset.
             return;
         }
@@ -95,7 +95,7 @@ async fn consume_concurrently(
         }
         if let Some(offset) = handle.pq.remove(&done) {
             // A queue released or reset meanwhile is not this call's to commit.
-            if !handle.cancel.is_cancelled() {
+            if !handle.released.is_cancelled() {
                 inner.offsets.update(&mq, offset, true);
             }
         }

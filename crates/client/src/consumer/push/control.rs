@@ -220,7 +220,7 @@ fn directly(
 async fn reset(inner: &Arc<PushInner>, offsets: BTreeMap<MessageQueue, i64>) {
     for (mq, offset) in &offsets {
         if let Some(h) = inner.queues.lock().remove(mq) {
-            h.cancel.cancel();
+            h.release();
         }
         inner.offsets.update(mq, *offset, false);
         tracing::info!(queue = %mq, offset, "offset reset");

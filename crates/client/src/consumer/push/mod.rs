@@ -350,6 +350,7 @@ impl PushConsumer {
                 }
             }
         }
+        // Stop pulling and starting listener calls; calls in progress finish and commit.
         for (_, h) in &handles {
             h.cancel.cancel();
         }

@@ -61,7 +61,7 @@ pub(crate) async fn worker(inner: Arc<PushInner>, mq: MessageQueue, handle: Queu
         };
         if done {
             if let Some(offset) = handle.pq.commit() {
-                if !handle.cancel.is_cancelled() {
+                if !handle.released.is_cancelled() {
                     inner.offsets.update(&mq, offset, false);
                 }
             }

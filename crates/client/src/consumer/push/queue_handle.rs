@@ -45,11 +45,23 @@ impl LockState {
 #[derive(Debug, Clone)]
 pub(crate) struct QueueHandle {
     pub pq: Arc<ProcessQueue>,
-    /// Stops the queue's pull loop and consume worker.
+    /// Stops the queue's pull loop and consume worker (also at shutdown, when listener calls in
+    /// progress still finish and commit).
     pub cancel: CancellationToken,
+    /// The queue is no longer this member's (rebalanced away, or reset): listener calls still
+    /// running for it commit nothing.
+    pub released: CancellationToken,
     pub lock: Arc<LockState>,
     /// Orderly: wakes the consume worker when messages arrive.
     pub wake: Arc<Notify>,
     /// Orderly: held while the listener consumes this queue.
     pub consume_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl QueueHandle {
+    /// Gives the queue up: stops its work and keeps running listener calls from committing.
+    pub fn release(&self) {
+        self.released.cancel();
+        self.cancel.cancel();
+    }
 }

@@ -144,6 +144,7 @@ async fn add_queue(inner: &Arc<PushInner>, mq: MessageQueue, sub: SubscriptionDa
     let handle = QueueHandle {
         pq: Arc::new(ProcessQueue::default()),
         cancel: inner.instance.cancel.child_token(),
+        released: tokio_util::sync::CancellationToken::new(),
         lock: Arc::new(LockState::default()),
         wake: Arc::new(Notify::new()),
         consume_lock: Arc::new(tokio::sync::Mutex::new(())),
@@ -196,7 +197,7 @@ async fn remove_queue(inner: &Arc<PushInner>, mq: &MessageQueue) {
     } else {
         None
     };
-    handle.cancel.cancel();
+    handle.release();
     inner.offsets.persist(Some(std::slice::from_ref(mq))).await;
     inner.offsets.remove(mq);
     if inner.is_orderly() && inner.is_clustering() {
