@@ -50,6 +50,18 @@ impl BrokerRow {
         }
     }
 
+    /// [`Self::first`] of the first of `keys` the broker sent (keys spelt differently by
+    /// version).
+    fn first_of(&self, keys: &[&str]) -> String {
+        let key = keys
+            .iter()
+            .copied()
+            .find(|k| self.runtime_info.contains_key(*k))
+            .or(keys.first().copied())
+            .unwrap_or_default();
+        self.first(key)
+    }
+
     /// Hours since the earliest stored message, as Apache's `#Hour` column.
     fn hours(&self) -> String {
         match self.get("earliestMessageTimeStamp").parse::<i64>() {
@@ -122,7 +134,8 @@ pub async fn cluster_list(s: &Session, a: &ClusterList) -> Result<()> {
                 r.addr.clone(),
                 r.get("brokerVersionDesc").to_owned(),
                 r.first("putTps"),
-                r.first("getTransferedTps"),
+                // 5.x spells it getTransferredTps; 4.x getTransferedTps.
+                r.first_of(&["getTransferredTps", "getTransferedTps"]),
                 r.get("pageCacheLockTimeMills").to_owned(),
                 r.hours(),
                 r.space(),
@@ -161,4 +174,38 @@ pub async fn broker_status(s: &Session, a: &BrokerStatus) -> Result<()> {
         key_values(t.iter().map(|(k, v)| (k.as_str(), v.clone())))
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(info: &[(&str, &str)]) -> BrokerRow {
+        BrokerRow {
+            cluster: "C".into(),
+            broker_name: "b".into(),
+            broker_id: 0,
+            addr: "127.0.0.1:10911".into(),
+            error: None,
+            runtime_info: info
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    /// OutTPS from a 5.x broker (getTransferredTps) and a 4.x one (getTransferedTps).
+    #[test]
+    fn out_tps_under_either_spelling() {
+        let keys = ["getTransferredTps", "getTransferedTps"];
+        assert_eq!(
+            row(&[("getTransferredTps", "2.5 1 1")]).first_of(&keys),
+            "2.50"
+        );
+        assert_eq!(
+            row(&[("getTransferedTps", "3 1 1")]).first_of(&keys),
+            "3.00"
+        );
+        assert_eq!(row(&[]).first_of(&keys), "-");
+    }
 }
