@@ -94,6 +94,12 @@ impl Broker {
             config.broker.ha_listen_port = local_addr.port().wrapping_add(1);
         }
         config.broker.listen_port = local_addr.port();
+        // A listener on a port chosen by the OS (tests) has no fixed neighbour to claim.
+        let vip = if dynamic_port {
+            None
+        } else {
+            bind_vip_channel(local_addr).await?
+        };
         let ip: IpAddr = if config.broker.broker_ip1.is_empty() {
             IpAddr::V4(Ipv4Addr::LOCALHOST)
         } else {
@@ -198,7 +204,8 @@ impl Broker {
         crate::processor::register_all(&mut server, &ctx);
         server.set_connection_listener(clients.clone());
         let server_stop = CancellationToken::new();
-        let server = tokio::spawn(server.run(listener, server_stop.clone()));
+        let listeners = std::iter::once(listener).chain(vip).collect();
+        let server = tokio::spawn(server.run_all(listeners, server_stop.clone()));
 
         let registration = crate::background::start(&parts, clients).await?;
         let b = &parts.config.broker;
@@ -263,4 +270,21 @@ impl Broker {
         let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
         tracing::info!("broker stopped");
     }
+}
+
+/// Apache's VIP ("fast") channel: the same protocol on listenPort - 2, where Apache's slaves
+/// sync topics, offsets and groups from their master and where clients with
+/// `vipChannelEnabled` send. None when listenPort is below 3 (Apache opens none either).
+async fn bind_vip_channel(main: SocketAddr) -> Result<Option<TcpListener>, BrokerError> {
+    let Some(port) = main.port().checked_sub(2).filter(|p| *p > 0) else {
+        return Ok(None);
+    };
+    let addr = SocketAddr::new(main.ip(), port);
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| BrokerError::VipBind {
+            addr: addr.to_string(),
+            source,
+        })?;
+    Ok(Some(listener))
 }

@@ -22,6 +22,16 @@ pub enum BrokerError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "cannot listen on {addr} for the VIP channel: {source}; Apache's brokers serve their \
+         protocol on listenPort - 2 as well (Apache's slaves and VIP-channel clients connect \
+         there) and another process holds that port; choose another listenPort"
+    )]
+    VipBind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("replication: {0}")]
     Ha(#[from] rmq_ha::HaError),
     #[error(
@@ -50,6 +60,7 @@ impl BrokerError {
             | BrokerError::ConfigFile { .. }
             | BrokerError::Bind { .. }
             | BrokerError::HaBind { .. }
+            | BrokerError::VipBind { .. }
             | BrokerError::Ha(_)
             | BrokerError::Io(_) => ResponseCode::SystemError,
         }

@@ -105,6 +105,40 @@ async fn two_name_servers_two_masters_and_a_name_server_dies() {
     .await;
 }
 
+/// Apache's VIP channel: the broker serves its protocol on listenPort - 2 as well, where an
+/// Apache slave asks its master for topics, offsets and groups (found by running an Apache 5.5
+/// slave against an rmq master, crates/client/tests/mixed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vip_channel_on_listen_port_minus_two() {
+    let dir = rmq_testkit::test_dir("rmq-sys-vip");
+    let dir = dir.path();
+    let (_ns, ns_addr) = namesrv_process(dir, "namesrv");
+    let (_a, _, port, a_addr) = start_master(dir, "broker-a", &ns_addr, "");
+    let vip = format!("127.0.0.1:{}", port - 2);
+    let client = RemotingClient::new(ClientConfig::default());
+    create_topic(&client, &vip, "OverVip", 1).await;
+    let r = client
+        .invoke(&vip, send("OverVip", Bytes::from_static(b"by vip")), T)
+        .await
+        .unwrap();
+    assert_eq!(r.response_code(), ResponseCode::Success, "{:?}", r.remark);
+    let got = pull_all(&client, &a_addr, "OverVip", 0).await;
+    assert_eq!(
+        got.values().collect::<Vec<_>>(),
+        [&Bytes::from_static(b"by vip")]
+    );
+    let topics = client
+        .invoke(
+            &vip,
+            RemotingCommand::new_request(RequestCode::GetAllTopicConfig),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(topics.response_code(), ResponseCode::Success);
+    assert!(String::from_utf8_lossy(&topics.body).contains("OverVip"));
+}
+
 fn send(topic: &str, body: Bytes) -> RemotingCommand {
     let mut props = Properties::new();
     props.insert(keys::WAIT.into(), "true".into());

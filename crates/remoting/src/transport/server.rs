@@ -110,16 +110,52 @@ impl RemotingServer {
     /// Serves `listener` until `shutdown` is cancelled, then stops accepting, lets in-flight
     /// requests finish (bounded by `shutdown_grace`), closes every connection and returns.
     pub async fn run(self, listener: TcpListener, shutdown: CancellationToken) {
+        self.run_all(vec![listener], shutdown).await;
+    }
+
+    /// Serves every listener with the same processors, under one connection limit (a broker's
+    /// main port and its VIP channel); returns once all of them stopped and every connection
+    /// task finished.
+    pub async fn run_all(self, listeners: Vec<TcpListener>, shutdown: CancellationToken) {
+        let shared = Accepting {
+            dispatcher: Arc::new(self.dispatcher),
+            limit: Arc::new(Semaphore::new(self.config.max_connections.max(1))),
+            tracker: TaskTracker::new(),
+            connection: self.config.connection_config(),
+        };
+        futures::future::join_all(
+            listeners
+                .into_iter()
+                .map(|l| shared.accept_loop(l, shutdown.clone())),
+        )
+        .await;
+        let tracker = shared.tracker;
+        tracker.close();
+        debug!(
+            connections = tracker.len(),
+            "remoting server draining connections"
+        );
+        tracker.wait().await;
+    }
+}
+
+/// What the accept loops of one server share.
+struct Accepting {
+    dispatcher: Arc<Dispatcher>,
+    limit: Arc<Semaphore>,
+    tracker: TaskTracker,
+    connection: ConnectionConfig,
+}
+
+impl Accepting {
+    async fn accept_loop(&self, listener: TcpListener, shutdown: CancellationToken) {
         let local = listener.local_addr().ok();
         info!(addr = ?local, "remoting server listening");
-        let dispatcher = Arc::new(self.dispatcher);
-        let limit = Arc::new(Semaphore::new(self.config.max_connections.max(1)));
-        let tracker = TaskTracker::new();
         let mut backoff = Duration::from_millis(1);
         loop {
             let permit = tokio::select! {
                 _ = shutdown.cancelled() => break,
-                p = limit.clone().acquire_owned() => match p {
+                p = self.limit.clone().acquire_owned() => match p {
                     Ok(p) => p,
                     Err(_) => break,
                 },
@@ -147,12 +183,12 @@ impl RemotingServer {
             match establish(
                 stream,
                 None,
-                dispatcher.clone(),
-                self.config.connection_config(),
+                self.dispatcher.clone(),
+                self.connection.clone(),
                 shutdown.child_token(),
             ) {
                 Ok((_handle, driver)) => {
-                    tracker.spawn(async move {
+                    self.tracker.spawn(async move {
                         driver.await;
                         drop(permit);
                     });
@@ -161,12 +197,6 @@ impl RemotingServer {
             }
         }
         drop(listener);
-        tracker.close();
-        debug!(
-            connections = tracker.len(),
-            "remoting server draining connections"
-        );
-        tracker.wait().await;
         info!(addr = ?local, "remoting server stopped");
     }
 }
