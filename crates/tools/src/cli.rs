@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::session::Session;
-use crate::{cluster, group, message, offset, topic};
+use crate::{cluster, config, group, message, offset, topic};
 
 /// Administration of an rmq or Apache RocketMQ cluster.
 #[derive(Debug, Parser)]
@@ -46,6 +46,18 @@ pub enum Command {
     /// Show every runtime key of one broker.
     #[command(name = "brokerStatus")]
     BrokerStatus(cluster::BrokerStatus),
+    /// Show a broker's configuration (-b) or every master's of a cluster (-c).
+    #[command(name = "getBrokerConfig")]
+    GetBrokerConfig(config::GetBrokerConfig),
+    /// Change one key of a broker's configuration while it runs.
+    #[command(name = "updateBrokerConfig")]
+    UpdateBrokerConfig(config::UpdateBrokerConfig),
+    /// Set a key of the name servers' KV config.
+    #[command(name = "updateKvConfig")]
+    UpdateKvConfig(config::UpdateKvConfig),
+    /// Delete a key of the name servers' KV config.
+    #[command(name = "deleteKvConfig")]
+    DeleteKvConfig(config::DeleteKvConfig),
     /// Create or update a consumer group's config.
     #[command(name = "updateSubGroup")]
     UpdateSubGroup(group::UpdateSubGroup),
@@ -91,6 +103,10 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Command::TopicStatus(a) => topic::topic_status(s, a).await,
         Command::ClusterList(a) => cluster::cluster_list(s, a).await,
         Command::BrokerStatus(a) => cluster::broker_status(s, a).await,
+        Command::GetBrokerConfig(a) => config::get_broker_config(s, a).await,
+        Command::UpdateBrokerConfig(a) => config::update_broker_config(s, a).await,
+        Command::UpdateKvConfig(a) => config::update_kv_config(s, a).await,
+        Command::DeleteKvConfig(a) => config::delete_kv_config(s, a).await,
         Command::UpdateSubGroup(a) => group::update_sub_group(s, a).await,
         Command::DeleteSubGroup(a) => group::delete_sub_group(s, a).await,
         Command::ConsumerProgress(a) => offset::consumer_progress(s, a).await,

@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod config;
 pub mod group;
 pub mod message;
 pub mod offset;

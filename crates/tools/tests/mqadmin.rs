@@ -451,3 +451,81 @@ async fn a_malformed_name_server_address_is_named() {
     );
     assert!(!run.stderr.contains("reachable"), "{run:#?}");
 }
+
+/// getBrokerConfig / updateBrokerConfig on one broker and a cluster; updateKvConfig /
+/// deleteKvConfig on the name server; a key the broker cannot change while running is refused
+/// by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_config_and_kv_config_commands() {
+    let c = Cluster::start().await;
+    let addr = c.broker_addr.clone();
+    let config = c.mqadmin(&["getBrokerConfig", "-b", &addr]).await;
+    assert!(config
+        .ok()
+        .contains(&format!("============{addr}============")));
+    assert!(
+        config
+            .ok()
+            .lines()
+            .any(|l| l.starts_with("brokerName ") && l.ends_with(&format!("= {BROKER}"))),
+        "{config:#?}"
+    );
+    let updated = c
+        .mqadmin(&[
+            "updateBrokerConfig",
+            "-c",
+            CLUSTER,
+            "-k",
+            "maxMessageSize",
+            "-v",
+            "65536",
+        ])
+        .await;
+    assert!(
+        updated.ok().contains("update broker config success"),
+        "{updated:#?}"
+    );
+    let json = c
+        .mqadmin(&["getBrokerConfig", "-c", CLUSTER, "--json"])
+        .await
+        .json();
+    assert_eq!(json[0]["config"]["maxMessageSize"], "65536");
+    let refused = c
+        .mqadmin(&[
+            "updateBrokerConfig",
+            "-b",
+            &addr,
+            "-k",
+            "listenPort",
+            "-v",
+            "1",
+        ])
+        .await;
+    assert_ne!(refused.code, Some(0));
+    assert!(refused.stderr.contains("listenPort"), "{refused:#?}");
+
+    let put = c
+        .mqadmin(&["updateKvConfig", "-s", "NS_TOOL", "-k", "k1", "-v", "v1"])
+        .await;
+    assert!(put.ok().contains("success"), "{put:#?}");
+    let admin = rmq_client::Admin::builder()
+        .name_server(&c.ns_addr)
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(
+        admin
+            .get_kv_config("NS_TOOL", "k1")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("v1")
+    );
+    let del = c
+        .mqadmin(&["deleteKvConfig", "-s", "NS_TOOL", "-k", "k1"])
+        .await;
+    assert!(del.ok().contains("success"), "{del:#?}");
+    assert_eq!(admin.get_kv_config("NS_TOOL", "k1").await.unwrap(), None);
+    admin.shutdown().await;
+    c.shutdown().await;
+}
