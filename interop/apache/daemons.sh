@@ -3,6 +3,8 @@
 # reference to run rmq's checks against.
 #
 #   interop/apache/daemons.sh start VERSION WORKDIR NS_PORT BROKER_PORT [EXTRA_BROKER_PROPERTIES_FILE]
+#   interop/apache/daemons.sh start-namesrv VERSION WORKDIR NS_PORT
+#   interop/apache/daemons.sh start-broker VERSION WORKDIR NAMESRV BROKER_PORT [EXTRA_BROKER_PROPERTIES_FILE]
 #   interop/apache/daemons.sh stop WORKDIR
 #
 # start lays out a ROCKETMQ_HOME in WORKDIR (conf/ with the logging files Apache's startups read,
@@ -10,6 +12,9 @@
 # in the background and returns once both ports accept connections AND the name server lists the
 # broker (GET_BROKER_CLUSTER_INFO, what `mqadmin clusterList` asks). It fails with the logs' last
 # lines when that does not happen within DAEMONS_START_TIMEOUT seconds (default 60).
+# start-namesrv starts only the name server; start-broker only a broker, registered with any
+# name server NAMESRV (rmq's too: the mixed clusters of interop/apache/mixed). A slave is a
+# start-broker with brokerId/brokerRole among the extra properties.
 #
 # Extra broker.properties lines (they override the defaults written here): the file named by the
 # fifth argument and/or the BROKER_EXTRA_PROPERTIES variable (newline-separated key=value lines).
@@ -34,6 +39,8 @@ die() {
 
 usage() {
   echo "usage: daemons.sh start VERSION WORKDIR NS_PORT BROKER_PORT [EXTRA_BROKER_PROPERTIES_FILE]" >&2
+  echo "       daemons.sh start-namesrv VERSION WORKDIR NS_PORT" >&2
+  echo "       daemons.sh start-broker VERSION WORKDIR NAMESRV BROKER_PORT [EXTRA_BROKER_PROPERTIES_FILE]" >&2
   echo "       daemons.sh stop WORKDIR" >&2
   exit 2
 }
@@ -133,55 +140,18 @@ show_logs() {
   done
 }
 
-start() {
-  [ $# -ge 4 ] || usage
-  local version=$1 dir=$2 ns_port=$3 broker_port=$4 extra_file=${5:-}
+# The JVM command line shared by both daemons: sets `jvm` and `cp` for VERSION.
+jvm_for() {
+  local version=$1 dir=$2
   command -v "$java" >/dev/null || die "$java not found; install a JDK 17 (apt-get install -y openjdk-17-jdk-headless)"
   local major
   major=$(java_major)
   [ -n "$major" ] && [ "$major" -ge 17 ] || die "$java is Java ${major:-unknown}; these scripts expect a JDK 17 or newer"
-  [ -z "$extra_file" ] || [ -r "$extra_file" ] || die "extra broker properties file $extra_file not readable"
   local cp_file
   cp_file=$(classpath_file "$version") || exit 1
-  mkdir -p "$dir" || die "cannot create $dir"
-  dir=$(cd "$dir" && pwd)
-  if [ -e "$dir/broker.pid" ] || [ -e "$dir/namesrv.pid" ]; then
-    die "$dir already has daemons (pid files); run daemons.sh stop $dir first"
-  fi
-  local p
-  # The broker also listens on BROKER_PORT-2 (its VIP channel) and BROKER_PORT+1 (HA).
-  for p in "$ns_port" "$broker_port" $((broker_port - 2)) $((broker_port + 1)); do
-    port_open "$p" && die "port $p is already in use on 127.0.0.1"
-  done
-  mkdir -p "$dir/conf" "$dir/logs" "$dir/store" "$dir/namesrv"
-  local role
-  for role in namesrv broker tools; do
-    write_logback "$dir/conf/logback_$role.xml" "$dir/logs/$role.log"      # 4.x: ROCKETMQ_HOME/conf
-    write_logback "$dir/conf/rmq.$role.logback.xml" "$dir/logs/$role.log"   # 5.x: -Drmq.logback.configurationFile
-  done
-  {
-    echo "listenPort=$ns_port"
-    echo "kvConfigPath=$dir/namesrv/kvConfig.json"
-    echo "configStorePath=$dir/namesrv/namesrv.properties"
-  } > "$dir/conf/namesrv.properties"
-  {
-    echo "brokerClusterName=${BROKER_CLUSTER:-DefaultCluster}"
-    echo "brokerName=${BROKER_NAME:-broker-a}"
-    echo "brokerId=0"
-    echo "brokerIP1=127.0.0.1"
-    echo "listenPort=$broker_port"
-    echo "namesrvAddr=127.0.0.1:$ns_port"
-    echo "storePathRootDir=$dir/store"
-    echo "storePathCommitLog=$dir/store/commitlog"
-    echo "mappedFileSizeCommitLog=67108864"
-    echo "mappedFileSizeConsumeQueue=600000"
-    echo "autoCreateTopicEnable=true"
-    if [ -n "${BROKER_EXTRA_PROPERTIES:-}" ]; then printf '%s\n' "$BROKER_EXTRA_PROPERTIES"; fi
-    if [ -n "$extra_file" ]; then cat "$extra_file"; fi
-  } > "$dir/conf/broker.properties"
-
+  cp=$(cat "$cp_file")
   local heap=${DAEMONS_HEAP:-256m}
-  local jvm=(-server "-Xms$heap" "-Xmx$heap" -XX:-OmitStackTraceInFastThrow "-Duser.home=$dir")
+  jvm=(-server "-Xms$heap" "-Xmx$heap" -XX:-OmitStackTraceInFastThrow "-Duser.home=$dir")
   # Apache's bin/runserver.sh and runbroker.sh pass no module flags (checked from 4.9.0 to 5.3.3):
   # they were written for JDK 8 and 11, where reflective access into java.base only warns. On
   # JDK 17, 4.x's MappedFile.clean() (run when a mapped file is destroyed, e.g. by deleteTopic)
@@ -191,66 +161,185 @@ start() {
   case $version in
     4.*) jvm+=(--add-opens java.base/java.nio=ALL-UNNAMED --add-exports java.base/jdk.internal.ref=ALL-UNNAMED) ;;
   esac
-  local cp
-  cp=$(cat "$cp_file")
+}
+
+# Lays out ROCKETMQ_HOME in $1 (made absolute in `dir`); refuses a WORKDIR with daemons in it.
+layout() {
+  mkdir -p "$1" || die "cannot create $1"
+  dir=$(cd "$1" && pwd)
+  if [ -e "$dir/broker.pid" ] || [ -e "$dir/namesrv.pid" ]; then
+    die "$dir already has daemons (pid files); run daemons.sh stop $dir first"
+  fi
+  mkdir -p "$dir/conf" "$dir/logs" "$dir/store" "$dir/namesrv"
+  local role
+  for role in namesrv broker tools; do
+    write_logback "$dir/conf/logback_$role.xml" "$dir/logs/$role.log"      # 4.x: ROCKETMQ_HOME/conf
+    write_logback "$dir/conf/rmq.$role.logback.xml" "$dir/logs/$role.log"   # 5.x: -Drmq.logback.configurationFile
+  done
+}
+
+ports_free() {
+  local p
+  for p in "$@"; do
+    port_open "$p" && die "port $p is already in use on 127.0.0.1"
+  done
+  return 0
+}
+
+launch_namesrv() {
+  local ns_port=$1
+  {
+    echo "listenPort=$ns_port"
+    echo "kvConfigPath=$dir/namesrv/kvConfig.json"
+    echo "configStorePath=$dir/namesrv/namesrv.properties"
+  } > "$dir/conf/namesrv.properties"
   : > "$dir/namesrv.out"
-  : > "$dir/broker.out"
   ROCKETMQ_HOME=$dir "$java" "${jvm[@]}" "-Drmq.logback.configurationFile=$dir/conf/rmq.namesrv.logback.xml" \
     -cp "$cp" org.apache.rocketmq.namesrv.NamesrvStartup -c "$dir/conf/namesrv.properties" \
     < /dev/null > "$dir/namesrv.out" 2>&1 &
   echo $! > "$dir/namesrv.pid"
+}
+
+launch_broker() {
+  local namesrv=$1 broker_port=$2 extra_file=$3
+  {
+    echo "brokerClusterName=${BROKER_CLUSTER:-DefaultCluster}"
+    echo "brokerName=${BROKER_NAME:-broker-a}"
+    echo "brokerId=0"
+    echo "brokerIP1=127.0.0.1"
+    echo "listenPort=$broker_port"
+    echo "namesrvAddr=$namesrv"
+    echo "storePathRootDir=$dir/store"
+    echo "storePathCommitLog=$dir/store/commitlog"
+    echo "mappedFileSizeCommitLog=67108864"
+    echo "mappedFileSizeConsumeQueue=600000"
+    echo "autoCreateTopicEnable=true"
+    if [ -n "${BROKER_EXTRA_PROPERTIES:-}" ]; then printf '%s\n' "$BROKER_EXTRA_PROPERTIES"; fi
+    if [ -n "$extra_file" ]; then cat "$extra_file"; fi
+  } > "$dir/conf/broker.properties"
+  : > "$dir/broker.out"
   ROCKETMQ_HOME=$dir "$java" "${jvm[@]}" "-Drmq.logback.configurationFile=$dir/conf/rmq.broker.logback.xml" \
     -cp "$cp" org.apache.rocketmq.broker.BrokerStartup -c "$dir/conf/broker.properties" \
     < /dev/null > "$dir/broker.out" 2>&1 &
   echo $! > "$dir/broker.pid"
-  local ns_pid broker_pid
-  ns_pid=$(cat "$dir/namesrv.pid")
-  broker_pid=$(cat "$dir/broker.pid")
+}
 
+# Polls the owner once a second; stops the daemons when it is gone (or stop already ran).
+start_watchdog() {
   local owner=${DAEMONS_OWNER_PID:-$PPID}
-  if [ "$owner" != 0 ]; then
-    # Polls the owner once a second; stops the daemons when it is gone (or stop already ran).
-    (
-      trap '' INT HUP
-      while kill -0 "$owner" 2>/dev/null && [ -e "$dir/broker.pid" ]; do sleep 1; done
-      [ -e "$dir/broker.pid" ] && "$here/daemons.sh" stop "$dir"
-    ) < /dev/null > /dev/null 2>&1 &
-    echo $! > "$dir/watchdog.pid"
-  fi
+  [ "$owner" != 0 ] || return 0
+  (
+    trap '' INT HUP
+    alive() { [ -e "$dir/broker.pid" ] || [ -e "$dir/namesrv.pid" ]; }
+    while kill -0 "$owner" 2>/dev/null && alive; do sleep 1; done
+    alive && "$here/daemons.sh" stop "$dir"
+  ) < /dev/null > /dev/null 2>&1 &
+  echo $! > "$dir/watchdog.pid"
+}
 
+# Waits until every port in $4.. accepts connections and, when $2 (a broker address) is set,
+# until the name server $3 lists it; stops everything with the logs on failure.
+wait_started() {
+  local version=$1 broker_addr=$2 namesrv=$3
+  shift 3
+  local pids=() f
+  for f in "$dir/namesrv.pid" "$dir/broker.pid"; do
+    [ -e "$f" ] && pids+=("$(cat "$f")")
+  done
   local timeout=${DAEMONS_START_TIMEOUT:-60}
-  local deadline=$((SECONDS + timeout))
-  until port_open "$ns_port" && port_open "$broker_port"; do
-    if ! kill -0 "$ns_pid" 2>/dev/null || ! kill -0 "$broker_pid" 2>/dev/null; then
-      show_logs "$dir"; stop "$dir"
-      die "Apache $version: a daemon exited during startup (logs above, all in $dir)"
-    fi
+  local deadline=$((SECONDS + timeout)) p pid ready
+  while :; do
+    ready=1
+    for p in "$@"; do port_open "$p" || ready=0; done
+    [ $ready = 1 ] && break
+    for pid in "${pids[@]}"; do
+      if ! kill -0 "$pid" 2>/dev/null; then
+        show_logs "$dir"; stop "$dir"
+        die "Apache $version: a daemon exited during startup (logs above, all in $dir)"
+      fi
+    done
     if [ $SECONDS -ge $deadline ]; then
       show_logs "$dir"; stop "$dir"
-      die "Apache $version: ports $ns_port/$broker_port not open after ${timeout} s (logs above, all in $dir)"
+      die "Apache $version: ports $* not open after ${timeout} s (logs above, all in $dir)"
     fi
     sleep 0.2
   done
+  [ -n "$broker_addr" ] || return 0
   local left=$(( (deadline - SECONDS) * 1000 ))
   [ $left -gt 1000 ] || left=1000
-  if ! "$java" "$here/WaitForBroker.java" "127.0.0.1:$ns_port" "127.0.0.1:$broker_port" "$left" \
-      "$ns_pid" "$broker_pid" > "$dir/wait.out" 2>&1; then
+  if ! "$java" "$here/WaitForBroker.java" "$namesrv" "$broker_addr" "$left" "${pids[@]}" \
+      > "$dir/wait.out" 2>&1; then
     cat "$dir/wait.out" >&2
     show_logs "$dir"; stop "$dir"
-    die "Apache $version: broker 127.0.0.1:$broker_port not registered with the name server within ${timeout} s"
+    die "Apache $version: broker $broker_addr not registered with the name server $namesrv within ${timeout} s"
   fi
+}
+
+start() {
+  [ $# -ge 4 ] || usage
+  local version=$1 ns_port=$3 broker_port=$4 extra_file=${5:-}
+  [ -z "$extra_file" ] || [ -r "$extra_file" ] || die "extra broker properties file $extra_file not readable"
+  local dir cp jvm
+  jvm_for "$version" "$2"
+  # The broker also listens on BROKER_PORT-2 (its VIP channel) and BROKER_PORT+1 (HA).
+  ports_free "$ns_port" "$broker_port" $((broker_port - 2)) $((broker_port + 1))
+  layout "$2"
+  launch_namesrv "$ns_port"
+  launch_broker "127.0.0.1:$ns_port" "$broker_port" "$extra_file"
+  start_watchdog
+  wait_started "$version" "127.0.0.1:$broker_port" "127.0.0.1:$ns_port" "$ns_port" "$broker_port"
   {
     echo "VERSION=$version"
     echo "NAMESRV=127.0.0.1:$ns_port"
     echo "BROKER=127.0.0.1:$broker_port"
-    echo "NAMESRV_PID=$ns_pid"
-    echo "BROKER_PID=$broker_pid"
+    echo "NAMESRV_PID=$(cat "$dir/namesrv.pid")"
+    echo "BROKER_PID=$(cat "$dir/broker.pid")"
   } > "$dir/daemons.env"
-  echo "apache-daemons: Apache RocketMQ $version up: name server 127.0.0.1:$ns_port (pid $ns_pid), broker ${BROKER_NAME:-broker-a} 127.0.0.1:$broker_port (pid $broker_pid); logs in $dir/logs; stop with: $here/daemons.sh stop $dir"
+  echo "apache-daemons: Apache RocketMQ $version up: name server 127.0.0.1:$ns_port (pid $(cat "$dir/namesrv.pid")), broker ${BROKER_NAME:-broker-a} 127.0.0.1:$broker_port (pid $(cat "$dir/broker.pid")); logs in $dir/logs; stop with: $here/daemons.sh stop $dir"
+}
+
+start_namesrv() {
+  [ $# -eq 3 ] || usage
+  local version=$1 ns_port=$3
+  local dir cp jvm
+  jvm_for "$version" "$2"
+  ports_free "$ns_port"
+  layout "$2"
+  launch_namesrv "$ns_port"
+  start_watchdog
+  wait_started "$version" "" "" "$ns_port"
+  {
+    echo "VERSION=$version"
+    echo "NAMESRV=127.0.0.1:$ns_port"
+    echo "NAMESRV_PID=$(cat "$dir/namesrv.pid")"
+  } > "$dir/daemons.env"
+  echo "apache-daemons: Apache RocketMQ $version name server up on 127.0.0.1:$ns_port (pid $(cat "$dir/namesrv.pid")); stop with: $here/daemons.sh stop $dir"
+}
+
+start_broker() {
+  [ $# -ge 4 ] || usage
+  local version=$1 namesrv=$3 broker_port=$4 extra_file=${5:-}
+  [ -z "$extra_file" ] || [ -r "$extra_file" ] || die "extra broker properties file $extra_file not readable"
+  local dir cp jvm
+  jvm_for "$version" "$2"
+  ports_free "$broker_port" $((broker_port - 2)) $((broker_port + 1))
+  layout "$2"
+  launch_broker "$namesrv" "$broker_port" "$extra_file"
+  start_watchdog
+  wait_started "$version" "127.0.0.1:$broker_port" "$namesrv" "$broker_port"
+  {
+    echo "VERSION=$version"
+    echo "NAMESRV=$namesrv"
+    echo "BROKER=127.0.0.1:$broker_port"
+    echo "BROKER_PID=$(cat "$dir/broker.pid")"
+  } > "$dir/daemons.env"
+  echo "apache-daemons: Apache RocketMQ $version broker ${BROKER_NAME:-broker-a} up on 127.0.0.1:$broker_port (pid $(cat "$dir/broker.pid")), registered with $namesrv; stop with: $here/daemons.sh stop $dir"
 }
 
 case "${1:-}" in
   start) shift; start "$@" ;;
+  start-namesrv) shift; start_namesrv "$@" ;;
+  start-broker) shift; start_broker "$@" ;;
   stop) shift; [ $# -eq 1 ] || usage; stop "$1" ;;
   *) usage ;;
 esac

@@ -12,6 +12,7 @@ use crate::harness::*;
 
 async fn member(
     cluster: &Cluster,
+    topic: &str,
     name: &str,
     seen: Arc<Mutex<HashMap<String, Vec<String>>>>,
 ) -> PushConsumer {
@@ -19,7 +20,7 @@ async fn member(
     cluster
         .consumer("CG-cluster")
         .instance_name(name)
-        .subscribe("ClusterTopic", "*")
+        .subscribe(topic, "*")
         .listener_concurrently(move |msgs| {
             let mut s = seen.lock();
             for m in msgs {
@@ -40,7 +41,7 @@ fn partitioned(members: &[&PushConsumer], all: &BTreeSet<MessageQueue>) -> bool 
         let mine: Vec<MessageQueue> = m
             .assigned_queues()
             .into_iter()
-            .filter(|q| q.topic == "ClusterTopic")
+            .filter(|q| all.contains(q))
             .collect();
         if mine.is_empty() {
             return false;
@@ -65,9 +66,9 @@ async fn three_members_each_message_once_and_rebalance() {
     assert_eq!(all.len(), 8);
 
     let seen: Arc<Mutex<HashMap<String, Vec<String>>>> = Arc::default();
-    let c1 = member(&cluster, "c1", seen.clone()).await;
-    let c2 = member(&cluster, "c2", seen.clone()).await;
-    let c3 = member(&cluster, "c3", seen.clone()).await;
+    let c1 = member(&cluster, "ClusterTopic", "c1", seen.clone()).await;
+    let c2 = member(&cluster, "ClusterTopic", "c2", seen.clone()).await;
+    let c3 = member(&cluster, "ClusterTopic", "c3", seen.clone()).await;
     assert!(
         eventually(Duration::from_secs(20), || partitioned(
             &[&c1, &c2, &c3],
@@ -124,7 +125,7 @@ async fn three_members_each_message_once_and_rebalance() {
         c2.assigned_queues()
     );
     // ... and a new member joins.
-    let c4 = member(&cluster, "c4", seen.clone()).await;
+    let c4 = member(&cluster, "ClusterTopic", "c4", seen.clone()).await;
     assert!(
         eventually(Duration::from_secs(25), || partitioned(
             &[&c1, &c2, &c4],
@@ -156,17 +157,17 @@ async fn three_members_each_message_once_and_rebalance() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_a_consumer_stops_it_and_the_group_forgets_it() {
     let cluster = Cluster::start(1, &[]).await;
-    cluster.create_topic("ClusterTopic", 4).await;
+    cluster.create_topic("ClusterLeave", 4).await;
     let producer = cluster.producer("PG-drop").await;
     let all: BTreeSet<MessageQueue> = producer
-        .publish_queues("ClusterTopic")
+        .publish_queues("ClusterLeave")
         .await
         .unwrap()
         .into_iter()
         .collect();
     let seen: Arc<Mutex<HashMap<String, Vec<String>>>> = Arc::default();
-    let stays = member(&cluster, "stays", seen.clone()).await;
-    let dropped = member(&cluster, "dropped", seen.clone()).await;
+    let stays = member(&cluster, "ClusterLeave", "stays", seen.clone()).await;
+    let dropped = member(&cluster, "ClusterLeave", "dropped", seen.clone()).await;
     assert!(
         eventually(Duration::from_secs(20), || partitioned(
             &[&stays, &dropped],
@@ -187,7 +188,7 @@ async fn dropping_a_consumer_stops_it_and_the_group_forgets_it() {
     );
     // Every message now reaches the member that stayed.
     let r = producer
-        .send(Message::new("ClusterTopic", "after-drop"))
+        .send(Message::new("ClusterLeave", "after-drop"))
         .await
         .unwrap();
     assert!(

@@ -1,6 +1,14 @@
 //! An in-process cluster for the client's tests: name servers and brokers on 127.0.0.1 port 0
 //! with temporary stores, spoken to over real TCP. Intervals are shortened so that rebalances
 //! and heartbeats happen within a test's patience.
+//!
+//! External mode: with `RMQ_TEST_NAMESRV=host:port` set, [`Cluster::start`] starts nothing and
+//! uses the cluster behind that name server instead (Apache RocketMQ's own daemons, in
+//! `.ci/apache-interop.sh`). The cluster is `RMQ_TEST_CLUSTER` (default `DefaultCluster`). A test
+//! that needs what an external cluster cannot give fails with the reason instead of passing
+//! vacuously: a different number of masters, broker config it did not start with (checked with
+//! GET_BROKER_CONFIG), a broker restart, or a topic that already exists (tests share the cluster,
+//! so each must use topics of its own).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +27,10 @@ use tokio::net::TcpListener;
 pub const FAST: Duration = Duration::from_millis(500);
 
 pub struct Cluster {
+    /// The cluster the brokers belong to (`TestCluster` in process).
+    pub name: String,
+    /// True when the cluster is not ours (external mode): nothing to restart or shut down.
+    pub external: bool,
     pub namesrv: Option<NamesrvHandle>,
     pub ns_addr: String,
     pub brokers: Vec<Option<Broker>>,
@@ -98,6 +110,9 @@ pub async fn start_broker_at(
 impl Cluster {
     /// One name server and `brokers` masters named broker-a, broker-b, ...
     pub async fn start(brokers: usize, extra: &[(&str, &str)]) -> Cluster {
+        if let Ok(ns_addr) = std::env::var("RMQ_TEST_NAMESRV") {
+            return Cluster::external(ns_addr, brokers, extra).await;
+        }
         let dir = tempfile::tempdir().unwrap();
         let ns = start_namesrv(dir.path()).await;
         let ns_addr = ns.local_addr().to_string();
@@ -110,6 +125,8 @@ impl Cluster {
             list.push(Some(b));
         }
         let c = Cluster {
+            name: "TestCluster".into(),
+            external: false,
             namesrv: Some(ns),
             ns_addr,
             brokers: list,
@@ -122,6 +139,51 @@ impl Cluster {
         };
         c.wait_registered(brokers).await;
         c
+    }
+
+    /// The cluster behind `ns_addr` (external mode), checked against what the test needs.
+    async fn external(ns_addr: String, brokers: usize, extra: &[(&str, &str)]) -> Cluster {
+        let name = std::env::var("RMQ_TEST_CLUSTER").unwrap_or_else(|_| "DefaultCluster".into());
+        let admin = Admin::builder()
+            .name_server(&ns_addr)
+            .build()
+            .await
+            .unwrap();
+        let masters = admin
+            .cluster_masters(&name)
+            .await
+            .unwrap_or_else(|e| panic!("external cluster {name} at {ns_addr}: {e}"));
+        assert_eq!(
+            masters.len(),
+            brokers,
+            "this test needs {brokers} master(s); external cluster {name} has {masters:?}"
+        );
+        for m in &masters {
+            let config = admin.broker_config(&m.addr).await.unwrap();
+            for (key, want) in extra {
+                let have = config.get(*key).map(|v| v.trim());
+                assert_eq!(
+                    have,
+                    Some(want.trim()),
+                    "this test needs {key}={want} on every broker; external broker {} has {have:?}",
+                    m.broker_name
+                );
+            }
+        }
+        admin.shutdown().await;
+        Cluster {
+            name,
+            external: true,
+            namesrv: None,
+            ns_addr,
+            brokers: Vec::new(),
+            broker_addrs: masters.into_iter().map(|m| m.addr).collect(),
+            dir: tempfile::tempdir().unwrap(),
+            extra: extra
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
     }
 
     async fn wait_registered(&self, n: usize) {
@@ -149,16 +211,23 @@ impl Cluster {
     /// Creates `topic` with `queues` queues on every broker and waits for its route.
     pub async fn create_topic(&self, topic: &str, queues: i32) {
         let admin = self.admin().await;
+        if self.external {
+            assert!(
+                admin.topic_route(topic).await.is_err(),
+                "topic {topic} already exists on the external cluster: tests sharing a cluster \
+                 need topics of their own"
+            );
+        }
         admin
             .create_topic(
-                TopicTarget::Cluster("TestCluster".into()),
+                TopicTarget::Cluster(self.name.clone()),
                 &TopicConfig::new(topic, queues, queues, 6),
             )
             .await
             .unwrap();
         for _ in 0..100 {
             if let Ok(r) = admin.topic_route(topic).await {
-                if r.queue_datas.len() == self.brokers.len() {
+                if r.queue_datas.len() == self.broker_addrs.len() {
                     admin.shutdown().await;
                     return;
                 }
@@ -192,6 +261,10 @@ impl Cluster {
     }
 
     pub async fn shutdown_broker(&mut self, i: usize) {
+        assert!(
+            !self.external,
+            "this test stops a broker: not on an external cluster"
+        );
         if let Some(b) = self.brokers[i].take() {
             b.shutdown().await;
         }
@@ -200,6 +273,10 @@ impl Cluster {
     /// Shuts broker `i` down (if running) and starts it again on the same store and address:
     /// what it had stored, pending delays included, must survive.
     pub async fn restart_broker(&mut self, i: usize) {
+        assert!(
+            !self.external,
+            "this test restarts a broker: not on an external cluster"
+        );
         self.shutdown_broker(i).await;
         let name = format!("broker-{}", (b'a' + i as u8) as char);
         let extra: Vec<(&str, &str)> = self
@@ -220,6 +297,9 @@ impl Cluster {
     }
 
     pub async fn shutdown(mut self) {
+        if self.external {
+            return;
+        }
         for i in 0..self.brokers.len() {
             self.shutdown_broker(i).await;
         }

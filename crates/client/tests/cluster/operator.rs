@@ -11,7 +11,6 @@ use rmq_client::{Admin, ConsumeConcurrentlyStatus, ConsumeResult, Message, PushC
 
 use crate::harness::{eventually, until, Cluster, PATIENCE};
 
-const TOPIC: &str = "OperatorTopic";
 const GROUP: &str = "CG-operator";
 
 /// How many times each body was delivered.
@@ -21,16 +20,19 @@ async fn wait_for(what: &str, cond: impl FnMut() -> bool) {
     assert!(eventually(PATIENCE, cond).await, "never: {what}");
 }
 
-/// A cluster with `TOPIC` (2 queues), six messages on it, and a consumer that has consumed
+/// A cluster with `topic` (2 queues), six messages on it, and a consumer that has consumed
 /// each once.
-async fn consuming(extra: &[(&str, &str)]) -> (Cluster, Admin, PushConsumer, Seen, Vec<String>) {
+async fn consuming(
+    topic: &str,
+    extra: &[(&str, &str)],
+) -> (Cluster, Admin, PushConsumer, Seen, Vec<String>) {
     let c = Cluster::start(1, extra).await;
-    c.create_topic(TOPIC, 2).await;
+    c.create_topic(topic, 2).await;
     let producer = c.producer("PG-operator").await;
     let mut offset_ids = Vec::new();
     for i in 0..6 {
         let r = producer
-            .send(Message::new(TOPIC, format!("m{i}")))
+            .send(Message::new(topic, format!("m{i}")))
             .await
             .unwrap();
         offset_ids.push(r.offset_msg_id);
@@ -40,7 +42,7 @@ async fn consuming(extra: &[(&str, &str)]) -> (Cluster, Admin, PushConsumer, See
     let log = seen.clone();
     let consumer = c
         .consumer(GROUP)
-        .subscribe(TOPIC, "*")
+        .subscribe(topic, "*")
         .listener_concurrently(move |msgs| {
             for m in msgs {
                 let body = String::from_utf8_lossy(&m.body).into_owned();
@@ -64,7 +66,7 @@ async fn consuming(extra: &[(&str, &str)]) -> (Cluster, Admin, PushConsumer, See
         let mut total = 0;
         for q in 0..2 {
             total += admin
-                .query_consumer_offset(&addr, GROUP, TOPIC, q)
+                .query_consumer_offset(&addr, GROUP, topic, q)
                 .await
                 .ok()?
                 .unwrap_or(0);
@@ -77,7 +79,8 @@ async fn consuming(extra: &[(&str, &str)]) -> (Cluster, Admin, PushConsumer, See
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn running_info_and_consume_directly_reach_the_consumer() {
-    let (c, admin, consumer, seen, offset_ids) = consuming(&[]).await;
+    const TOPIC: &str = "OperatorInfo";
+    let (c, admin, consumer, seen, offset_ids) = consuming(TOPIC, &[]).await;
     let addr = c.broker_addrs[0].clone();
     let info = admin
         .consumer_running_info(&addr, GROUP, consumer.client_id(), false)
@@ -117,10 +120,10 @@ async fn running_info_and_consume_directly_reach_the_consumer() {
 }
 
 /// Resets the group to the epoch while the consumer runs: every message comes again.
-async fn reset_redelivers(extra: &[(&str, &str)]) {
-    let (c, admin, consumer, seen, _) = consuming(extra).await;
+async fn reset_redelivers(topic: &str, extra: &[(&str, &str)]) {
+    let (c, admin, consumer, seen, _) = consuming(topic, extra).await;
     let moved = admin
-        .reset_offset_by_time(GROUP, TOPIC, 0, true)
+        .reset_offset_by_time(GROUP, topic, 0, true)
         .await
         .unwrap();
     let mut to: Vec<(i32, i64)> = moved
@@ -140,10 +143,14 @@ async fn reset_redelivers(extra: &[(&str, &str)]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_while_consuming_redelivers_server_side() {
-    reset_redelivers(&[]).await;
+    reset_redelivers("OperatorReset", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_while_consuming_redelivers_when_the_broker_tells_the_consumer() {
-    reset_redelivers(&[("useServerSideResetOffset", "false")]).await;
+    reset_redelivers(
+        "OperatorResetClient",
+        &[("useServerSideResetOffset", "false")],
+    )
+    .await;
 }

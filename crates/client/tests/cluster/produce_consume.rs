@@ -101,7 +101,22 @@ async fn send_and_receive_with_tag_filter() {
         .collect();
     assert_eq!(got.len(), want, "no duplicates, nothing extra");
     let ids: HashSet<String> = got.iter().map(|m| m.msg_id()).collect();
-    assert_eq!(ids, sent);
+    let missing: Vec<_> = sent.difference(&ids).collect();
+    let extra: Vec<_> = got
+        .iter()
+        .filter(|m| !sent.contains(&m.msg_id()))
+        .map(|m| {
+            (
+                m.msg_id(),
+                m.message.tags().map(str::to_owned),
+                m.queue_offset,
+            )
+        })
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}; not sent (id, tag, offset) {extra:?}"
+    );
     assert!(got.iter().all(|m| m.message.tags() != Some("TagC")));
     let big_msg = got.iter().find(|m| m.message.body.len() == 10_000).unwrap();
     assert_eq!(&big_msg.message.body[..], big.as_bytes());

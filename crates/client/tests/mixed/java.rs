@@ -1,0 +1,77 @@
+//! The official Java client's half of each check: `rmq.interop.Mixed` from `interop/java`,
+//! on the classpath in `RMQ_JAVA_CP` (built by `.ci/apache-interop.sh`).
+
+use std::collections::BTreeMap;
+
+use tokio::process::Command;
+
+fn classpath() -> String {
+    std::env::var("RMQ_JAVA_CP").unwrap_or_else(|_| {
+        panic!(
+            "RMQ_JAVA_CP is not set: it is the classpath of interop/java (its classes and the \
+             official client's jars); run these tests with .ci/apache-interop.sh, which builds it"
+        )
+    })
+}
+
+async fn mixed(args: &[&str]) -> String {
+    let out = Command::new("java")
+        .arg("-Drocketmq.client.logUseSlf4j=true")
+        .arg("-cp")
+        .arg(classpath())
+        .arg("rmq.interop.Mixed")
+        .args(args)
+        .output()
+        .await
+        .expect("run java (a JDK 17 on PATH)");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "java rmq.interop.Mixed {args:?} exited with {}:\n{stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Sends `count` messages `prefix-i` to `topic`; returns the broker name each went to.
+pub async fn produce(namesrv: &str, topic: &str, count: usize, prefix: &str) -> Vec<String> {
+    let out = mixed(&["produce", namesrv, topic, &count.to_string(), prefix]).await;
+    let brokers: Vec<String> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("sent "))
+        .filter_map(|l| l.split(' ').nth(1).map(str::to_owned))
+        .collect();
+    assert_eq!(brokers.len(), count, "Java producer output:\n{out}");
+    brokers
+}
+
+/// What a Java push consumer of `group` received: body -> (store host, deliveries).
+pub async fn consume(
+    namesrv: &str,
+    group: &str,
+    topic: &str,
+    expected: usize,
+) -> BTreeMap<String, (String, usize)> {
+    // Apache's brokers can keep a new Java push consumer idle for up to 30 s (see
+    // interop/java Env.DELIVERY_MS); the wait ends as soon as everything arrived.
+    let out = mixed(&[
+        "consume",
+        namesrv,
+        group,
+        topic,
+        &expected.to_string(),
+        "60000",
+    ])
+    .await;
+    out.lines()
+        .filter_map(|l| l.strip_prefix("got "))
+        .filter_map(|l| {
+            let mut f = l.split(' ');
+            let body = f.next()?.to_owned();
+            let host = f.next()?.to_owned();
+            let times = f.next()?.parse().ok()?;
+            Some((body, (host, times)))
+        })
+        .collect()
+}

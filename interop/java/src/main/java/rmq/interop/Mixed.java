@@ -1,0 +1,100 @@
+package rmq.interop;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.producer.DefaultMQProducer;
+import org.apache.rocketmq.client.producer.SendResult;
+import org.apache.rocketmq.client.producer.SendStatus;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageExt;
+
+/**
+ * The Java half of the mixed-cluster checks (crates/client/tests/mixed.rs): the official client
+ * producing to and consuming from a cluster whose daemons are part rmq, part Apache.
+ *
+ * <pre>
+ * Mixed produce NAMESRV TOPIC COUNT PREFIX
+ *     sends PREFIX-0 .. PREFIX-(COUNT-1) synchronously; prints one line per message:
+ *     "sent BODY BROKER_NAME QUEUE_ID", then "done sent=COUNT". Exit 1 on any status but SEND_OK.
+ * Mixed consume NAMESRV GROUP TOPIC EXPECTED TIMEOUT_MS
+ *     a push consumer of GROUP from the first offset until EXPECTED distinct bodies arrived or
+ *     TIMEOUT_MS passed; prints "got BODY STORE_HOST TIMES" per distinct body, then
+ *     "done distinct=D deliveries=N". Exit 0 either way: the caller judges the counts.
+ * </pre>
+ */
+public final class Mixed {
+    private Mixed() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 5 && args[0].equals("produce")) {
+            System.exit(produce(args[1], args[2], Integer.parseInt(args[3]), args[4]));
+        } else if (args.length == 6 && args[0].equals("consume")) {
+            consume(args[1], args[2], args[3], Integer.parseInt(args[4]), Long.parseLong(args[5]));
+            System.exit(0);
+        }
+        System.err.println("usage: Mixed produce NAMESRV TOPIC COUNT PREFIX");
+        System.err.println("       Mixed consume NAMESRV GROUP TOPIC EXPECTED TIMEOUT_MS");
+        System.exit(2);
+    }
+
+    static int produce(String namesrv, String topic, int count, String prefix) throws Exception {
+        DefaultMQProducer p = new DefaultMQProducer("PG-java-mixed");
+        p.setNamesrvAddr(namesrv);
+        p.setInstanceName("mixed-p-" + System.nanoTime());
+        p.start();
+        int failed = 0;
+        try {
+            for (int i = 0; i < count; i++) {
+                String body = prefix + "-" + i;
+                SendResult r = p.send(new Message(topic, "mixed", body.getBytes("UTF-8")));
+                if (r.getSendStatus() != SendStatus.SEND_OK) {
+                    System.out.println("failed " + body + " " + r.getSendStatus());
+                    failed++;
+                    continue;
+                }
+                System.out.println("sent " + body + " " + r.getMessageQueue().getBrokerName() + " "
+                        + r.getMessageQueue().getQueueId());
+            }
+        } finally {
+            p.shutdown();
+        }
+        System.out.println("done sent=" + (count - failed));
+        return failed == 0 ? 0 : 1;
+    }
+
+    static void consume(String namesrv, String group, String topic, int expected, long timeoutMs)
+            throws Exception {
+        Map<String, AtomicInteger> times = new ConcurrentHashMap<>();
+        Map<String, String> hosts = new ConcurrentHashMap<>();
+        DefaultMQPushConsumer c = new DefaultMQPushConsumer(group);
+        c.setNamesrvAddr(namesrv);
+        c.setInstanceName("mixed-c-" + System.nanoTime());
+        c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        c.subscribe(topic, "*");
+        c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                String body = new String(m.getBody(), java.nio.charset.StandardCharsets.UTF_8);
+                times.computeIfAbsent(body, k -> new AtomicInteger()).incrementAndGet();
+                String host = m.getStoreHost().toString();
+                hosts.put(body, host.startsWith("/") ? host.substring(1) : host);
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        c.start();
+        Env.waitFor(timeoutMs, () -> times.size() >= expected);
+        c.shutdown();
+        int deliveries = 0;
+        for (Map.Entry<String, AtomicInteger> e : new TreeMap<>(times).entrySet()) {
+            System.out.println("got " + e.getKey() + " " + hosts.get(e.getKey()) + " " + e.getValue().get());
+            deliveries += e.getValue().get();
+        }
+        System.out.println("done distinct=" + times.size() + " deliveries=" + deliveries);
+    }
+}
