@@ -36,6 +36,14 @@ pub struct BenchArgs {
     /// Use the existing release binaries.
     #[arg(long)]
     no_build: bool,
+    /// Also run the client benchmark against this other cluster (`host:port` of its name
+    /// server, e.g. Apache's), interleaved with rmq's own ASYNC_FLUSH cluster, and print both
+    /// side by side with the ratio per row.
+    #[arg(long, value_name = "NAMESRV", conflicts_with = "namesrv")]
+    compare: Option<String>,
+    /// Rounds of the comparison (each: rmq, then the other cluster).
+    #[arg(long, default_value_t = 2)]
+    rounds: usize,
 }
 
 fn free_port() -> Result<u16> {
@@ -288,6 +296,61 @@ pub fn run(args: BenchArgs) -> Result<()> {
             true,
         ));
     }
+    if let Some(other) = &args.compare {
+        report.push_str(&compare(&root, other, &args)?);
+    } else {
+        measure(&root, &args, runs, &mut report)?;
+    }
+
+    if !args.no_micro {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        for p in ["rmq-remoting", "rmq-store", "rmq-namesrv"] {
+            eprintln!("criterion benchmarks of {p} ...");
+            let out = Command::new(&cargo)
+                .current_dir(&root)
+                .args([
+                    "bench",
+                    "-p",
+                    p,
+                    "--",
+                    "--warm-up-time",
+                    "1",
+                    "--measurement-time",
+                    "3",
+                ])
+                .stderr(Stdio::inherit())
+                .output()?;
+            let text = String::from_utf8_lossy(&out.stdout);
+            report.push_str(&format!("## {p} micro-benchmarks\n\n```\n"));
+            for line in text.lines().filter(|l| {
+                l.contains("time:")
+                    || l.contains("thrpt:")
+                    || l.starts_with('|')
+                    || l.contains("/s")
+            }) {
+                report.push_str(line);
+                report.push('\n');
+            }
+            report.push_str("```\n\n");
+        }
+    }
+
+    let out_dir = root.join("target/bench");
+    std::fs::create_dir_all(&out_dir)?;
+    let path = out_dir.join("results.md");
+    std::fs::File::create(&path)?.write_all(report.as_bytes())?;
+    println!("{report}");
+    eprintln!("written to {}", path.display());
+    Ok(())
+}
+
+/// A local run per entry of `runs` (or the client benchmark against `-n`'s cluster).
+fn measure(
+    root: &Path,
+    args: &BenchArgs,
+    runs: Vec<(&str, &str, usize, bool)>,
+    report: &mut String,
+) -> Result<()> {
     match &args.namesrv {
         Some(n) => {
             for size in [1024, 100] {
@@ -346,44 +409,44 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
     }
 
-    if !args.no_micro {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        for p in ["rmq-remoting", "rmq-store", "rmq-namesrv"] {
-            eprintln!("criterion benchmarks of {p} ...");
-            let out = Command::new(&cargo)
-                .current_dir(&root)
-                .args([
-                    "bench",
-                    "-p",
-                    p,
-                    "--",
-                    "--warm-up-time",
-                    "1",
-                    "--measurement-time",
-                    "3",
-                ])
-                .stderr(Stdio::inherit())
-                .output()?;
-            let text = String::from_utf8_lossy(&out.stdout);
-            report.push_str(&format!("## {p} micro-benchmarks\n\n```\n"));
-            for line in text.lines().filter(|l| {
-                l.contains("time:")
-                    || l.contains("thrpt:")
-                    || l.starts_with('|')
-                    || l.contains("/s")
-            }) {
-                report.push_str(line);
-                report.push('\n');
-            }
-            report.push_str("```\n\n");
-        }
-    }
-
-    let out_dir = root.join("target/bench");
-    std::fs::create_dir_all(&out_dir)?;
-    let path = out_dir.join("results.md");
-    std::fs::File::create(&path)?.write_all(report.as_bytes())?;
-    println!("{report}");
-    eprintln!("written to {}", path.display());
     Ok(())
+}
+
+/// `--compare`: rmq's own ASYNC_FLUSH cluster and `other`, `args.rounds` interleaved rounds of
+/// the client benchmark with 1 KiB bodies; returns the report section.
+fn compare(root: &Path, other: &str, args: &BenchArgs) -> Result<String> {
+    let dir = root.join("target/bench/compare");
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!("starting rmq's cluster (ASYNC_FLUSH) ...");
+    let cluster = start_cluster(&dir, "flushDiskType=ASYNC_FLUSH", false)?;
+    let mut rounds = Vec::new();
+    for round in 1..=args.rounds.max(1) {
+        eprintln!(
+            "[round {round}] client benchmark against rmq ({}) ...",
+            cluster.addr
+        );
+        let rmq = client_bench(
+            &cluster.addr,
+            args.messages,
+            1024,
+            &format!("Compare{round}"),
+        )?;
+        eprintln!("[round {round}] client benchmark against {other} ...");
+        let theirs = client_bench(other, args.messages, 1024, &format!("Compare{round}"))?;
+        rounds.push(crate::compare::Round {
+            rmq: crate::compare::parse(&rmq),
+            other: crate::compare::parse(&theirs),
+        });
+    }
+    let table = crate::compare::side_by_side(other, &rounds);
+    eprintln!("{table}");
+    Ok(format!(
+        "## rmq and {other} side by side, 1 KiB bodies, {} messages per send phase
+
+         The same client (examples/bench) against each, rounds interleaved; ratio = rmq / {other}.
+
+{table}
+",
+        args.messages
+    ))
 }

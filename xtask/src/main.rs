@@ -6,6 +6,7 @@ mod bench;
 mod build;
 mod child;
 mod cluster;
+mod compare;
 mod dist;
 mod up;
 
