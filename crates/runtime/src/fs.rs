@@ -57,15 +57,32 @@ fn write(path: &Path, content: &[u8], keep_backup: bool) -> io::Result<()> {
         f.sync_all()?;
     }
     if keep_backup {
-        match std::fs::copy(path, backup_path(path)) {
-            Ok(_) => File::open(backup_path(path))?.sync_all()?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
+        keep_backup_of(path)?;
     }
     std::fs::rename(&tmp, path)?;
     sync_dir(dir.unwrap_or(Path::new(".")));
     Ok(())
+}
+
+/// Makes `<path>.bak` the current content of `path` (if any) in one rename, so that a crash
+/// leaves either the old backup or the new one, never a partly written one: a hard link to the
+/// current file (already durable), or a synced copy where links are refused.
+fn keep_backup_of(path: &Path) -> io::Result<()> {
+    let staged = with_suffix(path, ".bak.tmp");
+    match std::fs::remove_file(&staged) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    match std::fs::hard_link(path, &staged) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(_) => match std::fs::copy(path, &staged) {
+            Ok(_) => File::open(&staged)?.sync_all()?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        },
+    }
+    std::fs::rename(&staged, backup_path(path))
 }
 
 /// Makes a rename durable. Some filesystems refuse to open or fsync a directory; the file itself
