@@ -87,7 +87,11 @@ impl Apache {
     pub fn kill(&self) {
         for f in ["broker.pid", "namesrv.pid"] {
             if let Ok(pid) = std::fs::read_to_string(self.dir.join(f)) {
-                let _ = Command::new("kill").args(["-KILL", pid.trim()]).status();
+                // Already gone after an earlier kill: nothing to say.
+                let _ = Command::new("kill")
+                    .args(["-KILL", pid.trim()])
+                    .stderr(std::process::Stdio::null())
+                    .status();
             }
         }
     }
