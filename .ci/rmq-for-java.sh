@@ -24,6 +24,7 @@ start_rmq_for_java() {
   {
     echo "brokerName=broker-a"
     echo "brokerIP1=127.0.0.1"
+    echo "grpcServerPort=0"
     echo "listenPort=$broker_port"
     echo "storePathRootDir=$work/store"
     echo "mappedFileSizeCommitLog=67108864"

@@ -132,7 +132,7 @@ fn broker_conf(dir: &Path, name: &str, extra: &str) -> Result<(std::path::PathBu
         &conf,
         format!(
             "brokerName=bench\nbrokerIP1=127.0.0.1\nlistenPort={port}\nstorePathRootDir={}\n\
-             mappedFileSizeCommitLog=268435456\n{extra}\n",
+             mappedFileSizeCommitLog=268435456\ngrpcServerPort=0\n{extra}\n",
             dir.join(name).display()
         ),
     )?;

@@ -167,7 +167,8 @@ fn up(mode: &str, namesrv_port: u16, base: u16, no_build: bool) -> Result<()> {
         let port = base + 10 * i as u16;
         let mut text = std::fs::read_to_string(conf)?;
         text.push_str(&format!(
-            "\n# rewritten by cargo xtask cluster for one host\nbrokerIP1=127.0.0.1\nlistenPort={port}\nstorePathRootDir={}\n",
+            "\n# rewritten by cargo xtask cluster for one host\nbrokerIP1=127.0.0.1\nlistenPort={port}\ngrpcServerPort={}\nstorePathRootDir={}\n",
+            port + 5,
             dir.join(&name).join("store").display()
         ));
         let local = dir.join(format!("{name}.properties"));
@@ -188,8 +189,9 @@ fn up(mode: &str, namesrv_port: u16, base: u16, no_build: bool) -> Result<()> {
         pids.push((name.clone(), pid));
         wait_port(port, &name, &log)?;
         println!(
-            "{name:<13} 127.0.0.1:{port} (HA {})  config {}",
+            "{name:<13} 127.0.0.1:{port} (HA {}, gRPC {})  config {}",
             port + 1,
+            port + 5,
             local.display()
         );
     }

@@ -25,6 +25,9 @@ pub struct UpArgs {
     /// Broker port (the HA port is this + 1).
     #[arg(long, default_value_t = 10911)]
     broker_port: u16,
+    /// The broker's gRPC port (5.x clients); 0 serves no gRPC.
+    #[arg(long, default_value_t = 8081)]
+    grpc_port: u16,
     /// Where the store, configs and logs go (default: target/rmq).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -69,6 +72,7 @@ fn refuse_if_running(pid_file: &Path, args: &UpArgs) -> Result<()> {
         (args.namesrv_port, "the name server port"),
         (args.broker_port, "the broker port"),
         (args.broker_port.wrapping_add(1), "the broker's HA port"),
+        (args.grpc_port, "the broker's gRPC port"),
     ];
     for (port, what) in ports {
         if std::net::TcpStream::connect_timeout(
@@ -120,9 +124,10 @@ fn serve(args: &UpArgs, data: &Path, logs: &Path) -> Result<()> {
         &broker_conf,
         format!(
             "brokerClusterName=DefaultCluster\nbrokerName=broker-a\nbrokerId=0\n\
-             brokerIP1=127.0.0.1\nlistenPort={}\nstorePathRootDir={}\n\
+             brokerIP1=127.0.0.1\nlistenPort={}\ngrpcServerPort={}\nstorePathRootDir={}\n\
              brokerRole=ASYNC_MASTER\nflushDiskType=ASYNC_FLUSH\n",
             args.broker_port,
+            args.grpc_port,
             data.join("store").display()
         ),
     )?;
@@ -195,9 +200,14 @@ fn print_banner(args: &UpArgs, namesrv_addr: &str, data: &Path, logs: &Path) {
     println!("rmq is up (listening on all interfaces, 0.0.0.0):");
     println!("  name server  {namesrv_addr}");
     println!(
-        "  broker       127.0.0.1:{} (HA {})  broker-a in DefaultCluster, store {}",
+        "  broker       127.0.0.1:{} (HA {}, gRPC {})  broker-a in DefaultCluster, store {}",
         args.broker_port,
         args.broker_port.wrapping_add(1),
+        if args.grpc_port == 0 {
+            "off".to_owned()
+        } else {
+            args.grpc_port.to_string()
+        },
         data.join("store").display()
     );
     println!(
@@ -226,6 +236,7 @@ mod tests {
         let args = UpArgs {
             namesrv_port: port,
             broker_port: port,
+            grpc_port: port,
             data_dir: None,
             no_build: true,
         };

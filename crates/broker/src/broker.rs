@@ -64,6 +64,7 @@ pub struct Broker {
     parts: BrokerParts,
     registration: Arc<Registration>,
     local_addr: SocketAddr,
+    grpc_addr: Option<SocketAddr>,
     server_stop: CancellationToken,
     server: tokio::task::JoinHandle<()>,
 }
@@ -100,6 +101,7 @@ impl Broker {
         } else {
             bind_vip_channel(local_addr).await?
         };
+        let grpc = bind_grpc(&mut config, local_addr, dynamic_port).await?;
         let ip: IpAddr = if config.broker.broker_ip1.is_empty() {
             IpAddr::V4(Ipv4Addr::LOCALHOST)
         } else {
@@ -207,6 +209,14 @@ impl Broker {
         let listeners = std::iter::once(listener).chain(vip).collect();
         let server = tokio::spawn(server.run_all(listeners, server_stop.clone()));
 
+        let grpc_addr = grpc.as_ref().and_then(|l| l.local_addr().ok());
+        if let Some(listener) = grpc {
+            parts.tasks.spawn(crate::grpc::serve(
+                listener,
+                ctx.clone(),
+                parts.shutdown.clone(),
+            ));
+        }
         let registration = crate::background::start(&parts, clients).await?;
         let b = &parts.config.broker;
         tracing::info!(
@@ -223,6 +233,7 @@ impl Broker {
             parts,
             registration,
             local_addr,
+            grpc_addr,
             server_stop,
             server,
         })
@@ -231,6 +242,11 @@ impl Broker {
     /// The address the broker listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where the gRPC MessagingService listens, when it is served.
+    pub fn grpc_addr(&self) -> Option<SocketAddr> {
+        self.grpc_addr
     }
 
     /// `brokerIP1:listenPort`, as registered with the name servers.
@@ -286,5 +302,28 @@ async fn bind_vip_channel(main: SocketAddr) -> Result<Option<TcpListener>, Broke
             addr: addr.to_string(),
             source,
         })?;
+    Ok(Some(listener))
+}
+
+/// The gRPC listener on `grpcServerPort` (none for 0). A broker on an OS-chosen remoting port
+/// (tests) gets an OS-chosen gRPC port too; the port bound is written back to the config, which
+/// QueryRoute's endpoints read.
+async fn bind_grpc(
+    config: &mut BrokerStartupConfig,
+    main: SocketAddr,
+    dynamic_port: bool,
+) -> Result<Option<TcpListener>, BrokerError> {
+    let port = config.broker.grpc_server_port;
+    if port == 0 {
+        return Ok(None);
+    }
+    let addr = SocketAddr::new(main.ip(), if dynamic_port { 0 } else { port });
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| BrokerError::GrpcBind {
+            addr: addr.to_string(),
+            source,
+        })?;
+    config.broker.grpc_server_port = listener.local_addr()?.port();
     Ok(Some(listener))
 }

@@ -109,6 +109,11 @@ impl BrokerContext {
         }
     }
 
+    /// The port the gRPC MessagingService listens on (0: not served).
+    pub fn grpc_port(&self) -> u16 {
+        self.config().broker.grpc_server_port
+    }
+
     /// The effective configuration (broker and store keys) as of now: read it where it is
     /// used, so a runtime change (UPDATE_BROKER_CONFIG) applies to the next request.
     pub fn config(&self) -> Arc<BrokerStartupConfig> {

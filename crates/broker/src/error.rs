@@ -32,6 +32,15 @@ pub enum BrokerError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "cannot listen on {addr} for gRPC (5.x clients): {source}; another process holds the \
+         port: set grpcServerPort to a free port, or 0 to serve no gRPC"
+    )]
+    GrpcBind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("replication: {0}")]
     Ha(#[from] rmq_ha::HaError),
     #[error(
@@ -61,6 +70,7 @@ impl BrokerError {
             | BrokerError::Bind { .. }
             | BrokerError::HaBind { .. }
             | BrokerError::VipBind { .. }
+            | BrokerError::GrpcBind { .. }
             | BrokerError::Ha(_)
             | BrokerError::Io(_) => ResponseCode::SystemError,
         }

@@ -17,6 +17,7 @@ mod context;
 mod delay_offsets;
 mod error;
 pub mod groups;
+mod grpc;
 mod ha;
 mod housekeeping;
 mod known_master;

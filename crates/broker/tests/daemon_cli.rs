@@ -19,7 +19,8 @@ fn write_config(dir: &Path, name: &str, port: u16, extra: &str) -> String {
         format!(
             "brokerName={name}\nbrokerIP1=127.0.0.1\nlistenPort={port}\nstorePathRootDir={}\n\
              namesrvAddr=127.0.0.1:1\nmappedFileSizeCommitLog=4194304\n\
-             mappedFileSizeConsumeQueue=60000\nmaxIndexNum=2000\nmaxHashSlotNum=200\n{extra}\n",
+             mappedFileSizeConsumeQueue=60000\nmaxIndexNum=2000\nmaxHashSlotNum=200\n\
+             grpcServerPort=0\n{extra}\n",
             dir.join(name).join("store").display()
         ),
     )

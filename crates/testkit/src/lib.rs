@@ -254,7 +254,7 @@ pub fn broker_process(
         format!(
             "brokerName={name}\nbrokerIP1=127.0.0.1\nlistenPort={port}\nstorePathRootDir={}\n\
              mappedFileSizeCommitLog=16777216\nmappedFileSizeConsumeQueue=1200000\n\
-             maxIndexNum=200000\nmaxHashSlotNum=20000\n{extra}\n",
+             maxIndexNum=200000\nmaxHashSlotNum=20000\ngrpcServerPort=0\n{extra}\n",
             dir.join(name).join("store").display()
         ),
     )?;

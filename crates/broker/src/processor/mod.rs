@@ -11,7 +11,7 @@ mod query;
 mod relay;
 mod reset_offset;
 mod runtime_info;
-mod send;
+pub(crate) mod send;
 mod send_back;
 mod subscription;
 

@@ -30,6 +30,35 @@ pub async fn process(
     rc: RequestContext,
     req: RemotingCommand,
 ) -> ProcessResult {
+    let header = SendMessageRequestHeader::from_command(&req)?;
+    let batch = req.request_code() == RequestCode::SendBatchMessage || header.batch == Some(true);
+    let sent = send(&ctx, &header, req.body.clone(), rc.peer_addr(), batch).await?;
+    Ok(Some(respond(
+        &ctx,
+        &req,
+        sent.queue_id,
+        sent.result,
+        sent.transaction_id,
+    )))
+}
+
+/// What one send stored: the queue, the store's answer and, for a half message, its
+/// transaction id.
+pub(crate) struct Sent {
+    pub queue_id: i32,
+    pub result: PutMessageResult,
+    pub transaction_id: Option<String>,
+}
+
+/// The send path both front doors share (remoting SEND_MESSAGE* and gRPC SendMessage): flow
+/// control, role and topic checks, queue choice, the store, metrics.
+pub(crate) async fn send(
+    ctx: &Arc<BrokerContext>,
+    header: &SendMessageRequestHeader,
+    body: Bytes,
+    born_host: SocketAddr,
+    batch: bool,
+) -> Result<Sent, ProcessError> {
     let Some(_permit) = ctx.try_send_permit() else {
         return Err(ProcessError::response(
             ResponseCode::SystemBusy,
@@ -45,36 +74,36 @@ pub async fn process(
             ),
         ));
     }
-    let header = SendMessageRequestHeader::from_command(&req)?;
-    let (config, created) = check_and_resolve_topic(&ctx, &header)?;
+    let (config, created) = check_and_resolve_topic(ctx, header)?;
     if created {
         ctx.announce_new_topic().await;
     }
-    let queue_id = choose_queue(&header, &config)?;
-    let batch = req.request_code() == RequestCode::SendBatchMessage || header.batch == Some(true);
-    let born_host = rc.peer_addr();
+    let queue_id = choose_queue(header, &config)?;
     let started = std::time::Instant::now();
+    let len = body.len() as u64;
     let (result, transaction_id) = if batch {
         (
-            put_batch(&ctx, &header, queue_id, &req.body, born_host).await?,
+            put_batch(ctx, header, queue_id, &body, born_host).await?,
             None,
         )
     } else {
-        put_single(&ctx, &header, queue_id, req.body.clone(), born_host).await?
+        put_single(ctx, header, queue_id, body, born_host).await?
     };
     ctx.metrics()
         .put_latency
         .observe(started.elapsed().as_secs_f64());
     if let Some(a) = result.append.as_ref().filter(|_| result.status.is_stored()) {
         let messages = a.msg_num.max(1) as u64;
-        ctx.metrics()
-            .record_in(&header.topic, messages, req.body.len() as u64);
-        ctx.stats()
-            .record_put(messages, req.body.len() as u64, started.elapsed());
+        ctx.metrics().record_in(&header.topic, messages, len);
+        ctx.stats().record_put(messages, len, started.elapsed());
     } else {
         ctx.stats().record_put_failed();
     }
-    Ok(Some(respond(&ctx, &req, queue_id, result, transaction_id)))
+    Ok(Sent {
+        queue_id,
+        result,
+        transaction_id,
+    })
 }
 
 /// Checks the broker and topic, auto-creating the topic when allowed; returns its config and
@@ -355,14 +384,9 @@ async fn put_batch(
     Ok(ctx.ha().after_put(r, wait).await)
 }
 
-fn respond(
-    ctx: &BrokerContext,
-    req: &RemotingCommand,
-    queue_id: i32,
-    r: PutMessageResult,
-    transaction_id: Option<String>,
-) -> RemotingCommand {
-    let code = match r.status {
+/// The response code of a put's status.
+pub(crate) fn response_code(status: PutMessageStatus) -> ResponseCode {
+    match status {
         PutMessageStatus::PutOk => ResponseCode::Success,
         PutMessageStatus::FlushDiskTimeout => ResponseCode::FlushDiskTimeout,
         PutMessageStatus::FlushSlaveTimeout => ResponseCode::FlushSlaveTimeout,
@@ -373,7 +397,17 @@ fn respond(
         PutMessageStatus::ServiceNotAvailable => ResponseCode::ServiceNotAvailable,
         PutMessageStatus::OsPageCacheBusy => ResponseCode::SystemBusy,
         _ => ResponseCode::SystemError,
-    };
+    }
+}
+
+fn respond(
+    ctx: &BrokerContext,
+    req: &RemotingCommand,
+    queue_id: i32,
+    r: PutMessageResult,
+    transaction_id: Option<String>,
+) -> RemotingCommand {
+    let code = response_code(r.status);
     let mut resp = req.response_to(code);
     match &r.append {
         Some(a) if r.status.is_stored() => {

@@ -30,7 +30,7 @@ pub fn shipped_conf(dir: &Path, mode: &str, name: &str, extra: &str) -> (PathBuf
     text.push_str(&format!(
         "\nbrokerIP1=127.0.0.1\nlistenPort={port}\nstorePathRootDir={}\n\
          mappedFileSizeCommitLog=16777216\nmappedFileSizeConsumeQueue=1200000\n\
-         maxIndexNum=200000\nmaxHashSlotNum=20000\n{extra}\n",
+         maxIndexNum=200000\nmaxHashSlotNum=20000\ngrpcServerPort=0\n{extra}\n",
         dir.join(name).join("store").display()
     ));
     let conf = dir.join(format!("{name}.properties"));

@@ -1,0 +1,43 @@
+//! The RocketMQ 5 front door: `apache.rocketmq.v2.MessagingService` on `grpcServerPort`, served
+//! by the broker itself (no proxy process). It is a translation layer over the same topics,
+//! groups, store and send path as the remoting processors (DESIGN.md, decision 6): a message sent
+//! through one protocol is consumable through the other.
+//!
+//! Errors travel as `apache.rocketmq.v2.Status` in the response, as the official clients expect;
+//! a bare gRPC status is used only when no response can be built.
+
+mod metadata;
+mod route;
+mod send;
+mod service;
+mod status;
+mod telemetry;
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::context::BrokerContext;
+
+/// Serves MessagingService on `listener` until `shutdown` is cancelled.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    ctx: Arc<BrokerContext>,
+    shutdown: CancellationToken,
+) {
+    let addr = listener.local_addr().ok();
+    tracing::info!(addr = ?addr, "gRPC MessagingService listening");
+    let service = rmq_proto::v2::messaging_service_server::MessagingServiceServer::new(
+        service::Messaging::new(ctx),
+    );
+    let incoming = tonic::transport::server::TcpIncoming::from(listener);
+    if let Err(e) = tonic::transport::Server::builder()
+        .add_service(service)
+        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
+        .await
+    {
+        tracing::error!(error = %e, "gRPC server stopped with an error");
+    }
+    tracing::info!(addr = ?addr, "gRPC MessagingService stopped");
+}

@@ -1,0 +1,218 @@
+//! SendMessage: each `apache.rocketmq.v2.Message` becomes the remoting send it stands for and
+//! takes the broker's one send path (`processor::send::send`), so a message sent over gRPC is
+//! stored, indexed and consumed exactly like one sent over remoting.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rmq_common::message::{encode_properties, keys, Properties};
+use rmq_common::sysflag::message as msg_flag;
+use rmq_proto::v2::{
+    Code, Encoding, Message, MessageType, SendMessageRequest, SendMessageResponse, SendResultEntry,
+    Status,
+};
+use rmq_remoting::header::SendMessageRequestHeader;
+
+use super::metadata::Caller;
+use super::status::{from_process_error, from_response_code, ok, status};
+use crate::context::BrokerContext;
+use crate::processor::send::{response_code, send};
+
+/// Property keys the broker and clients own; an application may not set them.
+const RESERVED: &[&str] = &[
+    keys::KEYS,
+    keys::TAGS,
+    keys::WAIT,
+    keys::DELAY,
+    keys::RETRY_TOPIC,
+    keys::REAL_TOPIC,
+    keys::REAL_QID,
+    keys::TRAN_MSG,
+    keys::PGROUP,
+    keys::MIN_OFFSET,
+    keys::MAX_OFFSET,
+    keys::UNIQ_KEY,
+    keys::MAX_RECONSUME_TIMES,
+    keys::RECONSUME_TIME,
+    keys::TRANSACTION_ID,
+    keys::CLUSTER,
+    keys::SHARDING_KEY,
+];
+
+pub async fn send_message(
+    ctx: &Arc<BrokerContext>,
+    caller: &Caller,
+    req: SendMessageRequest,
+) -> SendMessageResponse {
+    if req.messages.is_empty() {
+        return SendMessageResponse {
+            status: Some(status(Code::BadRequest, "no message to send")),
+            entries: Vec::new(),
+        };
+    }
+    let mut entries = Vec::with_capacity(req.messages.len());
+    for m in req.messages {
+        entries.push(send_one(ctx, caller, m).await);
+    }
+    let overall = if entries.len() == 1 {
+        entries[0].status.clone()
+    } else if entries
+        .iter()
+        .all(|e| e.status.as_ref().is_some_and(|s| s.code == Code::Ok as i32))
+    {
+        Some(ok())
+    } else {
+        Some(status(Code::MultipleResults, "see each entry's status"))
+    };
+    SendMessageResponse {
+        status: overall,
+        entries,
+    }
+}
+
+fn failed(s: Status) -> SendResultEntry {
+    SendResultEntry {
+        status: Some(s),
+        ..SendResultEntry::default()
+    }
+}
+
+async fn send_one(ctx: &Arc<BrokerContext>, caller: &Caller, m: Message) -> SendResultEntry {
+    let (header, body, message_id) = match to_remoting(caller, m) {
+        Ok(v) => v,
+        Err(s) => return failed(s),
+    };
+    let born_host = caller
+        .peer
+        .unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
+    match send(ctx, &header, body, born_host, false).await {
+        Ok(sent) => {
+            let code = response_code(sent.result.status);
+            match &sent.result.append {
+                Some(a) if sent.result.status.is_stored() => SendResultEntry {
+                    status: Some(if sent.result.is_ok() {
+                        ok()
+                    } else {
+                        from_response_code(code.into(), sent.result.status.as_str())
+                    }),
+                    message_id,
+                    transaction_id: sent.transaction_id.unwrap_or_default(),
+                    offset: a.logics_offset,
+                    recall_handle: String::new(),
+                },
+                _ => failed(from_response_code(
+                    code.into(),
+                    sent.result
+                        .error
+                        .as_ref()
+                        .map_or_else(|| sent.result.status.as_str().to_owned(), |e| e.to_string()),
+                )),
+            }
+        }
+        Err(e) => failed(from_process_error(&e)),
+    }
+}
+
+/// The remoting send header and body a gRPC message stands for, and its message id.
+fn to_remoting(
+    caller: &Caller,
+    m: Message,
+) -> Result<(SendMessageRequestHeader, Bytes, String), Status> {
+    let topic = m
+        .topic
+        .as_ref()
+        .map(|t| t.name.clone())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| status(Code::IllegalTopic, "the message names no topic"))?;
+    let topic = if caller.namespace.is_empty() {
+        topic
+    } else {
+        format!("{}%{topic}", caller.namespace)
+    };
+    let sp = m
+        .system_properties
+        .ok_or_else(|| status(Code::BadRequest, "the message has no system_properties"))?;
+    if sp.message_id.is_empty() {
+        return Err(status(
+            Code::IllegalMessageId,
+            "system_properties.message_id is required",
+        ));
+    }
+    if m.body.is_empty() {
+        return Err(status(Code::MessageBodyEmpty, "the message body is empty"));
+    }
+    let mut props = Properties::new();
+    for (k, v) in m.user_properties {
+        if RESERVED.contains(&k.as_str()) {
+            return Err(status(
+                Code::IllegalMessagePropertyKey,
+                format!("user property {k} is reserved by RocketMQ"),
+            ));
+        }
+        props.insert(k, v);
+    }
+    props.insert(keys::UNIQ_KEY.into(), sp.message_id.clone());
+    props.insert(keys::WAIT.into(), "true".into());
+    if let Some(tag) = sp.tag.filter(|t| !t.is_empty()) {
+        props.insert(keys::TAGS.into(), tag);
+    }
+    if !sp.keys.is_empty() {
+        props.insert(keys::KEYS.into(), sp.keys.join(keys::KEY_SEPARATOR));
+    }
+    match MessageType::try_from(sp.message_type).unwrap_or(MessageType::Normal) {
+        MessageType::Normal | MessageType::Unspecified => {}
+        MessageType::Fifo => {
+            let group = sp
+                .message_group
+                .clone()
+                .filter(|g| !g.is_empty())
+                .ok_or_else(|| {
+                    status(
+                        Code::IllegalMessageGroup,
+                        "a FIFO message needs a message_group",
+                    )
+                })?;
+            props.insert(keys::SHARDING_KEY.into(), group);
+        }
+        other => {
+            return Err(status(
+                Code::Unsupported,
+                format!(
+                    "{} messages are not supported over gRPC by this broker yet",
+                    other.as_str_name()
+                ),
+            ))
+        }
+    }
+    if sp.delivery_timestamp.is_some() {
+        return Err(status(
+            Code::Unsupported,
+            "messages with a delivery_timestamp (timer messages) are not supported yet",
+        ));
+    }
+    let mut sys_flag = 0;
+    if sp.body_encoding == Encoding::Gzip as i32 {
+        sys_flag |= msg_flag::COMPRESSED;
+    }
+    let born = sp
+        .born_timestamp
+        .map(|t| t.seconds * 1000 + i64::from(t.nanos) / 1_000_000)
+        .unwrap_or_else(rmq_common::time::now_millis);
+    let header = SendMessageRequestHeader {
+        producer_group: String::new(),
+        topic,
+        default_topic: "TBW102".into(),
+        default_topic_queue_nums: 4,
+        queue_id: sp.queue_id,
+        sys_flag,
+        born_timestamp: born,
+        flag: 0,
+        properties: Some(encode_properties(&props)),
+        reconsume_times: None,
+        unit_mode: None,
+        batch: None,
+        max_reconsume_times: None,
+        rpc: Default::default(),
+    };
+    Ok((header, Bytes::from(m.body), sp.message_id))
+}

@@ -1,0 +1,230 @@
+//! `MessagingService`: each RPC checks the caller's metadata and hands over to its module. RPCs
+//! rmq does not serve yet answer NOT_IMPLEMENTED in their Status, naming the RPC.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::Stream;
+use rmq_proto::v2::messaging_service_server::MessagingService;
+use rmq_proto::v2::{
+    pull_message_response, receive_message_response, AckMessageRequest, AckMessageResponse,
+    ChangeInvisibleDurationRequest, ChangeInvisibleDurationResponse, EndTransactionRequest,
+    EndTransactionResponse, ForwardMessageToDeadLetterQueueRequest,
+    ForwardMessageToDeadLetterQueueResponse, GetOffsetRequest, GetOffsetResponse, HeartbeatRequest,
+    HeartbeatResponse, NotifyClientTerminationRequest, NotifyClientTerminationResponse,
+    PullMessageRequest, PullMessageResponse, QueryAssignmentRequest, QueryAssignmentResponse,
+    QueryOffsetRequest, QueryOffsetResponse, QueryRouteRequest, QueryRouteResponse,
+    RecallMessageRequest, RecallMessageResponse, ReceiveMessageRequest, ReceiveMessageResponse,
+    SendMessageRequest, SendMessageResponse, SyncLiteSubscriptionRequest,
+    SyncLiteSubscriptionResponse, TelemetryCommand,
+};
+use tonic::{Request, Response, Status};
+
+use super::metadata::caller;
+use super::status::{not_implemented, ok};
+use super::{route, send, telemetry};
+use crate::context::BrokerContext;
+
+pub struct Messaging {
+    ctx: Arc<BrokerContext>,
+}
+
+impl Messaging {
+    pub fn new(ctx: Arc<BrokerContext>) -> Self {
+        Messaging { ctx }
+    }
+}
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// A server stream of one item.
+fn once<T: Send + 'static>(item: T) -> BoxStream<T> {
+    Box::pin(futures::stream::iter([Ok(item)]))
+}
+
+/// Answers `$resp` with `$status` when the caller's metadata is not acceptable.
+macro_rules! check_caller {
+    ($req:expr, $resp:ident) => {
+        match caller(&$req) {
+            Ok(c) => c,
+            Err(s) => {
+                let mut r = $resp::default();
+                r.status = Some(s);
+                return Ok(Response::new(r));
+            }
+        }
+    };
+}
+
+/// The whole answer of an RPC not served yet.
+macro_rules! unimplemented_rpc {
+    ($name:literal, $resp:ident) => {{
+        let mut r = $resp::default();
+        r.status = Some(not_implemented($name));
+        Ok(Response::new(r))
+    }};
+}
+
+#[tonic::async_trait]
+impl MessagingService for Messaging {
+    async fn query_route(
+        &self,
+        request: Request<QueryRouteRequest>,
+    ) -> Result<Response<QueryRouteResponse>, Status> {
+        check_caller!(request, QueryRouteResponse);
+        Ok(Response::new(route::query_route(
+            &self.ctx,
+            request.get_ref(),
+        )))
+    }
+
+    async fn heartbeat(
+        &self,
+        request: Request<HeartbeatRequest>,
+    ) -> Result<Response<HeartbeatResponse>, Status> {
+        check_caller!(request, HeartbeatResponse);
+        Ok(Response::new(HeartbeatResponse { status: Some(ok()) }))
+    }
+
+    async fn send_message(
+        &self,
+        request: Request<SendMessageRequest>,
+    ) -> Result<Response<SendMessageResponse>, Status> {
+        let who = check_caller!(request, SendMessageResponse);
+        Ok(Response::new(
+            send::send_message(&self.ctx, &who, request.into_inner()).await,
+        ))
+    }
+
+    async fn query_assignment(
+        &self,
+        _request: Request<QueryAssignmentRequest>,
+    ) -> Result<Response<QueryAssignmentResponse>, Status> {
+        unimplemented_rpc!("QueryAssignment", QueryAssignmentResponse)
+    }
+
+    type ReceiveMessageStream = BoxStream<ReceiveMessageResponse>;
+
+    async fn receive_message(
+        &self,
+        _request: Request<ReceiveMessageRequest>,
+    ) -> Result<Response<Self::ReceiveMessageStream>, Status> {
+        Ok(Response::new(once(ReceiveMessageResponse {
+            content: Some(receive_message_response::Content::Status(not_implemented(
+                "ReceiveMessage",
+            ))),
+        })))
+    }
+
+    async fn ack_message(
+        &self,
+        _request: Request<AckMessageRequest>,
+    ) -> Result<Response<AckMessageResponse>, Status> {
+        unimplemented_rpc!("AckMessage", AckMessageResponse)
+    }
+
+    async fn forward_message_to_dead_letter_queue(
+        &self,
+        _request: Request<ForwardMessageToDeadLetterQueueRequest>,
+    ) -> Result<Response<ForwardMessageToDeadLetterQueueResponse>, Status> {
+        unimplemented_rpc!(
+            "ForwardMessageToDeadLetterQueue",
+            ForwardMessageToDeadLetterQueueResponse
+        )
+    }
+
+    type PullMessageStream = BoxStream<PullMessageResponse>;
+
+    async fn pull_message(
+        &self,
+        _request: Request<PullMessageRequest>,
+    ) -> Result<Response<Self::PullMessageStream>, Status> {
+        Ok(Response::new(once(PullMessageResponse {
+            content: Some(pull_message_response::Content::Status(not_implemented(
+                "PullMessage",
+            ))),
+        })))
+    }
+
+    async fn update_offset(
+        &self,
+        _request: Request<rmq_proto::v2::UpdateOffsetRequest>,
+    ) -> Result<Response<rmq_proto::v2::UpdateOffsetResponse>, Status> {
+        use rmq_proto::v2::UpdateOffsetResponse;
+        unimplemented_rpc!("UpdateOffset", UpdateOffsetResponse)
+    }
+
+    async fn get_offset(
+        &self,
+        _request: Request<GetOffsetRequest>,
+    ) -> Result<Response<GetOffsetResponse>, Status> {
+        unimplemented_rpc!("GetOffset", GetOffsetResponse)
+    }
+
+    async fn query_offset(
+        &self,
+        _request: Request<QueryOffsetRequest>,
+    ) -> Result<Response<QueryOffsetResponse>, Status> {
+        unimplemented_rpc!("QueryOffset", QueryOffsetResponse)
+    }
+
+    async fn end_transaction(
+        &self,
+        _request: Request<EndTransactionRequest>,
+    ) -> Result<Response<EndTransactionResponse>, Status> {
+        unimplemented_rpc!("EndTransaction", EndTransactionResponse)
+    }
+
+    type TelemetryStream = telemetry::TelemetryStream;
+
+    async fn telemetry(
+        &self,
+        request: Request<tonic::Streaming<TelemetryCommand>>,
+    ) -> Result<Response<Self::TelemetryStream>, Status> {
+        let who = match caller(&request) {
+            Ok(c) => c,
+            Err(s) => {
+                return Ok(Response::new(once(TelemetryCommand {
+                    status: Some(s),
+                    command: None,
+                })))
+            }
+        };
+        Ok(Response::new(telemetry::telemetry(
+            self.ctx.clone(),
+            who,
+            request.into_inner(),
+        )))
+    }
+
+    async fn notify_client_termination(
+        &self,
+        request: Request<NotifyClientTerminationRequest>,
+    ) -> Result<Response<NotifyClientTerminationResponse>, Status> {
+        check_caller!(request, NotifyClientTerminationResponse);
+        Ok(Response::new(NotifyClientTerminationResponse {
+            status: Some(ok()),
+        }))
+    }
+
+    async fn change_invisible_duration(
+        &self,
+        _request: Request<ChangeInvisibleDurationRequest>,
+    ) -> Result<Response<ChangeInvisibleDurationResponse>, Status> {
+        unimplemented_rpc!("ChangeInvisibleDuration", ChangeInvisibleDurationResponse)
+    }
+
+    async fn recall_message(
+        &self,
+        _request: Request<RecallMessageRequest>,
+    ) -> Result<Response<RecallMessageResponse>, Status> {
+        unimplemented_rpc!("RecallMessage", RecallMessageResponse)
+    }
+
+    async fn sync_lite_subscription(
+        &self,
+        _request: Request<SyncLiteSubscriptionRequest>,
+    ) -> Result<Response<SyncLiteSubscriptionResponse>, Status> {
+        unimplemented_rpc!("SyncLiteSubscription", SyncLiteSubscriptionResponse)
+    }
+}

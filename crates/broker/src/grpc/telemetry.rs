@@ -1,0 +1,146 @@
+//! Telemetry: the bidirectional stream each 5.x client opens first. The client sends its
+//! Settings; the broker answers with the complete server settings (retry back-off, publishing or
+//! subscription settings, metrics) before anything else, and again for every Settings it sends.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::Stream;
+use rmq_proto::v2::{
+    retry_policy, settings, telemetry_command, CustomizedBackoff, ExponentialBackoff, Metric,
+    Publishing, RetryPolicy, Settings, Subscription, TelemetryCommand,
+};
+use tokio::sync::mpsc;
+
+use super::metadata::Caller;
+use super::status::ok;
+use crate::context::BrokerContext;
+
+/// The server half of a Telemetry stream.
+pub type TelemetryStream =
+    Pin<Box<dyn Stream<Item = Result<TelemetryCommand, tonic::Status>> + Send + 'static>>;
+
+/// Producer retries: 3 attempts, 10 ms doubling up to 1 s (Apache's proxy defaults).
+const PRODUCER_MAX_ATTEMPTS: i32 = 3;
+/// How long a receive may wait for messages (Apache's proxy default long-polling timeout).
+const LONG_POLLING: Duration = Duration::from_secs(30);
+const RECEIVE_BATCH_SIZE: i32 = 32;
+
+pub fn telemetry(
+    ctx: Arc<BrokerContext>,
+    caller: Caller,
+    mut inbound: tonic::Streaming<TelemetryCommand>,
+) -> TelemetryStream {
+    let (tx, rx) = mpsc::channel::<Result<TelemetryCommand, tonic::Status>>(16);
+    let tasks = ctx.tasks().clone();
+    tasks.spawn(async move {
+        loop {
+            let next = tokio::select! {
+                _ = ctx.shutting_down() => break,
+                n = inbound.message() => n,
+            };
+            let cmd = match next {
+                Ok(Some(cmd)) => cmd,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::debug!(client = %caller.client_id, error = %e, "telemetry stream ended");
+                    break;
+                }
+            };
+            match cmd.command {
+                Some(telemetry_command::Command::Settings(s)) => {
+                    tracing::debug!(
+                        client = %caller.client_id,
+                        language = %caller.language,
+                        version = %caller.version,
+                        client_type = ?s.client_type,
+                        "client settings"
+                    );
+                    let reply = TelemetryCommand {
+                        status: Some(ok()),
+                        command: Some(telemetry_command::Command::Settings(server_settings(
+                            &ctx, s,
+                        ))),
+                    };
+                    if tx.send(Ok(reply)).await.is_err() {
+                        break;
+                    }
+                }
+                other => {
+                    tracing::debug!(client = %caller.client_id, command = ?other.map(|c| std::mem::discriminant(&c)), "telemetry command ignored");
+                }
+            }
+        }
+    });
+    Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|v| (v, rx))
+    }))
+}
+
+fn duration(d: Duration) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: d.as_secs() as i64,
+        nanos: d.subsec_nanos() as i32,
+    }
+}
+
+/// The client's settings completed with the broker's.
+fn server_settings(ctx: &BrokerContext, client: Settings) -> Settings {
+    let mut s = client;
+    s.metric = Some(Metric {
+        on: false,
+        endpoints: None,
+    });
+    match s.pub_sub.take() {
+        Some(settings::PubSub::Publishing(p)) => {
+            s.backoff_policy = Some(RetryPolicy {
+                max_attempts: PRODUCER_MAX_ATTEMPTS,
+                strategy: Some(retry_policy::Strategy::ExponentialBackoff(
+                    ExponentialBackoff {
+                        initial: Some(duration(Duration::from_millis(10))),
+                        max: Some(duration(Duration::from_secs(1))),
+                        multiplier: 2.0,
+                    },
+                )),
+            });
+            s.pub_sub = Some(settings::PubSub::Publishing(Publishing {
+                topics: p.topics,
+                max_body_size: i32::try_from(ctx.config().store.max_message_size)
+                    .unwrap_or(i32::MAX),
+                validate_message_type: true,
+            }));
+        }
+        Some(settings::PubSub::Subscription(sub)) => {
+            let group = sub
+                .group
+                .as_ref()
+                .map(|g| g.name.clone())
+                .unwrap_or_default();
+            let config = ctx.groups().get(&group);
+            let retry_max = config.as_ref().map_or(16, |g| g.retry_max_times);
+            // Redelivery n waits delay level n + 2, as the remoting retry topic does.
+            let levels = ctx.delay_levels();
+            let next = (3..=levels.max_level())
+                .map(|l| duration(levels.delay(l)))
+                .collect();
+            s.backoff_policy = Some(RetryPolicy {
+                max_attempts: retry_max.saturating_add(1),
+                strategy: Some(retry_policy::Strategy::CustomizedBackoff(
+                    CustomizedBackoff { next },
+                )),
+            });
+            s.pub_sub = Some(settings::PubSub::Subscription(Subscription {
+                group: sub.group,
+                subscriptions: sub.subscriptions,
+                fifo: Some(config.is_some_and(|g| g.consume_message_orderly)),
+                receive_batch_size: Some(RECEIVE_BATCH_SIZE),
+                long_polling_timeout: Some(duration(LONG_POLLING)),
+                lite_subscription_quota: sub.lite_subscription_quota,
+                max_lite_topic_size: sub.max_lite_topic_size,
+            }));
+        }
+        None => {}
+    }
+    s
+}

@@ -1,0 +1,211 @@
+//! The gRPC front door (apache.rocketmq.v2.MessagingService) of an in-process broker, spoken to
+//! over real TCP with the generated tonic client: the metadata check, QueryRoute, the Telemetry
+//! settings handshake, and a message sent over gRPC consumed over remoting.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::cluster::create_topic;
+use common::{client, config, pull_request, pull_until_found, start};
+use rmq_common::record::decode_messages;
+use rmq_proto::v2::messaging_service_client::MessagingServiceClient;
+use rmq_proto::v2::{
+    receive_message_response, settings, telemetry_command, ClientType, Code, Message, MessageType,
+    Publishing, QueryRouteRequest, ReceiveMessageRequest, Resource, SendMessageRequest, Settings,
+    SystemProperties, TelemetryCommand,
+};
+use rmq_remoting::header::pull_sys_flag;
+use rmq_remoting::ResponseCode;
+use tonic::transport::Channel;
+use tonic::Request;
+
+fn with_client_id<T>(msg: T) -> Request<T> {
+    let mut r = Request::new(msg);
+    r.metadata_mut()
+        .insert("x-mq-client-id", "grpc-test-client".parse().unwrap());
+    r.metadata_mut()
+        .insert("x-mq-language", "RUST".parse().unwrap());
+    r
+}
+
+fn topic(name: &str) -> Option<Resource> {
+    Some(Resource {
+        resource_namespace: String::new(),
+        name: name.into(),
+    })
+}
+
+async fn connect(addr: std::net::SocketAddr) -> MessagingServiceClient<Channel> {
+    MessagingServiceClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_settings_and_a_send_consumed_over_remoting() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start(config(dir.path(), &[])).await;
+    let addr = broker.local_addr().to_string();
+    let grpc = broker.grpc_addr().expect("gRPC served by default");
+    let remoting = client();
+    create_topic(&remoting, &addr, "GrpcTopic", 2).await;
+    let mut c = connect(grpc).await;
+
+    // Without x-mq-client-id: CLIENT_ID_REQUIRED in the response status.
+    let r = c
+        .query_route(Request::new(QueryRouteRequest {
+            topic: topic("GrpcTopic"),
+            endpoints: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.status.unwrap().code, Code::ClientIdRequired as i32);
+
+    // QueryRoute: both queues, read-write, on this broker's gRPC endpoint.
+    let r = c
+        .query_route(with_client_id(QueryRouteRequest {
+            topic: topic("GrpcTopic"),
+            endpoints: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.status.unwrap().code, Code::Ok as i32);
+    assert_eq!(r.message_queues.len(), 2);
+    let q = &r.message_queues[0];
+    let b = q.broker.as_ref().unwrap();
+    assert_eq!(b.name, "broker-a");
+    let ep = &b.endpoints.as_ref().unwrap().addresses[0];
+    assert_eq!(ep.port, i32::from(grpc.port()));
+    assert!(q
+        .accept_message_types
+        .contains(&(MessageType::Normal as i32)));
+    let missing = c
+        .query_route(with_client_id(QueryRouteRequest {
+            topic: topic("NoSuchTopic"),
+            endpoints: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(missing.status.unwrap().code, Code::TopicNotFound as i32);
+
+    // Telemetry: the client's Settings come back completed with the server's.
+    let hello = TelemetryCommand {
+        status: None,
+        command: Some(telemetry_command::Command::Settings(Settings {
+            client_type: Some(ClientType::Producer as i32),
+            pub_sub: Some(settings::PubSub::Publishing(Publishing {
+                topics: vec![topic("GrpcTopic").unwrap()],
+                max_body_size: 0,
+                validate_message_type: false,
+            })),
+            ..Settings::default()
+        })),
+    };
+    let mut stream = c
+        .telemetry(with_client_id(futures::stream::iter([hello])))
+        .await
+        .unwrap()
+        .into_inner();
+    let answer = stream.message().await.unwrap().unwrap();
+    assert_eq!(answer.status.unwrap().code, Code::Ok as i32);
+    let Some(telemetry_command::Command::Settings(s)) = answer.command else {
+        panic!("no settings answered");
+    };
+    assert_eq!(s.backoff_policy.unwrap().max_attempts, 3);
+    let Some(settings::PubSub::Publishing(p)) = s.pub_sub else {
+        panic!("no publishing settings");
+    };
+    assert_eq!(p.max_body_size, 4 * 1024 * 1024);
+    assert!(p.validate_message_type);
+
+    // SendMessage, then the same message pulled over remoting.
+    let msg = Message {
+        topic: topic("GrpcTopic"),
+        user_properties: [("color".to_owned(), "blue".to_owned())].into(),
+        system_properties: Some(SystemProperties {
+            tag: Some("TagA".into()),
+            keys: vec!["k1".into(), "k2".into()],
+            message_id: "01GRPCTESTMESSAGEID0000000001".into(),
+            message_type: MessageType::Normal as i32,
+            queue_id: 1,
+            ..SystemProperties::default()
+        }),
+        body: b"over grpc".to_vec(),
+    };
+    let sent = c
+        .send_message(with_client_id(SendMessageRequest {
+            messages: vec![msg],
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        sent.status.unwrap().code,
+        Code::Ok as i32,
+        "{:?}",
+        sent.entries
+    );
+    assert_eq!(sent.entries[0].message_id, "01GRPCTESTMESSAGEID0000000001");
+    assert_eq!(sent.entries[0].offset, 0);
+    let resp = pull_until_found(&remoting, &addr, || {
+        pull_request(
+            "CG-grpc",
+            "GrpcTopic",
+            1,
+            0,
+            pull_sys_flag::SUBSCRIPTION,
+            0,
+            Some("TagA"),
+        )
+    })
+    .await;
+    assert_eq!(resp.response_code(), ResponseCode::Success);
+    let got = decode_messages(&resp.body).unwrap();
+    assert_eq!(got.len(), 1);
+    let m = &got[0].message;
+    assert_eq!(&m.body[..], b"over grpc");
+    assert_eq!(m.tags(), Some("TagA"));
+    assert_eq!(m.properties.get("KEYS").map(String::as_str), Some("k1 k2"));
+    assert_eq!(m.properties.get("color").map(String::as_str), Some("blue"));
+    assert_eq!(
+        m.properties.get("UNIQ_KEY").map(String::as_str),
+        Some("01GRPCTESTMESSAGEID0000000001")
+    );
+
+    // A reserved property is refused by name; nothing is stored.
+    let bad = Message {
+        topic: topic("GrpcTopic"),
+        user_properties: [("DELAY".to_owned(), "3".to_owned())].into(),
+        system_properties: Some(SystemProperties {
+            message_id: "01GRPCTESTMESSAGEID0000000002".into(),
+            ..SystemProperties::default()
+        }),
+        body: b"x".to_vec(),
+    };
+    let refused = c
+        .send_message(with_client_id(SendMessageRequest {
+            messages: vec![bad],
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let st = refused.status.unwrap();
+    assert_eq!(st.code, Code::IllegalMessagePropertyKey as i32);
+    assert!(st.message.contains("DELAY"), "{}", st.message);
+
+    // What is not served yet says so in its status.
+    let mut rx = c
+        .receive_message(with_client_id(ReceiveMessageRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = rx.message().await.unwrap().unwrap();
+    let Some(receive_message_response::Content::Status(st)) = first.content else {
+        panic!("no status");
+    };
+    assert_eq!(st.code, Code::NotImplemented as i32);
+    broker.shutdown().await;
+}
