@@ -4,6 +4,7 @@
 # the name server lists the broker. Stops both when the calling script exits.
 #
 #   start_rmq_for_java NAME NS_PORT BROKER_PORT   # sets $work, $ns, $broker
+#   (RMQ_GRPC_PORT: the broker's grpcServerPort; default 0, no gRPC)
 start_rmq_for_java() {
   local name=$1 ns_port=$2 broker_port=$3
   local bin="${CARGO_TARGET_DIR:-target}/debug"
@@ -24,7 +25,7 @@ start_rmq_for_java() {
   {
     echo "brokerName=broker-a"
     echo "brokerIP1=127.0.0.1"
-    echo "grpcServerPort=0"
+    echo "grpcServerPort=${RMQ_GRPC_PORT:-0}"
     echo "listenPort=$broker_port"
     echo "storePathRootDir=$work/store"
     echo "mappedFileSizeCommitLog=67108864"

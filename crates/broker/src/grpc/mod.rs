@@ -3,6 +3,8 @@
 //! groups, store and send path as the remoting processors (DESIGN.md, decision 6): a message sent
 //! through one protocol is consumable through the other.
 //!
+//! The port takes TLS and plaintext alike (`tls.rs`), as the clients' defaults expect.
+//!
 //! Errors travel as `apache.rocketmq.v2.Status` in the response, as the official clients expect;
 //! a bare gRPC status is used only when no response can be built.
 
@@ -12,6 +14,7 @@ mod send;
 mod service;
 mod status;
 mod telemetry;
+mod tls;
 
 use std::sync::Arc;
 
@@ -29,9 +32,16 @@ pub(crate) async fn serve(
     let addr = listener.local_addr().ok();
     tracing::info!(addr = ?addr, "gRPC MessagingService listening");
     let service = rmq_proto::v2::messaging_service_server::MessagingServiceServer::new(
-        service::Messaging::new(ctx),
+        service::Messaging::new(ctx.clone()),
     );
-    let incoming = tonic::transport::server::TcpIncoming::from(listener);
+    let tls = match tls::self_signed(&ctx.store_host().ip().to_string()) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "gRPC not served");
+            return;
+        }
+    };
+    let incoming = tls::permissive(listener, tls, ctx.tasks().clone(), shutdown.clone());
     if let Err(e) = tonic::transport::Server::builder()
         .add_service(service)
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
