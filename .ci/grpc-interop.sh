@@ -21,9 +21,9 @@ cp="interop/java5/target/classes:$(cat interop/java5/target/classpath.txt)"
 "$bin/mqadmin" updateTopic -n 127.0.0.1:$ns_port -c DefaultCluster -t GrpcInterop -r 4 -w 4 > $out/topic.log 2>&1 \
   || { echo "grpc-interop: FAIL: updateTopic"; cat $out/topic.log; exit 1; }
 status=0
-run() { # NAME SSL PREFIX COUNT [GROUP]
+run() { # NAME SSL PREFIX COUNT [GROUP]  (TX: commit or rollback, sends in transactions)
   local name=$1 ssl=$2 prefix=$3 count=$4 group=${5:-}
-  if timeout 120 java -Drmq.ssl=$ssl -Drmq.prefix=$prefix -cp "$cp" rmq.interop5.Produce 127.0.0.1:$grpc_port GrpcInterop $count $group \
+  if timeout 120 java -Drmq.ssl=$ssl -Drmq.prefix=$prefix -Drmq.transaction=${TX:-} -cp "$cp" rmq.interop5.Produce 127.0.0.1:$grpc_port GrpcInterop $count $group \
       > $out/$name.log 2>&1 && grep -q "^done sent=$count\$" $out/$name.log; then
     echo "PASS $name: $count sent"
   else
@@ -34,15 +34,21 @@ run() { # NAME SSL PREFIX COUNT [GROUP]
 run producer-tls true tls 10
 run producer-plaintext false plain 5
 run producer-fifo-tls true fifo 5 order-group-1
-# Every message sent over gRPC, read back over remoting, each once.
-timeout 60 "$bin/examples/push_consumer" -n 127.0.0.1:$ns_port -t GrpcInterop -g CG-grpc-interop --count 20 \
+TX=commit run transaction-commit true txc 3
+TX=rollback run transaction-rollback true txr 3
+# Every committed message sent over gRPC, read back over remoting, each once.
+# A marker sent last over remoting: once it arrives, a rolled-back message would have too.
+"$bin/mqadmin" sendMessage -n 127.0.0.1:$ns_port -t GrpcInterop -p marker > $out/marker.log 2>&1 \
+  || { echo "grpc-interop: FAIL: marker send"; cat $out/marker.log; exit 1; }
+timeout 60 "$bin/examples/push_consumer" -n 127.0.0.1:$ns_port -t GrpcInterop -g CG-grpc-interop --count 24 \
   > $out/consumer.log 2>&1
-got=$(grep -cE ' body=(tls|plain|fifo)-[0-9]+$' $out/consumer.log)
-distinct=$(grep -oE ' body=(tls|plain|fifo)-[0-9]+$' $out/consumer.log | sort -u | wc -l)
-if [ "$got" = 20 ] && [ "$distinct" = 20 ]; then
-  echo "PASS remoting-consumer: 20 of 20 gRPC-sent messages, each once"
+# 10 + 5 + 5 + 3 committed; the 3 rolled back never arrive (they would come before the count).
+got=$(grep -cE ' body=(tls|plain|fifo|txc|txr)-[0-9]+$' $out/consumer.log)
+distinct=$(grep -oE ' body=(tls|plain|fifo|txc)-[0-9]+$' $out/consumer.log | sort -u | wc -l)
+if [ "$got" = 23 ] && [ "$distinct" = 23 ] && grep -q ' body=marker$' $out/consumer.log; then
+  echo "PASS remoting-consumer: 23 of 23 gRPC-sent committed messages, each once, none rolled back"
 else
-  echo "FAIL remoting-consumer: $got deliveries, $distinct distinct of 20 (output: $out/consumer.log)"
+  echo "FAIL remoting-consumer: $got deliveries, $distinct distinct of 23, marker $(grep -c ' body=marker$' $out/consumer.log) (output: $out/consumer.log)"
   status=$((status + 1))
 fi
 # FIFO: one message group, so one queue, in the order sent.

@@ -209,3 +209,106 @@ async fn route_settings_and_a_send_consumed_over_remoting() {
     assert_eq!(st.code, Code::NotImplemented as i32);
     broker.shutdown().await;
 }
+
+/// A transactional message sent over gRPC stays invisible until EndTransaction; COMMIT makes it
+/// consumable over remoting, ROLLBACK drops it, and an id the broker did not make is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_end_over_grpc() {
+    use rmq_proto::v2::{EndTransactionRequest, TransactionResolution, TransactionSource};
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start(config(dir.path(), &[])).await;
+    let addr = broker.local_addr().to_string();
+    let remoting = client();
+    create_topic(&remoting, &addr, "GrpcTx", 1).await;
+    let mut c = connect(broker.grpc_addr().unwrap()).await;
+    let half = |id: &str, body: &str| Message {
+        topic: topic("GrpcTx"),
+        user_properties: Default::default(),
+        system_properties: Some(SystemProperties {
+            message_id: id.into(),
+            message_type: MessageType::Transaction as i32,
+            queue_id: 0,
+            ..SystemProperties::default()
+        }),
+        body: body.as_bytes().to_vec(),
+    };
+    let mut tx_ids = Vec::new();
+    for (id, body) in [
+        ("TX-COMMIT-1", "commit me"),
+        ("TX-ROLLBACK-1", "roll me back"),
+    ] {
+        let r = c
+            .send_message(with_client_id(SendMessageRequest {
+                messages: vec![half(id, body)],
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(r.status.unwrap().code, Code::Ok as i32, "{:?}", r.entries);
+        assert!(!r.entries[0].transaction_id.is_empty());
+        tx_ids.push((id, r.entries[0].transaction_id.clone()));
+    }
+    // Nothing visible before the decision.
+    let pull = || {
+        pull_request(
+            "CG-grpc-tx",
+            "GrpcTx",
+            0,
+            0,
+            pull_sys_flag::SUBSCRIPTION,
+            0,
+            Some("*"),
+        )
+    };
+    let before = remoting
+        .invoke(&addr, pull(), common::TIMEOUT)
+        .await
+        .unwrap();
+    assert_ne!(before.response_code(), ResponseCode::Success);
+
+    let end = |id: &str, tx: &str, resolution: TransactionResolution| EndTransactionRequest {
+        topic: topic("GrpcTx"),
+        message_id: id.into(),
+        transaction_id: tx.into(),
+        resolution: resolution as i32,
+        source: TransactionSource::SourceClient as i32,
+        trace_context: String::new(),
+    };
+    let (rollback_id, rollback_tx) = tx_ids.pop().unwrap();
+    let (commit_id, commit_tx) = tx_ids.pop().unwrap();
+    for req in [
+        end(rollback_id, &rollback_tx, TransactionResolution::Rollback),
+        end(commit_id, &commit_tx, TransactionResolution::Commit),
+    ] {
+        let r = c
+            .end_transaction(with_client_id(req))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(r.status.unwrap().code, Code::Ok as i32);
+    }
+    let resp = pull_until_found(&remoting, &addr, pull).await;
+    assert_eq!(resp.response_code(), ResponseCode::Success);
+    let got = decode_messages(&resp.body).unwrap();
+    let bodies: Vec<&[u8]> = got.iter().map(|m| &m.message.body[..]).collect();
+    assert_eq!(
+        bodies,
+        [b"commit me".as_slice()],
+        "only the committed message"
+    );
+
+    let bogus = c
+        .end_transaction(with_client_id(end(
+            "X",
+            "not-an-id",
+            TransactionResolution::Commit,
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        bogus.status.unwrap().code,
+        Code::InvalidTransactionId as i32
+    );
+    broker.shutdown().await;
+}

@@ -15,6 +15,7 @@ mod service;
 mod status;
 mod telemetry;
 mod tls;
+mod transaction;
 
 use std::sync::Arc;
 

@@ -95,8 +95,17 @@ async fn send_one(ctx: &Arc<BrokerContext>, caller: &Caller, m: Message) -> Send
                     } else {
                         from_response_code(code.into(), sent.result.status.as_str())
                     }),
+                    transaction_id: sent
+                        .transaction_id
+                        .map(|_| {
+                            super::transaction::encode_id(
+                                a.wrote_offset,
+                                a.logics_offset,
+                                &message_id,
+                            )
+                        })
+                        .unwrap_or_default(),
                     message_id,
-                    transaction_id: sent.transaction_id.unwrap_or_default(),
                     offset: a.logics_offset,
                     recall_handle: String::new(),
                 },
@@ -124,6 +133,7 @@ fn to_remoting(
         .map(|t| t.name.clone())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| status(Code::IllegalTopic, "the message names no topic"))?;
+    let plain_topic = topic.clone();
     let topic = if caller.namespace.is_empty() {
         topic
     } else {
@@ -142,6 +152,7 @@ fn to_remoting(
         return Err(status(Code::MessageBodyEmpty, "the message body is empty"));
     }
     let mut props = Properties::new();
+    let mut transactional = false;
     for (k, v) in m.user_properties {
         if RESERVED.contains(&k.as_str()) {
             return Err(status(
@@ -174,6 +185,20 @@ fn to_remoting(
                 })?;
             props.insert(keys::SHARDING_KEY.into(), group);
         }
+        MessageType::Transaction => {
+            props.insert(keys::TRAN_MSG.into(), "true".into());
+            props.insert(
+                keys::PGROUP.into(),
+                super::transaction::producer_group(caller, &plain_topic),
+            );
+            if let Some(d) = sp.orphaned_transaction_recovery_duration {
+                props.insert(
+                    keys::CHECK_IMMUNITY_TIME_IN_SECONDS.into(),
+                    d.seconds.max(0).to_string(),
+                );
+            }
+            transactional = true;
+        }
         other => {
             return Err(status(
                 Code::Unsupported,
@@ -191,6 +216,9 @@ fn to_remoting(
         ));
     }
     let mut sys_flag = 0;
+    if transactional {
+        sys_flag |= msg_flag::TRANSACTION_PREPARED_TYPE;
+    }
     if sp.body_encoding == Encoding::Gzip as i32 {
         sys_flag |= msg_flag::COMPRESSED;
     }

@@ -22,7 +22,7 @@ use tonic::{Request, Response, Status};
 
 use super::metadata::caller;
 use super::status::{not_implemented, ok};
-use super::{route, send, telemetry};
+use super::{route, send, telemetry, transaction};
 use crate::context::BrokerContext;
 
 pub struct Messaging {
@@ -170,9 +170,12 @@ impl MessagingService for Messaging {
 
     async fn end_transaction(
         &self,
-        _request: Request<EndTransactionRequest>,
+        request: Request<EndTransactionRequest>,
     ) -> Result<Response<EndTransactionResponse>, Status> {
-        unimplemented_rpc!("EndTransaction", EndTransactionResponse)
+        let who = check_caller!(request, EndTransactionResponse);
+        Ok(Response::new(
+            transaction::end_transaction(&self.ctx, &who, request.get_ref()).await,
+        ))
     }
 
     type TelemetryStream = telemetry::TelemetryStream;

@@ -28,51 +28,70 @@ pub async fn process(
         }
         r.map(|_| Some(req.response_to(ResponseCode::Success)))
     };
+    let r = end(
+        &ctx,
+        &h.producer_group,
+        h.commit_log_offset,
+        h.tran_state_table_offset,
+        h.commit_or_rollback,
+    )
+    .await;
+    answer(r)
+}
+
+/// The producer's decision (commit 8, rollback 12, unknown 0) on the half message at
+/// `commit_log_offset`, for both front doors.
+pub(crate) async fn end(
+    ctx: &BrokerContext,
+    producer_group: &str,
+    commit_log_offset: i64,
+    tran_state_table_offset: i64,
+    decision: i32,
+) -> Result<(), ProcessError> {
     if ctx.is_slave() {
-        return answer(Err(ProcessError::response(
+        return Err(ProcessError::response(
             ResponseCode::SlaveNotAvailable,
             "a SLAVE does not end transactions; send END_TRANSACTION to the master",
-        )));
+        ));
     }
-    let decision = h.commit_or_rollback;
     if decision == msg_flag::TRANSACTION_NOT_TYPE {
-        return answer(Ok(())); // unknown: the check service will ask again
+        return Ok(()); // unknown: the check service will ask again
     }
     if decision != msg_flag::TRANSACTION_COMMIT_TYPE
         && decision != msg_flag::TRANSACTION_ROLLBACK_TYPE
     {
-        return answer(Err(ProcessError::response(
+        return Err(ProcessError::response(
             ResponseCode::InvalidParameter,
             format!("commitOrRollback {decision} is neither 8 (commit), 12 (rollback) nor 0"),
-        )));
+        ));
     }
-    let Some(rec) = ctx.store().look_message_by_offset(h.commit_log_offset) else {
-        return answer(Err(ProcessError::response(
+    let Some(rec) = ctx.store().look_message_by_offset(commit_log_offset) else {
+        return Err(ProcessError::response(
             ResponseCode::SystemError,
             format!(
                 "find prepared transaction message failed at offset {}",
-                h.commit_log_offset
+                commit_log_offset
             ),
-        )));
+        ));
     };
     let Ok(Peek::Record(half)) = peek_record(&rec, false) else {
-        return answer(Err(ProcessError::response(
+        return Err(ProcessError::response(
             ResponseCode::SystemError,
             "unreadable half message",
-        )));
+        ));
     };
     let props = decode_properties(half.properties);
-    if props.get(keys::PGROUP).map(String::as_str) != Some(h.producer_group.as_str())
-        || half.queue_offset != h.tran_state_table_offset
+    if props.get(keys::PGROUP).map(String::as_str) != Some(producer_group)
+        || half.queue_offset != tran_state_table_offset
         || half.topic != rmq_common::topic::RMQ_SYS_TRANS_HALF_TOPIC
     {
-        return answer(Err(ProcessError::response(
+        return Err(ProcessError::response(
             ResponseCode::SystemError,
             format!(
                 "the half message at {} does not match producer group {} and offset {}",
-                h.commit_log_offset, h.producer_group, h.tran_state_table_offset
+                commit_log_offset, producer_group, tran_state_table_offset
             ),
-        )));
+        ));
     }
     if decision == msg_flag::TRANSACTION_COMMIT_TYPE {
         let r = ctx
@@ -80,11 +99,11 @@ pub async fn process(
             .put_message(committed_message(ctx.store_host(), &half))
             .await;
         if !r.status.is_stored() {
-            return answer(Err(ProcessError::response(
+            return Err(ProcessError::response(
                 ResponseCode::SystemError,
                 r.error
                     .map_or_else(|| r.status.as_str().to_owned(), |e| e.to_string()),
-            )));
+            ));
         }
     }
     let r = write_op(
@@ -100,5 +119,5 @@ pub async fn process(
             "could not write the transaction op record; the check service may ask again"
         );
     }
-    answer(Ok(()))
+    Ok(())
 }

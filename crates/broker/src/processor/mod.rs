@@ -3,7 +3,7 @@
 mod admin;
 mod broker_config;
 mod client_manage;
-mod end_transaction;
+pub(crate) mod end_transaction;
 mod lock;
 mod offsets;
 mod pull;

@@ -7,6 +7,8 @@ import org.apache.rocketmq.client.apis.ClientServiceProvider;
 import org.apache.rocketmq.client.apis.message.Message;
 import org.apache.rocketmq.client.apis.producer.Producer;
 import org.apache.rocketmq.client.apis.producer.SendReceipt;
+import org.apache.rocketmq.client.apis.producer.Transaction;
+import org.apache.rocketmq.client.apis.producer.TransactionResolution;
 
 /**
  * The official 5.x Java client's producer against a broker's gRPC endpoint.
@@ -15,7 +17,8 @@ import org.apache.rocketmq.client.apis.producer.SendReceipt;
  *
  * Sends COUNT messages {@code PREFIX-i} (-Drmq.prefix, default body) with tag TagA and key {@code key-i} (FIFO with message
  * group GROUP when given); prints "sent MESSAGE_ID" per message and "done sent=N". Exit 1 on the
- * first failure, with the exception.
+ * first failure, with the exception. With -Drmq.transaction=commit or rollback each message is
+ * sent in a transaction that is then committed or rolled back.
  */
 public final class Produce {
     private Produce() {}
@@ -31,10 +34,12 @@ public final class Produce {
         ClientServiceProvider provider = ClientServiceProvider.loadService();
         ClientConfiguration config = ClientConfiguration.newBuilder().setEndpoints(endpoint)
                 .enableSsl(Boolean.parseBoolean(System.getProperty("rmq.ssl", "true"))).build();
+        String tx = System.getProperty("rmq.transaction", "");
         int sent = 0;
         try (Producer producer = provider.newProducerBuilder()
                 .setClientConfiguration(config)
                 .setTopics(topic)
+                .setTransactionChecker(view -> TransactionResolution.COMMIT)
                 .build()) {
             for (int i = 0; i < count; i++) {
                 var b = provider.newMessageBuilder()
@@ -44,7 +49,14 @@ public final class Produce {
                         .setBody((System.getProperty("rmq.prefix", "body") + "-" + i).getBytes(StandardCharsets.UTF_8));
                 if (group != null) b.setMessageGroup(group);
                 Message m = b.build();
-                SendReceipt r = producer.send(m);
+                SendReceipt r;
+                if (tx.isEmpty()) {
+                    r = producer.send(m);
+                } else {
+                    Transaction t = producer.beginTransaction();
+                    r = producer.send(m, t);
+                    if (tx.equals("commit")) t.commit(); else t.rollback();
+                }
                 System.out.println("sent " + r.getMessageId());
                 sent++;
             }
