@@ -36,19 +36,20 @@ run producer-plaintext false plain 5
 run producer-fifo-tls true fifo 5 order-group-1
 TX=commit run transaction-commit true txc 3
 TX=rollback run transaction-rollback true txr 3
+TX=unknown run transaction-checked-back true txu 2
 # Every committed message sent over gRPC, read back over remoting, each once.
 # A marker sent last over remoting: once it arrives, a rolled-back message would have too.
 "$bin/mqadmin" sendMessage -n 127.0.0.1:$ns_port -t GrpcInterop -p marker > $out/marker.log 2>&1 \
   || { echo "grpc-interop: FAIL: marker send"; cat $out/marker.log; exit 1; }
-timeout 60 "$bin/examples/push_consumer" -n 127.0.0.1:$ns_port -t GrpcInterop -g CG-grpc-interop --count 24 \
+timeout 60 "$bin/examples/push_consumer" -n 127.0.0.1:$ns_port -t GrpcInterop -g CG-grpc-interop --count 26 \
   > $out/consumer.log 2>&1
-# 10 + 5 + 5 + 3 committed; the 3 rolled back never arrive (they would come before the count).
-got=$(grep -cE ' body=(tls|plain|fifo|txc|txr)-[0-9]+$' $out/consumer.log)
-distinct=$(grep -oE ' body=(tls|plain|fifo|txc)-[0-9]+$' $out/consumer.log | sort -u | wc -l)
-if [ "$got" = 23 ] && [ "$distinct" = 23 ] && grep -q ' body=marker$' $out/consumer.log; then
-  echo "PASS remoting-consumer: 23 of 23 gRPC-sent committed messages, each once, none rolled back"
+# 10 + 5 + 5 + 3 + 2 committed (2 by the check-back); the 3 rolled back never arrive.
+got=$(grep -cE ' body=(tls|plain|fifo|txc|txu|txr)-[0-9]+$' $out/consumer.log)
+distinct=$(grep -oE ' body=(tls|plain|fifo|txc|txu)-[0-9]+$' $out/consumer.log | sort -u | wc -l)
+if [ "$got" = 25 ] && [ "$distinct" = 25 ] && grep -q ' body=marker$' $out/consumer.log; then
+  echo "PASS remoting-consumer: 25 of 25 gRPC-sent committed messages, each once, none rolled back"
 else
-  echo "FAIL remoting-consumer: $got deliveries, $distinct distinct of 23, marker $(grep -c ' body=marker$' $out/consumer.log) (output: $out/consumer.log)"
+  echo "FAIL remoting-consumer: $got deliveries, $distinct distinct of 25, marker $(grep -c ' body=marker$' $out/consumer.log) (output: $out/consumer.log)"
   status=$((status + 1))
 fi
 # FIFO: one message group, so one queue, in the order sent.

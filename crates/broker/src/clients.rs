@@ -216,6 +216,8 @@ impl ConsumerManager {
 #[derive(Default)]
 pub struct ProducerManager {
     groups: RwLock<HashMap<String, HashMap<ConnectionId, ClientChannel>>>,
+    /// Producers reached another way than a remoting connection (gRPC clients).
+    pub check_backs: crate::orphan_check::CheckBacks,
 }
 
 impl ProducerManager {

@@ -27,6 +27,7 @@ mod metrics;
 mod metrics_endpoint;
 mod offsets;
 mod op_log;
+mod orphan_check;
 mod parts;
 mod peer_error;
 mod persist;

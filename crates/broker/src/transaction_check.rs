@@ -25,6 +25,7 @@ use tokio_util::task::TaskTracker;
 use crate::clients::ProducerManager;
 use crate::offsets::ConsumerOffsets;
 use crate::op_log::OpLog;
+use crate::orphan_check::OrphanCheck;
 use crate::registration_wanted::RegistrationWanted;
 use crate::topics::TopicConfigs;
 use crate::transaction::write_op;
@@ -163,12 +164,29 @@ impl TransactionCheck {
         let Some(group) = props.get(keys::PGROUP) else {
             return Ok(());
         };
-        let Some(channel) = self.producers.any_channel(group) else {
-            tracing::debug!(group = %group, "no live producer to check a transaction with");
-            return Ok(());
-        };
         // The producer sees the message under its real topic.
         let real_topic = props.get(keys::REAL_TOPIC).cloned().unwrap_or_default();
+        let Some(channel) = self.producers.any_channel(group) else {
+            let check = OrphanCheck {
+                real_topic,
+                queue_id: props
+                    .get(keys::REAL_QID)
+                    .and_then(|q| q.parse().ok())
+                    .unwrap_or(0),
+                message_id: props.get(keys::UNIQ_KEY).cloned().unwrap_or_default(),
+                commit_log_offset: a.wrote_offset,
+                queue_offset: a.logics_offset,
+                properties: props.clone(),
+                body: Bytes::copy_from_slice(half.body()),
+                born_timestamp: half.born_timestamp,
+                born_host: half.born_host,
+                store_timestamp: a.store_timestamp,
+            };
+            if !self.producers.check_backs.ask(group, &check) {
+                tracing::debug!(group = %group, "no live producer to check a transaction with");
+            }
+            return Ok(());
+        };
         let uniq = props.get(keys::UNIQ_KEY).cloned();
         let body_props = encode_properties(&props);
         let mut body = bytes::BytesMut::new();

@@ -312,3 +312,120 @@ async fn transactions_end_over_grpc() {
     );
     broker.shutdown().await;
 }
+
+/// An unresolved gRPC transaction is checked back over the producer's Telemetry stream
+/// (RecoverOrphanedTransactionCommand); the producer's EndTransaction with the id it was given
+/// commits it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orphaned_transaction_is_checked_back_over_telemetry() {
+    use futures::StreamExt;
+    use rmq_proto::v2::{EndTransactionRequest, TransactionResolution, TransactionSource};
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start(config(
+        dir.path(),
+        &[
+            ("transactionCheckInterval", "200"),
+            ("transactionTimeOut", "200"),
+        ],
+    ))
+    .await;
+    let addr = broker.local_addr().to_string();
+    let remoting = client();
+    create_topic(&remoting, &addr, "GrpcOrphan", 1).await;
+    let mut c = connect(broker.grpc_addr().unwrap()).await;
+    let hello = TelemetryCommand {
+        status: None,
+        command: Some(telemetry_command::Command::Settings(Settings {
+            client_type: Some(ClientType::Producer as i32),
+            pub_sub: Some(settings::PubSub::Publishing(Publishing {
+                topics: vec![topic("GrpcOrphan").unwrap()],
+                max_body_size: 0,
+                validate_message_type: true,
+            })),
+            ..Settings::default()
+        })),
+    };
+    // The client keeps its half of the stream open, as a running producer does.
+    let outbound = futures::stream::iter([hello]).chain(futures::stream::pending());
+    let mut stream = c
+        .telemetry(with_client_id(outbound))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = stream.message().await.unwrap().unwrap();
+    assert!(matches!(
+        first.command,
+        Some(telemetry_command::Command::Settings(_))
+    ));
+
+    let sent = c
+        .send_message(with_client_id(SendMessageRequest {
+            messages: vec![Message {
+                topic: topic("GrpcOrphan"),
+                user_properties: [("order".to_owned(), "42".to_owned())].into(),
+                system_properties: Some(SystemProperties {
+                    tag: Some("TagT".into()),
+                    message_id: "TX-ORPHAN-1".into(),
+                    message_type: MessageType::Transaction as i32,
+                    ..SystemProperties::default()
+                }),
+                body: b"orphan".to_vec(),
+            }],
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(sent.status.unwrap().code, Code::Ok as i32);
+
+    // No EndTransaction: the broker asks.
+    let asked = tokio::time::timeout(std::time::Duration::from_secs(30), stream.message())
+        .await
+        .expect("the broker asked within 30 s")
+        .unwrap()
+        .unwrap();
+    let Some(telemetry_command::Command::RecoverOrphanedTransactionCommand(cmd)) = asked.command
+    else {
+        panic!("expected a RecoverOrphanedTransactionCommand, got {asked:?}");
+    };
+    let m = cmd.message.unwrap();
+    assert_eq!(m.topic.unwrap().name, "GrpcOrphan");
+    assert_eq!(&m.body[..], b"orphan");
+    assert_eq!(
+        m.user_properties.get("order").map(String::as_str),
+        Some("42")
+    );
+    let sp = m.system_properties.unwrap();
+    assert_eq!(sp.message_id, "TX-ORPHAN-1");
+    assert_eq!(sp.tag.as_deref(), Some("TagT"));
+
+    let r = c
+        .end_transaction(with_client_id(EndTransactionRequest {
+            topic: topic("GrpcOrphan"),
+            message_id: sp.message_id.clone(),
+            transaction_id: cmd.transaction_id,
+            resolution: TransactionResolution::Commit as i32,
+            source: TransactionSource::SourceServerCheck as i32,
+            trace_context: String::new(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.status.unwrap().code, Code::Ok as i32);
+    let resp = pull_until_found(&remoting, &addr, || {
+        pull_request(
+            "CG-orphan",
+            "GrpcOrphan",
+            0,
+            0,
+            pull_sys_flag::SUBSCRIPTION,
+            0,
+            Some("*"),
+        )
+    })
+    .await;
+    assert_eq!(resp.response_code(), ResponseCode::Success);
+    let got = decode_messages(&resp.body).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(&got[0].message.body[..], b"orphan");
+    broker.shutdown().await;
+}

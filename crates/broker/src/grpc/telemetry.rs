@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::metadata::Caller;
 use super::status::ok;
+use super::transaction::{producer_group, recovery_command};
 use crate::context::BrokerContext;
 
 /// The server half of a Telemetry stream.
@@ -35,6 +36,8 @@ pub fn telemetry(
     let (tx, rx) = mpsc::channel::<Result<TelemetryCommand, tonic::Status>>(16);
     let tasks = ctx.tasks().clone();
     tasks.spawn(async move {
+        // Producer groups this client answers transaction checks for (one per topic).
+        let mut checking: Vec<String> = Vec::new();
         loop {
             let next = tokio::select! {
                 _ = ctx.shutting_down() => break,
@@ -50,6 +53,22 @@ pub fn telemetry(
             };
             match cmd.command {
                 Some(telemetry_command::Command::Settings(s)) => {
+                    if let Some(settings::PubSub::Publishing(p)) = &s.pub_sub {
+                        for t in &p.topics {
+                            let group = producer_group(&caller, &t.name);
+                            let to_client = tx.clone();
+                            ctx.producers().check_backs.register(
+                                &group,
+                                &caller.client_id,
+                                Arc::new(move |check| {
+                                    to_client.try_send(Ok(recovery_command(check))).is_ok()
+                                }),
+                            );
+                            if !checking.contains(&group) {
+                                checking.push(group);
+                            }
+                        }
+                    }
                     tracing::debug!(
                         client = %caller.client_id,
                         language = %caller.language,
@@ -67,10 +86,18 @@ pub fn telemetry(
                         break;
                     }
                 }
+                Some(telemetry_command::Command::RecoverOrphanedTransactionCommand(_)) => {
+                    // The client answers a check with EndTransaction, not here.
+                }
                 other => {
                     tracing::debug!(client = %caller.client_id, command = ?other.map(|c| std::mem::discriminant(&c)), "telemetry command ignored");
                 }
             }
+        }
+        for group in &checking {
+            ctx.producers()
+                .check_backs
+                .unregister(group, &caller.client_id);
         }
     });
     Box::pin(futures::stream::unfold(rx, |mut rx| async move {

@@ -5,12 +5,18 @@
 //! transactions; clients treat it as opaque. As in Apache's proxy, the producer group of a gRPC
 //! transaction is its topic.
 
+use rmq_common::message::keys;
 use rmq_common::sysflag::message as msg_flag;
-use rmq_proto::v2::{Code, EndTransactionRequest, EndTransactionResponse, TransactionResolution};
+use rmq_proto::v2::{
+    telemetry_command, Code, EndTransactionRequest, EndTransactionResponse, Message, MessageType,
+    RecoverOrphanedTransactionCommand, Resource, SystemProperties, TelemetryCommand,
+    TransactionResolution,
+};
 
 use super::metadata::Caller;
 use super::status::{from_process_error, ok, status};
 use crate::context::BrokerContext;
+use crate::orphan_check::OrphanCheck;
 use crate::processor::end_transaction::end;
 
 /// `<commitlog offset hex>-<half queue offset hex>-<message id>`.
@@ -68,6 +74,75 @@ pub async fn end_transaction(
         Err(e) => from_process_error(&e),
     };
     EndTransactionResponse { status: Some(st) }
+}
+
+/// Properties the broker keeps for itself; the rest go back to the producer as user properties.
+const BROKER_KEYS: &[&str] = &[
+    keys::UNIQ_KEY,
+    keys::TAGS,
+    keys::KEYS,
+    keys::TRAN_MSG,
+    keys::PGROUP,
+    keys::REAL_TOPIC,
+    keys::REAL_QID,
+    keys::WAIT,
+    keys::CLUSTER,
+    keys::TRANSACTION_CHECK_TIMES,
+    keys::CHECK_IMMUNITY_TIME_IN_SECONDS,
+    keys::TRANSACTION_PREPARED_QUEUE_OFFSET,
+];
+
+fn timestamp(ms: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: ms.div_euclid(1000),
+        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
+    }
+}
+
+/// The Telemetry command that asks a 5.x producer to resolve an orphaned transaction.
+pub fn recovery_command(check: &OrphanCheck) -> TelemetryCommand {
+    let p = &check.properties;
+    let message = Message {
+        topic: Some(Resource {
+            resource_namespace: String::new(),
+            name: check.real_topic.clone(),
+        }),
+        user_properties: p
+            .iter()
+            .filter(|(k, _)| !BROKER_KEYS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        system_properties: Some(SystemProperties {
+            tag: p.get(keys::TAGS).cloned(),
+            keys: p
+                .get(keys::KEYS)
+                .map(|k| k.split(keys::KEY_SEPARATOR).map(str::to_owned).collect())
+                .unwrap_or_default(),
+            message_id: check.message_id.clone(),
+            message_type: MessageType::Transaction as i32,
+            born_timestamp: Some(timestamp(check.born_timestamp)),
+            born_host: check.born_host.ip().to_string(),
+            store_timestamp: Some(timestamp(check.store_timestamp)),
+            queue_id: check.queue_id,
+            ..SystemProperties::default()
+        }),
+        body: check.body.to_vec(),
+    };
+    TelemetryCommand {
+        status: None,
+        command: Some(
+            telemetry_command::Command::RecoverOrphanedTransactionCommand(
+                RecoverOrphanedTransactionCommand {
+                    message: Some(message),
+                    transaction_id: encode_id(
+                        check.commit_log_offset,
+                        check.queue_offset,
+                        &check.message_id,
+                    ),
+                },
+            ),
+        ),
+    }
 }
 
 #[cfg(test)]

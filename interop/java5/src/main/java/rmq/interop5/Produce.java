@@ -18,7 +18,8 @@ import org.apache.rocketmq.client.apis.producer.TransactionResolution;
  * Sends COUNT messages {@code PREFIX-i} (-Drmq.prefix, default body) with tag TagA and key {@code key-i} (FIFO with message
  * group GROUP when given); prints "sent MESSAGE_ID" per message and "done sent=N". Exit 1 on the
  * first failure, with the exception. With -Drmq.transaction=commit or rollback each message is
- * sent in a transaction that is then committed or rolled back.
+ * sent in a transaction that is then committed or rolled back; with unknown, left open until the
+ * broker's check-back (answered COMMIT) has asked about each.
  */
 public final class Produce {
     private Produce() {}
@@ -35,11 +36,15 @@ public final class Produce {
         ClientConfiguration config = ClientConfiguration.newBuilder().setEndpoints(endpoint)
                 .enableSsl(Boolean.parseBoolean(System.getProperty("rmq.ssl", "true"))).build();
         String tx = System.getProperty("rmq.transaction", "");
+        java.util.concurrent.atomic.AtomicInteger checked = new java.util.concurrent.atomic.AtomicInteger();
         int sent = 0;
         try (Producer producer = provider.newProducerBuilder()
                 .setClientConfiguration(config)
                 .setTopics(topic)
-                .setTransactionChecker(view -> TransactionResolution.COMMIT)
+                .setTransactionChecker(view -> {
+                    checked.incrementAndGet();
+                    return TransactionResolution.COMMIT;
+                })
                 .build()) {
             for (int i = 0; i < count; i++) {
                 var b = provider.newMessageBuilder()
@@ -55,10 +60,18 @@ public final class Produce {
                 } else {
                     Transaction t = producer.beginTransaction();
                     r = producer.send(m, t);
-                    if (tx.equals("commit")) t.commit(); else t.rollback();
+                    if (tx.equals("commit")) t.commit();
+                    else if (tx.equals("rollback")) t.rollback();
+                    // "unknown": left open; the broker's check-back resolves it (COMMIT).
                 }
                 System.out.println("sent " + r.getMessageId());
                 sent++;
+            }
+            if (tx.equals("unknown")) {
+                long deadline = System.currentTimeMillis() + 60_000;
+                while (checked.get() < count && System.currentTimeMillis() < deadline) Thread.sleep(50);
+                System.out.println("checked " + checked.get());
+                if (checked.get() < count) throw new IllegalStateException("the broker checked " + checked.get() + " of " + count + " open transactions in 60 s");
             }
         } catch (Exception e) {
             System.out.println("failed after " + sent + ": " + e);
