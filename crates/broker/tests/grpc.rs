@@ -429,3 +429,88 @@ async fn an_orphaned_transaction_is_checked_back_over_telemetry() {
     assert_eq!(&got[0].message.body[..], b"orphan");
     broker.shutdown().await;
 }
+
+/// A topic whose `message.type` attribute says FIFO lists only FIFO in its route and refuses
+/// other types (MESSAGE_PROPERTY_CONFLICT_WITH_TYPE), as Apache's proxy does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_message_type_is_enforced() {
+    use rmq_remoting::header::CreateTopicRequestHeader;
+    use rmq_remoting::{RemotingCommand, RequestCode};
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start(config(dir.path(), &[])).await;
+    let addr = broker.local_addr().to_string();
+    let h = CreateTopicRequestHeader {
+        topic: "GrpcFifoOnly".into(),
+        default_topic: "TBW102".into(),
+        read_queue_nums: 2,
+        write_queue_nums: 2,
+        perm: 6,
+        topic_filter_type: Default::default(),
+        topic_sys_flag: Some(0),
+        order: false,
+        attributes: Some("+message.type=FIFO".into()),
+        force: None,
+        rpc: Default::default(),
+    };
+    let r = client()
+        .invoke(
+            &addr,
+            RemotingCommand::request(RequestCode::UpdateAndCreateTopic, &h),
+            common::TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.response_code(), ResponseCode::Success);
+    let mut c = connect(broker.grpc_addr().unwrap()).await;
+    let route = c
+        .query_route(with_client_id(QueryRouteRequest {
+            topic: topic("GrpcFifoOnly"),
+            endpoints: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        route.message_queues[0].accept_message_types,
+        [MessageType::Fifo as i32]
+    );
+    let msg = |id: &str, kind: MessageType, group: Option<&str>| Message {
+        topic: topic("GrpcFifoOnly"),
+        user_properties: Default::default(),
+        system_properties: Some(SystemProperties {
+            message_id: id.into(),
+            message_type: kind as i32,
+            message_group: group.map(str::to_owned),
+            ..SystemProperties::default()
+        }),
+        body: b"x".to_vec(),
+    };
+    let normal = c
+        .send_message(with_client_id(SendMessageRequest {
+            messages: vec![msg("N-1", MessageType::Normal, None)],
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let st = normal.status.unwrap();
+    assert_eq!(
+        st.code,
+        Code::MessagePropertyConflictWithType as i32,
+        "{}",
+        st.message
+    );
+    assert!(
+        st.message.contains("FIFO") && st.message.contains("NORMAL"),
+        "{}",
+        st.message
+    );
+    let fifo = c
+        .send_message(with_client_id(SendMessageRequest {
+            messages: vec![msg("F-1", MessageType::Fifo, Some("g1"))],
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(fifo.status.unwrap().code, Code::Ok as i32);
+    broker.shutdown().await;
+}

@@ -101,29 +101,35 @@ fn queues(
         .collect()
 }
 
-/// The topic's `message.type` attribute (NORMAL, FIFO, DELAY, TRANSACTION, MIXED); a topic
-/// without one accepts every type, as topics created through remoting do.
-fn accepted_types(c: &TopicConfig) -> Vec<i32> {
-    let all = [
-        MessageType::Normal,
-        MessageType::Fifo,
-        MessageType::Delay,
-        MessageType::Transaction,
-    ];
+/// The message type a topic's `message.type` attribute declares: `None` for MIXED or no
+/// attribute (every type; rmq accepts any type on a topic created through remoting, where
+/// Apache would assume NORMAL).
+pub fn declared_type(c: &TopicConfig) -> Option<MessageType> {
     let attr = c
         .attributes
         .get(MESSAGE_TYPE_ATTRIBUTE)
         .or_else(|| c.attributes.get(&format!("+{MESSAGE_TYPE_ATTRIBUTE}")));
-    let only = match attr.map(|v| v.to_ascii_uppercase()).as_deref() {
+    match attr.map(|v| v.to_ascii_uppercase()).as_deref() {
         Some("NORMAL") => Some(MessageType::Normal),
         Some("FIFO") => Some(MessageType::Fifo),
         Some("DELAY") => Some(MessageType::Delay),
         Some("TRANSACTION") => Some(MessageType::Transaction),
         _ => None,
-    };
-    match only {
+    }
+}
+
+fn accepted_types(c: &TopicConfig) -> Vec<i32> {
+    match declared_type(c) {
         Some(t) => vec![t as i32],
-        None => all.iter().map(|t| *t as i32).collect(),
+        None => [
+            MessageType::Normal,
+            MessageType::Fifo,
+            MessageType::Delay,
+            MessageType::Transaction,
+        ]
+        .iter()
+        .map(|t| *t as i32)
+        .collect(),
     }
 }
 
@@ -169,5 +175,7 @@ mod tests {
         assert_eq!(accepted_types(&c).len(), 4);
         c.attributes.insert("+message.type".into(), "FIFO".into());
         assert_eq!(accepted_types(&c), [MessageType::Fifo as i32]);
+        c.attributes.insert("+message.type".into(), "MIXED".into());
+        assert_eq!(accepted_types(&c).len(), 4);
     }
 }

@@ -78,7 +78,7 @@ fn failed(s: Status) -> SendResultEntry {
 }
 
 async fn send_one(ctx: &Arc<BrokerContext>, caller: &Caller, m: Message) -> SendResultEntry {
-    let (header, body, message_id) = match to_remoting(caller, m) {
+    let (header, body, message_id) = match to_remoting(ctx, caller, m) {
         Ok(v) => v,
         Err(s) => return failed(s),
     };
@@ -124,6 +124,7 @@ async fn send_one(ctx: &Arc<BrokerContext>, caller: &Caller, m: Message) -> Send
 
 /// The remoting send header and body a gRPC message stands for, and its message id.
 fn to_remoting(
+    ctx: &BrokerContext,
     caller: &Caller,
     m: Message,
 ) -> Result<(SendMessageRequestHeader, Bytes, String), Status> {
@@ -170,7 +171,28 @@ fn to_remoting(
     if !sp.keys.is_empty() {
         props.insert(keys::KEYS.into(), sp.keys.join(keys::KEY_SEPARATOR));
     }
-    match MessageType::try_from(sp.message_type).unwrap_or(MessageType::Normal) {
+    let message_type = match MessageType::try_from(sp.message_type) {
+        Ok(MessageType::Unspecified) | Err(_) => MessageType::Normal,
+        Ok(t) => t,
+    };
+    // As Apache's proxy: a topic that declares a type takes only that type (MIXED: any).
+    if let Some(declared) = ctx
+        .topics()
+        .get(&topic)
+        .and_then(|c| super::route::declared_type(&c))
+    {
+        if declared != message_type {
+            return Err(status(
+                Code::MessagePropertyConflictWithType,
+                format!(
+                    "TopicMessageType validate failed, the expected type is {}, but actual type is {}",
+                    declared.as_str_name(),
+                    message_type.as_str_name()
+                ),
+            ));
+        }
+    }
+    match message_type {
         MessageType::Normal | MessageType::Unspecified => {}
         MessageType::Fifo => {
             let group = sp
