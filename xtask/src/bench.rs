@@ -122,6 +122,8 @@ struct Cluster {
     _slave: Option<Daemon>,
     addr: String,
     metrics_port: u16,
+    /// The master's gRPC port (5.x clients).
+    grpc_port: u16,
 }
 
 /// Writes a broker config under `dir` and returns (config path, port).
@@ -159,12 +161,13 @@ fn start_cluster(dir: &Path, broker_props: &str, with_slave: bool) -> Result<Clu
     )?;
     let addr = format!("127.0.0.1:{ns_port}");
     let metrics_port = free_port()?;
+    let grpc_port = free_port()?;
     let (conf, port) = broker_conf(
         dir,
         "master",
         &format!(
             "{broker_props}\nmetricsExporterType=PROM\nmetricsPromExporterHost=127.0.0.1\n\
-             metricsPromExporterPort={metrics_port}"
+             metricsPromExporterPort={metrics_port}\ngrpcServerPort={grpc_port}"
         ),
     )?;
     let args = |conf: &Path| {
@@ -198,7 +201,35 @@ fn start_cluster(dir: &Path, broker_props: &str, with_slave: bool) -> Result<Clu
         _slave: slave,
         addr,
         metrics_port,
+        grpc_port,
     })
+}
+
+/// Runs the gRPC send benchmark (crates/broker/examples/grpc_bench.rs) against `endpoint`;
+/// returns its table rows.
+fn grpc_bench(endpoint: &str, messages: usize, size: usize, topic: &str) -> Result<String> {
+    let bin = release_dir().join("examples/grpc_bench");
+    let out = Command::new(&bin)
+        .args([
+            "-e",
+            endpoint,
+            "-t",
+            topic,
+            "-m",
+            &messages.to_string(),
+            "-s",
+            &size.to_string(),
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("running {}", bin.display()))?;
+    if !out.status.success() {
+        bail!(
+            "the gRPC benchmark failed ({}) against {endpoint}",
+            out.status
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// The value of one metric from a Prometheus endpoint on 127.0.0.1.
@@ -389,7 +420,13 @@ fn measure(
                     })
                 };
                 eprintln!("[{}] running the client benchmark ...", i + 1);
-                let table = client_bench(&cluster.addr, args.messages, size, "BenchTopic");
+                let table = client_bench(&cluster.addr, args.messages, size, "BenchTopic")
+                    .and_then(|mut t| {
+                        eprintln!("[{}] running the gRPC send benchmark ...", i + 1);
+                        let endpoint = format!("127.0.0.1:{}", cluster.grpc_port);
+                        t.push_str(&grpc_bench(&endpoint, args.messages, size, "BenchTopic")?);
+                        Ok(t)
+                    });
                 stop.store(true, Ordering::Relaxed);
                 let _ = sampler.join();
                 let table = table?;
