@@ -49,6 +49,8 @@ pub struct BrokerContext {
     pull_offsets: PullOffsets,
     consumers: Arc<ConsumerManager>,
     producers: Arc<ProducerManager>,
+    outbound: rmq_remoting::RemotingClient,
+    peer_grpc: crate::peer_grpc::PeerGrpcPorts,
     locks: QueueLocks,
     arrivals: Arc<ArrivalNotifier>,
     delay_levels: DelayLevels,
@@ -95,6 +97,8 @@ impl BrokerContext {
             offsets: p.offsets.clone(),
             consumers: p.consumers.clone(),
             producers: p.producers.clone(),
+            outbound: p.outbound.clone(),
+            peer_grpc: crate::peer_grpc::PeerGrpcPorts::default(),
             arrivals: p.arrivals.clone(),
             delay_levels: p.delay_levels.clone(),
             op_log: p.op_log.clone(),
@@ -107,6 +111,16 @@ impl BrokerContext {
             ha: p.ha.clone(),
             tasks: p.tasks.clone(),
         }
+    }
+
+    /// The broker's client for calls to name servers and other brokers.
+    pub(crate) fn outbound(&self) -> &rmq_remoting::RemotingClient {
+        &self.outbound
+    }
+
+    /// Other brokers' gRPC ports, as learnt from them.
+    pub(crate) fn peer_grpc(&self) -> &crate::peer_grpc::PeerGrpcPorts {
+        &self.peer_grpc
     }
 
     /// The port the gRPC MessagingService listens on (0: not served).

@@ -30,6 +30,7 @@ mod op_log;
 mod orphan_check;
 mod parts;
 mod peer_error;
+mod peer_grpc;
 mod persist;
 mod processor;
 mod pull_offsets;

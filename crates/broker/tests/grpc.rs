@@ -514,3 +514,83 @@ async fn a_declared_message_type_is_enforced() {
     assert_eq!(fifo.status.unwrap().code, Code::Ok as i32);
     broker.shutdown().await;
 }
+
+/// With a name server, QueryRoute lists the topic's queues on every master that serves gRPC,
+/// each at its own broker's gRPC endpoint; a master without gRPC is left out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_spans_the_masters_that_serve_grpc() {
+    use common::cluster::{route, wait_until};
+    let dir = tempfile::tempdir().unwrap();
+    let ns = common::start_namesrv(dir.path()).await;
+    let ns_addr = ns.local_addr().to_string();
+    let mut brokers = Vec::new();
+    for (name, grpc) in [
+        ("broker-a", "8081"),
+        ("broker-b", "8081"),
+        ("broker-c", "0"),
+    ] {
+        let cfg = config(
+            &dir.path().join(name),
+            &[
+                ("brokerName", name),
+                ("namesrvAddr", ns_addr.as_str()),
+                ("grpcServerPort", grpc),
+            ],
+        );
+        brokers.push(start(cfg).await);
+    }
+    let remoting = client();
+    for b in &brokers {
+        create_topic(&remoting, &b.local_addr().to_string(), "GrpcSpan", 2).await;
+    }
+    wait_until(
+        "GrpcSpan routed to three brokers",
+        std::time::Duration::from_secs(10),
+        || async {
+            route(&remoting, &ns_addr, "GrpcSpan")
+                .await
+                .is_some_and(|r| r.queue_datas.len() == 3)
+        },
+    )
+    .await;
+    let (a, b) = (&brokers[0], &brokers[1]);
+    assert!(brokers[2].grpc_addr().is_none());
+    let mut c = connect(a.grpc_addr().unwrap()).await;
+    let r = c
+        .query_route(with_client_id(QueryRouteRequest {
+            topic: topic("GrpcSpan"),
+            endpoints: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.status.unwrap().code, Code::Ok as i32);
+    let mut seen: Vec<(String, i32, i32)> = r
+        .message_queues
+        .iter()
+        .map(|q| {
+            let b = q.broker.as_ref().unwrap();
+            (
+                b.name.clone(),
+                b.endpoints.as_ref().unwrap().addresses[0].port,
+                q.id,
+            )
+        })
+        .collect();
+    seen.sort();
+    let pa = i32::from(a.grpc_addr().unwrap().port());
+    let pb = i32::from(b.grpc_addr().unwrap().port());
+    assert_eq!(
+        seen,
+        [
+            ("broker-a".to_owned(), pa, 0),
+            ("broker-a".to_owned(), pa, 1),
+            ("broker-b".to_owned(), pb, 0),
+            ("broker-b".to_owned(), pb, 1),
+        ]
+    );
+    for b in brokers {
+        b.shutdown().await;
+    }
+    ns.shutdown().await;
+}

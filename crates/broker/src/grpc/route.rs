@@ -1,8 +1,9 @@
-//! QueryRoute: the queues of a topic this broker hosts, with the broker's gRPC endpoint and the
-//! message types the topic accepts.
-//!
-//! Only this broker's queues are listed so far; a client that should reach every master of a
-//! cluster is configured with each broker's endpoint.
+//! QueryRoute: the queues of a topic on every master the name servers route it to, each with
+//! its broker's gRPC endpoint (learnt from that broker, `peer_grpc.rs`) and the message types the
+//! topic accepts. Brokers that serve no gRPC are left out; without a name server answer the
+//! broker lists its own queues.
+
+use std::time::Duration;
 
 use rmq_common::perm;
 use rmq_common::topic::TopicConfig;
@@ -10,41 +11,119 @@ use rmq_proto::v2::{
     Address, AddressScheme, Broker, Code, Endpoints, MessageQueue, MessageType, Permission,
     QueryRouteRequest, QueryRouteResponse, Resource,
 };
+use rmq_remoting::body::TopicRouteData;
+use rmq_remoting::header::GetRouteInfoRequestHeader;
+use rmq_remoting::json::JsonBody;
+use rmq_remoting::{RemotingCommand, RequestCode, ResponseCode};
 
 use super::status::{ok, status};
 use crate::context::BrokerContext;
 
 /// The `message.type` topic attribute, as Apache 5.x keeps it (`+message.type=FIFO` on create).
 const MESSAGE_TYPE_ATTRIBUTE: &str = "message.type";
+const NAMESRV_TIMEOUT: Duration = Duration::from_secs(3);
 
-pub fn query_route(ctx: &BrokerContext, req: &QueryRouteRequest) -> QueryRouteResponse {
+pub async fn query_route(ctx: &BrokerContext, req: &QueryRouteRequest) -> QueryRouteResponse {
     let name = req
         .topic
         .as_ref()
         .map(|t| t.name.as_str())
         .unwrap_or_default();
-    let Some(config) = ctx.topics().get(name) else {
+    let local = ctx.topics().get(name);
+    let types = local.as_ref().map_or_else(all_types, accepted_types);
+    let mut queues = Vec::new();
+    match cluster_route(ctx, name).await {
+        Some(route) => {
+            for qd in &route.queue_datas {
+                let broker = if qd.broker_name == ctx.broker_name() {
+                    Some(own_broker(ctx))
+                } else {
+                    peer_broker(ctx, &route, &qd.broker_name).await
+                };
+                let Some(broker) = broker else { continue };
+                let (read, write, p) = match (&local, qd.broker_name == ctx.broker_name()) {
+                    (Some(c), true) => (c.read_queue_nums, c.write_queue_nums, c.perm),
+                    _ => (qd.read_queue_nums, qd.write_queue_nums, qd.perm),
+                };
+                queues.extend(list(read, write, p, &broker, req.topic.clone(), &types));
+            }
+        }
+        None => {
+            if let Some(c) = &local {
+                let p = c.perm & ctx.config().broker.broker_permission;
+                queues.extend(list(
+                    c.read_queue_nums,
+                    c.write_queue_nums,
+                    p,
+                    &own_broker(ctx),
+                    req.topic.clone(),
+                    &types,
+                ));
+            }
+        }
+    }
+    if queues.is_empty() {
         return QueryRouteResponse {
             status: Some(status(
                 Code::TopicNotFound,
-                format!(
-                    "topic {name} does not exist on broker {}",
-                    ctx.broker_name()
-                ),
+                format!("topic {name} has no queues on a broker that serves gRPC"),
             )),
             message_queues: Vec::new(),
         };
-    };
-    let broker = Broker {
+    }
+    QueryRouteResponse {
+        status: Some(ok()),
+        message_queues: queues,
+    }
+}
+
+/// The topic's route from the first name server that has it.
+async fn cluster_route(ctx: &BrokerContext, topic: &str) -> Option<TopicRouteData> {
+    for ns in ctx.config().namesrv_addrs() {
+        let h = GetRouteInfoRequestHeader {
+            topic: topic.to_owned(),
+            accept_standard_json_only: Some(true),
+            rpc: Default::default(),
+        };
+        let cmd = RemotingCommand::request(RequestCode::GetRouteinfoByTopic, &h);
+        match ctx.outbound().invoke(&ns, cmd, NAMESRV_TIMEOUT).await {
+            Ok(r) if r.response_code() == ResponseCode::Success => {
+                if let Ok(route) = TopicRouteData::from_json_bytes(&r.body) {
+                    return Some(route);
+                }
+            }
+            Ok(_) => return None, // TOPIC_NOT_EXIST: the cluster does not route it
+            Err(e) => tracing::debug!(namesrv = %ns, error = %e, "route lookup failed"),
+        }
+    }
+    None
+}
+
+fn own_broker(ctx: &BrokerContext) -> Broker {
+    Broker {
         name: ctx.broker_name().to_owned(),
         id: 0,
         endpoints: Some(endpoints(ctx)),
-    };
-    let broker_perm = ctx.config().broker.broker_permission;
-    QueryRouteResponse {
-        status: Some(ok()),
-        message_queues: queues(&config, broker_perm, &broker, req.topic.clone()),
     }
+}
+
+/// Another master of the route, at its gRPC endpoint; `None` when it serves no gRPC.
+async fn peer_broker(ctx: &BrokerContext, route: &TopicRouteData, name: &str) -> Option<Broker> {
+    let data = route.broker_datas.iter().find(|b| b.broker_name == name)?;
+    let addr = data.broker_addrs.get(&0)?;
+    let port = ctx.peer_grpc().port(ctx.outbound(), addr).await?;
+    let host = addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h);
+    Some(Broker {
+        name: name.to_owned(),
+        id: 0,
+        endpoints: Some(Endpoints {
+            scheme: AddressScheme::IPv4 as i32,
+            addresses: vec![Address {
+                host: host.to_owned(),
+                port: i32::from(port),
+            }],
+        }),
+    })
 }
 
 /// This broker's gRPC endpoint: brokerIP1 and the port MessagingService listens on.
@@ -64,27 +143,21 @@ pub fn endpoints(ctx: &BrokerContext) -> Endpoints {
 }
 
 /// The queues as Apache's proxy lists them: the first min(read, write) read-write, the rest
-/// read-only or write-only; none readable or writable where the topic or broker forbids it.
-fn queues(
-    c: &TopicConfig,
-    broker_perm: i32,
+/// read-only or write-only; none readable or writable where the permission `p` forbids it.
+fn list(
+    read: i32,
+    write: i32,
+    p: i32,
     broker: &Broker,
     topic: Option<Resource>,
+    types: &[i32],
 ) -> Vec<MessageQueue> {
-    let p = c.perm & broker_perm;
-    let (r, w) = (
-        if perm::is_readable(p) {
-            c.read_queue_nums.max(0)
-        } else {
-            0
-        },
-        if perm::is_writeable(p) {
-            c.write_queue_nums.max(0)
-        } else {
-            0
-        },
-    );
-    let types = accepted_types(c);
+    let r = if perm::is_readable(p) { read.max(0) } else { 0 };
+    let w = if perm::is_writeable(p) {
+        write.max(0)
+    } else {
+        0
+    };
     (0..r.max(w))
         .map(|id| MessageQueue {
             topic: topic.clone(),
@@ -96,7 +169,7 @@ fn queues(
                 (false, false) => Permission::None,
             } as i32,
             broker: Some(broker.clone()),
-            accept_message_types: types.clone(),
+            accept_message_types: types.to_vec(),
         })
         .collect()
 }
@@ -121,16 +194,20 @@ pub fn declared_type(c: &TopicConfig) -> Option<MessageType> {
 fn accepted_types(c: &TopicConfig) -> Vec<i32> {
     match declared_type(c) {
         Some(t) => vec![t as i32],
-        None => [
-            MessageType::Normal,
-            MessageType::Fifo,
-            MessageType::Delay,
-            MessageType::Transaction,
-        ]
-        .iter()
-        .map(|t| *t as i32)
-        .collect(),
+        None => all_types(),
     }
+}
+
+fn all_types() -> Vec<i32> {
+    [
+        MessageType::Normal,
+        MessageType::Fifo,
+        MessageType::Delay,
+        MessageType::Transaction,
+    ]
+    .iter()
+    .map(|t| *t as i32)
+    .collect()
 }
 
 #[cfg(test)]
@@ -147,12 +224,14 @@ mod tests {
 
     #[test]
     fn read_write_split_like_apache() {
-        let c = TopicConfig {
-            read_queue_nums: 4,
-            write_queue_nums: 2,
-            ..TopicConfig::default()
-        };
-        let q = queues(&c, perm::READ | perm::WRITE, &broker(), None);
+        let q = list(
+            4,
+            2,
+            perm::READ | perm::WRITE,
+            &broker(),
+            None,
+            &all_types(),
+        );
         let perms: Vec<i32> = q.iter().map(|q| q.permission).collect();
         assert_eq!(
             perms,
@@ -163,7 +242,7 @@ mod tests {
                 Permission::Read as i32
             ]
         );
-        let read_only = queues(&c, perm::READ, &broker(), None);
+        let read_only = list(4, 2, perm::READ, &broker(), None, &all_types());
         assert!(read_only
             .iter()
             .all(|q| q.permission == Permission::Read as i32));

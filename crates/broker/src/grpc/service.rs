@@ -72,10 +72,9 @@ impl MessagingService for Messaging {
         request: Request<QueryRouteRequest>,
     ) -> Result<Response<QueryRouteResponse>, Status> {
         check_caller!(request, QueryRouteResponse);
-        Ok(Response::new(route::query_route(
-            &self.ctx,
-            request.get_ref(),
-        )))
+        Ok(Response::new(
+            route::query_route(&self.ctx, request.get_ref()).await,
+        ))
     }
 
     async fn heartbeat(
