@@ -208,11 +208,24 @@ fn start_cluster(dir: &Path, broker_props: &str, with_slave: bool) -> Result<Clu
 /// Runs the gRPC send benchmark (crates/broker/examples/grpc_bench.rs) against `endpoint`;
 /// returns its table rows.
 fn grpc_bench(endpoint: &str, messages: usize, size: usize, topic: &str) -> Result<String> {
-    let bin = release_dir().join("examples/grpc_bench");
+    table_of("grpc_bench", "-e", endpoint, messages, size, topic)
+        .with_context(|| format!("the gRPC benchmark against {endpoint}"))
+}
+
+/// Runs `examples/<example> <flag> <target> -t topic -m messages -s size`; returns its stdout.
+fn table_of(
+    example: &str,
+    flag: &str,
+    target: &str,
+    messages: usize,
+    size: usize,
+    topic: &str,
+) -> Result<String> {
+    let bin = release_dir().join("examples").join(example);
     let out = Command::new(&bin)
         .args([
-            "-e",
-            endpoint,
+            flag,
+            target,
             "-t",
             topic,
             "-m",
@@ -224,10 +237,7 @@ fn grpc_bench(endpoint: &str, messages: usize, size: usize, topic: &str) -> Resu
         .output()
         .with_context(|| format!("running {}", bin.display()))?;
     if !out.status.success() {
-        bail!(
-            "the gRPC benchmark failed ({}) against {endpoint}",
-            out.status
-        );
+        bail!("{} failed ({})", bin.display(), out.status);
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -252,28 +262,8 @@ fn scrape(port: u16, metric: &str) -> Option<f64> {
 
 /// Runs the client benchmark; returns its table.
 fn client_bench(namesrv: &str, messages: usize, size: usize, topic: &str) -> Result<String> {
-    let bin = release_dir().join("examples/bench");
-    let out = Command::new(&bin)
-        .args([
-            "-n",
-            namesrv,
-            "-t",
-            topic,
-            "-m",
-            &messages.to_string(),
-            "-s",
-            &size.to_string(),
-        ])
-        .stderr(Stdio::inherit())
-        .output()
-        .with_context(|| format!("running {}", bin.display()))?;
-    if !out.status.success() {
-        bail!(
-            "the client benchmark failed ({}); is the cluster at {namesrv} up?",
-            out.status
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    table_of("bench", "-n", namesrv, messages, size, topic)
+        .with_context(|| format!("the client benchmark; is the cluster at {namesrv} up?"))
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
