@@ -724,12 +724,25 @@ examples_part() {
     tx_all() { [ "$(sed -nE 's/.* body=(order-[0-9]+)$/\1/p' "$out/transaction_consumer.out" | sort -u | tr '\n' ' ')" = "$tx_expect " ]; }
     while [ $SECONDS -lt $tx_deadline ] && ! tx_all && kill -0 "$tx_producer" 2>/dev/null; do sleep 0.5; done
     local tx_waited=$((SECONDS - tx_started))
-    sleep 2   # anything else that would arrive
+    # Nothing is committed once the producer is gone (no one answers a check). A marker on
+    # every queue, sent after that: once all four arrived, anything committed before them (a
+    # duplicate, a rolled-back order) has arrived too.
     stop_bg "$tx_producer"
+    local q markers_sent=0
+    for q in 0 1 2 3; do
+      "$bin/mqadmin" sendMessage -n "$ns" -t "$t_tx" -b "$broker" -i $q -p "tx-marker-$q" \
+        >> "$out/transaction_markers.out" 2>&1 && markers_sent=$((markers_sent + 1))
+    done
+    tx_markers_in() { [ "$(count "$out/transaction_consumer.out" ' body=tx-marker-[0-3]$')" -ge 4 ]; }
+    poll 30 tx_markers_in
+    local markers_got
+    markers_got=$(count "$out/transaction_consumer.out" ' body=tx-marker-[0-3]$')
     stop_bg "$tx_consumer"
     local got
     got=$(sed -nE 's/.* body=(order-[0-9]+)$/\1/p' "$out/transaction_consumer.out" | sort | tr '\n' ' ')
-    if [ "$(count "$last" '^half message [0-9A-F]{32} stored in MessageQueue \[topic=.*\] at [0-9]+: ')" -ne $tx_count ]; then
+    if [ $markers_sent -ne 4 ] || [ "$markers_got" -ne 4 ]; then
+      reason="markers: $markers_sent of 4 sent, $markers_got arrived within 30 s"; last=$out/transaction_markers.out
+    elif [ "$(count "$last" '^half message [0-9A-F]{32} stored in MessageQueue \[topic=.*\] at [0-9]+: ')" -ne $tx_count ]; then
       reason="$(count "$last" '^half message ') 'half message <id> stored in ...' lines, expected $tx_count"
     elif [ "$(count "$last" '^local transaction of .* -> CommitMessage$')" -ne 2 ] || [ "$(count "$last" '^local transaction of .* -> RollbackMessage$')" -ne 2 ] \
         || [ "$(count "$last" '^local transaction of .* -> Unknown$')" -ne 2 ]; then

@@ -158,7 +158,7 @@ async fn pull_consumer_poll_commit_seek() {
 /// committed before the consumer leaves: a restarted member of the group does not get it again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_commits_listener_calls_in_progress() {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let cluster = Cluster::start(1, &[]).await;
     cluster.create_topic("ShutdownCommit", 1).await;
     let producer = cluster.producer("PG-shutdown-commit").await;
@@ -170,7 +170,8 @@ async fn shutdown_commits_listener_calls_in_progress() {
     }
     producer.shutdown().await;
     let entered = Arc::new(AtomicUsize::new(0));
-    let release = Arc::new(AtomicBool::new(false));
+    // Set (and signalled) once the shutdown has stopped the queue.
+    let release = Arc::new((Mutex::new(false), parking_lot::Condvar::new()));
     let (e, r) = (entered.clone(), release.clone());
     let consumer = cluster
         .consumer("CG-shutdown-commit")
@@ -179,9 +180,9 @@ async fn shutdown_commits_listener_calls_in_progress() {
         .listener_concurrently(move |msgs| {
             e.fetch_add(msgs.len(), Ordering::SeqCst);
             // Held until the test has begun the shutdown.
-            while !r.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            let (released, signal) = &*r;
+            let mut released = released.lock();
+            signal.wait_while(&mut released, |r| !*r);
             ConsumeConcurrentlyStatus::ConsumeSuccess
         })
         .build()
@@ -192,13 +193,19 @@ async fn shutdown_commits_listener_calls_in_progress() {
         async move { (n == 5).then_some(()) }
     })
     .await;
-    let releaser = tokio::spawn(async move {
-        // Long enough for shutdown to have stopped the queue; the listener then returns.
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        release.store(true, Ordering::SeqCst);
-    });
-    consumer.shutdown().await;
-    releaser.await.unwrap();
+    // The listener returns only once the shutdown has taken the queue away (its first step,
+    // before it stops the queue's work), so the call is in progress across the stop.
+    let release_after_stop = async {
+        until("shutdown to take the queue", || {
+            let gone = consumer.assigned_queues().is_empty();
+            async move { gone.then_some(()) }
+        })
+        .await;
+        let (released, signal) = &*release;
+        *released.lock() = true;
+        signal.notify_all();
+    };
+    tokio::join!(consumer.shutdown(), release_after_stop);
     let admin = cluster.admin().await;
     let committed = admin
         .query_consumer_offset(
