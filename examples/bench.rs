@@ -3,8 +3,12 @@
 //!
 //!     cargo run --release -p rmq-client --example bench -- -n 127.0.0.1:9876
 
+#[path = "bench_table.rs"]
+mod bench_table;
 #[path = "support.rs"]
 mod support;
+
+use bench_table::report;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -34,24 +38,6 @@ struct Args {
     seconds: u64,
 }
 
-fn pct(lat: &mut [Duration], p: f64) -> Duration {
-    if lat.is_empty() {
-        return Duration::ZERO;
-    }
-    lat.sort_unstable();
-    lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)]
-}
-
-fn report(name: &str, n: usize, elapsed: Duration, lat: &mut [Duration]) {
-    println!(
-        "| {name} | {n} | {:.0} | {:.0?} | {:.0?} | {:.0?} |",
-        n as f64 / elapsed.as_secs_f64(),
-        pct(lat, 0.50),
-        pct(lat, 0.99),
-        pct(lat, 0.999)
-    );
-}
-
 fn now_micros() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -76,7 +62,7 @@ async fn run(a: Args) -> anyhow::Result<()> {
         .build()
         .await?;
     producer.send(Message::new(&a.topic, body.clone())).await?; // route + connection
-    println!("| phase | messages | msgs/s | p50 | p99 | p999 |\n|---|---|---|---|---|---|");
+    println!("{}", bench_table::HEADER);
 
     // 1. Sync, one in flight.
     let n = a.messages / 4;

@@ -4,6 +4,9 @@
 //!
 //!     cargo run --release -p rmq-broker --example grpc_bench -- -e 127.0.0.1:8081 -t BenchTopic
 
+#[path = "../../../examples/bench_table.rs"]
+mod bench_table;
+
 use std::time::{Duration, Instant};
 
 use clap::Parser;
@@ -13,6 +16,8 @@ use rmq_proto::v2::{
     Code, Message, MessageType, QueryRouteRequest, Resource, SendMessageRequest, SystemProperties,
 };
 use tonic::transport::Channel;
+
+use bench_table::report;
 
 #[derive(Parser)]
 struct Args {
@@ -30,24 +35,6 @@ struct Args {
     /// Print the table header too.
     #[arg(long)]
     header: bool,
-}
-
-fn pct(lat: &mut [Duration], p: f64) -> Duration {
-    if lat.is_empty() {
-        return Duration::ZERO;
-    }
-    lat.sort_unstable();
-    lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)]
-}
-
-fn report(name: &str, n: usize, elapsed: Duration, lat: &mut [Duration]) {
-    println!(
-        "| {name} | {n} | {:.0} | {:.0?} | {:.0?} | {:.0?} |",
-        n as f64 / elapsed.as_secs_f64(),
-        pct(lat, 0.50),
-        pct(lat, 0.99),
-        pct(lat, 0.999)
-    );
 }
 
 fn request<T>(msg: T) -> tonic::Request<T> {
@@ -123,7 +110,7 @@ async fn main() -> anyhow::Result<()> {
         queues: (route.message_queues.len() as i32).max(1),
     });
     if a.header {
-        println!("| phase | messages | msgs/s | p50 | p99 | p999 |\n|---|---|---|---|---|---|");
+        println!("{}", bench_table::HEADER);
     }
     let n = a.messages / 4;
     let mut lat = Vec::with_capacity(n);

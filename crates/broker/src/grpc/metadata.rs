@@ -19,6 +19,17 @@ pub struct Caller {
     pub peer: Option<std::net::SocketAddr>,
 }
 
+impl Caller {
+    /// `name` as the broker stores it for this caller: `namespace%name` under a namespace.
+    pub fn namespaced(&self, name: &str) -> String {
+        if self.namespace.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}%{name}", self.namespace)
+        }
+    }
+}
+
 fn text(md: &tonic::metadata::MetadataMap, key: &str) -> String {
     md.get(key)
         .and_then(|v| v.to_str().ok())

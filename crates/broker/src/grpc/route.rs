@@ -116,28 +116,27 @@ async fn peer_broker(ctx: &BrokerContext, route: &TopicRouteData, name: &str) ->
     Some(Broker {
         name: name.to_owned(),
         id: 0,
-        endpoints: Some(Endpoints {
-            scheme: AddressScheme::IPv4 as i32,
-            addresses: vec![Address {
-                host: host.to_owned(),
-                port: i32::from(port),
-            }],
-        }),
+        endpoints: Some(endpoint(host, port)),
     })
 }
 
 /// This broker's gRPC endpoint: brokerIP1 and the port MessagingService listens on.
-pub fn endpoints(ctx: &BrokerContext) -> Endpoints {
-    let ip = ctx.store_host().ip();
+fn endpoints(ctx: &BrokerContext) -> Endpoints {
+    endpoint(&ctx.store_host().ip().to_string(), ctx.grpc_port())
+}
+
+/// One `host:port` endpoint, its scheme told by the host's form.
+fn endpoint(host: &str, port: u16) -> Endpoints {
+    let scheme = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) if ip.is_ipv6() => AddressScheme::IPv6,
+        Ok(_) => AddressScheme::IPv4,
+        Err(_) => AddressScheme::DomainName,
+    };
     Endpoints {
-        scheme: if ip.is_ipv6() {
-            AddressScheme::IPv6 as i32
-        } else {
-            AddressScheme::IPv4 as i32
-        },
+        scheme: scheme as i32,
         addresses: vec![Address {
-            host: ip.to_string(),
-            port: i32::from(ctx.grpc_port()),
+            host: host.to_owned(),
+            port: i32::from(port),
         }],
     }
 }

@@ -135,11 +135,7 @@ fn to_remoting(
         .filter(|t| !t.is_empty())
         .ok_or_else(|| status(Code::IllegalTopic, "the message names no topic"))?;
     let plain_topic = topic.clone();
-    let topic = if caller.namespace.is_empty() {
-        topic
-    } else {
-        format!("{}%{topic}", caller.namespace)
-    };
+    let topic = caller.namespaced(&topic);
     let sp = m
         .system_properties
         .ok_or_else(|| status(Code::BadRequest, "the message has no system_properties"))?;

@@ -35,11 +35,7 @@ pub fn decode_id(id: &str) -> Option<(i64, i64)> {
 
 /// The producer group of a gRPC transaction on `topic` (namespaced like the topic).
 pub fn producer_group(caller: &Caller, topic: &str) -> String {
-    if caller.namespace.is_empty() {
-        topic.to_owned()
-    } else {
-        format!("{}%{topic}", caller.namespace)
-    }
+    caller.namespaced(topic)
 }
 
 pub async fn end_transaction(

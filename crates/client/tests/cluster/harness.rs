@@ -394,18 +394,11 @@ pub async fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool
 /// How long [`until`] polls before failing the test.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
-/// Polls `f` every 50 ms until it returns `Some`, failing the test after [`PATIENCE`].
-pub async fn until<T, F, Fut>(what: &str, mut f: F) -> T
+/// Polls `f` until it returns `Some`, failing the test after [`PATIENCE`].
+pub async fn until<T, F, Fut>(what: &str, f: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::poll::until_within(PATIENCE, what, f).await
 }

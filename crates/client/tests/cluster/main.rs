@@ -10,6 +10,8 @@ mod harness;
 mod offsets;
 mod operator;
 mod orderly;
+#[path = "../support/until.rs"]
+mod poll;
 mod produce_consume;
 mod retry;
 mod transaction;

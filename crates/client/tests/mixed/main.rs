@@ -14,6 +14,8 @@
 
 mod apache;
 mod java;
+#[path = "../support/until.rs"]
+mod poll;
 mod traffic;
 
 use rmq_testkit::{broker_process, free_port, namesrv_process, test_dir};

@@ -19,19 +19,12 @@ pub const EACH: usize = 20;
 /// How long a fact may take before the check fails.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-/// Polls `f` every 100 ms until it returns `Some`, failing after [`PATIENCE`].
+/// Polls `f` until it returns `Some`, failing after [`PATIENCE`].
 pub async fn until<T, Fut: std::future::Future<Output = Option<T>>>(
     what: &str,
-    mut f: impl FnMut() -> Fut,
+    f: impl FnMut() -> Fut,
 ) -> T {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    crate::poll::until_within(PATIENCE, what, f).await
 }
 
 /// Client logs on stderr at the `RUST_LOG` level (none without it), for a failing check.

@@ -1,0 +1,20 @@
+//! Waiting on facts: poll a condition until it holds, failing the test with what never happened.
+//! Shared by the client's test binaries (`cluster`, `mixed`).
+
+use std::time::Duration;
+
+/// Polls `f` every 50 ms until it returns `Some`, failing the test after `limit`.
+pub async fn until_within<T, F, Fut>(limit: Duration, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
