@@ -34,7 +34,7 @@ CLUSTER_TESTS=(
   clustering::three_members_each_message_once_and_rebalance
   clustering::dropping_a_consumer_stops_it_and_the_group_forgets_it
   clustering::broadcasting_every_member_sees_every_message
-  offsets::pull_consumer_poll_commit_seek
+  offsets::offsets_resume_after_restart offsets::pull_consumer_poll_commit_seek
   offsets::shutdown_commits_listener_calls_in_progress
   operator::running_info_and_consume_directly_reach_the_consumer
   operator::reset_while_consuming_redelivers_server_side
@@ -46,9 +46,6 @@ CLUSTER_TESTS=(
   retry::past_max_reconsume_times_the_message_goes_to_the_dlq retry::dlq_route_is_announced_at_once
   transaction::a_restarted_producer_of_the_group_resolves_the_check
 )
-# offsets::offsets_resume_after_restart is out while a failure is investigated: in one full CI
-# run of four it redelivered one queue (10 messages) after a clean shutdown, against both
-# Apache versions; it did not reproduce in isolation (docs/compatibility.md).
 # Apache 5.x writes a transaction's end to its op queue in batches (transactionOpBatchInterval,
 # 3 s), so with the tests' 500 ms transactionTimeOut its check also asks about committed and
 # rolled-back transactions; the test that counts the checks runs against 4.x only.
