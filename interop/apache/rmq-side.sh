@@ -222,7 +222,10 @@ mqadmin_part() {
     last=/dev/null
     case $check in
       clusterList)
-        mq clusterList clusterList
+        # A broker that just started can miss the first runtime-info call's 5 s timeout (JIT
+        # warm-up of a fresh JVM on a busy machine): ask until it answers, for up to 30 s.
+        cluster_answered() { mq clusterList clusterList && ! has 'Brokers that did not answer'; }
+        poll 30 cluster_answered
         # #Cluster Name #Broker Name #BID #Addr #Version ...: our master (BID 0) and its figures.
         local row
         row=$(awk -v c="$cluster" -v b="$broker" '$1 == c && $2 == b && $3 == 0' "$last")
