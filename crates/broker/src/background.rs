@@ -11,6 +11,7 @@ use crate::housekeeping::{ClientConnections, Housekeeping};
 use crate::known_master::KnownMaster;
 use crate::metrics_endpoint::{self, MetricsSources};
 use crate::parts::BrokerParts;
+use crate::pop::revive::Revive;
 use crate::registration::{self, Registration};
 use crate::schedule::DelayDelivery;
 use crate::slave_sync::{self, SlaveSync};
@@ -92,6 +93,24 @@ pub(crate) async fn start(
             timeout_ms: b.transaction_time_out as i64,
             check_max: b.transaction_check_max,
             interval: Duration::from_millis(b.transaction_check_interval.max(100)),
+        }
+        .start(&p.tasks, p.shutdown.clone());
+        p.topics.ensure(
+            &p.pop.revive_topic,
+            1,
+            rmq_common::perm::READ | rmq_common::perm::WRITE,
+            &p.registration,
+        )?;
+        Revive {
+            pop: p.pop.clone(),
+            store: p.store.clone(),
+            groups: p.groups.clone(),
+            topics: p.topics.clone(),
+            offsets: p.offsets.clone(),
+            registration: p.registration.clone(),
+            clients: p.live_clients.clone(),
+            store_host: p.store_host,
+            renew_ms: b.default_invisible_time_mills as i64,
         }
         .start(&p.tasks, p.shutdown.clone());
     }

@@ -164,6 +164,7 @@ impl Broker {
         let ha = crate::ha::BrokerHa::start(&mut config, &store, dynamic_port).await?;
 
         let config = Arc::new(config);
+        let pop = Arc::new(crate::pop::Pop::new(&config.broker.broker_cluster_name));
         let parts = BrokerParts {
             live: Arc::new(crate::live_config::LiveConfig::new(config.clone())),
             config,
@@ -177,6 +178,8 @@ impl Broker {
             delay_levels,
             op_log: Arc::default(),
             delay_offsets: Arc::new(delay_offsets),
+            pop,
+            live_clients: Arc::default(),
             store_host,
             registration: RegistrationWanted::default(),
             metrics: Arc::new(BrokerMetrics::new()),
@@ -186,6 +189,9 @@ impl Broker {
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
         };
+        if parts.config.store.broker_role != rmq_store::BrokerRole::Slave {
+            parts.pop.recover(&parts.store, &parts.offsets);
+        }
         let ctx = Arc::new(BrokerContext::new(&parts));
         let clients = ClientConnections {
             consumers: parts.consumers.clone(),

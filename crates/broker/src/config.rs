@@ -64,6 +64,14 @@ pub struct BrokerConfig {
     pub ha_listen_port: u16,
     /// Where the gRPC MessagingService (5.x clients) listens; 0 turns it off.
     pub grpc_server_port: u16,
+    /// Apache proxy keys, served by the broker's gRPC door: the invisible time of a message
+    /// received with `auto_renew` (and each renewal), and the bounds of a receive's invisible
+    /// time and long polling, ms.
+    pub default_invisible_time_mills: u64,
+    pub min_invisible_time_mills_for_recv: u64,
+    pub max_invisible_time_mills: u64,
+    pub grpc_client_consumer_min_long_polling_timeout_millis: u64,
+    pub grpc_client_consumer_max_long_polling_timeout_millis: u64,
     pub ha_master_address: String,
     pub ha_send_heartbeat_interval: u64,
     pub ha_housekeeping_interval: u64,
@@ -133,6 +141,11 @@ impl Default for BrokerConfig {
             server_channel_max_idle_time_seconds: 120,
             ha_listen_port: 0,
             grpc_server_port: 8081,
+            default_invisible_time_mills: 60_000,
+            min_invisible_time_mills_for_recv: 10_000,
+            max_invisible_time_mills: 12 * 3_600_000,
+            grpc_client_consumer_min_long_polling_timeout_millis: 5_000,
+            grpc_client_consumer_max_long_polling_timeout_millis: 20_000,
             ha_master_address: String::new(),
             ha_send_heartbeat_interval: 5_000,
             ha_housekeeping_interval: 20_000,
@@ -207,6 +220,13 @@ config_fields!(BrokerConfig {
     server_channel_max_idle_time_seconds: "serverChannelMaxIdleTimeSeconds",
     ha_listen_port: "haListenPort",
     grpc_server_port: "grpcServerPort",
+    default_invisible_time_mills: "defaultInvisibleTimeMills",
+    min_invisible_time_mills_for_recv: "minInvisibleTimeMillsForRecv",
+    max_invisible_time_mills: "maxInvisibleTimeMills",
+    grpc_client_consumer_min_long_polling_timeout_millis:
+        "grpcClientConsumerMinLongPollingTimeoutMillis",
+    grpc_client_consumer_max_long_polling_timeout_millis:
+        "grpcClientConsumerMaxLongPollingTimeoutMillis",
     ha_master_address: "haMasterAddress",
     ha_send_heartbeat_interval: "haSendHeartbeatInterval",
     ha_housekeeping_interval: "haHousekeepingInterval",

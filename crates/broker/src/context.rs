@@ -23,12 +23,14 @@ use crate::config::BrokerStartupConfig;
 use crate::delay_offsets::DelayOffsets;
 use crate::groups::SubscriptionGroups;
 use crate::ha::BrokerHa;
+use crate::live_clients::LiveClients;
 use crate::live_config::LiveConfig;
 use crate::long_poll::ArrivalNotifier;
 use crate::metrics::BrokerMetrics;
 use crate::offsets::ConsumerOffsets;
 use crate::op_log::OpLog;
 use crate::parts::BrokerParts;
+use crate::pop::Pop;
 use crate::pull_offsets::PullOffsets;
 use crate::queue_lock::{QueueLocks, DEFAULT_LOCK_MAX_LIVE};
 use crate::registration_wanted::RegistrationWanted;
@@ -56,6 +58,8 @@ pub struct BrokerContext {
     delay_levels: DelayLevels,
     op_log: Arc<OpLog>,
     delay_offsets: Arc<DelayOffsets>,
+    pop: Arc<Pop>,
+    live_clients: Arc<LiveClients>,
     /// `brokerIP1:listenPort`: what clients connect to and what offset msgIds embed.
     store_host: SocketAddr,
     /// `store_host` as text, as registered with the name servers.
@@ -103,6 +107,8 @@ impl BrokerContext {
             delay_levels: p.delay_levels.clone(),
             op_log: p.op_log.clone(),
             delay_offsets: p.delay_offsets.clone(),
+            pop: p.pop.clone(),
+            live_clients: p.live_clients.clone(),
             store_host: p.store_host,
             registration: p.registration.clone(),
             shutdown: p.shutdown.clone(),
@@ -216,6 +222,21 @@ impl BrokerContext {
     /// Progress of the delay-level queues.
     pub(crate) fn delay_offsets(&self) -> &DelayOffsets {
         &self.delay_offsets
+    }
+
+    /// POP consumption: messages in flight and the revive log.
+    pub(crate) fn pop(&self) -> &Pop {
+        &self.pop
+    }
+
+    /// 5.x clients connected now.
+    pub(crate) fn live_clients(&self) -> &Arc<LiveClients> {
+        &self.live_clients
+    }
+
+    /// Asks for registration with the name servers (new topics).
+    pub(crate) fn registration(&self) -> &RegistrationWanted {
+        &self.registration
     }
 
     /// A fresh UNIQ_KEY for a message that arrived without one.

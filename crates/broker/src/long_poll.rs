@@ -16,6 +16,8 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 /// Wake-up points for held pulls, one per (topic, queue).
 pub struct ArrivalNotifier {
     queues: Mutex<HashMap<String, HashMap<i32, Arc<Notify>>>>,
+    /// Wake-ups for any queue of a topic (POP receives wait on every queue at once).
+    topics: Mutex<HashMap<String, Arc<Notify>>>,
     holds: Arc<Semaphore>,
 }
 
@@ -23,6 +25,7 @@ impl ArrivalNotifier {
     pub fn new(max_held_pulls: usize) -> Self {
         ArrivalNotifier {
             queues: Mutex::new(HashMap::new()),
+            topics: Mutex::new(HashMap::new()),
             holds: Arc::new(Semaphore::new(max_held_pulls)),
         }
     }
@@ -40,10 +43,24 @@ impl ArrivalNotifier {
             .clone()
     }
 
+    /// The notify for every queue of a topic, created on first use.
+    pub fn topic(&self, topic: &str) -> Arc<Notify> {
+        self.topics
+            .lock()
+            .entry(topic.to_owned())
+            .or_insert_with(|| Arc::new(Notify::new()))
+            .clone()
+    }
+
     /// Called by the store's dispatcher for every dispatched message.
     pub fn on_arrival(&self, topic: &str, queue_id: i32) {
-        let q = self.queues.lock();
-        if let Some(n) = q.get(topic).and_then(|t| t.get(&queue_id)) {
+        {
+            let q = self.queues.lock();
+            if let Some(n) = q.get(topic).and_then(|t| t.get(&queue_id)) {
+                n.notify_waiters();
+            }
+        }
+        if let Some(n) = self.topics.lock().get(topic) {
             n.notify_waiters();
         }
     }
@@ -60,5 +77,7 @@ impl ArrivalNotifier {
             t.retain(|_, n| Arc::strong_count(n) > 1);
         }
         q.retain(|_, t| !t.is_empty());
+        drop(q);
+        self.topics.lock().retain(|_, n| Arc::strong_count(n) > 1);
     }
 }

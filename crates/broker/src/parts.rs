@@ -19,11 +19,13 @@ use crate::config::BrokerStartupConfig;
 use crate::delay_offsets::DelayOffsets;
 use crate::groups::SubscriptionGroups;
 use crate::ha::BrokerHa;
+use crate::live_clients::LiveClients;
 use crate::live_config::LiveConfig;
 use crate::long_poll::ArrivalNotifier;
 use crate::metrics::BrokerMetrics;
 use crate::offsets::ConsumerOffsets;
 use crate::op_log::OpLog;
+use crate::pop::Pop;
 use crate::registration_wanted::RegistrationWanted;
 use crate::stats::BrokerStats;
 use crate::topics::TopicConfigs;
@@ -45,6 +47,10 @@ pub(crate) struct BrokerParts {
     pub delay_levels: DelayLevels,
     pub op_log: Arc<OpLog>,
     pub delay_offsets: Arc<DelayOffsets>,
+    /// POP consumption state (messages in flight).
+    pub pop: Arc<Pop>,
+    /// 5.x clients with an open Telemetry stream.
+    pub live_clients: Arc<LiveClients>,
     /// `brokerIP1:listenPort`.
     pub store_host: SocketAddr,
     pub registration: RegistrationWanted,

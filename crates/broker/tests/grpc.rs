@@ -10,9 +10,8 @@ use common::{client, config, pull_request, pull_until_found, start};
 use rmq_common::record::decode_messages;
 use rmq_proto::v2::messaging_service_client::MessagingServiceClient;
 use rmq_proto::v2::{
-    receive_message_response, settings, telemetry_command, ClientType, Code, Message, MessageType,
-    Publishing, QueryRouteRequest, ReceiveMessageRequest, Resource, SendMessageRequest, Settings,
-    SystemProperties, TelemetryCommand,
+    settings, telemetry_command, ClientType, Code, Message, MessageType, Publishing,
+    QueryRouteRequest, Resource, SendMessageRequest, Settings, SystemProperties, TelemetryCommand,
 };
 use rmq_remoting::header::pull_sys_flag;
 use rmq_remoting::ResponseCode;
@@ -197,16 +196,14 @@ async fn route_settings_and_a_send_consumed_over_remoting() {
     assert!(st.message.contains("DELAY"), "{}", st.message);
 
     // What is not served yet says so in its status.
-    let mut rx = c
-        .receive_message(with_client_id(ReceiveMessageRequest::default()))
+    let recall = c
+        .recall_message(with_client_id(
+            rmq_proto::v2::RecallMessageRequest::default(),
+        ))
         .await
         .unwrap()
         .into_inner();
-    let first = rx.message().await.unwrap().unwrap();
-    let Some(receive_message_response::Content::Status(st)) = first.content else {
-        panic!("no status");
-    };
-    assert_eq!(st.code, Code::NotImplemented as i32);
+    assert_eq!(recall.status.unwrap().code, Code::NotImplemented as i32);
     broker.shutdown().await;
 }
 

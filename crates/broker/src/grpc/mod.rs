@@ -8,7 +8,11 @@
 //! Errors travel as `apache.rocketmq.v2.Status` in the response, as the official clients expect;
 //! a bare gRPC status is used only when no response can be built.
 
+mod assignment;
+mod consume;
+mod message_view;
 mod metadata;
+mod receive;
 mod route;
 mod send;
 mod service;

@@ -4,7 +4,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use rmq_proto::v2::messaging_service_server::MessagingService;
 use rmq_proto::v2::{
     pull_message_response, receive_message_response, AckMessageRequest, AckMessageResponse,
@@ -22,7 +22,7 @@ use tonic::{Request, Response, Status};
 
 use super::metadata::caller;
 use super::status::{not_implemented, ok};
-use super::{route, send, telemetry, transaction};
+use super::{assignment, consume, receive, route, send, telemetry, transaction};
 use crate::context::BrokerContext;
 
 pub struct Messaging {
@@ -97,39 +97,54 @@ impl MessagingService for Messaging {
 
     async fn query_assignment(
         &self,
-        _request: Request<QueryAssignmentRequest>,
+        request: Request<QueryAssignmentRequest>,
     ) -> Result<Response<QueryAssignmentResponse>, Status> {
-        unimplemented_rpc!("QueryAssignment", QueryAssignmentResponse)
+        let who = check_caller!(request, QueryAssignmentResponse);
+        Ok(Response::new(
+            assignment::query_assignment(&self.ctx, &who, request.into_inner()).await,
+        ))
     }
 
     type ReceiveMessageStream = BoxStream<ReceiveMessageResponse>;
 
     async fn receive_message(
         &self,
-        _request: Request<ReceiveMessageRequest>,
+        request: Request<ReceiveMessageRequest>,
     ) -> Result<Response<Self::ReceiveMessageStream>, Status> {
-        Ok(Response::new(once(ReceiveMessageResponse {
-            content: Some(receive_message_response::Content::Status(not_implemented(
-                "ReceiveMessage",
-            ))),
-        })))
+        let who = match caller(&request) {
+            Ok(c) => c,
+            Err(s) => {
+                return Ok(Response::new(once(ReceiveMessageResponse {
+                    content: Some(receive_message_response::Content::Status(s)),
+                })))
+            }
+        };
+        let deadline = receive::call_deadline(request.metadata());
+        let frames = receive::receive(self.ctx.clone(), who, request.into_inner(), deadline);
+        Ok(Response::new(Box::pin(
+            futures::stream::once(frames)
+                .flat_map(|v| futures::stream::iter(v.into_iter().map(Ok))),
+        )))
     }
 
     async fn ack_message(
         &self,
-        _request: Request<AckMessageRequest>,
+        request: Request<AckMessageRequest>,
     ) -> Result<Response<AckMessageResponse>, Status> {
-        unimplemented_rpc!("AckMessage", AckMessageResponse)
+        let who = check_caller!(request, AckMessageResponse);
+        Ok(Response::new(
+            consume::ack(&self.ctx, &who, request.into_inner()).await,
+        ))
     }
 
     async fn forward_message_to_dead_letter_queue(
         &self,
-        _request: Request<ForwardMessageToDeadLetterQueueRequest>,
+        request: Request<ForwardMessageToDeadLetterQueueRequest>,
     ) -> Result<Response<ForwardMessageToDeadLetterQueueResponse>, Status> {
-        unimplemented_rpc!(
-            "ForwardMessageToDeadLetterQueue",
-            ForwardMessageToDeadLetterQueueResponse
-        )
+        let who = check_caller!(request, ForwardMessageToDeadLetterQueueResponse);
+        Ok(Response::new(
+            consume::forward_to_dlq(&self.ctx, &who, request.into_inner()).await,
+        ))
     }
 
     type PullMessageStream = BoxStream<PullMessageResponse>;
@@ -211,9 +226,12 @@ impl MessagingService for Messaging {
 
     async fn change_invisible_duration(
         &self,
-        _request: Request<ChangeInvisibleDurationRequest>,
+        request: Request<ChangeInvisibleDurationRequest>,
     ) -> Result<Response<ChangeInvisibleDurationResponse>, Status> {
-        unimplemented_rpc!("ChangeInvisibleDuration", ChangeInvisibleDurationResponse)
+        let who = check_caller!(request, ChangeInvisibleDurationResponse);
+        Ok(Response::new(
+            consume::change_invisible(&self.ctx, &who, request.into_inner()).await,
+        ))
     }
 
     async fn recall_message(

@@ -36,6 +36,7 @@ pub fn telemetry(
     let (tx, rx) = mpsc::channel::<Result<TelemetryCommand, tonic::Status>>(16);
     let tasks = ctx.tasks().clone();
     tasks.spawn(async move {
+        let _connected = ctx.live_clients().connect(&caller.client_id);
         // Producer groups this client answers transaction checks for (one per topic).
         let mut checking: Vec<String> = Vec::new();
         loop {

@@ -13,6 +13,7 @@ use rmq_proto::v2::{
     TransactionResolution,
 };
 
+use super::message_view::{timestamp, user_properties};
 use super::metadata::Caller;
 use super::status::{from_process_error, ok, status};
 use crate::context::BrokerContext;
@@ -72,29 +73,6 @@ pub async fn end_transaction(
     EndTransactionResponse { status: Some(st) }
 }
 
-/// Properties the broker keeps for itself; the rest go back to the producer as user properties.
-const BROKER_KEYS: &[&str] = &[
-    keys::UNIQ_KEY,
-    keys::TAGS,
-    keys::KEYS,
-    keys::TRAN_MSG,
-    keys::PGROUP,
-    keys::REAL_TOPIC,
-    keys::REAL_QID,
-    keys::WAIT,
-    keys::CLUSTER,
-    keys::TRANSACTION_CHECK_TIMES,
-    keys::CHECK_IMMUNITY_TIME_IN_SECONDS,
-    keys::TRANSACTION_PREPARED_QUEUE_OFFSET,
-];
-
-fn timestamp(ms: i64) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: ms.div_euclid(1000),
-        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
-    }
-}
-
 /// The Telemetry command that asks a 5.x producer to resolve an orphaned transaction.
 pub fn recovery_command(check: &OrphanCheck) -> TelemetryCommand {
     let p = &check.properties;
@@ -103,11 +81,7 @@ pub fn recovery_command(check: &OrphanCheck) -> TelemetryCommand {
             resource_namespace: String::new(),
             name: check.real_topic.clone(),
         }),
-        user_properties: p
-            .iter()
-            .filter(|(k, _)| !BROKER_KEYS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        user_properties: user_properties(p),
         system_properties: Some(SystemProperties {
             tag: p.get(keys::TAGS).cloned(),
             keys: p

@@ -13,7 +13,7 @@ mod reset_offset;
 mod runtime_info;
 pub(crate) mod send;
 mod send_back;
-mod subscription;
+pub(crate) mod subscription;
 
 use std::future::Future;
 use std::sync::Arc;

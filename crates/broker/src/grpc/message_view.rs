@@ -1,0 +1,204 @@
+//! A stored message as the 5.x clients receive it (`apache.rocketmq.v2.Message`): the user
+//! properties apart from the system ones, the system properties (tag, keys, id, MD5 body digest,
+//! type, times, hosts, queue, offset, delivery attempt, receipt handle, message group, DLQ
+//! origin), the body as stored.
+
+use md5::{Digest as _, Md5};
+use rmq_common::message::{decode_properties, keys, Properties};
+use rmq_common::record::RecordView;
+use rmq_common::sysflag::message as msg_flag;
+use rmq_common::topic::RETRY_GROUP_TOPIC_PREFIX;
+use rmq_proto::v2::{
+    DeadLetterQueue, Digest, DigestType, Encoding, Message, MessageType, Resource, SystemProperties,
+};
+
+use super::metadata::Caller;
+
+/// Property keys the broker and the protocol use; every other property is the user's.
+const SYSTEM_KEYS: &[&str] = &[
+    keys::KEYS,
+    keys::TAGS,
+    keys::WAIT,
+    keys::DELAY,
+    keys::RETRY_TOPIC,
+    keys::REAL_TOPIC,
+    keys::REAL_QID,
+    keys::TRAN_MSG,
+    keys::PGROUP,
+    keys::MIN_OFFSET,
+    keys::MAX_OFFSET,
+    keys::BUYER_ID,
+    keys::ORIGIN_MESSAGE_ID,
+    keys::TRANSFER_FLAG,
+    keys::CORRECTION_FLAG,
+    keys::MQ2_FLAG,
+    keys::RECONSUME_TIME,
+    keys::MSG_REGION,
+    keys::TRACE_SWITCH,
+    keys::UNIQ_KEY,
+    keys::MAX_RECONSUME_TIMES,
+    keys::CONSUME_START_TIMESTAMP,
+    keys::TRANSACTION_PREPARED_QUEUE_OFFSET,
+    keys::TRANSACTION_CHECK_TIMES,
+    keys::CHECK_IMMUNITY_TIME_IN_SECONDS,
+    keys::TRANSACTION_ID,
+    keys::CLUSTER,
+    keys::SHARDING_KEY,
+    keys::DLQ_ORIGIN_TOPIC,
+    keys::DLQ_ORIGIN_MESSAGE_ID,
+    keys::CRC32,
+    "POP_CK",
+    "1ST_POP_TIME",
+    "TIMER_DELIVER_MS",
+    "TIMER_DELAY_SEC",
+    "TIMER_DELAY_MS",
+    "TRACE_CONTEXT",
+    "BORN_HOST",
+];
+
+/// Whether `key` is a system property (not shown to the user as theirs).
+pub fn is_system_key(key: &str) -> bool {
+    SYSTEM_KEYS.contains(&key)
+}
+
+pub fn timestamp(ms: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: ms.div_euclid(1000),
+        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
+    }
+}
+
+/// The user properties of `props`.
+pub fn user_properties(props: &Properties) -> std::collections::HashMap<String, String> {
+    props
+        .iter()
+        .filter(|(k, _)| !is_system_key(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// `name` as the caller knows it: without the caller's namespace prefix.
+fn resource(caller: &Caller, name: &str) -> Resource {
+    let prefix = format!("{}%", caller.namespace);
+    let bare = if caller.namespace.is_empty() {
+        name
+    } else {
+        name.strip_prefix(&prefix).unwrap_or(name)
+    };
+    Resource {
+        resource_namespace: caller.namespace.clone(),
+        name: bare.to_owned(),
+    }
+}
+
+/// Uppercase hex MD5, what the 5.x clients check a body against.
+fn md5_hex(body: &[u8]) -> String {
+    Md5::digest(body)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
+}
+
+/// Delivery details of a popped message.
+pub struct Delivery<'a> {
+    pub receipt_handle: &'a str,
+    pub attempt: i32,
+    pub invisible_ms: i64,
+}
+
+/// The message `v` as delivered to `caller`.
+pub fn to_message(caller: &Caller, v: &RecordView<'_>, delivery: Option<Delivery<'_>>) -> Message {
+    let props = decode_properties(v.properties);
+    let topic = if v.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
+        props.get(keys::RETRY_TOPIC).map_or(v.topic, String::as_str)
+    } else {
+        v.topic
+    };
+    let message_type = if props.get(keys::TRAN_MSG).is_some_and(|t| t == "true") {
+        MessageType::Transaction
+    } else if props.contains_key(keys::DELAY)
+        || props.contains_key("TIMER_DELIVER_MS")
+        || props.contains_key("TIMER_DELAY_SEC")
+    {
+        MessageType::Delay
+    } else if props.contains_key(keys::SHARDING_KEY) {
+        MessageType::Fifo
+    } else {
+        MessageType::Normal
+    };
+    let body = v.body();
+    let dead_letter_queue = match (
+        props.get(keys::DLQ_ORIGIN_TOPIC),
+        props.get(keys::DLQ_ORIGIN_MESSAGE_ID),
+    ) {
+        (Some(t), Some(id)) => Some(DeadLetterQueue {
+            topic: t.clone(),
+            message_id: id.clone(),
+        }),
+        _ => None,
+    };
+    let message_id = props.get(keys::UNIQ_KEY).cloned().unwrap_or_else(|| {
+        rmq_common::msg_id::create_offset_msg_id(v.store_host, v.physical_offset)
+    });
+    let system = SystemProperties {
+        tag: props.get(keys::TAGS).cloned(),
+        keys: props
+            .get(keys::KEYS)
+            .map(|k| {
+                k.split(keys::KEY_SEPARATOR)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        message_id,
+        body_digest: Some(Digest {
+            r#type: DigestType::Md5 as i32,
+            checksum: md5_hex(body),
+        }),
+        body_encoding: if v.sys_flag & msg_flag::COMPRESSED != 0 {
+            Encoding::Gzip as i32
+        } else {
+            Encoding::Identity as i32
+        },
+        message_type: message_type as i32,
+        born_timestamp: Some(timestamp(v.born_timestamp)),
+        born_host: props
+            .get("BORN_HOST")
+            .cloned()
+            .unwrap_or_else(|| v.born_host.ip().to_string()),
+        store_timestamp: Some(timestamp(v.store_timestamp)),
+        store_host: v.store_host.to_string(),
+        receipt_handle: delivery.as_ref().map(|d| d.receipt_handle.to_owned()),
+        queue_id: v.queue_id,
+        queue_offset: Some(v.queue_offset),
+        invisible_duration: delivery.as_ref().map(|d| prost_types::Duration {
+            seconds: d.invisible_ms / 1000,
+            nanos: ((d.invisible_ms % 1000) * 1_000_000) as i32,
+        }),
+        delivery_attempt: delivery
+            .as_ref()
+            .map(|d| d.attempt)
+            .or(Some(v.reconsume_times.saturating_add(1))),
+        message_group: props.get(keys::SHARDING_KEY).cloned(),
+        trace_context: props.get("TRACE_CONTEXT").cloned(),
+        dead_letter_queue,
+        ..SystemProperties::default()
+    };
+    Message {
+        topic: Some(resource(caller, topic)),
+        user_properties: user_properties(&props),
+        system_properties: Some(system),
+        body: body.to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn md5_is_uppercase_hex_as_the_clients_compute_it() {
+        assert_eq!(md5_hex(b"hello"), "5D41402ABC4B2A76B9719D911017C592");
+    }
+}
