@@ -2,13 +2,15 @@
 # The official RocketMQ 5.x Java client (rocketmq-client-java from Maven Central, gRPC) against
 # mqbroker's own gRPC port: no proxy. Its producer sends over TLS (the client's default; the
 # broker presents a self-signed certificate) and over plaintext, normal and FIFO messages, and
-# rmq's remoting consumer (examples/push_consumer) must receive every one exactly once.
-# ReceiveMessage (POP) is not served yet, so the 5.x consumers are not checked here.
+# rmq's remoting consumer (examples/push_consumer) must receive every one exactly once. Its
+# SimpleConsumer (receive, ack, changeInvisibleDuration, redelivery after the invisible time)
+# and PushConsumer (tag filter, a failed delivery retried) consume messages sent over gRPC and
+# over remoting.
 set -u
 cd "$(dirname "$0")/.."
 . .ci/rmq-for-java.sh
 ns_port=41876 broker_port=42911 grpc_port=42081
-RMQ_GRPC_PORT=$grpc_port start_rmq_for_java grpc-interop $ns_port $broker_port
+RMQ_BROKER_EXTRA="minInvisibleTimeMillsForRecv=1000" RMQ_GRPC_PORT=$grpc_port start_rmq_for_java grpc-interop $ns_port $broker_port
 bin="${CARGO_TARGET_DIR:-target}/debug"
 [ -x "$bin/examples/push_consumer" ] || { echo "grpc-interop: FAIL: $bin/examples/push_consumer missing; cargo build --examples"; exit 1; }
 out=interop/java5/target
@@ -62,6 +64,53 @@ if [ "$queues" = 1 ] && [ "$order" = "0 1 2 3 4 " ]; then
 else
   echo "FAIL fifo: $queues queues, order [$order] (output: $out/consumer.log)"
   status=$((status + 1))
+fi
+
+# 5.x consumers. SIMPLE/PUSH NAME TOPIC GROUP COUNT TAGS [java -D...]: PASS when the consumer
+# reports COUNT distinct bodies done, and the probe body (-0) came back as attempt 2.
+consume() {
+  local kind=$1 name=$2 topic=$3 group=$4 count=$5 tags=$6; shift 6
+  if timeout 120 java "$@" -cp "$cp" rmq.interop5.$kind 127.0.0.1:$grpc_port $topic $group $count "$tags" \
+      > $out/$name.log 2>&1 && grep -qE "^done (acked|consumed)=$count\$" $out/$name.log \
+      && grep -qE "^(received|consumed) [a-z]+-0 attempt=2" $out/$name.log; then
+    echo "PASS $name: $count consumed, the probe delivered again as attempt 2"
+  else
+    echo "FAIL $name: $(grep -m1 -E 'failed|Exception' $out/$name.log) (output: $out/$name.log)"
+    status=$((status + 1))
+  fi
+}
+topic() {
+  "$bin/mqadmin" updateTopic -n 127.0.0.1:$ns_port -c DefaultCluster -t $1 -r 4 -w 4 > $out/topic-$1.log 2>&1 \
+    || { echo "grpc-interop: FAIL: updateTopic $1"; cat $out/topic-$1.log; exit 1; }
+}
+send_remoting() { # TOPIC TAG BODY...
+  local t=$1 tag=$2; shift 2
+  for b in "$@"; do
+    "$bin/mqadmin" sendMessage -n 127.0.0.1:$ns_port -t $t -c $tag -p $b > $out/send-$b.log 2>&1 \
+      || { echo "grpc-interop: FAIL: remoting send $b"; cat $out/send-$b.log; exit 1; }
+  done
+}
+topic GrpcSimple; topic GrpcExpire; topic GrpcPush
+# gRPC-sent and remoting-sent messages alike (6 + 2), the probe made visible again by the client.
+timeout 120 java -Drmq.prefix=simple -cp "$cp" rmq.interop5.Produce 127.0.0.1:$grpc_port GrpcSimple 6 > $out/simple-produce.log 2>&1 \
+  || { echo "FAIL simple-produce (output: $out/simple-produce.log)"; status=$((status + 1)); }
+send_remoting GrpcSimple TagA remoting-1 remoting-2
+consume Simple simple-consumer GrpcSimple GID-simple 8 TagA
+# A probe left unacked comes back once its 2 s invisible time runs out.
+timeout 120 java -Drmq.prefix=expire -cp "$cp" rmq.interop5.Produce 127.0.0.1:$grpc_port GrpcExpire 3 > $out/expire-produce.log 2>&1 \
+  || { echo "FAIL expire-produce (output: $out/expire-produce.log)"; status=$((status + 1)); }
+consume Simple simple-consumer-expiry GrpcExpire GID-expire 3 '*' -Drmq.expire=true -Drmq.invisible=2000
+# PushConsumer with a tag filter: TagA from both protocols; TagB must never reach it.
+send_remoting GrpcPush TagB tagb-1 tagb-2
+timeout 120 java -Drmq.prefix=push -cp "$cp" rmq.interop5.Produce 127.0.0.1:$grpc_port GrpcPush 5 > $out/push-produce.log 2>&1 \
+  || { echo "FAIL push-produce (output: $out/push-produce.log)"; status=$((status + 1)); }
+send_remoting GrpcPush TagA rpush-1 rpush-2
+consume Push push-consumer GrpcPush GID-push 7 TagA
+if grep -q 'tag=TagB' $out/push-consumer.log; then
+  echo "FAIL push-consumer-filter: a TagB message reached a TagA subscription (output: $out/push-consumer.log)"
+  status=$((status + 1))
+else
+  echo "PASS push-consumer-filter: no TagB message reached the TagA subscription"
 fi
 echo "grpc-interop: $status failed"
 exit $status

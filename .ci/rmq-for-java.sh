@@ -4,7 +4,8 @@
 # the name server lists the broker. Stops both when the calling script exits.
 #
 #   start_rmq_for_java NAME NS_PORT BROKER_PORT   # sets $work, $ns, $broker
-#   (RMQ_GRPC_PORT: the broker's grpcServerPort; default 0, no gRPC)
+#   (RMQ_GRPC_PORT: the broker's grpcServerPort; default 0, no gRPC. RMQ_BROKER_EXTRA: more
+#   broker.properties lines)
 start_rmq_for_java() {
   local name=$1 ns_port=$2 broker_port=$3
   local bin="${CARGO_TARGET_DIR:-target}/debug"
@@ -33,6 +34,7 @@ start_rmq_for_java() {
     echo "messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s"
     echo "transactionCheckInterval=2000"
     echo "transactionTimeOut=1000"
+    printf '%s\n' "${RMQ_BROKER_EXTRA:-}"
   } > "$work/broker.properties"
   RMQ_LOG_DIR="$work/logs" "$bin/mqnamesrv" -c "$work/ns.properties" > "$work/ns.out" 2>&1 & ns=$!
   RMQ_LOG_DIR="$work/logs" "$bin/mqbroker" -c "$work/broker.properties" -n 127.0.0.1:$ns_port > "$work/broker.out" 2>&1 & broker=$!

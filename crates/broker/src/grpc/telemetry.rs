@@ -24,8 +24,6 @@ pub type TelemetryStream =
 
 /// Producer retries: 3 attempts, 10 ms doubling up to 1 s (Apache's proxy defaults).
 const PRODUCER_MAX_ATTEMPTS: i32 = 3;
-/// How long a receive may wait for messages (Apache's proxy default long-polling timeout).
-const LONG_POLLING: Duration = Duration::from_secs(30);
 const RECEIVE_BATCH_SIZE: i32 = 32;
 
 pub fn telemetry(
@@ -163,7 +161,12 @@ fn server_settings(ctx: &BrokerContext, client: Settings) -> Settings {
                 subscriptions: sub.subscriptions,
                 fifo: Some(config.is_some_and(|g| g.consume_message_orderly)),
                 receive_batch_size: Some(RECEIVE_BATCH_SIZE),
-                long_polling_timeout: Some(duration(LONG_POLLING)),
+                // The longest a receive waits (grpcClientConsumerMaxLongPollingTimeoutMillis).
+                long_polling_timeout: Some(duration(Duration::from_millis(
+                    ctx.config()
+                        .broker
+                        .grpc_client_consumer_max_long_polling_timeout_millis,
+                ))),
                 lite_subscription_quota: sub.lite_subscription_quota,
                 max_lite_topic_size: sub.max_lite_topic_size,
             }));
