@@ -112,5 +112,15 @@ if grep -q 'tag=TagB' $out/push-consumer.log; then
 else
   echo "PASS push-consumer-filter: no TagB message reached the TagA subscription"
 fi
+# The official 5.x Python client (PyPI rocketmq-python-client 5.1.2, installed by the shared
+# interop runner): 100 TagA messages and 20 TagB decoys sent, the TagA ones received by a
+# SimpleConsumer with a tag filter and acked.
+topic TopicTestPy5
+if PROXY_ENDPOINT=127.0.0.1:$grpc_port TOPIC=TopicTestPy5 ../shared/interop/run grpc-python > $out/python.log 2>&1; then
+  echo "PASS python-client: $(grep -m1 '^PASS' $out/python.log)"
+else
+  echo "FAIL python-client: $(grep -m1 -E '^FAIL|could not' $out/python.log) (output: $out/python.log)"
+  status=$((status + 1))
+fi
 echo "grpc-interop: $status failed"
 exit $status

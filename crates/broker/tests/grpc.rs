@@ -149,11 +149,14 @@ async fn route_settings_and_a_send_consumed_over_remoting() {
     );
     assert_eq!(sent.entries[0].message_id, "01GRPCTESTMESSAGEID0000000001");
     assert_eq!(sent.entries[0].offset, 0);
+    // The broker picked the queue: pull both in turn.
+    let turn = std::cell::Cell::new(0);
     let resp = pull_until_found(&remoting, &addr, || {
+        turn.set(turn.get() + 1);
         pull_request(
             "CG-grpc",
             "GrpcTopic",
-            1,
+            turn.get() % 2,
             0,
             pull_sys_flag::SUBSCRIPTION,
             0,

@@ -146,7 +146,9 @@ fn prepare(
         },
     }
     .map_err(|e| status(Code::IllegalFilterExpression, e.0))?;
-    let queue_id = mq.map(|m| m.id).filter(|id| *id >= 0);
+    // As Apache's proxy: a receive takes from every queue of this broker, whatever queue the
+    // client named (the Python client names each queue of the route in turn).
+    let queue_id = None;
     Ok(PopRequest {
         group: caller.namespaced(group),
         topic: caller.namespaced(topic),

@@ -188,6 +188,13 @@ fn to_remoting(
             ));
         }
     }
+    // The broker picks the queue, as Apache's proxy does (clients may leave queue_id 0): a
+    // message group always maps to the same queue, anything else goes to a random one.
+    let write_queues = ctx
+        .topics()
+        .get(&topic)
+        .map_or(1, |c| c.write_queue_nums.max(1));
+    let mut queue_id = rand::Rng::gen_range(&mut rand::thread_rng(), 0..write_queues);
     match message_type {
         MessageType::Normal | MessageType::Unspecified => {}
         MessageType::Fifo => {
@@ -201,6 +208,7 @@ fn to_remoting(
                         "a FIFO message needs a message_group",
                     )
                 })?;
+            queue_id = rmq_common::java::string_hash_code(&group).rem_euclid(write_queues);
             props.insert(keys::SHARDING_KEY.into(), group);
         }
         MessageType::Transaction => {
@@ -249,7 +257,7 @@ fn to_remoting(
         topic,
         default_topic: "TBW102".into(),
         default_topic_queue_nums: 4,
-        queue_id: sp.queue_id,
+        queue_id,
         sys_flag,
         born_timestamp: born,
         flag: 0,
