@@ -90,7 +90,7 @@ send_remoting() { # TOPIC TAG BODY...
       || { echo "grpc-interop: FAIL: remoting send $b"; cat $out/send-$b.log; exit 1; }
   done
 }
-topic GrpcSimple; topic GrpcExpire; topic GrpcPush
+topic GrpcSimple; topic GrpcExpire; topic GrpcPush; topic GrpcDelay
 # gRPC-sent and remoting-sent messages alike (6 + 2), the probe made visible again by the client.
 timeout 120 java -Drmq.prefix=simple -cp "$cp" rmq.interop5.Produce 127.0.0.1:$grpc_port GrpcSimple 6 > $out/simple-produce.log 2>&1 \
   || { echo "FAIL simple-produce (output: $out/simple-produce.log)"; status=$((status + 1)); }
@@ -100,6 +100,10 @@ consume Simple simple-consumer GrpcSimple GID-simple 8 TagA
 timeout 120 java -Drmq.prefix=expire -cp "$cp" rmq.interop5.Produce 127.0.0.1:$grpc_port GrpcExpire 3 > $out/expire-produce.log 2>&1 \
   || { echo "FAIL expire-produce (output: $out/expire-produce.log)"; status=$((status + 1)); }
 consume Simple simple-consumer-expiry GrpcExpire GID-expire 3 '*' -Drmq.expire=true -Drmq.invisible=2000
+# Delay messages (a delivery timestamp 2 s ahead) reach a SimpleConsumer.
+timeout 120 java -Drmq.prefix=delay -Drmq.delay=2000 -cp "$cp" rmq.interop5.Produce 127.0.0.1:$grpc_port GrpcDelay 3 > $out/delay-produce.log 2>&1 \
+  || { echo "FAIL delay-produce (output: $out/delay-produce.log)"; status=$((status + 1)); }
+consume Simple delay-consumer GrpcDelay GID-delay 3 '*'
 # PushConsumer with a tag filter: TagA from both protocols; TagB must never reach it.
 send_remoting GrpcPush TagB tagb-1 tagb-2
 timeout 120 java -Drmq.prefix=push -cp "$cp" rmq.interop5.Produce 127.0.0.1:$grpc_port GrpcPush 5 > $out/push-produce.log 2>&1 \

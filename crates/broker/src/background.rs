@@ -95,12 +95,22 @@ pub(crate) async fn start(
             interval: Duration::from_millis(b.transaction_check_interval.max(100)),
         }
         .start(&p.tasks, p.shutdown.clone());
+        let rw = rmq_common::perm::READ | rmq_common::perm::WRITE;
         p.topics.ensure(
-            &p.pop.revive_topic,
-            1,
-            rmq_common::perm::READ | rmq_common::perm::WRITE,
+            crate::timer::TIMER_TOPIC,
+            crate::timer::TIMER_QUEUES,
+            rw,
             &p.registration,
         )?;
+        crate::timer::TimerDelivery {
+            store: p.store.clone(),
+            offsets: p.offsets.clone(),
+            arrivals: p.arrivals.clone(),
+            store_host: p.store_host,
+        }
+        .start(&p.tasks, &p.shutdown);
+        p.topics
+            .ensure(&p.pop.revive_topic, 1, rw, &p.registration)?;
         Revive {
             pop: p.pop.clone(),
             store: p.store.clone(),

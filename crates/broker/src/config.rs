@@ -72,6 +72,8 @@ pub struct BrokerConfig {
     pub max_invisible_time_mills: u64,
     pub grpc_client_consumer_min_long_polling_timeout_millis: u64,
     pub grpc_client_consumer_max_long_polling_timeout_millis: u64,
+    /// The longest a timer message may wait (`TIMER_DELIVER_MS` and friends), seconds.
+    pub timer_max_delay_sec: u64,
     pub ha_master_address: String,
     pub ha_send_heartbeat_interval: u64,
     pub ha_housekeeping_interval: u64,
@@ -146,6 +148,7 @@ impl Default for BrokerConfig {
             max_invisible_time_mills: 12 * 3_600_000,
             grpc_client_consumer_min_long_polling_timeout_millis: 5_000,
             grpc_client_consumer_max_long_polling_timeout_millis: 20_000,
+            timer_max_delay_sec: 3 * 86_400,
             ha_master_address: String::new(),
             ha_send_heartbeat_interval: 5_000,
             ha_housekeeping_interval: 20_000,

@@ -42,6 +42,7 @@ mod registration_wanted;
 mod schedule;
 mod slave_sync;
 mod stats;
+mod timer;
 mod topics;
 mod transaction;
 mod transaction_check;

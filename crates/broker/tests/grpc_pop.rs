@@ -516,6 +516,94 @@ async fn messages_in_flight_survive_a_restart() {
     broker.shutdown().await;
 }
 
+/// Timer messages, sent over gRPC (DELAY with a delivery timestamp) and over remoting
+/// (`TIMER_DELAY_SEC`), are delivered at their time: not stored in their topic before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timer_messages_arrive_at_their_time() {
+    use rmq_proto::v2::{MessageType, SendMessageRequest, SystemProperties};
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start(config(dir.path(), FAST)).await;
+    let addr = broker.local_addr().to_string();
+    let remoting = client();
+    create_topic(&remoting, &addr, "PopTimer", 2).await;
+    let mut c = connect(broker.grpc_addr().unwrap()).await;
+    let (g, t) = ("PopTimerGroup", "PopTimer");
+    let at = rmq_common::time::now_millis() + 1_500;
+    let sent = c
+        .send_message(req(SendMessageRequest {
+            messages: vec![Message {
+                topic: res(t),
+                user_properties: Default::default(),
+                system_properties: Some(SystemProperties {
+                    message_id: "01TIMERTESTMESSAGE000000001".into(),
+                    message_type: MessageType::Delay as i32,
+                    delivery_timestamp: Some(prost_types::Timestamp {
+                        seconds: at / 1000,
+                        nanos: ((at % 1000) * 1_000_000) as i32,
+                    }),
+                    ..SystemProperties::default()
+                }),
+                body: b"timed-grpc".to_vec(),
+            }],
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        sent.status.unwrap().code,
+        Code::Ok as i32,
+        "{:?}",
+        sent.entries
+    );
+    let remoting_at = rmq_common::time::now_millis() + 1_000;
+    let r = remoting
+        .invoke(
+            &addr,
+            common::send_request_with(
+                t,
+                0,
+                b"timed-remoting",
+                Some("T"),
+                &[("TIMER_DELAY_SEC", "1")],
+            ),
+            common::TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.response_code(), ResponseCode::Success, "{:?}", r.remark);
+    for (body, due) in [("timed-remoting", remoting_at), ("timed-grpc", at)] {
+        let (m, _) = receive_until(&mut c, g, t, body, 60_000).await;
+        let sp = m.system_properties.unwrap();
+        let stored = sp.store_timestamp.unwrap();
+        let stored_ms = stored.seconds * 1000 + i64::from(stored.nanos) / 1_000_000;
+        // Stored in its topic no earlier than its time (delivered at most 125 ms ahead).
+        assert!(
+            stored_ms >= due - 200,
+            "{body} stored at {stored_ms}, due {due}"
+        );
+        assert!(
+            sp.delivery_timestamp.is_some(),
+            "{body} shows its delivery time"
+        );
+        assert_eq!(
+            ack(&mut c, g, t, &sp.receipt_handle.unwrap()).await.code,
+            Code::Ok as i32
+        );
+    }
+    // Too far ahead: refused by name.
+    let r = remoting
+        .invoke(
+            &addr,
+            common::send_request_with(t, 0, b"too-far", None, &[("TIMER_DELAY_SEC", "999999999")]),
+            common::TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.response_code(), ResponseCode::MessageIllegal);
+    assert!(r.remark.unwrap_or_default().contains("timerMaxDelaySec"));
+    broker.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_receives_get_named_statuses() {
     let dir = tempfile::tempdir().unwrap();

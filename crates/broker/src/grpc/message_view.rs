@@ -49,9 +49,9 @@ const SYSTEM_KEYS: &[&str] = &[
     keys::CRC32,
     "POP_CK",
     "1ST_POP_TIME",
-    "TIMER_DELIVER_MS",
-    "TIMER_DELAY_SEC",
-    "TIMER_DELAY_MS",
+    keys::TIMER_DELIVER_MS,
+    keys::TIMER_DELAY_SEC,
+    keys::TIMER_DELAY_MS,
     "TRACE_CONTEXT",
     "BORN_HOST",
 ];
@@ -116,10 +116,7 @@ pub fn to_message(caller: &Caller, v: &RecordView<'_>, delivery: Option<Delivery
     };
     let message_type = if props.get(keys::TRAN_MSG).is_some_and(|t| t == "true") {
         MessageType::Transaction
-    } else if props.contains_key(keys::DELAY)
-        || props.contains_key("TIMER_DELIVER_MS")
-        || props.contains_key("TIMER_DELAY_SEC")
-    {
+    } else if props.contains_key(keys::DELAY) || props.contains_key(keys::TIMER_DELIVER_MS) {
         MessageType::Delay
     } else if props.contains_key(keys::SHARDING_KEY) {
         MessageType::Fifo
@@ -169,6 +166,10 @@ pub fn to_message(caller: &Caller, v: &RecordView<'_>, delivery: Option<Delivery
             .unwrap_or_else(|| v.born_host.ip().to_string()),
         store_timestamp: Some(timestamp(v.store_timestamp)),
         store_host: v.store_host.to_string(),
+        delivery_timestamp: props
+            .get(keys::TIMER_DELIVER_MS)
+            .and_then(|t| t.parse().ok())
+            .map(timestamp),
         receipt_handle: delivery.as_ref().map(|d| d.receipt_handle.to_owned()),
         queue_id: v.queue_id,
         queue_offset: Some(v.queue_offset),

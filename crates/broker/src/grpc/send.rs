@@ -37,6 +37,9 @@ const RESERVED: &[&str] = &[
     keys::TRANSACTION_ID,
     keys::CLUSTER,
     keys::SHARDING_KEY,
+    keys::TIMER_DELIVER_MS,
+    keys::TIMER_DELAY_SEC,
+    keys::TIMER_DELAY_MS,
 ];
 
 pub async fn send_message(
@@ -225,6 +228,16 @@ fn to_remoting(
             }
             transactional = true;
         }
+        MessageType::Delay => {
+            let at = sp.delivery_timestamp.as_ref().ok_or_else(|| {
+                status(
+                    Code::IllegalDeliveryTime,
+                    "a DELAY message needs a delivery_timestamp",
+                )
+            })?;
+            let ms = at.seconds.saturating_mul(1000) + i64::from(at.nanos) / 1_000_000;
+            props.insert(keys::TIMER_DELIVER_MS.into(), ms.to_string());
+        }
         other => {
             return Err(status(
                 Code::Unsupported,
@@ -235,10 +248,13 @@ fn to_remoting(
             ))
         }
     }
-    if sp.delivery_timestamp.is_some() {
+    if message_type != MessageType::Delay && sp.delivery_timestamp.is_some() {
         return Err(status(
-            Code::Unsupported,
-            "messages with a delivery_timestamp (timer messages) are not supported yet",
+            Code::IllegalDeliveryTime,
+            format!(
+                "a delivery_timestamp needs message type DELAY, not {}",
+                message_type.as_str_name()
+            ),
         ));
     }
     let mut sys_flag = 0;

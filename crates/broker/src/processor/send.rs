@@ -23,6 +23,7 @@ use rmq_store::{PutMessage, PutMessageResult, PutMessageStatus};
 
 use crate::context::BrokerContext;
 use crate::schedule::divert_delayed;
+use crate::timer::{divert_timer, is_timer};
 use crate::topics::TopicLookup;
 
 pub async fn process(
@@ -226,6 +227,7 @@ fn append_cluster_fast(cluster: &str, raw: &str) -> Option<String> {
             keys::CLUSTER => plain = false,
             keys::TRAN_MSG => plain &= v != "true",
             keys::DELAY => plain &= v.parse::<i32>().map_or(true, |d| d <= 0),
+            keys::TIMER_DELIVER_MS | keys::TIMER_DELAY_SEC | keys::TIMER_DELAY_MS => plain = false,
             _ => {}
         }
     }
@@ -299,6 +301,14 @@ async fn put_single(
         // A transaction's half message: parked in the half topic until END_TRANSACTION.
         sys_flag = msg_flag::reset_transaction_value(sys_flag, msg_flag::TRANSACTION_NOT_TYPE);
         crate::transaction::divert_half(&mut props, topic, queue_id)
+    } else if is_timer(&props) {
+        divert_timer(
+            &mut props,
+            topic,
+            queue_id,
+            ctx.config().broker.timer_max_delay_sec,
+        )
+        .map_err(|e| ProcessError::response(ResponseCode::MessageIllegal, e.to_string()))?
     } else {
         divert_delayed(&mut props, topic, queue_id, ctx.delay_levels().max_level())
     };

@@ -59,7 +59,19 @@ pub fn send_request(
     body: &'static [u8],
     tags: Option<&str>,
 ) -> RemotingCommand {
+    send_request_with(topic, queue_id, body, tags, &[])
+}
+
+/// [`send_request`] with more properties.
+pub fn send_request_with(
+    topic: &str,
+    queue_id: i32,
+    body: &'static [u8],
+    tags: Option<&str>,
+    extra: &[(&str, &str)],
+) -> RemotingCommand {
     let mut props = Properties::new();
+    props.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     props.insert(keys::WAIT.into(), "true".into());
     if let Some(t) = tags {
         props.insert(keys::TAGS.into(), t.into());

@@ -34,3 +34,9 @@ pub const CRC32: &str = "__CRC32#";
 
 /// Separator between the business keys inside `KEYS`.
 pub const KEY_SEPARATOR: &str = " ";
+
+/// Timer messages (5.x): the absolute delivery time in ms since the epoch, or a delay from the
+/// send in seconds or milliseconds. The broker keeps the absolute time in `TIMER_DELIVER_MS`.
+pub const TIMER_DELIVER_MS: &str = "TIMER_DELIVER_MS";
+pub const TIMER_DELAY_SEC: &str = "TIMER_DELAY_SEC";
+pub const TIMER_DELAY_MS: &str = "TIMER_DELAY_MS";

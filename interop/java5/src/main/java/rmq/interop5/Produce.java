@@ -19,7 +19,8 @@ import org.apache.rocketmq.client.apis.producer.TransactionResolution;
  * group GROUP when given); prints "sent MESSAGE_ID" per message and "done sent=N". Exit 1 on the
  * first failure, with the exception. With -Drmq.transaction=commit or rollback each message is
  * sent in a transaction that is then committed or rolled back; with unknown, left open until the
- * broker's check-back (answered COMMIT) has asked about each.
+ * broker's check-back (answered COMMIT) has asked about each. With -Drmq.delay=MS each message is
+ * a delay message delivered MS after it is sent.
  */
 public final class Produce {
     private Produce() {}
@@ -53,6 +54,8 @@ public final class Produce {
                         .setKeys("key-" + i)
                         .setBody((System.getProperty("rmq.prefix", "body") + "-" + i).getBytes(StandardCharsets.UTF_8));
                 if (group != null) b.setMessageGroup(group);
+                long delay = Long.getLong("rmq.delay", 0L);
+                if (delay > 0) b.setDeliveryTimestamp(System.currentTimeMillis() + delay);
                 Message m = b.build();
                 SendReceipt r;
                 if (tx.isEmpty()) {
