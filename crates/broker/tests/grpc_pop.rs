@@ -620,3 +620,95 @@ async fn bad_receives_get_named_statuses() {
     assert!(st.message.contains("NoSuchTopic"));
     broker.shutdown().await;
 }
+
+/// A 5.x consumer with an open Telemetry stream is listed with its group and subscription by
+/// GET_CONSUMER_CONNECTION_LIST (`mqadmin consumerConnection`), like a remoting consumer; once
+/// its stream closes it is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grpc_consumer_is_listed_with_its_group() {
+    use futures::StreamExt;
+    use rmq_proto::v2::{
+        settings, telemetry_command, ClientType, Settings, Subscription, SubscriptionEntry,
+        TelemetryCommand,
+    };
+    use rmq_remoting::body::ConsumerConnection;
+    use rmq_remoting::header::GetConsumerConnectionListRequestHeader;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start(config(dir.path(), &[])).await;
+    let addr = broker.local_addr().to_string();
+    let remoting = client();
+    create_topic(&remoting, &addr, "PopListed", 1).await;
+    let mut c = connect(broker.grpc_addr().unwrap()).await;
+    let hello = TelemetryCommand {
+        status: None,
+        command: Some(telemetry_command::Command::Settings(Settings {
+            client_type: Some(ClientType::SimpleConsumer as i32),
+            pub_sub: Some(settings::PubSub::Subscription(Subscription {
+                group: res("PopListedGroup"),
+                subscriptions: vec![SubscriptionEntry {
+                    topic: res("PopListed"),
+                    expression: Some(FilterExpression {
+                        r#type: FilterType::Tag as i32,
+                        expression: "TagA || TagB".into(),
+                    }),
+                }],
+                ..Subscription::default()
+            })),
+            ..Settings::default()
+        })),
+    };
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    // The client's half stays open until `stop_tx` fires, then ends (the client hangs up).
+    let outbound = futures::stream::iter([hello]).chain(
+        futures::stream::once(async move {
+            let _ = stop_rx.await;
+        })
+        .filter_map(|()| async { None }),
+    );
+    let mut stream = c.telemetry(req(outbound)).await.unwrap().into_inner();
+    let answer = stream.message().await.unwrap().unwrap();
+    let Some(telemetry_command::Command::Settings(s)) = answer.command else {
+        panic!("no settings answered");
+    };
+    let Some(settings::PubSub::Subscription(sub)) = s.pub_sub else {
+        panic!("no subscription settings");
+    };
+    assert_eq!(sub.fifo, Some(false));
+    let list = || {
+        RemotingCommand::request(
+            RequestCode::GetConsumerConnectionList,
+            &GetConsumerConnectionListRequestHeader {
+                consumer_group: "PopListedGroup".into(),
+                ..Default::default()
+            },
+        )
+    };
+    let r = remoting
+        .invoke(&addr, list(), common::TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(r.response_code(), ResponseCode::Success, "{:?}", r.remark);
+    let cc = ConsumerConnection::from_json_bytes(&r.body).unwrap();
+    let conn = cc.connection_set.iter().next().unwrap();
+    assert_eq!(conn.client_id, "pop-test-client");
+    let s = &cc.subscription_table["PopListed"];
+    assert_eq!(s.tags_set.iter().collect::<Vec<_>>(), ["TagA", "TagB"]);
+    // The client hangs up: no longer listed.
+    drop(stop_tx);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let r = remoting
+            .invoke(&addr, list(), common::TIMEOUT)
+            .await
+            .unwrap();
+        if r.response_code() == ResponseCode::ConsumerNotOnline {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still listed after the stream closed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    broker.shutdown().await;
+}

@@ -13,10 +13,15 @@ use rmq_proto::v2::{
 };
 use tokio::sync::mpsc;
 
+use rmq_proto::v2::FilterType;
+use rmq_remoting::body::{Connection, SubscriptionData};
+use rmq_remoting::LanguageCode;
+
 use super::metadata::Caller;
 use super::status::ok;
 use super::transaction::{producer_group, recovery_command};
 use crate::context::BrokerContext;
+use crate::live_clients::GrpcConsumer;
 
 /// The server half of a Telemetry stream.
 pub type TelemetryStream =
@@ -68,6 +73,9 @@ pub fn telemetry(
                             }
                         }
                     }
+                    if let Some(settings::PubSub::Subscription(sub)) = &s.pub_sub {
+                        register_consumer(&ctx, &caller, sub);
+                    }
                     tracing::debug!(
                         client = %caller.client_id,
                         language = %caller.language,
@@ -102,6 +110,64 @@ pub fn telemetry(
     Box::pin(futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|v| (v, rx))
     }))
+}
+
+/// Lists a consumer's client with its group, as `mqadmin consumerConnection` shows it.
+fn register_consumer(ctx: &BrokerContext, caller: &Caller, sub: &Subscription) {
+    let Some(group) = sub.group.as_ref().filter(|g| !g.name.is_empty()) else {
+        return;
+    };
+    let subscriptions = sub
+        .subscriptions
+        .iter()
+        .filter_map(|e| {
+            let topic = e.topic.as_ref()?;
+            let expr = e.expression.as_ref();
+            let text = expr
+                .map_or("*", |f| f.expression.as_str())
+                .trim()
+                .to_owned();
+            let sql = expr.is_some_and(|f| f.r#type == FilterType::Sql as i32);
+            let tags: std::collections::BTreeSet<String> = if sql || text.is_empty() || text == "*"
+            {
+                Default::default()
+            } else {
+                text.split("||")
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty())
+                    .collect()
+            };
+            Some(SubscriptionData {
+                code_set: tags
+                    .iter()
+                    .map(|t| rmq_common::java::string_hash_code(t))
+                    .collect(),
+                expression_type: if sql { "SQL92" } else { "TAG" }.to_owned(),
+                sub_string: if text.is_empty() {
+                    "*".to_owned()
+                } else {
+                    text
+                },
+                sub_version: rmq_common::time::now_millis(),
+                tags_set: tags,
+                topic: caller.namespaced(&topic.name),
+                ..SubscriptionData::default()
+            })
+        })
+        .collect();
+    ctx.live_clients().set_consumer(
+        &caller.client_id,
+        GrpcConsumer {
+            group: caller.namespaced(&group.name),
+            connection: Connection {
+                client_addr: caller.peer.map(|p| p.to_string()).unwrap_or_default(),
+                client_id: caller.client_id.clone(),
+                language: LanguageCode::from_name(&caller.language).unwrap_or(LanguageCode::Other),
+                version: 0,
+            },
+            subscriptions,
+        },
+    );
 }
 
 fn duration(d: Duration) -> prost_types::Duration {

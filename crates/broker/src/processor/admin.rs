@@ -7,8 +7,9 @@ use std::sync::Arc;
 use rmq_common::topic;
 use rmq_common::MessageQueue;
 use rmq_remoting::body::{
-    Connection, ConsumeStats, ConsumerConnection, GroupList, OffsetWrapper, ProducerConnection,
-    SubscriptionGroupConfig, TopicConfigSerializeWrapper, TopicOffset, TopicStatsTable,
+    Connection, ConsumeStats, ConsumeType, ConsumerConnection, GroupList, MessageModel,
+    OffsetWrapper, ProducerConnection, SubscriptionGroupConfig, TopicConfigSerializeWrapper,
+    TopicOffset, TopicStatsTable,
 };
 use rmq_remoting::header::{
     CreateTopicRequestHeader, DeleteSubscriptionGroupRequestHeader, DeleteTopicRequestHeader,
@@ -237,28 +238,43 @@ pub async fn consumer_connections(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: GetConsumerConnectionListRequestHeader = req.decode_header()?;
-    let Some(g) = ctx.consumers().group(&h.consumer_group) else {
-        return Err(ProcessError::response(
-            ResponseCode::ConsumerNotOnline,
-            format!("the consumer group[{}] not online", h.consumer_group),
-        ));
+    // 5.x consumers connected over gRPC are members too.
+    let grpc = ctx.live_clients().consumers_of(&h.consumer_group);
+    let mut body = match ctx.consumers().group(&h.consumer_group) {
+        Some(g) => ConsumerConnection {
+            connection_set: g
+                .channels
+                .values()
+                .map(|c| Connection {
+                    client_addr: c.handle.peer_addr().to_string(),
+                    client_id: c.client_id.clone(),
+                    language: c.language,
+                    version: c.version,
+                })
+                .collect(),
+            consume_from_where: Some(g.consume_from_where),
+            consume_type: Some(g.consume_type),
+            message_model: Some(g.message_model),
+            subscription_table: g.subscriptions.into_iter().collect(),
+        },
+        None if !grpc.is_empty() => ConsumerConnection {
+            consume_type: Some(ConsumeType::ConsumePop),
+            message_model: Some(MessageModel::Clustering),
+            ..ConsumerConnection::default()
+        },
+        None => {
+            return Err(ProcessError::response(
+                ResponseCode::ConsumerNotOnline,
+                format!("the consumer group[{}] not online", h.consumer_group),
+            ))
+        }
     };
-    let body = ConsumerConnection {
-        connection_set: g
-            .channels
-            .values()
-            .map(|c| Connection {
-                client_addr: c.handle.peer_addr().to_string(),
-                client_id: c.client_id.clone(),
-                language: c.language,
-                version: c.version,
-            })
-            .collect(),
-        consume_from_where: Some(g.consume_from_where),
-        consume_type: Some(g.consume_type),
-        message_model: Some(g.message_model),
-        subscription_table: g.subscriptions.into_iter().collect(),
-    };
+    for c in grpc {
+        body.connection_set.insert(c.connection);
+        for s in c.subscriptions {
+            body.subscription_table.entry(s.topic.clone()).or_insert(s);
+        }
+    }
     ok_with_body(&req, body.to_json_bytes())
 }
 
