@@ -1,6 +1,7 @@
 //! The gRPC half of `cargo xtask bench`: SendMessage to a broker's gRPC port (the 5.x clients'
-//! path) with the generated tonic client, one in flight and 32 in flight, printed as rows of the
-//! client benchmark's table.
+//! path) with the generated tonic client, one in flight and 32 in flight, then ReceiveMessage +
+//! AckMessage of as many messages by a fresh group (batches of 32, 4 receivers), printed as rows
+//! of the client benchmark's table.
 //!
 //!     cargo run --release -p rmq-broker --example grpc_bench -- -e 127.0.0.1:8081 -t BenchTopic
 
@@ -136,5 +137,117 @@ async fn main() -> anyhow::Result<()> {
         lat.push(r?);
     }
     report("gRPC send, 32 in flight", a.messages, t.elapsed(), &mut lat);
+
+    let receiver = std::sync::Arc::new(Receiver {
+        client: sender.client.clone(),
+        topic: a.topic.clone(),
+        group: format!(
+            "GID_grpc_bench_{}_{}",
+            std::process::id(),
+            rmq_common::time::now_millis()
+        ),
+        received: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let target = a.messages;
+    let t = Instant::now();
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let r = receiver.clone();
+            tokio::spawn(async move { r.drain(target).await })
+        })
+        .collect();
+    let mut lat = Vec::new();
+    for task in tasks {
+        lat.extend(task.await??);
+    }
+    let got = receiver.received.load(std::sync::atomic::Ordering::Relaxed);
+    report(
+        "gRPC receive + ack, batches of 32",
+        got,
+        t.elapsed(),
+        &mut lat,
+    );
     Ok(())
+}
+
+/// POP consumption by one group: receive 32, ack them in one call, repeat.
+struct Receiver {
+    client: MessagingServiceClient<Channel>,
+    topic: String,
+    group: String,
+    received: std::sync::atomic::AtomicUsize,
+}
+
+impl Receiver {
+    /// Receives and acks until `target` messages were received by all receivers together;
+    /// returns the time of each receive + ack round.
+    async fn drain(&self, target: usize) -> anyhow::Result<Vec<Duration>> {
+        use rmq_proto::v2::{
+            receive_message_response::Content, AckMessageEntry, AckMessageRequest, MessageQueue,
+            ReceiveMessageRequest,
+        };
+        use std::sync::atomic::Ordering;
+        let res = |name: &str| {
+            Some(Resource {
+                resource_namespace: String::new(),
+                name: name.to_owned(),
+            })
+        };
+        let mut lat = Vec::new();
+        let mut client = self.client.clone();
+        while self.received.load(Ordering::Relaxed) < target {
+            let s = Instant::now();
+            let mut stream = client
+                .receive_message(request(ReceiveMessageRequest {
+                    group: res(&self.group),
+                    message_queue: Some(MessageQueue {
+                        topic: res(&self.topic),
+                        id: -1,
+                        ..MessageQueue::default()
+                    }),
+                    filter_expression: None,
+                    batch_size: 32,
+                    invisible_duration: Some(prost_types::Duration {
+                        seconds: 60,
+                        nanos: 0,
+                    }),
+                    auto_renew: false,
+                    long_polling_timeout: Some(prost_types::Duration {
+                        seconds: 5,
+                        nanos: 0,
+                    }),
+                    attempt_id: None,
+                }))
+                .await?
+                .into_inner();
+            let mut entries = Vec::new();
+            while let Some(frame) = stream.message().await? {
+                if let Some(Content::Message(m)) = frame.content {
+                    let sp = m.system_properties.unwrap_or_default();
+                    entries.push(AckMessageEntry {
+                        message_id: sp.message_id,
+                        receipt_handle: sp.receipt_handle.unwrap_or_default(),
+                        lite_topic: None,
+                    });
+                }
+            }
+            if entries.is_empty() {
+                continue;
+            }
+            let n = entries.len();
+            let r = client
+                .ack_message(request(AckMessageRequest {
+                    group: res(&self.group),
+                    topic: res(&self.topic),
+                    entries,
+                }))
+                .await?
+                .into_inner();
+            let st = r.status.unwrap_or_default();
+            anyhow::ensure!(st.code == Code::Ok as i32, "ack failed: {}", st.message);
+            self.received.fetch_add(n, Ordering::Relaxed);
+            lat.push(s.elapsed());
+        }
+        Ok(lat)
+    }
 }
