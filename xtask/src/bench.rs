@@ -333,6 +333,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
                     "bench",
                     "-p",
                     p,
+                    // Only the criterion targets: the unit-test harness rejects criterion's flags.
+                    "--benches",
                     "--",
                     "--warm-up-time",
                     "1",

@@ -158,6 +158,7 @@ fn prepare(
         invisible_ms,
         poll: Duration::from_millis(poll),
         renew_for,
+        from_min: false,
     })
 }
 

@@ -32,6 +32,8 @@ pub struct PopRequest {
     pub poll: Duration,
     /// The client whose connection keeps the messages invisible (`auto_renew`).
     pub renew_for: Option<Arc<str>>,
+    /// A queue new to the group starts at its first message (`ConsumeInitMode.MIN`).
+    pub from_min: bool,
 }
 
 /// A popped message.
@@ -204,9 +206,9 @@ async fn pop_once(
 }
 
 /// Where a group starts on a queue it never consumed: the start of a queue that was never
-/// cleaned (a new topic's first messages are not missed), else its end; a retry topic always
-/// from its start. An operator's reset wins.
-fn start_offset(ctx: &BrokerContext, key: &QueueKey, retry: bool) -> i64 {
+/// cleaned (a new topic's first messages are not missed), else its end; with `from_min` (a
+/// retry topic, or a consumer that asks) from its start. An operator's reset wins.
+fn start_offset(ctx: &BrokerContext, key: &QueueKey, from_min: bool) -> i64 {
     if let Some(reset) = ctx
         .offsets()
         .take_reset(&key.group, &key.topic, key.queue_id)
@@ -217,7 +219,7 @@ fn start_offset(ctx: &BrokerContext, key: &QueueKey, retry: bool) -> i64 {
         return o;
     }
     let min = ctx.store().min_offset_in_queue(&key.topic, key.queue_id);
-    if retry || min == 0 {
+    if from_min || min == 0 {
         min
     } else {
         ctx.store().max_offset_in_queue(&key.topic, key.queue_id)
@@ -233,7 +235,7 @@ async fn pop_queue(
     fifo: bool,
     room: usize,
 ) -> Result<Vec<Popped>, ProcessError> {
-    let offset = start_offset(ctx, key, retry);
+    let offset = start_offset(ctx, key, retry || req.from_min);
     let got = ctx.store().get_message(
         &key.topic,
         key.queue_id,

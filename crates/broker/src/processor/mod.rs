@@ -6,6 +6,7 @@ mod client_manage;
 pub(crate) mod end_transaction;
 mod lock;
 mod offsets;
+mod pop;
 mod pull;
 mod query;
 mod relay;
@@ -61,6 +62,9 @@ pub fn register_all(server: &mut RemotingServer, ctx: &Arc<BrokerContext>) {
         ConsumerSendMsgBack => send_back::process,
         PullMessage => pull::process,
         LitePullMessage => pull::process,
+        PopMessage => pop::pop_message,
+        AckMessage => pop::ack_message,
+        ChangeMessageInvisibleTime => pop::change_invisible_time,
         EndTransaction => end_transaction::process,
         HeartBeat => client_manage::heartbeat,
         UnregisterClient => client_manage::unregister,
