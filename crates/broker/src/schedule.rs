@@ -160,26 +160,8 @@ impl DelayDelivery {
             .and_then(|q| q.parse().ok())
             .unwrap_or(0);
         props.insert(keys::WAIT.into(), "false".into());
-        let msg = PutMessage {
-            topic,
-            queue_id,
-            flag: view.flag,
-            body: bytes::Bytes::copy_from_slice(view.body()),
-            properties: encode_properties(&props),
-            sys_flag: view.sys_flag,
-            born_timestamp: view.born_timestamp,
-            born_host: view.born_host,
-            store_host: self.store_host,
-            reconsume_times: view.reconsume_times,
-            prepared_transaction_offset: view.prepared_transaction_offset,
-        };
-        let r = self.store.put_message(msg).await;
-        if r.status.is_stored() {
-            Ok(())
-        } else {
-            Err(r
-                .error
-                .map_or_else(|| r.status.as_str().to_owned(), |e| e.to_string()))
-        }
+        let props = encode_properties(&props);
+        let msg = PutMessage::again(view, topic, queue_id, props, self.store_host);
+        self.store.put_message(msg).await.stored().map(drop)
     }
 }

@@ -15,7 +15,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use rmq_common::message::{decode_properties, encode_properties, keys, Properties};
 use rmq_common::record::{peek_record, Peek, RecordView};
 use rmq_common::time::now_millis;
@@ -226,27 +225,9 @@ impl TimerDelivery {
             (TIMER_TOPIC.to_owned(), queue_for(remaining))
         };
         props.insert(keys::WAIT.into(), "false".into());
-        let msg = PutMessage {
-            topic,
-            queue_id,
-            flag: v.flag,
-            body: Bytes::copy_from_slice(v.body()),
-            properties: encode_properties(&props),
-            sys_flag: v.sys_flag,
-            born_timestamp: v.born_timestamp,
-            born_host: v.born_host,
-            store_host: self.store_host,
-            reconsume_times: v.reconsume_times,
-            prepared_transaction_offset: v.prepared_transaction_offset,
-        };
-        let r = self.store.put_message(msg).await;
-        if r.status.is_stored() {
-            Ok(())
-        } else {
-            Err(r
-                .error
-                .map_or_else(|| r.status.as_str().to_owned(), |e| e.to_string()))
-        }
+        let props = encode_properties(&props);
+        let msg = PutMessage::again(v, topic, queue_id, props, self.store_host);
+        self.store.put_message(msg).await.stored().map(drop)
     }
 }
 

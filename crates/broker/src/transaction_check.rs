@@ -142,25 +142,15 @@ impl TransactionCheck {
         times: i32,
     ) -> Result<(), String> {
         props.insert(keys::TRANSACTION_CHECK_TIMES.into(), times.to_string());
-        let again = PutMessage {
-            topic: RMQ_SYS_TRANS_HALF_TOPIC.into(),
-            queue_id: 0,
-            flag: half.flag,
-            body: Bytes::copy_from_slice(half.body()),
-            properties: encode_properties(&props),
-            sys_flag: half.sys_flag,
-            born_timestamp: half.born_timestamp,
-            born_host: half.born_host,
-            store_host: self.store_host,
-            reconsume_times: half.reconsume_times,
-            prepared_transaction_offset: 0,
-        };
-        let r = self.store.put_message(again).await;
-        let Some(a) = r.append.filter(|_| r.status.is_stored()) else {
-            return Err(r
-                .error
-                .map_or_else(|| r.status.as_str().to_owned(), |e| e.to_string()));
-        };
+        let mut again = PutMessage::again(
+            half,
+            RMQ_SYS_TRANS_HALF_TOPIC.into(),
+            0,
+            encode_properties(&props),
+            self.store_host,
+        );
+        again.prepared_transaction_offset = 0;
+        let a = self.store.put_message(again).await.stored()?;
         let Some(group) = props.get(keys::PGROUP) else {
             return Ok(());
         };

@@ -6,38 +6,19 @@
 mod common;
 
 use common::cluster::create_topic;
+use common::grpc::{connect, resource as topic};
 use common::{client, config, pull_request, pull_until_found, start};
 use rmq_common::record::decode_messages;
-use rmq_proto::v2::messaging_service_client::MessagingServiceClient;
 use rmq_proto::v2::{
     settings, telemetry_command, ClientType, Code, Message, MessageType, Publishing,
-    QueryRouteRequest, Resource, SendMessageRequest, Settings, SystemProperties, TelemetryCommand,
+    QueryRouteRequest, SendMessageRequest, Settings, SystemProperties, TelemetryCommand,
 };
 use rmq_remoting::header::pull_sys_flag;
 use rmq_remoting::ResponseCode;
-use tonic::transport::Channel;
 use tonic::Request;
 
 fn with_client_id<T>(msg: T) -> Request<T> {
-    let mut r = Request::new(msg);
-    r.metadata_mut()
-        .insert("x-mq-client-id", "grpc-test-client".parse().unwrap());
-    r.metadata_mut()
-        .insert("x-mq-language", "RUST".parse().unwrap());
-    r
-}
-
-fn topic(name: &str) -> Option<Resource> {
-    Some(Resource {
-        resource_namespace: String::new(),
-        name: name.into(),
-    })
-}
-
-async fn connect(addr: std::net::SocketAddr) -> MessagingServiceClient<Channel> {
-    MessagingServiceClient::connect(format!("http://{addr}"))
-        .await
-        .unwrap()
+    common::grpc::request("grpc-test-client", msg)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,15 +8,15 @@
 
 mod common;
 
-use common::cluster::create_topic;
+use common::cluster::{create_topic, wait_until};
+use common::grpc::{connect, resource as res};
 use common::{client, config, pull_request, pull_until_found, send_request, start};
 use rmq_common::record::decode_messages;
 use rmq_proto::v2::messaging_service_client::MessagingServiceClient;
 use rmq_proto::v2::{
     receive_message_response::Content, AckMessageEntry, AckMessageRequest,
     ChangeInvisibleDurationRequest, Code, DigestType, FilterExpression, FilterType,
-    ForwardMessageToDeadLetterQueueRequest, Message, MessageQueue, ReceiveMessageRequest, Resource,
-    Status,
+    ForwardMessageToDeadLetterQueueRequest, Message, MessageQueue, ReceiveMessageRequest, Status,
 };
 use rmq_remoting::body::SubscriptionGroupConfig;
 use rmq_remoting::header::pull_sys_flag;
@@ -35,17 +35,7 @@ const FAST: &[(&str, &str)] = &[
 ];
 
 fn req<T>(msg: T) -> Request<T> {
-    let mut r = Request::new(msg);
-    r.metadata_mut()
-        .insert("x-mq-client-id", "pop-test-client".parse().unwrap());
-    r
-}
-
-fn res(name: &str) -> Option<Resource> {
-    Some(Resource {
-        resource_namespace: String::new(),
-        name: name.into(),
-    })
+    common::grpc::request("pop-test-client", msg)
 }
 
 fn ms(n: i64) -> Option<prost_types::Duration> {
@@ -238,12 +228,6 @@ async fn pull_bodies(remoting: &RemotingClient, addr: &str, topic: &str) -> Vec<
         .into_iter()
         .map(|m| m.message.body.to_vec())
         .collect()
-}
-
-async fn connect(addr: std::net::SocketAddr) -> Grpc {
-    MessagingServiceClient::connect(format!("http://{addr}"))
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -695,20 +679,17 @@ async fn a_grpc_consumer_is_listed_with_its_group() {
     assert_eq!(s.tags_set.iter().collect::<Vec<_>>(), ["TagA", "TagB"]);
     // The client hangs up: no longer listed.
     drop(stop_tx);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let r = remoting
-            .invoke(&addr, list(), common::TIMEOUT)
-            .await
-            .unwrap();
-        if r.response_code() == ResponseCode::ConsumerNotOnline {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "still listed after the stream closed"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    wait_until(
+        "the consumer to leave the list once its stream closed",
+        std::time::Duration::from_secs(10),
+        || async {
+            let r = remoting
+                .invoke(&addr, list(), common::TIMEOUT)
+                .await
+                .unwrap();
+            r.response_code() == ResponseCode::ConsumerNotOnline
+        },
+    )
+    .await;
     broker.shutdown().await;
 }

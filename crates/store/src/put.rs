@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use bytes::{Bytes, BytesMut};
 use rmq_common::message::properties::find_property;
 use rmq_common::message::{encode_properties, keys};
-use rmq_common::record::{encode_record, RecordFields};
+use rmq_common::record::{encode_record, RecordFields, RecordView};
 use rmq_common::Message;
 
 use crate::error::{PutMessageStatus, StoreError};
@@ -48,6 +48,31 @@ impl PutMessage {
             store_host: local,
             reconsume_times: 0,
             prepared_transaction_offset: 0,
+        }
+    }
+
+    /// A stored record put again (moved to another topic, redelivered): its flag, body, system
+    /// flag, birth, reconsume times and prepared offset as they were, under `topic`/`queue_id`
+    /// with `properties`, stored by `store_host`.
+    pub fn again(
+        view: &RecordView<'_>,
+        topic: String,
+        queue_id: i32,
+        properties: String,
+        store_host: SocketAddr,
+    ) -> Self {
+        PutMessage {
+            topic,
+            queue_id,
+            flag: view.flag,
+            body: Bytes::copy_from_slice(view.body()),
+            properties,
+            sys_flag: view.sys_flag,
+            born_timestamp: view.born_timestamp,
+            born_host: view.born_host,
+            store_host,
+            reconsume_times: view.reconsume_times,
+            prepared_transaction_offset: view.prepared_transaction_offset,
         }
     }
 
@@ -188,6 +213,21 @@ pub struct PutMessageResult {
 impl PutMessageResult {
     pub fn is_ok(&self) -> bool {
         self.status == PutMessageStatus::PutOk
+    }
+
+    /// Why the put failed (or is degraded): the error, else the status.
+    pub fn reason(&self) -> String {
+        self.error
+            .as_ref()
+            .map_or_else(|| self.status.as_str().to_owned(), |e| e.to_string())
+    }
+
+    /// The append when the message is stored, else [`reason`](Self::reason).
+    pub fn stored(self) -> Result<AppendMessageResult, String> {
+        match self.append {
+            Some(a) if self.status.is_stored() => Ok(a),
+            _ => Err(self.reason()),
+        }
     }
 
     pub(crate) fn failed(status: PutMessageStatus, error: StoreError) -> Self {

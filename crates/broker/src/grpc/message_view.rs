@@ -13,53 +13,7 @@ use rmq_proto::v2::{
 };
 
 use super::metadata::Caller;
-
-/// Property keys the broker and the protocol use; every other property is the user's.
-const SYSTEM_KEYS: &[&str] = &[
-    keys::KEYS,
-    keys::TAGS,
-    keys::WAIT,
-    keys::DELAY,
-    keys::RETRY_TOPIC,
-    keys::REAL_TOPIC,
-    keys::REAL_QID,
-    keys::TRAN_MSG,
-    keys::PGROUP,
-    keys::MIN_OFFSET,
-    keys::MAX_OFFSET,
-    keys::BUYER_ID,
-    keys::ORIGIN_MESSAGE_ID,
-    keys::TRANSFER_FLAG,
-    keys::CORRECTION_FLAG,
-    keys::MQ2_FLAG,
-    keys::RECONSUME_TIME,
-    keys::MSG_REGION,
-    keys::TRACE_SWITCH,
-    keys::UNIQ_KEY,
-    keys::MAX_RECONSUME_TIMES,
-    keys::CONSUME_START_TIMESTAMP,
-    keys::TRANSACTION_PREPARED_QUEUE_OFFSET,
-    keys::TRANSACTION_CHECK_TIMES,
-    keys::CHECK_IMMUNITY_TIME_IN_SECONDS,
-    keys::TRANSACTION_ID,
-    keys::CLUSTER,
-    keys::SHARDING_KEY,
-    keys::DLQ_ORIGIN_TOPIC,
-    keys::DLQ_ORIGIN_MESSAGE_ID,
-    keys::CRC32,
-    "POP_CK",
-    "1ST_POP_TIME",
-    keys::TIMER_DELIVER_MS,
-    keys::TIMER_DELAY_SEC,
-    keys::TIMER_DELAY_MS,
-    "TRACE_CONTEXT",
-    "BORN_HOST",
-];
-
-/// Whether `key` is a system property (not shown to the user as theirs).
-pub fn is_system_key(key: &str) -> bool {
-    SYSTEM_KEYS.contains(&key)
-}
+use super::property_keys::is_system_key;
 
 pub fn timestamp(ms: i64) -> prost_types::Timestamp {
     prost_types::Timestamp {

@@ -12,6 +12,7 @@ mod assignment;
 mod consume;
 mod message_view;
 mod metadata;
+mod property_keys;
 mod receive;
 mod route;
 mod send;

@@ -14,33 +14,10 @@ use rmq_proto::v2::{
 use rmq_remoting::header::SendMessageRequestHeader;
 
 use super::metadata::Caller;
+use super::property_keys::RESERVED;
 use super::status::{from_process_error, from_response_code, ok, status};
 use crate::context::BrokerContext;
 use crate::processor::send::{response_code, send};
-
-/// Property keys the broker and clients own; an application may not set them.
-const RESERVED: &[&str] = &[
-    keys::KEYS,
-    keys::TAGS,
-    keys::WAIT,
-    keys::DELAY,
-    keys::RETRY_TOPIC,
-    keys::REAL_TOPIC,
-    keys::REAL_QID,
-    keys::TRAN_MSG,
-    keys::PGROUP,
-    keys::MIN_OFFSET,
-    keys::MAX_OFFSET,
-    keys::UNIQ_KEY,
-    keys::MAX_RECONSUME_TIMES,
-    keys::RECONSUME_TIME,
-    keys::TRANSACTION_ID,
-    keys::CLUSTER,
-    keys::SHARDING_KEY,
-    keys::TIMER_DELIVER_MS,
-    keys::TIMER_DELAY_SEC,
-    keys::TIMER_DELAY_MS,
-];
 
 pub async fn send_message(
     ctx: &Arc<BrokerContext>,

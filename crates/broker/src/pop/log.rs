@@ -102,14 +102,8 @@ impl Record {
         msg.properties = encode_properties(&props);
         msg.store_host = store_host;
         msg.born_host = store_host;
-        let r = store.put_message(msg).await;
-        match r.append {
-            Some(a) if r.status.is_stored() => Ok(a.logics_offset),
-            _ => Err(LogWriteFailed(
-                r.error
-                    .map_or_else(|| r.status.as_str().to_owned(), |e| e.to_string()),
-            )),
-        }
+        let stored = store.put_message(msg).await.stored();
+        stored.map(|a| a.logics_offset).map_err(LogWriteFailed)
     }
 
     /// Applies the record, found at `pos` in the log, to `table`.

@@ -155,7 +155,8 @@ async fn pop_once(
     let mut sources = vec![(req.topic.clone(), false)];
     // FIFO groups redeliver in place; the others also drain their retry topic, first on every
     // fifth receive so neither starves the other.
-    if !fifo && ctx.topics().contains(retry_topic) {
+    // (A retry topic that does not exist yet is skipped below.)
+    if !fifo {
         let retry = (retry_topic.to_owned(), true);
         if turn.is_multiple_of(5) {
             sources.insert(0, retry);

@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 
-use bytes::Bytes;
 use rmq_common::message::{decode_properties, encode_properties, keys};
 use rmq_common::record::{peek_record, Peek};
 use rmq_common::{perm, topic};
@@ -77,26 +76,15 @@ impl Requeue<'_> {
                 (dlq, 0)
             }
         };
-        let msg = PutMessage {
+        let mut msg = PutMessage::again(
+            &old,
             topic,
             queue_id,
-            flag: old.flag,
-            body: Bytes::copy_from_slice(old.body()),
-            properties: encode_properties(&props),
-            sys_flag: old.sys_flag,
-            born_timestamp: old.born_timestamp,
-            born_host: old.born_host,
-            store_host: self.store_host,
-            reconsume_times: old.reconsume_times.saturating_add(1),
-            prepared_transaction_offset: 0,
-        };
-        let r = self.store.put_message(msg).await;
-        if r.status.is_stored() {
-            Ok(())
-        } else {
-            Err(r
-                .error
-                .map_or_else(|| r.status.as_str().to_owned(), |e| e.to_string()))
-        }
+            encode_properties(&props),
+            self.store_host,
+        );
+        msg.reconsume_times = old.reconsume_times.saturating_add(1);
+        msg.prepared_transaction_offset = 0;
+        self.store.put_message(msg).await.stored().map(drop)
     }
 }

@@ -6,7 +6,7 @@ use rmq_common::time::now_millis;
 use rmq_store::AcceptAll;
 
 use super::handle::{BadHandle, ReceiptHandle};
-use super::inflight::QueueKey;
+use super::inflight::{Entry, QueueKey};
 use super::log::Record;
 use super::requeue::{Requeue, Target};
 use crate::context::BrokerContext;
@@ -47,6 +47,20 @@ fn key_of(
         topic: handle.popped_topic(group, topic),
         queue_id: handle.queue_id,
     })
+}
+
+/// The message `handle` names and its entry, when it is in flight.
+fn in_flight(
+    ctx: &BrokerContext,
+    group: &str,
+    topic: &str,
+    handle: &ReceiptHandle,
+) -> Result<(QueueKey, Entry), SettleError> {
+    let key = key_of(ctx, group, topic, handle)?;
+    match ctx.pop().inflight.get(&key, handle.offset) {
+        Some(entry) => Ok((key, entry)),
+        None => Err(not_in_flight(&key, handle.offset)),
+    }
 }
 
 fn not_in_flight(key: &QueueKey, offset: i64) -> SettleError {
@@ -93,12 +107,8 @@ pub async fn change_invisible(
     handle: &ReceiptHandle,
     invisible_ms: i64,
 ) -> Result<ReceiptHandle, SettleError> {
-    let key = key_of(ctx, group, topic, handle)?;
+    let (key, entry) = in_flight(ctx, group, topic, handle)?;
     let pop = ctx.pop();
-    let entry = pop
-        .inflight
-        .get(&key, handle.offset)
-        .ok_or_else(|| not_in_flight(&key, handle.offset))?;
     let now = now_millis();
     let deadline = now.saturating_add(invisible_ms);
     let ck_pos = Record::checkpoint(
@@ -130,10 +140,7 @@ pub async fn forward_to_dlq(
     topic: &str,
     handle: &ReceiptHandle,
 ) -> Result<(), SettleError> {
-    let key = key_of(ctx, group, topic, handle)?;
-    if ctx.pop().inflight.get(&key, handle.offset).is_none() {
-        return Err(not_in_flight(&key, handle.offset));
-    }
+    let (key, _) = in_flight(ctx, group, topic, handle)?;
     let got = ctx.store().get_message(
         &key.topic,
         key.queue_id,

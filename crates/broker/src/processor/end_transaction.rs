@@ -101,8 +101,7 @@ pub(crate) async fn end(
         if !r.status.is_stored() {
             return Err(ProcessError::response(
                 ResponseCode::SystemError,
-                r.error
-                    .map_or_else(|| r.status.as_str().to_owned(), |e| e.to_string()),
+                r.reason(),
             ));
         }
     }

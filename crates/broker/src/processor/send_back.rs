@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use rand::Rng;
 use rmq_common::message::{decode_properties, encode_properties, keys};
 use rmq_common::record::{peek_record, Peek};
@@ -96,27 +95,22 @@ pub async fn process(
     props.insert(keys::WAIT.into(), "false".into());
     let (topic, queue_id) =
         divert_delayed(&mut props, target, queue_id, ctx.delay_levels().max_level());
-    let msg = PutMessage {
+    let mut msg = PutMessage::again(
+        &old,
         topic,
         queue_id,
-        flag: old.flag,
-        body: Bytes::copy_from_slice(old.body()),
-        properties: encode_properties(&props),
-        sys_flag: old.sys_flag,
-        born_timestamp: old.born_timestamp,
-        born_host: old.born_host,
-        store_host: ctx.store_host(),
-        reconsume_times: old.reconsume_times + 1,
-        prepared_transaction_offset: 0,
-    };
+        encode_properties(&props),
+        ctx.store_host(),
+    );
+    msg.reconsume_times = old.reconsume_times + 1;
+    msg.prepared_transaction_offset = 0;
     let r = ctx.store().put_message(msg).await;
     if r.status.is_stored() {
         Ok(Some(req.response_to(ResponseCode::Success)))
     } else {
         Err(ProcessError::response(
             ResponseCode::SystemError,
-            r.error
-                .map_or_else(|| r.status.as_str().to_owned(), |e| e.to_string()),
+            r.reason(),
         ))
     }
 }
