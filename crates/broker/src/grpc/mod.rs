@@ -10,9 +10,14 @@
 
 mod assignment;
 mod consume;
+mod filter;
 mod message_view;
 mod metadata;
+mod offsets;
+mod polling;
 mod property_keys;
+mod pull;
+mod queue_ref;
 mod receive;
 mod route;
 mod send;

@@ -11,21 +11,20 @@ use std::time::Duration;
 use rmq_common::record::{peek_record, Peek};
 use rmq_common::time::now_millis;
 use rmq_proto::v2::{
-    receive_message_response::Content, Code, FilterType, ReceiveMessageRequest,
-    ReceiveMessageResponse, Status,
+    receive_message_response::Content, Code, ReceiveMessageRequest, ReceiveMessageResponse, Status,
 };
 
+use super::filter::message_filter;
 use super::message_view::{timestamp, to_message, Delivery};
 use super::metadata::Caller;
+use super::polling::{long_polling, millis};
+use super::queue_ref::group_name;
 use super::status::{from_process_error, ok, status};
 use crate::context::BrokerContext;
 use crate::pop::receive::{pop, PopRequest, Popped};
-use crate::processor::subscription::filter_for_expression;
 
 /// Most messages one receive returns (Apache's POP limit).
 const MAX_BATCH: i32 = 32;
-/// Kept from the call's deadline for the answer to travel back.
-const DEADLINE_RESERVE: Duration = Duration::from_millis(200);
 
 /// The frames of one ReceiveMessage call.
 pub async fn receive(
@@ -63,12 +62,6 @@ fn frame_status(s: Status) -> ReceiveMessageResponse {
     }
 }
 
-fn millis(d: &prost_types::Duration) -> i64 {
-    d.seconds
-        .saturating_mul(1000)
-        .saturating_add(i64::from(d.nanos) / 1_000_000)
-}
-
 /// Validates the request into a POP receive.
 fn prepare(
     ctx: &BrokerContext,
@@ -77,17 +70,7 @@ fn prepare(
     call_deadline: Option<Duration>,
 ) -> Result<PopRequest, Status> {
     let b = ctx.config().broker.clone();
-    let group = req
-        .group
-        .as_ref()
-        .map(|g| g.name.as_str())
-        .unwrap_or_default();
-    if group.is_empty() {
-        return Err(status(
-            Code::IllegalConsumerGroup,
-            "the consumer group is empty",
-        ));
-    }
+    let group = group_name(caller, req.group.as_ref())?;
     let mq = req.message_queue.as_ref();
     let topic = mq
         .and_then(|m| m.topic.as_ref())
@@ -96,29 +79,11 @@ fn prepare(
     if topic.is_empty() {
         return Err(status(Code::IllegalTopic, "the topic is empty"));
     }
-    let min_poll = b.grpc_client_consumer_min_long_polling_timeout_millis;
-    let max_poll = b
-        .grpc_client_consumer_max_long_polling_timeout_millis
-        .max(min_poll);
-    let mut poll = req
-        .long_polling_timeout
-        .as_ref()
-        .map_or(max_poll, |d| millis(d).max(0) as u64)
-        .clamp(min_poll, max_poll);
-    if let Some(remaining) = call_deadline.map(|d| d.saturating_sub(DEADLINE_RESERVE)) {
-        let remaining = remaining.as_millis() as u64;
-        if poll > remaining {
-            if remaining < min_poll {
-                return Err(status(
-                    Code::IllegalPollingTime,
-                    format!(
-                        "the call's deadline leaves {remaining} ms, less than the shortest long polling ({min_poll} ms); give the call more time"
-                    ),
-                ));
-            }
-            poll = remaining;
-        }
-    }
+    let poll = long_polling(
+        &b,
+        req.long_polling_timeout.as_ref().map(millis),
+        call_deadline,
+    )?;
     let (invisible_ms, renew_for) = if req.auto_renew {
         (
             b.default_invisible_time_mills as i64,
@@ -138,25 +103,18 @@ fn prepare(
         }
         (ms, None)
     };
-    let filter = match &req.filter_expression {
-        None => filter_for_expression(None, "*"),
-        Some(f) => match FilterType::try_from(f.r#type) {
-            Ok(FilterType::Sql) => filter_for_expression(Some("SQL92"), &f.expression),
-            _ => filter_for_expression(None, &f.expression),
-        },
-    }
-    .map_err(|e| status(Code::IllegalFilterExpression, e.0))?;
+    let filter = message_filter(req.filter_expression.as_ref())?;
     // As Apache's proxy: a receive takes from every queue of this broker, whatever queue the
     // client named (the Python client names each queue of the route in turn).
     let queue_id = None;
     Ok(PopRequest {
-        group: caller.namespaced(group),
+        group,
         topic: caller.namespaced(topic),
         queue_id,
         filter,
         max: req.batch_size.clamp(1, MAX_BATCH) as usize,
         invisible_ms,
-        poll: Duration::from_millis(poll),
+        poll,
         renew_for,
         from_min: false,
     })
@@ -191,20 +149,4 @@ fn answer(caller: &Caller, messages: Vec<Popped>, req: &PopRequest) -> Vec<Recei
         });
     }
     frames
-}
-
-/// The time left before the call's `grpc-timeout` (`<digits><unit>`, unit one of H M S m u n).
-pub fn call_deadline(md: &tonic::metadata::MetadataMap) -> Option<Duration> {
-    let v = md.get("grpc-timeout")?.to_str().ok()?;
-    let (digits, unit) = v.split_at(v.len().checked_sub(1)?);
-    let n: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(n.saturating_mul(3600)),
-        "M" => Duration::from_secs(n.saturating_mul(60)),
-        "S" => Duration::from_secs(n),
-        "m" => Duration::from_millis(n),
-        "u" => Duration::from_micros(n),
-        "n" => Duration::from_nanos(n),
-        _ => return None,
-    })
 }

@@ -16,13 +16,15 @@ use rmq_proto::v2::{
     QueryOffsetRequest, QueryOffsetResponse, QueryRouteRequest, QueryRouteResponse,
     RecallMessageRequest, RecallMessageResponse, ReceiveMessageRequest, ReceiveMessageResponse,
     SendMessageRequest, SendMessageResponse, SyncLiteSubscriptionRequest,
-    SyncLiteSubscriptionResponse, TelemetryCommand,
+    SyncLiteSubscriptionResponse, TelemetryCommand, UpdateOffsetRequest, UpdateOffsetResponse,
 };
 use tonic::{Request, Response, Status};
 
 use super::metadata::caller;
 use super::status::{not_implemented, ok};
-use super::{assignment, consume, receive, route, send, telemetry, transaction};
+use super::{
+    assignment, consume, offsets, polling, pull, receive, route, send, telemetry, transaction,
+};
 use crate::context::BrokerContext;
 
 pub struct Messaging {
@@ -119,7 +121,7 @@ impl MessagingService for Messaging {
                 })))
             }
         };
-        let deadline = receive::call_deadline(request.metadata());
+        let deadline = polling::call_deadline(request.metadata());
         let frames = receive::receive(self.ctx.clone(), who, request.into_inner(), deadline);
         Ok(Response::new(Box::pin(
             futures::stream::once(frames)
@@ -151,35 +153,58 @@ impl MessagingService for Messaging {
 
     async fn pull_message(
         &self,
-        _request: Request<PullMessageRequest>,
+        request: Request<PullMessageRequest>,
     ) -> Result<Response<Self::PullMessageStream>, Status> {
-        Ok(Response::new(once(PullMessageResponse {
-            content: Some(pull_message_response::Content::Status(not_implemented(
-                "PullMessage",
-            ))),
-        })))
+        let who = match caller(&request) {
+            Ok(c) => c,
+            Err(s) => {
+                return Ok(Response::new(once(PullMessageResponse {
+                    content: Some(pull_message_response::Content::Status(s)),
+                })))
+            }
+        };
+        let deadline = polling::call_deadline(request.metadata());
+        let frames = pull::pull(self.ctx.clone(), who, request.into_inner(), deadline);
+        Ok(Response::new(Box::pin(
+            futures::stream::once(frames)
+                .flat_map(|v| futures::stream::iter(v.into_iter().map(Ok))),
+        )))
     }
 
     async fn update_offset(
         &self,
-        _request: Request<rmq_proto::v2::UpdateOffsetRequest>,
-    ) -> Result<Response<rmq_proto::v2::UpdateOffsetResponse>, Status> {
-        use rmq_proto::v2::UpdateOffsetResponse;
-        unimplemented_rpc!("UpdateOffset", UpdateOffsetResponse)
+        request: Request<UpdateOffsetRequest>,
+    ) -> Result<Response<UpdateOffsetResponse>, Status> {
+        let who = check_caller!(request, UpdateOffsetResponse);
+        Ok(Response::new(offsets::update_offset(
+            &self.ctx,
+            &who,
+            request.get_ref(),
+        )))
     }
 
     async fn get_offset(
         &self,
-        _request: Request<GetOffsetRequest>,
+        request: Request<GetOffsetRequest>,
     ) -> Result<Response<GetOffsetResponse>, Status> {
-        unimplemented_rpc!("GetOffset", GetOffsetResponse)
+        let who = check_caller!(request, GetOffsetResponse);
+        Ok(Response::new(offsets::get_offset(
+            &self.ctx,
+            &who,
+            request.get_ref(),
+        )))
     }
 
     async fn query_offset(
         &self,
-        _request: Request<QueryOffsetRequest>,
+        request: Request<QueryOffsetRequest>,
     ) -> Result<Response<QueryOffsetResponse>, Status> {
-        unimplemented_rpc!("QueryOffset", QueryOffsetResponse)
+        let who = check_caller!(request, QueryOffsetResponse);
+        Ok(Response::new(offsets::query_offset(
+            &self.ctx,
+            &who,
+            request.get_ref(),
+        )))
     }
 
     async fn end_transaction(
