@@ -1,4 +1,5 @@
-//! POP over remoting (POP_MESSAGE, ACK_MESSAGE, CHANGE_MESSAGE_INVISIBLETIME), spoken the way
+//! POP over remoting (POP_MESSAGE, ACK_MESSAGE, BATCH_ACK_MESSAGE, CHANGE_MESSAGE_INVISIBLETIME,
+//! NOTIFICATION, POLLING_INFO), spoken the way
 //! Apache's 5.x remoting client speaks it: the receipt handle (`extraInfo`) is built by the
 //! client from the POP response header, as `ExtraInfoUtil.buildExtraInfo` does. The POP state is
 //! the one gRPC receives use: a message popped over remoting is acked over gRPC.
@@ -6,12 +7,14 @@
 
 mod common;
 
-use common::cluster::create_topic;
+use common::cluster::{create_topic, wait_until};
 use common::{client, config, send_request, start};
 use rmq_common::record::decode_messages;
+use rmq_remoting::body::{BatchAck, BatchAckMessageRequestBody, JsonBody};
 use rmq_remoting::header::{
     AckMessageRequestHeader, ChangeInvisibleTimeRequestHeader, ChangeInvisibleTimeResponseHeader,
-    PopMessageRequestHeader, PopMessageResponseHeader,
+    NotificationRequestHeader, NotificationResponseHeader, PollingInfoRequestHeader,
+    PollingInfoResponseHeader, PopMessageRequestHeader, PopMessageResponseHeader,
 };
 use rmq_remoting::{RemotingClient, RemotingCommand, RequestCode, ResponseCode};
 
@@ -19,6 +22,10 @@ const G: &str = "PopRemotingGroup";
 const T: &str = "PopRemoting";
 
 fn pop_request(invisible_ms: i64) -> RemotingCommand {
+    pop_request_polling(invisible_ms, 1_000)
+}
+
+fn pop_request_polling(invisible_ms: i64, poll_ms: i64) -> RemotingCommand {
     RemotingCommand::request(
         RequestCode::PopMessage,
         &PopMessageRequestHeader {
@@ -27,7 +34,7 @@ fn pop_request(invisible_ms: i64) -> RemotingCommand {
             queue_id: -1,
             max_msg_nums: 32,
             invisible_time: invisible_ms,
-            poll_time: 1_000,
+            poll_time: poll_ms,
             born_time: rmq_common::time::now_millis(),
             init_mode: 0,
             exp_type: Some("TAG".into()),
@@ -181,5 +188,170 @@ async fn pop_ack_and_change_invisible_time_over_remoting() {
     let r = ack(&c, &addr, &bad).await;
     assert_eq!(r.response_code(), ResponseCode::InvalidParameter);
     assert!(r.remark.unwrap_or_default().contains("garbage"));
+    broker.shutdown().await;
+}
+
+async fn send(c: &RemotingClient, addr: &str, queue: i32, body: &'static [u8]) {
+    let r = c
+        .invoke(
+            addr,
+            send_request(T, queue, body, Some("T")),
+            common::TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.response_code(), ResponseCode::Success);
+}
+
+async fn notification(c: &RemotingClient, addr: &str, poll_ms: i64) -> NotificationResponseHeader {
+    let cmd = RemotingCommand::request(
+        RequestCode::Notification,
+        &NotificationRequestHeader {
+            consumer_group: G.into(),
+            topic: T.into(),
+            queue_id: -1,
+            poll_time: poll_ms,
+            born_time: rmq_common::time::now_millis(),
+            order: Some(false),
+            attempt_id: None,
+            rpc: Default::default(),
+        },
+    );
+    let r = c
+        .invoke(addr, cmd, std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(r.response_code(), ResponseCode::Success, "{:?}", r.remark);
+    r.decode_header().unwrap()
+}
+
+async fn polling_num(c: &RemotingClient, addr: &str, queue_id: i32) -> i32 {
+    let cmd = RemotingCommand::request(
+        RequestCode::PollingInfo,
+        &PollingInfoRequestHeader {
+            consumer_group: G.into(),
+            topic: T.into(),
+            queue_id,
+            rpc: Default::default(),
+        },
+    );
+    let r = c.invoke(addr, cmd, common::TIMEOUT).await.unwrap();
+    assert_eq!(r.response_code(), ResponseCode::Success, "{:?}", r.remark);
+    let h: PollingInfoResponseHeader = r.decode_header().unwrap();
+    h.polling_num
+}
+
+/// The body Apache's client builds for `popped`: one BatchAck per (retry, queue, start, pop time).
+fn batch_ack_body(popped: &[Popped]) -> BatchAckMessageRequestBody {
+    let mut acks: Vec<BatchAck> = Vec::new();
+    for p in popped {
+        let f: Vec<&str> = p.extra_info.split(' ').collect();
+        let (start, pop_time, retry) = (f[0].parse().unwrap(), f[1].parse().unwrap(), f[4]);
+        let i = match acks.iter().position(|a| {
+            a.start_offset == start
+                && a.pop_time == pop_time
+                && a.queue_id == p.queue_id
+                && a.retry == retry
+        }) {
+            Some(i) => i,
+            None => {
+                acks.push(BatchAck {
+                    consumer_group: G.into(),
+                    topic: T.into(),
+                    retry: retry.into(),
+                    start_offset: start,
+                    queue_id: p.queue_id,
+                    pop_time,
+                    invisible_time: f[2].parse().unwrap(),
+                    ..BatchAck::default()
+                });
+                acks.len() - 1
+            }
+        };
+        acks[i].set(p.offset);
+    }
+    BatchAckMessageRequestBody {
+        broker_name: "broker-a".into(),
+        acks,
+    }
+}
+
+async fn batch_ack(c: &RemotingClient, addr: &str, body: Vec<u8>) -> RemotingCommand {
+    let cmd = RemotingCommand::new_request(RequestCode::BatchAckMessage).with_body(body);
+    c.invoke(addr, cmd, common::TIMEOUT).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_ack_notification_and_polling_info() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start(config(dir.path(), &[])).await;
+    let addr = broker.local_addr().to_string();
+    let c = client();
+    create_topic(&c, &addr, T, 2).await;
+    send(&c, &addr, 0, b"m1").await;
+    send(&c, &addr, 0, b"m2").await;
+    send(&c, &addr, 1, b"m3").await;
+    assert!(notification(&c, &addr, 0).await.has_msg);
+    let got = pop_until(&c, &addr, 3, 60_000).await;
+    // All popped: nothing more to pop, said at once with a poll time of 0.
+    let n = notification(&c, &addr, 0).await;
+    assert!(!n.has_msg && !n.polling_full);
+
+    // One BATCH_ACK for the three; again, and none is in flight any more.
+    let body = batch_ack_body(&got).to_json_bytes();
+    let r = batch_ack(&c, &addr, body.to_vec()).await;
+    assert_eq!(r.response_code(), ResponseCode::Success, "{:?}", r.remark);
+    assert_eq!(r.remark, None);
+    let r = batch_ack(&c, &addr, body.to_vec()).await;
+    assert_eq!(r.response_code(), ResponseCode::Success);
+    assert!(r.remark.unwrap().contains("acked 0 of 3"));
+
+    // A waiting pop is counted on every queue; a send answers it and it is counted no more.
+    assert_eq!(polling_num(&c, &addr, 0).await, 0);
+    let (pc, pa) = (c.clone(), addr.clone());
+    let waiting_pop = tokio::spawn(async move {
+        pc.invoke(
+            &pa,
+            pop_request_polling(60_000, 20_000),
+            std::time::Duration::from_secs(30),
+        )
+        .await
+        .unwrap()
+    });
+    let (wc, wa) = (c.clone(), addr.clone());
+    wait_until("the waiting pop counted", common::TIMEOUT, || {
+        let (wc, wa) = (wc.clone(), wa.clone());
+        async move { polling_num(&wc, &wa, 1).await == 1 }
+    })
+    .await;
+    send(&c, &addr, 1, b"m4").await;
+    let r = waiting_pop.await.unwrap();
+    assert_eq!(r.response_code(), ResponseCode::Success, "{:?}", r.remark);
+    assert_eq!(
+        decode_messages(&r.body).unwrap()[0].message.body.as_ref(),
+        b"m4"
+    );
+    assert_eq!(polling_num(&c, &addr, 1).await, 0);
+
+    // A waiting NOTIFICATION is answered when a message arrives.
+    let (nc, na) = (c.clone(), addr.clone());
+    let waiting_notice = tokio::spawn(async move { notification(&nc, &na, 20_000).await });
+    wait_until("the waiting notification counted", common::TIMEOUT, || {
+        let (wc, wa) = (wc.clone(), wa.clone());
+        async move { polling_num(&wc, &wa, 0).await == 1 }
+    })
+    .await;
+    send(&c, &addr, 0, b"m5").await;
+    assert!(waiting_notice.await.unwrap().has_msg);
+
+    // Bad bodies and another broker's acks get a clear answer.
+    let r = batch_ack(&c, &addr, b"not json".to_vec()).await;
+    assert_eq!(r.response_code(), ResponseCode::InvalidParameter);
+    assert!(r.remark.unwrap().contains("BatchAckMessageRequestBody"));
+    let mut other = batch_ack_body(&got);
+    other.broker_name = "broker-z".into();
+    let r = batch_ack(&c, &addr, other.to_json_bytes().to_vec()).await;
+    assert_eq!(r.response_code(), ResponseCode::InvalidParameter);
+    assert!(r.remark.unwrap().contains("broker-z"));
     broker.shutdown().await;
 }

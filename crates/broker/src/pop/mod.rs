@@ -19,10 +19,12 @@
 pub mod handle;
 pub mod inflight;
 pub mod log;
+pub mod notify;
 pub mod receive;
 pub mod requeue;
 pub mod revive;
 pub mod settle;
+pub mod waiting;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -30,6 +32,7 @@ use rmq_store::MessageStore;
 
 use crate::offsets::ConsumerOffsets;
 use inflight::InFlight;
+use waiting::WaitingReceives;
 
 /// The broker's POP state: the in-flight table and where its log lives.
 pub struct Pop {
@@ -40,6 +43,8 @@ pub struct Pop {
     /// (exclusive) while the replay position is computed, so the position never passes a
     /// checkpoint the table does not show yet.
     pub appending: tokio::sync::RwLock<()>,
+    /// Receives waiting for messages (POLLING_INFO).
+    pub waiting: WaitingReceives,
     /// Rotates which queue a receive starts with, so every queue gets its turn.
     turn: AtomicU64,
 }
@@ -50,6 +55,7 @@ impl Pop {
             inflight: InFlight::default(),
             revive_topic: log::revive_topic(cluster),
             appending: tokio::sync::RwLock::new(()),
+            waiting: WaitingReceives::default(),
             turn: AtomicU64::new(0),
         }
     }

@@ -52,9 +52,10 @@ fn refuse(code: ResponseCode, remark: String) -> ProcessError {
 /// Pops messages; waits up to `req.poll` when none are there. An empty answer means none
 /// arrived in time.
 pub async fn pop(ctx: &BrokerContext, req: &PopRequest) -> Result<Vec<Popped>, ProcessError> {
-    let fifo = check(ctx, req)?;
+    let fifo = check(ctx, &req.group, &req.topic, req.queue_id)?;
     let deadline = Instant::now() + req.poll;
     let retry_topic = pop_retry_topic(&req.group, &req.topic);
+    let mut waiting = None;
     loop {
         let topic_wake = ctx.arrivals().topic(&req.topic);
         let retry_wake = ctx.arrivals().topic(&retry_topic);
@@ -74,6 +75,11 @@ pub async fn pop(ctx: &BrokerContext, req: &PopRequest) -> Result<Vec<Popped>, P
         } else {
             deadline
         };
+        waiting.get_or_insert_with(|| {
+            ctx.pop()
+                .waiting
+                .enter(&req.group, &req.topic, req.queue_id)
+        });
         tokio::select! {
             _ = &mut arrived => {}
             _ = &mut retried => {}
@@ -83,8 +89,14 @@ pub async fn pop(ctx: &BrokerContext, req: &PopRequest) -> Result<Vec<Popped>, P
     }
 }
 
-/// Permission, group and topic checks; returns whether the group consumes in FIFO order.
-fn check(ctx: &BrokerContext, req: &PopRequest) -> Result<bool, ProcessError> {
+/// Permission, group and topic checks for consuming `queue_id` (or every queue) of `topic` in
+/// `group`; returns whether the group consumes in FIFO order.
+pub fn check(
+    ctx: &BrokerContext,
+    group_name: &str,
+    topic_name: &str,
+    queue_id: Option<i32>,
+) -> Result<bool, ProcessError> {
     if ctx.is_slave() {
         return Err(refuse(
             ResponseCode::NoPermission,
@@ -103,40 +115,40 @@ fn check(ctx: &BrokerContext, req: &PopRequest) -> Result<bool, ProcessError> {
             ),
         ));
     }
-    let group = ctx.groups().find_or_create(&req.group)?.ok_or_else(|| {
+    let group = ctx.groups().find_or_create(group_name)?.ok_or_else(|| {
         refuse(
             ResponseCode::SubscriptionGroupNotExist,
             format!(
                 "subscription group [{}] does not exist; create it first",
-                req.group
+                group_name
             ),
         )
     })?;
     if !group.consume_enable {
         return Err(refuse(
             ResponseCode::NoPermission,
-            format!("subscription group [{}] may not consume", req.group),
+            format!("subscription group [{group_name}] may not consume"),
         ));
     }
-    let topic = ctx.topics().get(&req.topic).ok_or_else(|| {
+    let topic = ctx.topics().get(topic_name).ok_or_else(|| {
         refuse(
             ResponseCode::TopicNotExist,
-            format!("topic[{}] does not exist on this broker", req.topic),
+            format!("topic[{topic_name}] does not exist on this broker"),
         )
     })?;
     if !perm::is_readable(topic.perm) {
         return Err(refuse(
             ResponseCode::NoPermission,
-            format!("the topic[{}] receiving message is forbidden", req.topic),
+            format!("the topic[{topic_name}] receiving message is forbidden"),
         ));
     }
-    if let Some(q) = req.queue_id {
+    if let Some(q) = queue_id {
         if q < 0 || q >= topic.read_queue_nums {
             return Err(refuse(
                 ResponseCode::InvalidParameter,
                 format!(
                     "queueId[{q}] is illegal, topic [{}] has {} read queues",
-                    req.topic, topic.read_queue_nums
+                    topic_name, topic.read_queue_nums
                 ),
             ));
         }

@@ -80,23 +80,40 @@ pub async fn ack(
     handle: &ReceiptHandle,
 ) -> Result<(), SettleError> {
     let key = key_of(ctx, group, topic, handle)?;
+    match ack_offsets(ctx, &key, &[handle.offset]).await {
+        0 => Err(not_in_flight(&key, handle.offset)),
+        _ => Ok(()),
+    }
+}
+
+/// Acknowledges the messages at `offsets` of one queue that are in flight, with one log
+/// record; returns how many were.
+pub async fn ack_offsets(ctx: &BrokerContext, key: &QueueKey, offsets: &[i64]) -> usize {
     let pop = ctx.pop();
-    let entry = pop
-        .inflight
-        .settle(&key, handle.offset)
-        .ok_or_else(|| not_in_flight(&key, handle.offset))?;
-    if let Err(e) = Record::ack(&key, vec![handle.offset])
+    let mut acked = Vec::with_capacity(offsets.len());
+    let mut fifo = false;
+    for &offset in offsets {
+        if let Some(entry) = pop.inflight.settle(key, offset) {
+            fifo |= entry.fifo;
+            acked.push(offset);
+        }
+    }
+    if acked.is_empty() {
+        return 0;
+    }
+    let n = acked.len();
+    if let Err(e) = Record::ack(key, acked)
         .append(ctx.store(), &pop.revive_topic, ctx.store_host())
         .await
     {
-        // Settled in memory; a restart before the next checkpoint may deliver it once more.
-        tracing::warn!(error = %e, group, topic = %key.topic, "ack not logged");
+        // Settled in memory; a restart before the next checkpoint may deliver them once more.
+        tracing::warn!(error = %e, group = %key.group, topic = %key.topic, "ack not logged");
     }
-    if entry.fifo {
+    if fifo {
         // The queue may be free now: wake receives waiting on it.
         ctx.arrivals().on_arrival(&key.topic, key.queue_id);
     }
-    Ok(())
+    n
 }
 
 /// Makes the message invisible for `invisible_ms` from now; returns its new handle.

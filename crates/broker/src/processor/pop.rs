@@ -1,5 +1,6 @@
-//! POP over remoting, as 5.x remoting clients use it: POP_MESSAGE (200050), ACK_MESSAGE (200051)
-//! and CHANGE_MESSAGE_INVISIBLETIME (200053), on the same POP state as gRPC's ReceiveMessage.
+//! POP over remoting, as 5.x remoting clients use it: POP_MESSAGE (200050), ACK_MESSAGE
+//! (200051), BATCH_ACK_MESSAGE (200151), CHANGE_MESSAGE_INVISIBLETIME (200053), NOTIFICATION
+//! (200054) and POLLING_INFO (200055), on the same POP state as gRPC's ReceiveMessage.
 //!
 //! A POP answer carries the popped records and, in its header, what the client builds each
 //! message's receipt handle (`extraInfo`) from: the pop time, the invisible time, and per queue
@@ -10,17 +11,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use rmq_remoting::body::{BatchAckMessageRequestBody, JsonBody};
 use rmq_remoting::header::{
     AckMessageRequestHeader, ChangeInvisibleTimeRequestHeader, ChangeInvisibleTimeResponseHeader,
-    PopMessageRequestHeader, PopMessageResponseHeader,
+    NotificationRequestHeader, NotificationResponseHeader, PollingInfoRequestHeader,
+    PollingInfoResponseHeader, PopMessageRequestHeader, PopMessageResponseHeader,
 };
 use rmq_remoting::transport::{ProcessError, ProcessResult};
 use rmq_remoting::{RemotingCommand, RequestContext, ResponseCode};
 
 use super::subscription::filter_for_expression;
 use crate::context::BrokerContext;
-use crate::pop::handle::ReceiptHandle;
-use crate::pop::receive::{pop, PopRequest};
+use crate::pop::handle::{pop_retry_topic, ReceiptHandle};
+use crate::pop::inflight::QueueKey;
+use crate::pop::notify;
+use crate::pop::receive::{check, pop, PopRequest};
 use crate::pop::settle::{self, SettleError};
 
 /// Most messages one pop returns.
@@ -210,6 +215,91 @@ pub async fn change_invisible_time(
             pop_time: new.retrieve_time,
             invisible_time: new.invisible_time,
             revive_qid: 0,
+        },
+    )))
+}
+
+/// BATCH_ACK_MESSAGE: the acks of several popped messages, grouped by the pop they came from.
+/// As Apache: SUCCESS even for messages no longer in flight (they came back, or were acked);
+/// the remark counts them.
+pub async fn batch_ack_message(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let body = BatchAckMessageRequestBody::from_json_bytes(&req.body).map_err(|e| {
+        ProcessError::response(
+            ResponseCode::InvalidParameter,
+            format!("the BATCH_ACK_MESSAGE body is not a BatchAckMessageRequestBody: {e}"),
+        )
+    })?;
+    if !body.broker_name.is_empty() && body.broker_name != ctx.broker_name() {
+        return Err(ProcessError::response(
+            ResponseCode::InvalidParameter,
+            format!(
+                "the acks are for broker {}, this is broker {}; send them there",
+                body.broker_name,
+                ctx.broker_name()
+            ),
+        ));
+    }
+    let (mut asked, mut acked) = (0usize, 0usize);
+    for a in &body.acks {
+        let key = QueueKey {
+            group: a.consumer_group.clone(),
+            topic: if a.is_retry() {
+                pop_retry_topic(&a.consumer_group, &a.topic)
+            } else {
+                a.topic.clone()
+            },
+            queue_id: a.queue_id,
+        };
+        let offsets: Vec<i64> = a.offsets().collect();
+        asked += offsets.len();
+        acked += settle::ack_offsets(&ctx, &key, &offsets).await;
+    }
+    let mut resp = req.response_to(ResponseCode::Success);
+    if acked < asked {
+        resp = resp.with_remark(format!(
+            "acked {acked} of {asked}; the others were no longer in flight (acked already, or delivered again)"
+        ));
+    }
+    Ok(Some(resp))
+}
+
+/// NOTIFICATION: whether the group has messages to pop, waiting up to `pollTime`.
+pub async fn notification(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let h: NotificationRequestHeader = req.decode_header()?;
+    let poll = Duration::from_millis(h.poll_time.max(0) as u64).min(MAX_POLL);
+    let queue_id = (h.queue_id >= 0).then_some(h.queue_id);
+    let n = notify::notification(&ctx, &h.consumer_group, &h.topic, queue_id, poll).await?;
+    Ok(Some(req.response_to(ResponseCode::Success).with_header(
+        &NotificationResponseHeader {
+            has_msg: n.has_msg,
+            polling_full: n.polling_full,
+        },
+    )))
+}
+
+/// POLLING_INFO: how many receives of the group wait on the queue now.
+pub async fn polling_info(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let h: PollingInfoRequestHeader = req.decode_header()?;
+    check(&ctx, &h.consumer_group, &h.topic, Some(h.queue_id))?;
+    let n = ctx
+        .pop()
+        .waiting
+        .count(&h.consumer_group, &h.topic, h.queue_id);
+    Ok(Some(req.response_to(ResponseCode::Success).with_header(
+        &PollingInfoResponseHeader {
+            polling_num: i32::try_from(n).unwrap_or(i32::MAX),
         },
     )))
 }

@@ -1,5 +1,5 @@
-//! POP consumption headers (5.x): POP_MESSAGE (200050), ACK_MESSAGE (200051) and
-//! CHANGE_MESSAGE_INVISIBLETIME (200053). `extraInfo` is the message's receipt handle as the
+//! POP consumption headers (5.x): POP_MESSAGE (200050), ACK_MESSAGE (200051),
+//! CHANGE_MESSAGE_INVISIBLETIME (200053), NOTIFICATION (200054) and POLLING_INFO (200055). `extraInfo` is the message's receipt handle as the
 //! client builds it from the POP response (`ExtraInfoUtil`).
 
 crate::command_header! {
@@ -69,5 +69,44 @@ crate::command_header! {
         req pop_time: i64 = "popTime",
         req invisible_time: i64 = "invisibleTime",
         req revive_qid: i32 = "reviveQid",
+    }
+}
+
+crate::command_header! {
+    /// `NotificationRequestHeader`: does the group have messages to pop (waiting `pollTime`)?
+    pub struct NotificationRequestHeader: "NotificationRequestHeader" rpc {
+        req consumer_group: String = "consumerGroup",
+        req topic: String = "topic",
+        /// -1: any queue of the topic on this broker.
+        req queue_id: i32 = "queueId",
+        req poll_time: i64 = "pollTime",
+        req born_time: i64 = "bornTime",
+        opt order: bool = "order",
+        opt attempt_id: String = "attemptId",
+    }
+}
+
+crate::command_header! {
+    /// `NotificationResponseHeader`.
+    pub struct NotificationResponseHeader: "NotificationResponseHeader" {
+        req has_msg: bool = "hasMsg",
+        /// The broker holds as many waiting requests as it may: answered without waiting.
+        req polling_full: bool = "pollingFull",
+    }
+}
+
+crate::command_header! {
+    /// `PollingInfoRequestHeader`: how many receives of the group wait on the queue.
+    pub struct PollingInfoRequestHeader: "PollingInfoRequestHeader" rpc {
+        req consumer_group: String = "consumerGroup",
+        req topic: String = "topic",
+        req queue_id: i32 = "queueId",
+    }
+}
+
+crate::command_header! {
+    /// `PollingInfoResponseHeader`.
+    pub struct PollingInfoResponseHeader: "PollingInfoResponseHeader" {
+        req polling_num: i32 = "pollingNum",
     }
 }
