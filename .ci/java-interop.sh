@@ -24,6 +24,11 @@ ns_port=39876
 start_rmq_for_java java-interop $ns_port 40911
 DELAY_LEVEL_2_MS=1000 interop/java/run.sh 127.0.0.1:$ns_port "${CHECKS[@]}"
 status=$?
+# POP over remoting exists from the 5.x client on.
+if [ $# -eq 0 ]; then
+  JAVA_CLIENT_VERSIONS=5.5.0 interop/java/run.sh 127.0.0.1:$ns_port pop-remoting
+  status=$((status + $?))
+fi
 if [ $status -ne 0 ]; then
   echo "--- broker log (last 60 lines)"; tail -60 "$work/broker.out"
 fi

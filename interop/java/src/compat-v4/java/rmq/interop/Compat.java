@@ -9,6 +9,11 @@ import org.apache.rocketmq.common.protocol.heartbeat.MessageModel;
 final class Compat {
     private Compat() {}
 
+    /** Checks of features only the 5.x client has: none for 4.x. */
+    static java.util.List<Check> versionChecks() {
+        return java.util.List.of();
+    }
+
     static void broadcasting(DefaultMQPushConsumer c) {
         c.setMessageModel(MessageModel.BROADCASTING);
     }

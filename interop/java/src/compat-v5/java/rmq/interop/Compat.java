@@ -9,6 +9,11 @@ import org.apache.rocketmq.remoting.protocol.heartbeat.MessageModel;
 final class Compat {
     private Compat() {}
 
+    /** Checks of features only the 5.x client has (POP over remoting). */
+    static java.util.List<Check> versionChecks() {
+        return PopChecks.all();
+    }
+
     static void broadcasting(DefaultMQPushConsumer c) {
         c.setMessageModel(MessageModel.BROADCASTING);
     }

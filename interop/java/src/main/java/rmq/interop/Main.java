@@ -42,6 +42,9 @@ public final class Main {
                 new AdminChecks.KvConfig())) {
             m.put(c.name(), c);
         }
+        for (Check c : Compat.versionChecks()) {
+            m.put(c.name(), c);
+        }
         return m;
     }
 
