@@ -20,6 +20,7 @@
 
 pub mod command;
 pub mod election;
+pub mod liveness;
 pub mod replica_set;
 pub mod state;
 pub mod sync_state;
