@@ -21,6 +21,7 @@
 pub mod command;
 pub mod election;
 pub mod liveness;
+pub mod raft;
 pub mod replica_set;
 pub mod state;
 pub mod sync_state;
