@@ -1,7 +1,8 @@
 //! rmq-controller: automatic master failover for broker groups (Apache RocketMQ 5's
 //! "controller mode"), shaped as DESIGN.md decision 7 asks: the decisions are a pure state
 //! machine, tested in simulation; replicating its log across three or five controllers is
-//! openraft's job (the Raft wiring and `mqcontroller` come next).
+//! openraft's job ([`raft`]: storage on disk, Raft messages over the remoting port, one
+//! [`raft::RaftNode`] per controller). The broker-facing requests and `mqcontroller` come next.
 //!
 //! # Shape
 //!

@@ -149,6 +149,12 @@ code_enum! {
         PollingInfo = 200055 => "POLLING_INFO",
         PopRollback = 200056 => "POP_ROLLBACK",
         BatchAckMessage = 200151 => "BATCH_ACK_MESSAGE",
+        /// rmq's own: Raft AppendEntries between controllers (JSON body, openraft's types).
+        ControllerRaftAppendEntries = 1901 => "RMQ_CONTROLLER_RAFT_APPEND_ENTRIES",
+        /// rmq's own: Raft Vote between controllers.
+        ControllerRaftVote = 1902 => "RMQ_CONTROLLER_RAFT_VOTE",
+        /// rmq's own: a Raft snapshot chunk between controllers.
+        ControllerRaftInstallSnapshot = 1903 => "RMQ_CONTROLLER_RAFT_INSTALL_SNAPSHOT",
     }
 }
 
