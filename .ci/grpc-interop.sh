@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The official RocketMQ 5.x Java client (rocketmq-client-java from Maven Central, gRPC) against
+# The official RocketMQ 5.x clients (Java rocketmq-client-java from Maven Central, Python
+# rocketmq-python-client from PyPI, gRPC) against
 # mqbroker's own gRPC port: no proxy. Its producer sends over TLS (the client's default; the
 # broker presents a self-signed certificate) and over plaintext, normal and FIFO messages, and
 # rmq's remoting consumer (examples/push_consumer) must receive every one exactly once. Its
@@ -126,5 +127,10 @@ else
   echo "FAIL python-client: $(grep -m1 -E '^FAIL|could not' $out/python.log) (output: $out/python.log)"
   status=$((status + 1))
 fi
+# The Python client beyond produce/consume: FIFO order, delay messages never early,
+# transactions with a check-back, change_invisible_duration and redelivery, PushConsumer tag
+# filter (interop/python5/checks.py).
+PY5_OUT=$out/python5 bash .ci/python5-interop.sh 127.0.0.1:$ns_port 127.0.0.1:$grpc_port
+status=$((status + $?))
 echo "grpc-interop: $status failed"
 exit $status

@@ -22,6 +22,8 @@ pub struct OrphanCheck {
     pub queue_offset: i64,
     pub properties: Properties,
     pub body: Bytes,
+    /// The body is stored compressed (the message's COMPRESSED flag).
+    pub compressed: bool,
     pub born_timestamp: i64,
     pub born_host: SocketAddr,
     pub store_timestamp: i64,

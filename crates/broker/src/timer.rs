@@ -1,5 +1,5 @@
 //! Timer messages: a message with `TIMER_DELIVER_MS` (or `TIMER_DELAY_SEC`/`TIMER_DELAY_MS`)
-//! is delivered at that time, to within half a second, whatever the delay (up to
+//! is delivered at that time, never before and at most half a second after, whatever the delay (up to
 //! `timerMaxDelaySec`). Apache 5.x keeps a timing wheel in files of its own; rmq keeps timer
 //! messages in the system topic `rmq_sys_wheel_timer` and its ordinary queues.
 //!
@@ -115,7 +115,7 @@ pub fn divert_timer(
     props.remove(keys::TIMER_DELAY_SEC);
     props.remove(keys::TIMER_DELAY_MS);
     props.insert(keys::TIMER_DELIVER_MS.into(), at.to_string());
-    if remaining <= BASE / 2 {
+    if remaining <= 0 {
         return Ok((topic, queue_id));
     }
     props.insert(keys::REAL_TOPIC.into(), topic);
@@ -205,14 +205,15 @@ impl TimerDelivery {
     }
 
     /// Delivers a due message to its real topic, or stores it in the queue for the time it
-    /// still has to go.
+    /// still has to go (queue 0 for the last half second, which waits for the exact time: a
+    /// message is never delivered early).
     async fn move_on(
         &self,
         v: &RecordView<'_>,
         mut props: Properties,
         remaining: i64,
     ) -> Result<(), String> {
-        let (topic, queue_id) = if remaining <= BASE / 2 {
+        let (topic, queue_id) = if remaining <= 0 {
             let topic = props
                 .remove(keys::REAL_TOPIC)
                 .ok_or("timer message has no REAL_TOPIC; fix the record")?;

@@ -168,6 +168,7 @@ impl TransactionCheck {
                 queue_offset: a.logics_offset,
                 properties: props.clone(),
                 body: Bytes::copy_from_slice(half.body()),
+                compressed: half.sys_flag & rmq_common::sysflag::message::COMPRESSED != 0,
                 born_timestamp: half.born_timestamp,
                 born_host: half.born_host,
                 store_timestamp: a.store_timestamp,

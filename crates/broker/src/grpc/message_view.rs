@@ -53,6 +53,24 @@ fn md5_hex(body: &[u8]) -> String {
         .collect()
 }
 
+/// The MD5 digest the 5.x clients check a body against (they drop a message without one).
+pub fn body_digest(body: &[u8]) -> Digest {
+    Digest {
+        r#type: DigestType::Md5 as i32,
+        checksum: md5_hex(body),
+    }
+}
+
+/// How the body travels: as stored, GZIP when the producer compressed it (the clients drop a
+/// message whose encoding is unspecified).
+pub fn body_encoding(compressed: bool) -> i32 {
+    if compressed {
+        Encoding::Gzip as i32
+    } else {
+        Encoding::Identity as i32
+    }
+}
+
 /// Delivery details of a popped message.
 pub struct Delivery<'a> {
     pub receipt_handle: &'a str,
@@ -103,15 +121,8 @@ pub fn to_message(caller: &Caller, v: &RecordView<'_>, delivery: Option<Delivery
             })
             .unwrap_or_default(),
         message_id,
-        body_digest: Some(Digest {
-            r#type: DigestType::Md5 as i32,
-            checksum: md5_hex(body),
-        }),
-        body_encoding: if v.sys_flag & msg_flag::COMPRESSED != 0 {
-            Encoding::Gzip as i32
-        } else {
-            Encoding::Identity as i32
-        },
+        body_digest: Some(body_digest(body)),
+        body_encoding: body_encoding(v.sys_flag & msg_flag::COMPRESSED != 0),
         message_type: message_type as i32,
         born_timestamp: Some(timestamp(v.born_timestamp)),
         born_host: props

@@ -13,7 +13,7 @@ use rmq_proto::v2::{
     TransactionResolution,
 };
 
-use super::message_view::{timestamp, user_properties};
+use super::message_view::{body_digest, body_encoding, timestamp, user_properties};
 use super::metadata::Caller;
 use super::status::{from_process_error, ok, status};
 use crate::context::BrokerContext;
@@ -94,6 +94,8 @@ pub fn recovery_command(check: &OrphanCheck) -> TelemetryCommand {
             born_host: check.born_host.ip().to_string(),
             store_timestamp: Some(timestamp(check.store_timestamp)),
             queue_id: check.queue_id,
+            body_digest: Some(body_digest(&check.body)),
+            body_encoding: body_encoding(check.compressed),
             ..SystemProperties::default()
         }),
         body: check.body.to_vec(),
