@@ -561,10 +561,7 @@ async fn timer_messages_arrive_at_their_time() {
         let stored = sp.store_timestamp.unwrap();
         let stored_ms = stored.seconds * 1000 + i64::from(stored.nanos) / 1_000_000;
         // Stored in its topic no earlier than its time: never delivered early.
-        assert!(
-            stored_ms >= due,
-            "{body} stored at {stored_ms}, due {due}"
-        );
+        assert!(stored_ms >= due, "{body} stored at {stored_ms}, due {due}");
         assert!(
             sp.delivery_timestamp.is_some(),
             "{body} shows its delivery time"

@@ -44,6 +44,15 @@ fn once<T: Send + 'static>(item: T) -> BoxStream<T> {
     Box::pin(futures::stream::iter([Ok(item)]))
 }
 
+/// A server stream of the frames `frames` computes.
+fn stream_of<T: Send + 'static>(
+    frames: impl std::future::Future<Output = Vec<T>> + Send + 'static,
+) -> BoxStream<T> {
+    Box::pin(
+        futures::stream::once(frames).flat_map(|v| futures::stream::iter(v.into_iter().map(Ok))),
+    )
+}
+
 /// Answers `$resp` with `$status` when the caller's metadata is not acceptable.
 macro_rules! check_caller {
     ($req:expr, $resp:ident) => {
@@ -123,10 +132,7 @@ impl MessagingService for Messaging {
         };
         let deadline = polling::call_deadline(request.metadata());
         let frames = receive::receive(self.ctx.clone(), who, request.into_inner(), deadline);
-        Ok(Response::new(Box::pin(
-            futures::stream::once(frames)
-                .flat_map(|v| futures::stream::iter(v.into_iter().map(Ok))),
-        )))
+        Ok(Response::new(stream_of(frames)))
     }
 
     async fn ack_message(
@@ -165,10 +171,7 @@ impl MessagingService for Messaging {
         };
         let deadline = polling::call_deadline(request.metadata());
         let frames = pull::pull(self.ctx.clone(), who, request.into_inner(), deadline);
-        Ok(Response::new(Box::pin(
-            futures::stream::once(frames)
-                .flat_map(|v| futures::stream::iter(v.into_iter().map(Ok))),
-        )))
+        Ok(Response::new(stream_of(frames)))
     }
 
     async fn update_offset(

@@ -26,37 +26,44 @@ fn encode<T: Serialize>(req: &RemotingCommand, answer: &T) -> ProcessResult {
 
 /// Registers the Raft request codes on `server`, answered by `raft`.
 pub fn register(server: &mut RemotingServer, raft: &Raft<TypeConfig>) {
-    let r = raft.clone();
-    server.register(
+    route(
+        server,
+        raft,
         RequestCode::ControllerRaftAppendEntries,
-        move |_rc, req: RemotingCommand| {
-            let r = r.clone();
-            async move {
-                let answer = r.append_entries(decode(&req)?).await;
-                encode(&req, &answer)
-            }
-        },
+        |r, m| async move { r.append_entries(m).await },
     );
-    let r = raft.clone();
-    server.register(
+    route(
+        server,
+        raft,
         RequestCode::ControllerRaftVote,
-        move |_rc, req: RemotingCommand| {
-            let r = r.clone();
-            async move {
-                let answer = r.vote(decode(&req)?).await;
-                encode(&req, &answer)
-            }
-        },
+        |r, m| async move { r.vote(m).await },
     );
-    let r = raft.clone();
-    server.register(
+    route(
+        server,
+        raft,
         RequestCode::ControllerRaftInstallSnapshot,
-        move |_rc, req: RemotingCommand| {
-            let r = r.clone();
-            async move {
-                let answer = r.install_snapshot(decode(&req)?).await;
-                encode(&req, &answer)
-            }
-        },
+        |r, m| async move { r.install_snapshot(m).await },
     );
+}
+
+/// Answers `code` by decoding the body, handing it to `call` and encoding what it returns.
+fn route<Req, Resp, F, Fut>(
+    server: &mut RemotingServer,
+    raft: &Raft<TypeConfig>,
+    code: RequestCode,
+    call: F,
+) where
+    Req: DeserializeOwned + Send + 'static,
+    Resp: Serialize + Send + 'static,
+    F: Fn(Raft<TypeConfig>, Req) -> Fut + Copy + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Resp> + Send + 'static,
+{
+    let raft = raft.clone();
+    server.register(code, move |_rc, req: RemotingCommand| {
+        let raft = raft.clone();
+        async move {
+            let answer = call(raft, decode(&req)?).await;
+            encode(&req, &answer)
+        }
+    });
 }
