@@ -690,3 +690,60 @@ async fn a_grpc_consumer_is_listed_with_its_group() {
     .await;
     broker.shutdown().await;
 }
+
+/// What `mqadmin consumerProgress` reads (GET_CONSUME_STATS) shows a group consuming over gRPC:
+/// its offset on each queue moves as it receives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grpc_group_shows_in_consume_stats() {
+    use rmq_remoting::body::{ConsumeStats, JsonBody as _};
+    use rmq_remoting::header::GetConsumeStatsRequestHeader;
+
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start(config(dir.path(), FAST)).await;
+    let addr = broker.local_addr().to_string();
+    let remoting = client();
+    create_topic(&remoting, &addr, "PopStats", 1).await;
+    let mut c = connect(broker.grpc_addr().unwrap()).await;
+    let (g, t) = ("PopStatsGroup", "PopStats");
+    for body in ["s-1", "s-2", "s-3"] {
+        send(&remoting, &addr, t, 0, body, "T").await;
+    }
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let (_, mut msgs) = receive(&mut c, g, t, "*", 32, 60_000).await;
+        got.append(&mut msgs);
+    }
+    for m in &got {
+        assert_eq!(ack(&mut c, g, t, &handle(m)).await.code, Code::Ok as i32);
+    }
+    let resp = remoting
+        .invoke(
+            &addr,
+            RemotingCommand::request(
+                RequestCode::GetConsumeStats,
+                &GetConsumeStatsRequestHeader {
+                    consumer_group: g.into(),
+                    topic: Some(t.into()),
+                    topic_list: None,
+                    rpc: Default::default(),
+                },
+            ),
+            common::TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.response_code(),
+        ResponseCode::Success,
+        "{:?}",
+        resp.remark
+    );
+    let stats = ConsumeStats::from_json_bytes(&resp.body).unwrap();
+    let (_, q0) = stats
+        .offset_table
+        .iter()
+        .find(|(mq, _)| mq.queue_id == 0 && mq.topic == t)
+        .unwrap();
+    assert_eq!((q0.broker_offset, q0.consumer_offset), (3, 3));
+    broker.shutdown().await;
+}

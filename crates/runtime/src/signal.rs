@@ -20,32 +20,33 @@ impl fmt::Display for Signal {
     }
 }
 
-/// Resolves on the first SIGTERM or SIGINT and logs which one. If a handler cannot be
-/// installed, the other one still works; if neither can, it never resolves (the daemon then
-/// stops only by SIGKILL, which a warning says).
-pub async fn shutdown_signal() -> Signal {
+/// Installs the SIGTERM and SIGINT handlers now and returns a future that resolves on the
+/// first of them, logging which. Call it (inside the runtime, before the daemon binds its
+/// ports) so that a signal arriving as soon as the port answers is already handled rather than
+/// killing the process. A handler that cannot be installed is warned about; with neither, the
+/// future never resolves (the daemon then stops only by SIGKILL).
+pub fn shutdown_signal() -> impl std::future::Future<Output = Signal> {
     use tokio::signal::unix::{signal, SignalKind};
-    let signal = match signal(SignalKind::terminate()) {
-        Ok(mut term) => tokio::select! {
-            _ = term.recv() => Signal::Terminate,
-            r = tokio::signal::ctrl_c() => match r {
-                Ok(()) => Signal::Interrupt,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for SIGINT; stopping on SIGTERM only");
-                    let _ = term.recv().await;
-                    Signal::Terminate
+    let term = signal(SignalKind::terminate())
+        .map_err(|e| tracing::warn!(error = %e, "cannot listen for SIGTERM"))
+        .ok();
+    let int = signal(SignalKind::interrupt())
+        .map_err(|e| tracing::warn!(error = %e, "cannot listen for SIGINT"))
+        .ok();
+    async move {
+        let recv = |s: Option<tokio::signal::unix::Signal>| async move {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
                 }
-            },
-        },
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on SIGINT only");
-            if let Err(e) = tokio::signal::ctrl_c().await {
-                tracing::warn!(error = %e, "cannot listen for SIGINT either");
-                std::future::pending::<()>().await;
+                None => std::future::pending::<()>().await,
             }
-            Signal::Interrupt
-        }
-    };
-    tracing::info!(%signal, "shutting down");
-    signal
+        };
+        let signal = tokio::select! {
+            _ = recv(term) => Signal::Terminate,
+            _ = recv(int) => Signal::Interrupt,
+        };
+        tracing::info!(%signal, "shutting down");
+        signal
+    }
 }

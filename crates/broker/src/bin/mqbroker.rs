@@ -73,5 +73,10 @@ fn run(args: Args, config: BrokerStartupConfig, unknown: &[String]) -> anyhow::R
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    Ok(runtime.block_on(rmq_broker::run(config, rmq_runtime::shutdown_signal()))?)
+    // The signal handlers go in before the daemon binds its ports.
+    let shutdown = {
+        let _in_runtime = runtime.enter();
+        rmq_runtime::shutdown_signal()
+    };
+    Ok(runtime.block_on(rmq_broker::run(config, shutdown))?)
 }

@@ -62,5 +62,10 @@ fn run(args: Args) -> anyhow::Result<()> {
         .enable_all()
         .thread_name("namesrv")
         .build()?;
-    Ok(runtime.block_on(rmq_namesrv::run(config, rmq_runtime::shutdown_signal()))?)
+    // The signal handlers go in before the daemon binds its ports.
+    let shutdown = {
+        let _in_runtime = runtime.enter();
+        rmq_runtime::shutdown_signal()
+    };
+    Ok(runtime.block_on(rmq_namesrv::run(config, shutdown))?)
 }
