@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
 
@@ -24,20 +23,9 @@ fn config() -> openraft::Config {
     }
 }
 
-async fn wait_until<F, Fut>(what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !cond().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+/// How long a test waits for the group to reach a state (openraft's metrics watch: woken by each
+/// change, no polling).
+const WITHIN: Option<Duration> = Some(Duration::from_secs(20));
 
 async fn start(id: u64, dir: &Path, addr: &str) -> RaftNode {
     let listener = TcpListener::bind(addr).await.unwrap();
@@ -59,16 +47,39 @@ fn has_group(n: &RaftNode, name: &str) -> bool {
     n.machine().read().state.group(name).is_some()
 }
 
+/// The leader the members agree on, one of `nodes`.
 async fn leader_of(nodes: &[&RaftNode]) -> u64 {
-    let mut leader = None;
-    wait_until("a leader all members agree on", || {
-        let seen: Vec<Option<u64>> = nodes.iter().map(|n| n.leader()).collect();
-        leader = seen[0].filter(|l| nodes.iter().any(|n| n.id == *l));
-        let agreed = leader.is_some() && seen.iter().all(|s| *s == leader);
-        async move { agreed }
-    })
-    .await;
-    leader.unwrap()
+    let ids: Vec<u64> = nodes.iter().map(|n| n.id).collect();
+    let first = nodes[0]
+        .raft
+        .wait(WITHIN)
+        .metrics(
+            |m| m.current_leader.is_some_and(|l| ids.contains(&l)),
+            "a leader among the running members",
+        )
+        .await
+        .unwrap();
+    let leader = first.current_leader.unwrap();
+    for n in &nodes[1..] {
+        n.raft
+            .wait(WITHIN)
+            .current_leader(leader, "every member following the same leader")
+            .await
+            .unwrap();
+    }
+    leader
+}
+
+/// Waits until `n` applied the entry at `index`.
+async fn applied(n: &RaftNode, index: u64) {
+    n.raft
+        .wait(WITHIN)
+        .applied_index_at_least(
+            Some(index),
+            format!("member {} applying entry {index}", n.id),
+        )
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,11 +113,14 @@ async fn decisions_survive_losing_the_leader() {
         .await
         .unwrap();
     assert_eq!(resp.data, Outcome::Done(Applied::Registered { id: 1 }));
-    wait_until("every member applied the registration", || {
-        let all = nodes.iter().all(|n| has_group(n, "broker-a"));
-        async move { all }
-    })
-    .await;
+    for n in &nodes {
+        applied(n, resp.log_id.index).await;
+        assert!(
+            has_group(n, "broker-a"),
+            "member {} lacks the registration",
+            n.id
+        );
+    }
 
     // The leader stops; the two others go on deciding.
     let stopped = nodes.remove((leader - 1) as usize);
@@ -115,16 +129,13 @@ async fn decisions_survive_losing_the_leader() {
     let new_leader = leader_of(&rest).await;
     assert_ne!(new_leader, leader);
     let node = nodes.iter().find(|n| n.id == new_leader).unwrap();
-    let resp = node.raft.client_write(register("broker-b")).await.unwrap();
-    assert_eq!(resp.data, Outcome::Done(Applied::Registered { id: 1 }));
+    let second = node.raft.client_write(register("broker-b")).await.unwrap();
+    assert_eq!(second.data, Outcome::Done(Applied::Registered { id: 1 }));
 
     // Started again from its files, the old leader catches up.
     let back = start(leader, dir.path(), &addrs[&leader]).await;
-    wait_until("the restarted member caught up", || {
-        let ok = has_group(&back, "broker-a") && has_group(&back, "broker-b");
-        async move { ok }
-    })
-    .await;
+    applied(&back, second.log_id.index).await;
+    assert!(has_group(&back, "broker-a") && has_group(&back, "broker-b"));
     back.shutdown().await;
     for n in nodes {
         n.shutdown().await;
