@@ -53,6 +53,11 @@ fn queue_for(remaining: i64) -> i32 {
     k.min(TIMER_QUEUES - 1)
 }
 
+/// Whether a message with `remaining` ms to go is delivered now: never before its time.
+fn is_due(remaining: i64) -> bool {
+    remaining <= 0
+}
+
 /// How long a message stays in queue `k` (queue 0: until its own time).
 fn hold(k: i32) -> i64 {
     BASE << k.clamp(0, 62)
@@ -115,7 +120,7 @@ pub fn divert_timer(
     props.remove(keys::TIMER_DELAY_SEC);
     props.remove(keys::TIMER_DELAY_MS);
     props.insert(keys::TIMER_DELIVER_MS.into(), at.to_string());
-    if remaining <= 0 {
+    if is_due(remaining) {
         return Ok((topic, queue_id));
     }
     props.insert(keys::REAL_TOPIC.into(), topic);
@@ -213,7 +218,7 @@ impl TimerDelivery {
         mut props: Properties,
         remaining: i64,
     ) -> Result<(), String> {
-        let (topic, queue_id) = if remaining <= 0 {
+        let (topic, queue_id) = if is_due(remaining) {
             let topic = props
                 .remove(keys::REAL_TOPIC)
                 .ok_or("timer message has no REAL_TOPIC; fix the record")?;

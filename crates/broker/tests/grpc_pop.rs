@@ -695,9 +695,6 @@ async fn a_grpc_consumer_is_listed_with_its_group() {
 /// its offset on each queue moves as it receives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_grpc_group_shows_in_consume_stats() {
-    use rmq_remoting::body::{ConsumeStats, JsonBody as _};
-    use rmq_remoting::header::GetConsumeStatsRequestHeader;
-
     let dir = tempfile::tempdir().unwrap();
     let broker = start(config(dir.path(), FAST)).await;
     let addr = broker.local_addr().to_string();
@@ -716,29 +713,7 @@ async fn a_grpc_group_shows_in_consume_stats() {
     for m in &got {
         assert_eq!(ack(&mut c, g, t, &handle(m)).await.code, Code::Ok as i32);
     }
-    let resp = remoting
-        .invoke(
-            &addr,
-            RemotingCommand::request(
-                RequestCode::GetConsumeStats,
-                &GetConsumeStatsRequestHeader {
-                    consumer_group: g.into(),
-                    topic: Some(t.into()),
-                    topic_list: None,
-                    rpc: Default::default(),
-                },
-            ),
-            common::TIMEOUT,
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        resp.response_code(),
-        ResponseCode::Success,
-        "{:?}",
-        resp.remark
-    );
-    let stats = ConsumeStats::from_json_bytes(&resp.body).unwrap();
+    let stats = common::consume_stats(&remoting, &addr, g, t).await;
     let (_, q0) = stats
         .offset_table
         .iter()

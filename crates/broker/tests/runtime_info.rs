@@ -6,8 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use rmq_remoting::body::{ConsumeStats, KVTable};
-use rmq_remoting::header::{pull_sys_flag, GetConsumeStatsRequestHeader};
+use rmq_remoting::body::KVTable;
+use rmq_remoting::header::pull_sys_flag;
 use rmq_remoting::json::JsonBody;
 use rmq_remoting::{RemotingClient, RemotingCommand, RequestCode, ResponseCode};
 
@@ -103,24 +103,7 @@ async fn traffic_figures_are_measured() {
 
     // Consume stats tell the broker's end, the group's committed offset and where its pulls
     // have got to apart: nothing is committed, but the pull above handed out N messages.
-    let resp = c
-        .invoke(
-            &addr,
-            RemotingCommand::request(
-                RequestCode::GetConsumeStats,
-                &GetConsumeStatsRequestHeader {
-                    consumer_group: "RtGroup".into(),
-                    topic: Some("RtTopic".into()),
-                    topic_list: None,
-                    rpc: Default::default(),
-                },
-            ),
-            TIMEOUT,
-        )
-        .await
-        .unwrap();
-    assert_eq!(resp.response_code(), ResponseCode::Success);
-    let stats = ConsumeStats::from_json_bytes(&resp.body).unwrap();
+    let stats = common::consume_stats(&c, &addr, "RtGroup", "RtTopic").await;
     let q0 = stats
         .offset_table
         .iter()

@@ -65,8 +65,6 @@ pub fn elect(
     allow_unclean: bool,
 ) -> Result<Decision, Rejected> {
     let live = |id: BrokerId| g.replicas.contains_key(&id) && alive.iter().any(|c| c.id == id);
-    // Before any master, every registered replica is in sync (there is nothing to miss).
-    let in_set = |id: &BrokerId| g.sync_state_set.is_empty() || g.sync_state_set.contains(id);
     if let Some(id) = preferred {
         if !g.replicas.contains_key(&id) {
             return Err(Rejected::UnknownReplica {
@@ -83,7 +81,7 @@ pub fn elect(
         if g.master == Some(id) {
             return Ok(Decision::Keep(id));
         }
-        let clean = in_set(&id);
+        let clean = g.in_sync(id);
         if !clean && !allow_unclean {
             return Err(Rejected::NotInSyncStateSet {
                 broker_name: g.broker_name.clone(),
@@ -102,7 +100,7 @@ pub fn elect(
     let best = |clean: bool| {
         alive
             .iter()
-            .filter(|c| g.replicas.contains_key(&c.id) && in_set(&c.id) == clean)
+            .filter(|c| g.replicas.contains_key(&c.id) && g.in_sync(c.id) == clean)
             .min_by(|a, b| {
                 b.epoch
                     .cmp(&a.epoch)

@@ -39,6 +39,12 @@ impl ReplicaSet {
             .map(|(id, _)| *id)
     }
 
+    /// Whether `id` holds everything acknowledged: a member of the SyncStateSet, or any replica
+    /// before the group's first master (there is nothing to miss yet).
+    pub fn in_sync(&self, id: BrokerId) -> bool {
+        self.sync_state_set.is_empty() || self.sync_state_set.contains(&id)
+    }
+
     pub fn master_addr(&self) -> Option<&str> {
         self.master
             .and_then(|m| self.replicas.get(&m))

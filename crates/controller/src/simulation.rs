@@ -14,7 +14,7 @@ use proptest::prelude::*;
 
 use crate::command::{Applied, Command};
 use crate::election::{elect, Candidate};
-use crate::replica_set::BrokerId;
+use crate::replica_set::{BrokerId, ReplicaSet};
 use crate::state::ControllerState;
 
 const N: u64 = 3;
@@ -161,13 +161,7 @@ impl World {
                 }
                 let mut new_set = g.sync_state_set.clone();
                 new_set.remove(&id);
-                self.pending.push(Command::AlterSyncStateSet {
-                    broker_name: "b".into(),
-                    master: m,
-                    master_epoch: g.master_epoch,
-                    sync_state_set_epoch: g.sync_state_set_epoch,
-                    new_set,
-                });
+                self.pending.push(alter(&g, m, new_set));
             }
             Op::ProposeExpand(id) => {
                 let Some(m) = self.live_master() else { return };
@@ -182,13 +176,7 @@ impl World {
                 self.expanding.insert(id);
                 let mut new_set = g.sync_state_set.clone();
                 new_set.insert(id);
-                self.pending.push(Command::AlterSyncStateSet {
-                    broker_name: "b".into(),
-                    master: m,
-                    master_epoch: g.master_epoch,
-                    sync_state_set_epoch: g.sync_state_set_epoch,
-                    new_set,
-                });
+                self.pending.push(alter(&g, m, new_set));
             }
             Op::ProposeElect => {
                 let alive: Vec<Candidate> = (1..=N)
@@ -280,6 +268,17 @@ impl World {
             .sync_state_set
             .iter()
             .all(|id| g.replicas.contains_key(id)));
+    }
+}
+
+/// Master `m`'s request for `new_set`, under the epochs of `g` as it sees them now.
+fn alter(g: &ReplicaSet, m: BrokerId, new_set: BTreeSet<BrokerId>) -> Command {
+    Command::AlterSyncStateSet {
+        broker_name: g.broker_name.clone(),
+        master: m,
+        master_epoch: g.master_epoch,
+        sync_state_set_epoch: g.sync_state_set_epoch,
+        new_set,
     }
 }
 

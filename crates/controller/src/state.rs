@@ -54,7 +54,7 @@ impl ControllerState {
                             id,
                         });
                     }
-                    if !g.sync_state_set.contains(&id) && !g.sync_state_set.is_empty() && !unclean {
+                    if !g.in_sync(id) && !unclean {
                         return Err(Rejected::NotInSyncStateSet {
                             broker_name: broker_name.clone(),
                             id,

@@ -10,7 +10,7 @@ use rmq_remoting::transport::ProcessError;
 use tokio::time::Instant;
 
 use super::handle::pop_retry_topic;
-use super::receive::check;
+use super::receive::{check, position};
 use crate::context::BrokerContext;
 
 /// The answer to a NOTIFICATION.
@@ -92,17 +92,7 @@ fn poppable(
         Some(q) => vec![q],
         None => (0..config.read_queue_nums.max(0)).collect(),
     };
-    queues.into_iter().any(|q| {
-        let max = store.max_offset_in_queue(topic, q);
-        // Where a pop would start: as `receive::start_offset`, without taking a reset.
-        let at = ctx.offsets().query(group, topic, q).unwrap_or_else(|| {
-            let min = store.min_offset_in_queue(topic, q);
-            if from_min || min == 0 {
-                min
-            } else {
-                max
-            }
-        });
-        max > at
-    })
+    queues
+        .into_iter()
+        .any(|q| store.max_offset_in_queue(topic, q) > position(ctx, group, topic, q, from_min))
 }

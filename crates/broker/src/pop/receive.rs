@@ -218,24 +218,31 @@ async fn pop_once(
     Ok(out)
 }
 
-/// Where a group starts on a queue it never consumed: the start of a queue that was never
-/// cleaned (a new topic's first messages are not missed), else its end; with `from_min` (a
-/// retry topic, or a consumer that asks) from its start. An operator's reset wins.
+/// Where a pop of the queue starts: an operator's reset (taken), else [`position`].
 fn start_offset(ctx: &BrokerContext, key: &QueueKey, from_min: bool) -> i64 {
-    if let Some(reset) = ctx
-        .offsets()
+    ctx.offsets()
         .take_reset(&key.group, &key.topic, key.queue_id)
-    {
-        return reset;
-    }
-    if let Some(o) = ctx.offsets().query(&key.group, &key.topic, key.queue_id) {
+        .unwrap_or_else(|| position(ctx, &key.group, &key.topic, key.queue_id, from_min))
+}
+
+/// The group's position on a queue: its committed offset; on a queue it never consumed, the
+/// start of a queue that was never cleaned (a new topic's first messages are not missed), else
+/// its end; with `from_min` (a retry topic, or a consumer that asks) its start.
+pub fn position(
+    ctx: &BrokerContext,
+    group: &str,
+    topic: &str,
+    queue_id: i32,
+    from_min: bool,
+) -> i64 {
+    if let Some(o) = ctx.offsets().query(group, topic, queue_id) {
         return o;
     }
-    let min = ctx.store().min_offset_in_queue(&key.topic, key.queue_id);
+    let min = ctx.store().min_offset_in_queue(topic, queue_id);
     if from_min || min == 0 {
         min
     } else {
-        ctx.store().max_offset_in_queue(&key.topic, key.queue_id)
+        ctx.store().max_offset_in_queue(topic, queue_id)
     }
 }
 

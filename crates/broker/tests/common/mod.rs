@@ -195,3 +195,35 @@ pub async fn start_namesrv(dir: &std::path::Path) -> rmq_namesrv::NamesrvHandle 
     let listener = rmq_namesrv::bind(&config).await.unwrap();
     rmq_namesrv::start(config, listener).await.unwrap()
 }
+
+/// GET_CONSUME_STATS for `group` on `topic` (what `mqadmin consumerProgress` reads).
+pub async fn consume_stats(
+    c: &RemotingClient,
+    addr: &str,
+    group: &str,
+    topic: &str,
+) -> rmq_remoting::body::ConsumeStats {
+    let resp = c
+        .invoke(
+            addr,
+            RemotingCommand::request(
+                RequestCode::GetConsumeStats,
+                &rmq_remoting::header::GetConsumeStatsRequestHeader {
+                    consumer_group: group.into(),
+                    topic: Some(topic.into()),
+                    topic_list: None,
+                    rpc: Default::default(),
+                },
+            ),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.response_code(),
+        rmq_remoting::ResponseCode::Success,
+        "{:?}",
+        resp.remark
+    );
+    rmq_remoting::body::ConsumeStats::from_json_bytes(&resp.body).unwrap()
+}

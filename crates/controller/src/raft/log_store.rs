@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use openraft::{ErrorSubject, ErrorVerb};
 
+use super::files::{invalid_data, read_json, to_json};
 use super::types::{storage_error, Entry, LogId, StorageError, TypeConfig};
 
 const LOG: &str = "log.jsonl";
@@ -48,24 +49,6 @@ pub struct LogStore {
     inner: Arc<Mutex<Inner>>,
 }
 
-fn io_err(what: String) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, what)
-}
-
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> std::io::Result<Option<T>> {
-    match std::fs::read(path) {
-        Ok(b) => serde_json::from_slice(&b)
-            .map(Some)
-            .map_err(|e| io_err(format!("{}: {e}", path.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-fn to_json<T: Serialize>(v: &T) -> std::io::Result<Vec<u8>> {
-    serde_json::to_vec(v).map_err(|e| io_err(e.to_string()))
-}
-
 impl LogStore {
     /// Opens (or creates) the log under `dir`.
     pub fn open(dir: &Path) -> std::io::Result<Self> {
@@ -89,7 +72,7 @@ impl LogStore {
                         torn = true;
                     }
                     Err(e) => {
-                        return Err(io_err(format!(
+                        return Err(invalid_data(format!(
                             "{} line {}: {e}; the controller's Raft log is damaged",
                             path.display(),
                             i + 1
@@ -230,8 +213,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
                 Ok(())
             }
             Err(e) => {
-                let err =
-                    storage_error(ErrorSubject::Logs, ErrorVerb::Write, io_err(e.to_string()));
+                let err = storage_error(ErrorSubject::Logs, ErrorVerb::Write, invalid_data(&e));
                 callback.log_io_completed(Err(e));
                 Err(err)
             }

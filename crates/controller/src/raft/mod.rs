@@ -2,6 +2,7 @@
 //! storage on disk under `controllerStorePath`, and the state machine that applies
 //! [`Command`](crate::Command)s to the [`ControllerState`](crate::ControllerState).
 
+mod files;
 pub mod log_store;
 pub mod network;
 pub mod node;

@@ -13,11 +13,13 @@ use openraft::{
     StoredMembership,
 };
 use parking_lot::{Mutex, RwLock};
+use rmq_common::time::now_millis;
 use rmq_runtime::fs::write_atomic;
 use serde::{Deserialize, Serialize};
 
 use openraft::{ErrorSubject, ErrorVerb};
 
+use super::files::{parse_json, read_json};
 use super::types::{storage_error, Entry, LogId, Outcome, StorageError, TypeConfig};
 use crate::state::ControllerState;
 
@@ -48,32 +50,14 @@ pub struct StateMachineStore {
     snapshot: Arc<Mutex<Option<Stored>>>,
 }
 
-fn read_err(e: impl std::fmt::Display) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
-}
-
 impl StateMachineStore {
     /// Opens the state machine under `dir`: its last snapshot, or empty.
     pub fn open(dir: &Path) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(SNAPSHOT);
-        let snapshot: Option<Stored> = match std::fs::read(&path) {
-            Ok(b) => Some(serde_json::from_slice(&b).map_err(|e| {
-                read_err(format!(
-                    "{}: {e}; the controller's snapshot is damaged",
-                    path.display()
-                ))
-            })?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e),
-        };
+        let snapshot: Option<Stored> = read_json(&path)?;
         let machine = match &snapshot {
-            Some(s) => serde_json::from_slice(&s.data).map_err(|e| {
-                read_err(format!(
-                    "{}: {e}; the controller's snapshot is damaged",
-                    path.display()
-                ))
-            })?,
+            Some(s) => parse_json(&path, &s.data)?,
             None => Machine::default(),
         };
         Ok(StateMachineStore {
@@ -114,8 +98,8 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
             (data, m.last_applied, m.membership.clone())
         };
         let snapshot_id = match last_applied {
-            Some(l) => format!("{}-{}-{}", l.leader_id, l.index, rmq_now_millis()),
-            None => format!("none-{}", rmq_now_millis()),
+            Some(l) => format!("{}-{}-{}", l.leader_id, l.index, now_millis()),
+            None => format!("none-{}", now_millis()),
         };
         let meta = SnapshotMeta {
             last_log_id: last_applied,
@@ -132,12 +116,6 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
             snapshot: Box::new(Cursor::new(data)),
         })
     }
-}
-
-fn rmq_now_millis() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis())
 }
 
 impl RaftStateMachine<TypeConfig> for StateMachineStore {
