@@ -6,7 +6,8 @@
 # rmq's remoting consumer (examples/push_consumer) must receive every one exactly once. Its
 # SimpleConsumer (receive, ack, changeInvisibleDuration, redelivery after the invisible time)
 # and PushConsumer (tag filter, a failed delivery retried) consume messages sent over gRPC and
-# over remoting.
+# over remoting; Apache's admin API reaches a PushConsumer through the broker (thread dump,
+# consume on request).
 set -u
 cd "$(dirname "$0")/.."
 . .ci/rmq-for-java.sh
@@ -116,6 +117,17 @@ if grep -q 'tag=TagB' $out/push-consumer.log; then
   status=$((status + 1))
 else
   echo "PASS push-consumer-filter: no TagB message reached the TagA subscription"
+fi
+# Apache's admin API asks a 5.x PushConsumer, through the broker and the consumer's Telemetry
+# stream, for its running info with a thread dump and to consume a message on request
+# (mqadmin consumerStatus -s, queryMsgById -d).
+topic GrpcRelay
+if timeout 120 java -cp "$cp" rmq.interop5.Relay 127.0.0.1:$ns_port 127.0.0.1:$grpc_port GrpcRelay GID-relay \
+    > $out/relay.log 2>&1 && grep -q '^done$' $out/relay.log; then
+  echo "PASS admin-relay: $(grep -m1 '^jstack' $out/relay.log); $(grep -m1 '^consumeDirectly' $out/relay.log)"
+else
+  echo "FAIL admin-relay: $(grep -m1 -E 'failed|Exception' $out/relay.log) (output: $out/relay.log)"
+  status=$((status + 1))
 fi
 # The official 5.x Python client (PyPI rocketmq-python-client 5.1.2, installed by the shared
 # interop runner): 100 TagA messages and 20 TagB decoys sent, the TagA ones received by a

@@ -9,16 +9,36 @@ use common::cluster::create_topic;
 use common::grpc::{connect, resource as topic};
 use common::{client, config, pull_request, pull_until_found, start};
 use rmq_common::record::decode_messages;
+use rmq_proto::v2::messaging_service_client::MessagingServiceClient;
 use rmq_proto::v2::{
     settings, telemetry_command, ClientType, Code, Message, MessageType, Publishing,
     QueryRouteRequest, SendMessageRequest, Settings, SystemProperties, TelemetryCommand,
 };
 use rmq_remoting::header::pull_sys_flag;
 use rmq_remoting::ResponseCode;
+use tonic::transport::Channel;
 use tonic::Request;
 
 fn with_client_id<T>(msg: T) -> Request<T> {
     common::grpc::request("grpc-test-client", msg)
+}
+
+/// Opens a Telemetry stream carrying `outbound`; the broker's first answer must be its Settings.
+async fn open_telemetry(
+    c: &mut MessagingServiceClient<Channel>,
+    outbound: impl futures::Stream<Item = TelemetryCommand> + Send + 'static,
+) -> tonic::Streaming<TelemetryCommand> {
+    let mut stream = c
+        .telemetry(with_client_id(outbound))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = stream.message().await.unwrap().unwrap();
+    assert!(matches!(
+        first.command,
+        Some(telemetry_command::Command::Settings(_))
+    ));
+    stream
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -328,16 +348,7 @@ async fn an_orphaned_transaction_is_checked_back_over_telemetry() {
     };
     // The client keeps its half of the stream open, as a running producer does.
     let outbound = futures::stream::iter([hello]).chain(futures::stream::pending());
-    let mut stream = c
-        .telemetry(with_client_id(outbound))
-        .await
-        .unwrap()
-        .into_inner();
-    let first = stream.message().await.unwrap().unwrap();
-    assert!(matches!(
-        first.command,
-        Some(telemetry_command::Command::Settings(_))
-    ));
+    let mut stream = open_telemetry(&mut c, outbound).await;
 
     let sent = c
         .send_message(with_client_id(SendMessageRequest {
@@ -574,4 +585,176 @@ async fn route_spans_the_masters_that_serve_grpc() {
         b.shutdown().await;
     }
     ns.shutdown().await;
+}
+
+/// `mqadmin consumerStatus` and `queryMsgById -d` for a 5.x consumer: GET_CONSUMER_RUNNING_INFO
+/// (307) answers its group and subscriptions from the broker, and its thread dump asked for over
+/// its Telemetry stream (PrintThreadStackTraceCommand); CONSUME_MESSAGE_DIRECTLY (309) hands it
+/// the stored message (VerifyMessageCommand) and reports how its listener did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_questions_reach_a_grpc_consumer_over_telemetry() {
+    use futures::StreamExt;
+    use rmq_proto::v2::{
+        FilterExpression, FilterType, Status, Subscription, SubscriptionEntry, ThreadStackTrace,
+        VerifyMessageResult,
+    };
+    use rmq_remoting::body::{ConsumeMessageDirectlyResult, ConsumeResult, ConsumerRunningInfo};
+    use rmq_remoting::header::{
+        ConsumeMessageDirectlyResultRequestHeader, GetConsumerRunningInfoRequestHeader,
+        SendMessageResponseHeader,
+    };
+    use rmq_remoting::json::JsonBody;
+    use rmq_remoting::{RemotingCommand, RequestCode};
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start(config(dir.path(), &[])).await;
+    let addr = broker.local_addr().to_string();
+    let remoting = client();
+    create_topic(&remoting, &addr, "GrpcAsked", 1).await;
+    let sent = remoting
+        .invoke(
+            &addr,
+            common::send_request("GrpcAsked", 0, b"verify-me", Some("TagV")),
+            common::TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.response_code(), ResponseCode::Success);
+    let offset_msg_id = sent
+        .decode_header::<SendMessageResponseHeader>()
+        .unwrap()
+        .msg_id;
+
+    let mut c = connect(broker.grpc_addr().unwrap()).await;
+    let (to_broker, outbound) = tokio::sync::mpsc::channel::<TelemetryCommand>(8);
+    to_broker
+        .send(TelemetryCommand {
+            status: None,
+            command: Some(telemetry_command::Command::Settings(Settings {
+                client_type: Some(ClientType::PushConsumer as i32),
+                pub_sub: Some(settings::PubSub::Subscription(Subscription {
+                    group: topic("GAsked"),
+                    subscriptions: vec![SubscriptionEntry {
+                        topic: topic("GrpcAsked"),
+                        expression: Some(FilterExpression {
+                            r#type: FilterType::Tag as i32,
+                            expression: "TagV".into(),
+                        }),
+                    }],
+                    ..Subscription::default()
+                })),
+                ..Settings::default()
+            })),
+        })
+        .await
+        .unwrap();
+    let outbound = futures::stream::unfold(outbound, |mut rx| async move {
+        rx.recv().await.map(|m| (m, rx))
+    });
+    let mut stream = open_telemetry(&mut c, outbound).await;
+    // The client: a thread dump on request; every message to verify fails its listener.
+    let (verified_tx, mut verified) = tokio::sync::mpsc::unbounded_channel::<Message>();
+    let answering = tokio::spawn(async move {
+        while let Some(cmd) = stream.next().await {
+            let reply = match cmd.unwrap().command {
+                Some(telemetry_command::Command::PrintThreadStackTraceCommand(p)) => {
+                    TelemetryCommand {
+                        status: Some(Status {
+                            code: Code::Ok as i32,
+                            message: "OK".into(),
+                        }),
+                        command: Some(telemetry_command::Command::ThreadStackTrace(
+                            ThreadStackTrace {
+                                nonce: p.nonce,
+                                thread_stack_trace: Some("\"main\" RUNNABLE".into()),
+                            },
+                        )),
+                    }
+                }
+                Some(telemetry_command::Command::VerifyMessageCommand(v)) => {
+                    verified_tx.send(v.message.unwrap()).unwrap();
+                    TelemetryCommand {
+                        status: Some(Status {
+                            code: Code::FailedToConsumeMessage as i32,
+                            message: "listener said later".into(),
+                        }),
+                        command: Some(telemetry_command::Command::VerifyMessageResult(
+                            VerifyMessageResult { nonce: v.nonce },
+                        )),
+                    }
+                }
+                other => panic!("unexpected command from the broker: {other:?}"),
+            };
+            if to_broker.send(reply).await.is_err() {
+                break;
+            }
+        }
+    });
+
+    let running_info = |jstack: bool| {
+        RemotingCommand::request(
+            RequestCode::GetConsumerRunningInfo,
+            &GetConsumerRunningInfoRequestHeader {
+                consumer_group: "GAsked".into(),
+                client_id: "grpc-test-client".into(),
+                jstack_enable: Some(jstack),
+                rpc: Default::default(),
+            },
+        )
+    };
+    for jstack in [false, true] {
+        let r = remoting
+            .invoke(&addr, running_info(jstack), common::TIMEOUT)
+            .await
+            .unwrap();
+        assert_eq!(r.response_code(), ResponseCode::Success, "{:?}", r.remark);
+        let info = ConsumerRunningInfo::from_json_bytes(&r.body).unwrap();
+        assert_eq!(info.properties["PROP_CONSUME_TYPE"], "CONSUME_POP");
+        assert_eq!(info.subscription_set.len(), 1);
+        assert_eq!(info.subscription_set[0].topic, "GrpcAsked");
+        assert_eq!(
+            info.jstack.as_deref(),
+            jstack.then_some("\"main\" RUNNABLE"),
+            "thread dump only when asked for"
+        );
+    }
+
+    let r = remoting
+        .invoke(
+            &addr,
+            RemotingCommand::request(
+                RequestCode::ConsumeMessageDirectly,
+                &ConsumeMessageDirectlyResultRequestHeader {
+                    consumer_group: "GAsked".into(),
+                    client_id: Some("grpc-test-client".into()),
+                    msg_id: offset_msg_id,
+                    topic: Some("GrpcAsked".into()),
+                    ..Default::default()
+                },
+            ),
+            common::TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.response_code(), ResponseCode::Success, "{:?}", r.remark);
+    let result = ConsumeMessageDirectlyResult::from_json_bytes(&r.body).unwrap();
+    assert_eq!(result.consume_result, ConsumeResult::CrLater);
+    assert!(result
+        .remark
+        .unwrap_or_default()
+        .contains("FAILED_TO_CONSUME_MESSAGE"));
+    let m = verified.recv().await.unwrap();
+    assert_eq!(&m.body[..], b"verify-me");
+    assert_eq!(m.system_properties.unwrap().tag.as_deref(), Some("TagV"));
+
+    // A client of another group is not asked.
+    let mut other = running_info(false);
+    other.ext_fields.insert("consumerGroup", "GOther");
+    let r = remoting
+        .invoke(&addr, other, common::TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(r.response_code(), ResponseCode::SystemError);
+    assert!(r.remark.unwrap_or_default().contains("not online"));
+    answering.abort();
+    broker.shutdown().await;
 }

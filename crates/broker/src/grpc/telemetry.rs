@@ -1,27 +1,35 @@
 //! Telemetry: the bidirectional stream each 5.x client opens first. The client sends its
 //! Settings; the broker answers with the complete server settings (retry back-off, publishing or
 //! subscription settings, metrics) before anything else, and again for every Settings it sends.
+//! The same stream carries the broker's questions to the client (an admin's request for its
+//! thread dump, or to consume one message) and the client's answers, matched by nonce.
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::Stream;
+use std::collections::HashMap;
+
+use rmq_common::record::{peek_record, Peek};
 use rmq_proto::v2::{
-    retry_policy, settings, telemetry_command, CustomizedBackoff, ExponentialBackoff, Metric,
-    Publishing, RetryPolicy, Settings, Subscription, TelemetryCommand,
+    retry_policy, settings, telemetry_command, Code, CustomizedBackoff, ExponentialBackoff, Metric,
+    PrintThreadStackTraceCommand, Publishing, RetryPolicy, Settings, Status, Subscription,
+    TelemetryCommand, VerifyMessageCommand,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use rmq_proto::v2::FilterType;
 use rmq_remoting::body::{Connection, SubscriptionData};
 use rmq_remoting::LanguageCode;
 
+use super::message_view::to_message;
 use super::metadata::Caller;
 use super::status::ok;
+use super::status::status;
 use super::transaction::{producer_group, recovery_command};
 use crate::context::BrokerContext;
-use crate::live_clients::GrpcConsumer;
+use crate::live_clients::{ClientAnswer, ClientAsk, ClientCall, GrpcConsumer, CALLS_QUEUED};
 
 /// The server half of a Telemetry stream.
 pub type TelemetryStream =
@@ -40,11 +48,34 @@ pub fn telemetry(
     let tasks = ctx.tasks().clone();
     tasks.spawn(async move {
         let _connected = ctx.live_clients().connect(&caller.client_id);
+        let (calls_tx, mut calls) = mpsc::channel::<ClientCall>(CALLS_QUEUED);
+        ctx.live_clients().serve_calls(&caller.client_id, calls_tx);
+        // Questions put to the client, by nonce, until it answers or the asker gives up.
+        let mut asked: HashMap<String, oneshot::Sender<ClientAnswer>> = HashMap::new();
+        let mut nonces = 0u64;
         // Producer groups this client answers transaction checks for (one per topic).
         let mut checking: Vec<String> = Vec::new();
         loop {
             let next = tokio::select! {
                 _ = ctx.shutting_down() => break,
+                Some(call) = calls.recv() => {
+                    asked.retain(|_, waiting| !waiting.is_closed());
+                    nonces += 1;
+                    let nonce = nonces.to_string();
+                    let Some(question) = question(&caller, &nonce, &call.ask) else {
+                        let _ = call.answer.send(ClientAnswer {
+                            code: Code::MessageCorrupted as i32,
+                            message: "the stored message is unreadable".into(),
+                            thread_stack_trace: None,
+                        });
+                        continue;
+                    };
+                    asked.insert(nonce, call.answer);
+                    if tx.send(Ok(question)).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
                 n = inbound.message() => n,
             };
             let cmd = match next {
@@ -96,6 +127,12 @@ pub fn telemetry(
                 Some(telemetry_command::Command::RecoverOrphanedTransactionCommand(_)) => {
                     // The client answers a check with EndTransaction, not here.
                 }
+                Some(telemetry_command::Command::ThreadStackTrace(t)) => {
+                    answer(&mut asked, &t.nonce, cmd.status, t.thread_stack_trace);
+                }
+                Some(telemetry_command::Command::VerifyMessageResult(v)) => {
+                    answer(&mut asked, &v.nonce, cmd.status, None);
+                }
                 other => {
                     tracing::debug!(client = %caller.client_id, command = ?other.map(|c| std::mem::discriminant(&c)), "telemetry command ignored");
                 }
@@ -112,11 +149,58 @@ pub fn telemetry(
     }))
 }
 
+/// The Telemetry command that puts `ask` to the client.
+fn question(caller: &Caller, nonce: &str, ask: &ClientAsk) -> Option<TelemetryCommand> {
+    let command = match ask {
+        ClientAsk::ThreadStackTrace => {
+            telemetry_command::Command::PrintThreadStackTraceCommand(PrintThreadStackTraceCommand {
+                nonce: nonce.to_owned(),
+            })
+        }
+        ClientAsk::VerifyMessage(record) => {
+            let Ok(Peek::Record(v)) = peek_record(record, false) else {
+                return None;
+            };
+            telemetry_command::Command::VerifyMessageCommand(VerifyMessageCommand {
+                nonce: nonce.to_owned(),
+                message: Some(to_message(caller, &v, None)),
+            })
+        }
+    };
+    Some(TelemetryCommand {
+        status: None,
+        command: Some(command),
+    })
+}
+
+/// Hands the client's answer to the question `nonce` to whoever asked it.
+fn answer(
+    asked: &mut HashMap<String, oneshot::Sender<ClientAnswer>>,
+    nonce: &str,
+    st: Option<Status>,
+    thread_stack_trace: Option<String>,
+) {
+    let Some(waiting) = asked.remove(nonce) else {
+        tracing::debug!(nonce, "an answer to no open question (asked too long ago?)");
+        return;
+    };
+    let st = st.unwrap_or_else(|| status(Code::Ok, ""));
+    let _ = waiting.send(ClientAnswer {
+        code: st.code,
+        message: st.message,
+        thread_stack_trace,
+    });
+}
+
 /// Lists a consumer's client with its group, as `mqadmin consumerConnection` shows it.
 fn register_consumer(ctx: &BrokerContext, caller: &Caller, sub: &Subscription) {
     let Some(group) = sub.group.as_ref().filter(|g| !g.name.is_empty()) else {
         return;
     };
+    let group_name = caller.namespaced(&group.name);
+    if let Err(e) = crate::processor::join_group(ctx, &group_name) {
+        tracing::warn!(group = %group_name, client = %caller.client_id, error = %e, "a 5.x consumer's group or its retry topic could not be created");
+    }
     let subscriptions = sub
         .subscriptions
         .iter()
@@ -158,7 +242,7 @@ fn register_consumer(ctx: &BrokerContext, caller: &Caller, sub: &Subscription) {
     ctx.live_clients().set_consumer(
         &caller.client_id,
         GrpcConsumer {
-            group: caller.namespaced(&group.name),
+            group: group_name,
             connection: Connection {
                 client_addr: caller.peer.map(|p| p.to_string()).unwrap_or_default(),
                 client_id: caller.client_id.clone(),

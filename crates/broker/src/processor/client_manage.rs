@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rmq_common::{perm, topic};
-use rmq_remoting::body::{GetConsumerListByGroupResponseBody, HeartbeatData, MessageModel};
+use rmq_remoting::body::{
+    GetConsumerListByGroupResponseBody, HeartbeatData, MessageModel, SubscriptionGroupConfig,
+};
 use rmq_remoting::header::{
     GetConsumerListByGroupRequestHeader, NotifyConsumerIdsChangedRequestHeader,
     UnregisterClientRequestHeader,
@@ -20,6 +22,22 @@ use tokio_util::task::TaskTracker;
 
 use crate::clients::{ClientChannel, ConsumerManager, ConsumerRegistration};
 use crate::context::BrokerContext;
+
+/// A consumer group a client joins: its config (created when auto-creation allows) and its
+/// `%RETRY%` topic, so the group has a route for admin tools and redeliveries.
+pub fn join_group(
+    ctx: &BrokerContext,
+    group: &str,
+) -> Result<Option<SubscriptionGroupConfig>, crate::BrokerError> {
+    let config = ctx.groups().find_or_create(group)?;
+    if let Some(g) = &config {
+        if g.retry_queue_nums > 0 {
+            let retry = topic::retry_topic(group);
+            ctx.ensure_topic(&retry, g.retry_queue_nums, perm::READ | perm::WRITE)?;
+        }
+    }
+    Ok(config)
+}
 
 pub async fn heartbeat(
     ctx: Arc<BrokerContext>,
@@ -39,13 +57,7 @@ pub async fn heartbeat(
         if c.group_name.is_empty() {
             continue;
         }
-        let group = ctx.groups().find_or_create(&c.group_name)?;
-        if let Some(g) = &group {
-            if g.retry_queue_nums > 0 {
-                let retry = topic::retry_topic(&c.group_name);
-                ctx.ensure_topic(&retry, g.retry_queue_nums, perm::READ | perm::WRITE)?;
-            }
-        }
+        let group = join_group(&ctx, &c.group_name)?;
         let outcome = ctx.consumers().register(ConsumerRegistration {
             group: &c.group_name,
             channel: channel.clone(),

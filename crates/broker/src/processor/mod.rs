@@ -10,6 +10,7 @@ mod pop;
 mod pull;
 mod query;
 mod relay;
+mod relay_grpc;
 mod reset_offset;
 mod runtime_info;
 pub(crate) mod send;
@@ -24,7 +25,7 @@ use rmq_remoting::{RemotingCommand, RemotingServer, RequestCode, RequestContext}
 
 use crate::context::BrokerContext;
 
-pub use client_manage::notify_ids_changed;
+pub use client_manage::{join_group, notify_ids_changed};
 
 /// Registers `f` for `code`, handing it the broker context.
 fn route<F, Fut>(server: &mut RemotingServer, ctx: &Arc<BrokerContext>, code: RequestCode, f: F)

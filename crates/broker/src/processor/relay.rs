@@ -1,7 +1,8 @@
 //! Requests the broker relays to one connected consumer and answers with the consumer's reply
 //! (`callConsumer` in Apache): GET_CONSUMER_RUNNING_INFO (307), CONSUME_MESSAGE_DIRECTLY (309);
 //! and INVOKE_BROKER_TO_GET_CONSUMER_STATUS (223), which asks every member of a group for the
-//! offsets it holds (GET_CONSUMER_STATUS_FROM_CLIENT, 221).
+//! offsets it holds (GET_CONSUMER_STATUS_FROM_CLIENT, 221). A consumer connected over gRPC is
+//! asked over its Telemetry stream instead (relay_grpc.rs).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use rmq_remoting::header::{
 use rmq_remoting::transport::{ProcessError, ProcessResult};
 use rmq_remoting::{RemotingCommand, RequestCode, RequestContext, ResponseCode};
 
+use super::relay_grpc;
 use crate::clients::ClientChannel;
 use crate::context::BrokerContext;
 
@@ -30,6 +32,10 @@ pub async fn running_info(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: GetConsumerRunningInfoRequestHeader = req.decode_header()?;
+    if let Some(c) = grpc_consumer(&ctx, &h.consumer_group, &h.client_id) {
+        let jstack = h.jstack_enable.unwrap_or(false);
+        return relay_grpc::running_info(&ctx, &req, c, jstack, CLIENT_TIMEOUT).await;
+    }
     call_consumer(
         &ctx,
         RequestCode::GetConsumerRunningInfo,
@@ -64,6 +70,9 @@ pub async fn consume_directly(
             format!("no message at the offset of msgId {}", h.msg_id),
         )
     })?;
+    if let Some(c) = grpc_consumer(&ctx, &h.consumer_group, &client_id) {
+        return relay_grpc::consume_directly(&ctx, &req, c, record, CLIENT_TIMEOUT).await;
+    }
     req.ext_fields.insert("brokerName", ctx.broker_name());
     if let Some(t) = h.topic.as_deref().and_then(|t| ctx.topics().get(t)) {
         req.ext_fields
@@ -78,6 +87,18 @@ pub async fn consume_directly(
         &client_id,
     )
     .await
+}
+
+/// `client_id` of `group` when it is connected over gRPC rather than remoting.
+fn grpc_consumer(
+    ctx: &BrokerContext,
+    group: &str,
+    client_id: &str,
+) -> Option<crate::live_clients::GrpcConsumer> {
+    if ctx.consumers().channel(group, client_id).is_some() {
+        return None;
+    }
+    ctx.live_clients().consumer(group, client_id)
 }
 
 /// Relays `req` as `code` to `client_id` of `group` and answers with its reply.

@@ -46,6 +46,13 @@ pub async fn admin(namesrv: &str) -> Admin {
 pub async fn create_topic(namesrv: &str, topic: &str, brokers: usize) {
     logs();
     let admin = admin(namesrv).await;
+    // A broker that listens has not always registered yet: a topic created on the cluster
+    // before it has would miss it.
+    until(&format!("{brokers} masters in DefaultCluster"), || async {
+        let masters = admin.cluster_masters("DefaultCluster").await.ok()?;
+        (masters.len() == brokers).then_some(())
+    })
+    .await;
     admin
         .create_topic(
             TopicTarget::Cluster("DefaultCluster".into()),
