@@ -95,7 +95,7 @@ run_named() {
   local rc=$?
   grep -E '^test .* \.\.\. |^test result' "$log" | sed "s/^/[$label] /"
   local passed
-  passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$log" | grep -oE '[0-9]+' | head -1)
+  passed=$(grep -oE 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | grep -oE '[0-9]+' | head -1)
   if [ $rc -ne 0 ] || [ "${passed:-0}" != "$want" ]; then
     echo "[$label] FAIL: $want tests should run and pass, ${passed:-0} passed (exit $rc); output: $log"
     grep -E -A8 '^---- .* stdout ----' "$log" | head -60
