@@ -29,6 +29,37 @@ pub enum ConfigError {
     },
 }
 
+/// Keys of a config file that set no field of the daemon's config.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnappliedKeys {
+    /// Keys no version of Apache's daemon knows: likely typos, warned about.
+    pub unknown: Vec<String>,
+    /// Apache keys with no effect in rmq.
+    pub ignored: Vec<String>,
+}
+
+impl UnappliedKeys {
+    /// Sorts the keys [`apply`] left over into Apache keys rmq ignores (`ignored_apache_keys`)
+    /// and unknown ones.
+    pub fn sort(rest: Vec<String>, ignored_apache_keys: &[&str]) -> Self {
+        let (ignored, unknown) = rest
+            .into_iter()
+            .partition(|k| ignored_apache_keys.contains(&k.as_str()));
+        UnappliedKeys { unknown, ignored }
+    }
+
+    /// Logs each key: unknown ones as warnings (likely typos), Apache-only ones as info.
+    pub fn log(&self, file: &Path) {
+        let file = file.display();
+        for key in &self.unknown {
+            tracing::warn!(key = %key, %file, "unknown config key {key:?} ignored");
+        }
+        for key in &self.ignored {
+            tracing::info!(key = %key, "config key {key:?} has no effect in rmq");
+        }
+    }
+}
+
 /// Parses Java `.properties` text into (key, value) pairs in file order.
 pub fn parse_properties(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();

@@ -9,13 +9,21 @@ use crate::replica_set::BrokerId;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
-    /// A broker in controller mode registers: with the id it kept from an earlier registration,
-    /// or none to be given the next id. A broker already known at `addr` keeps its id.
-    Register {
+    /// A broker in controller mode takes broker id `id` in its group (Apache's APPLY_BROKER_ID:
+    /// the id it was told is next, kept in its identity file from then on). `check_code`
+    /// (`addr;millis`) makes a retried apply of the same attempt succeed again.
+    ApplyBrokerId {
         cluster: String,
         broker_name: String,
+        id: BrokerId,
         addr: String,
-        known_id: Option<BrokerId>,
+        check_code: String,
+    },
+    /// A registered replica came back at another address.
+    UpdateAddress {
+        broker_name: String,
+        id: BrokerId,
+        addr: String,
     },
     /// Makes `new_master` the group's master (or leaves it without one), decided while the
     /// group's master epoch was `seen_master_epoch`.
@@ -74,15 +82,10 @@ pub enum Rejected {
     #[error("broker id {id} of group {broker_name} is not registered")]
     UnknownReplica { broker_name: String, id: BrokerId },
     #[error(
-        "{addr} is registered as broker id {registered} of group {broker_name}, not {asked}; \
-         clean the stale registration (mqadmin cleanBrokerMetadata) or fix the broker's id file"
+        "broker id {id} of group {broker_name} is taken by another broker (or is not the \
+         group's first id); ask for the next id (CONTROLLER_GET_NEXT_BROKER_ID) and apply again"
     )]
-    AddrTaken {
-        broker_name: String,
-        addr: String,
-        registered: BrokerId,
-        asked: BrokerId,
-    },
+    BrokerIdTaken { broker_name: String, id: BrokerId },
     #[error("broker id {id} of group {broker_name} is not alive; it cannot be elected")]
     NotAlive { broker_name: String, id: BrokerId },
     #[error(

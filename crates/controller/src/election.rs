@@ -130,11 +130,12 @@ mod tests {
     fn group(n: u64) -> ControllerState {
         let mut s = ControllerState::default();
         for i in 0..n {
-            s.apply(&Command::Register {
+            s.apply(&Command::ApplyBrokerId {
                 cluster: "C".into(),
                 broker_name: "b".into(),
+                id: i + 1,
                 addr: format!("10.0.0.{i}:10911"),
-                known_id: None,
+                check_code: format!("10.0.0.{i}:10911;0"),
             })
             .unwrap();
         }

@@ -2,7 +2,8 @@
 //! "controller mode"), shaped as DESIGN.md decision 7 asks: the decisions are a pure state
 //! machine, tested in simulation; replicating its log across three or five controllers is
 //! openraft's job ([`raft`]: storage on disk, Raft messages over the remoting port, one
-//! [`raft::RaftNode`] per controller). The broker-facing requests and `mqcontroller` come next.
+//! [`raft::RaftNode`] per controller). [`service`] answers brokers and `mqadmin` with Apache's
+//! controller-mode codes; [`daemon::run`] is `mqcontroller`.
 //!
 //! # Shape
 //!
@@ -20,10 +21,13 @@
 //!   SyncStateSet.
 
 pub mod command;
+pub mod config;
+pub mod daemon;
 pub mod election;
 pub mod liveness;
 pub mod raft;
 pub mod replica_set;
+pub mod service;
 pub mod state;
 pub mod sync_state;
 

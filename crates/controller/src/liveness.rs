@@ -1,7 +1,9 @@
-//! Which replicas are alive, as the controller leader sees it: each broker's heartbeat (its
-//! epoch, max offset and election priority) and when it came. Not replicated: a new leader
-//! starts empty and waits one heartbeat timeout before it declares anyone dead, so a leader
-//! change never looks like a crash. Time is an argument, so the rules test without clocks.
+//! Which replicas are alive, as one controller sees it: each broker's heartbeat (its epoch, max
+//! offset, election priority and how long it may stay silent) and when it came. Not
+//! replicated: brokers heartbeat every controller, so a follower that becomes leader already
+//! knows who is alive; a controller just started knows nobody and waits one default timeout
+//! before it declares a replica it never heard from dead, so a restart never looks like a
+//! crash. Time is an argument, so the rules test without clocks.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -17,12 +19,14 @@ pub struct Heartbeat {
     pub epoch: i32,
     pub max_offset: i64,
     pub priority: i32,
+    /// The broker's `controllerHeartBeatTimeoutMills`: silent longer than this, it is dead.
+    pub timeout: Duration,
 }
 
 pub struct Liveness {
-    /// `controllerHeartBeatTimeoutMills`: silent longer than this, a replica is dead.
+    /// How long to wait, after `since`, for a replica never heard from.
     timeout: Duration,
-    /// When this controller became leader: nobody is declared dead before `since + timeout`.
+    /// When this controller started: nobody is declared dead before `since + timeout`.
     since: Instant,
     seen: HashMap<(String, BrokerId), (Instant, Heartbeat)>,
 }
@@ -45,7 +49,7 @@ impl Liveness {
         let mut out: Vec<Candidate> = self
             .seen
             .iter()
-            .filter(|((name, _), (at, _))| name == broker_name && self.fresh(now, *at))
+            .filter(|((name, _), (at, hb))| name == broker_name && fresh(now, *at, hb))
             .map(|(_, (_, hb))| Candidate {
                 id: hb.id,
                 epoch: hb.epoch,
@@ -60,7 +64,7 @@ impl Liveness {
     pub fn is_alive(&self, now: Instant, broker_name: &str, id: BrokerId) -> bool {
         self.seen
             .get(&(broker_name.to_owned(), id))
-            .is_some_and(|(at, _)| self.fresh(now, *at))
+            .is_some_and(|(at, hb)| fresh(now, *at, hb))
     }
 
     /// Whether `id` may be declared dead: silent past the timeout, and this leader has led
@@ -73,10 +77,9 @@ impl Liveness {
     /// Forgets replicas silent past the timeout; returns the groups they belonged to (each
     /// may need an election).
     pub fn expire(&mut self, now: Instant) -> BTreeSet<String> {
-        let timeout = self.timeout;
         let mut groups = BTreeSet::new();
-        self.seen.retain(|(name, _), (at, _)| {
-            let keep = now.saturating_duration_since(*at) <= timeout;
+        self.seen.retain(|(name, _), (at, hb)| {
+            let keep = fresh(now, *at, hb);
             if !keep {
                 groups.insert(name.clone());
             }
@@ -85,9 +88,17 @@ impl Liveness {
         groups
     }
 
-    fn fresh(&self, now: Instant, at: Instant) -> bool {
-        now.saturating_duration_since(at) <= self.timeout
+    /// The latest heartbeat of a replica, if it is alive.
+    pub fn latest(&self, now: Instant, broker_name: &str, id: BrokerId) -> Option<&Heartbeat> {
+        self.seen
+            .get(&(broker_name.to_owned(), id))
+            .filter(|(at, hb)| fresh(now, *at, hb))
+            .map(|(_, hb)| hb)
     }
+}
+
+fn fresh(now: Instant, at: Instant, hb: &Heartbeat) -> bool {
+    now.saturating_duration_since(at) <= hb.timeout
 }
 
 #[cfg(test)]
@@ -101,6 +112,7 @@ mod tests {
             epoch: 1,
             max_offset,
             priority: 0,
+            timeout: Duration::from_secs(10),
         }
     }
 

@@ -12,6 +12,8 @@ pub type BrokerId = u64;
 pub struct Replica {
     /// Its remoting address (`ip:port`), updated when it registers again from elsewhere.
     pub addr: String,
+    /// The `addr;millis` of the apply that took its id: the same apply again succeeds again.
+    pub check_code: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -31,14 +33,6 @@ pub struct ReplicaSet {
 }
 
 impl ReplicaSet {
-    /// The id of the replica at `addr`, if one is registered there.
-    pub fn id_of(&self, addr: &str) -> Option<BrokerId> {
-        self.replicas
-            .iter()
-            .find(|(_, r)| r.addr == addr)
-            .map(|(id, _)| *id)
-    }
-
     /// Whether `id` holds everything acknowledged: a member of the SyncStateSet, or any replica
     /// before the group's first master (there is nothing to miss yet).
     pub fn in_sync(&self, id: BrokerId) -> bool {

@@ -70,11 +70,12 @@ impl World {
     fn new() -> Self {
         let mut s = ControllerState::default();
         for i in 1..=N {
-            let r = s.apply(&Command::Register {
+            let r = s.apply(&Command::ApplyBrokerId {
                 cluster: "C".into(),
                 broker_name: "b".into(),
+                id: i,
                 addr: format!("10.0.0.{i}:10911"),
-                known_id: None,
+                check_code: format!("10.0.0.{i}:10911;0"),
             });
             assert_eq!(r, Ok(Applied::Registered { id: i }));
         }

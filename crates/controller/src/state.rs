@@ -27,12 +27,29 @@ impl ControllerState {
 
     pub fn apply(&mut self, cmd: &Command) -> Result<Applied, Rejected> {
         match cmd {
-            Command::Register {
+            Command::ApplyBrokerId {
                 cluster,
                 broker_name,
+                id,
                 addr,
-                known_id,
-            } => self.register(cluster, broker_name, addr, *known_id),
+                check_code,
+            } => self.apply_broker_id(cluster, broker_name, *id, addr, check_code),
+            Command::UpdateAddress {
+                broker_name,
+                id,
+                addr,
+            } => {
+                let g = self.group_mut(broker_name)?;
+                let r = g
+                    .replicas
+                    .get_mut(id)
+                    .ok_or_else(|| Rejected::UnknownReplica {
+                        broker_name: broker_name.clone(),
+                        id: *id,
+                    })?;
+                r.addr = addr.clone();
+                Ok(Applied::Registered { id: *id })
+            }
             Command::ElectMaster {
                 broker_name,
                 new_master,
@@ -117,13 +134,23 @@ impl ControllerState {
             .ok_or_else(|| Rejected::UnknownGroup(broker_name.to_owned()))
     }
 
-    fn register(
+    /// Apache's rules: a new group takes only the first id; a known one any id not taken,
+    /// or a taken one again by the same apply (`check_code`).
+    fn apply_broker_id(
         &mut self,
         cluster: &str,
         broker_name: &str,
+        id: BrokerId,
         addr: &str,
-        known_id: Option<BrokerId>,
+        check_code: &str,
     ) -> Result<Applied, Rejected> {
+        let taken = || Rejected::BrokerIdTaken {
+            broker_name: broker_name.to_owned(),
+            id,
+        };
+        if !self.groups.contains_key(broker_name) && id != FIRST_BROKER_ID {
+            return Err(taken());
+        }
         let g = self
             .groups
             .entry(broker_name.to_owned())
@@ -140,32 +167,96 @@ impl ControllerState {
                 asked: cluster.to_owned(),
             });
         }
-        let id = match known_id {
-            // A broker keeps its id across restarts, wherever it comes back from; another
-            // broker at its old address loses that address.
-            Some(id) => {
-                if let Some(other) = g.id_of(addr).filter(|o| *o != id) {
-                    return Err(Rejected::AddrTaken {
-                        broker_name: broker_name.to_owned(),
-                        addr: addr.to_owned(),
-                        registered: other,
-                        asked: id,
-                    });
-                }
-                id
-            }
-            None => match g.id_of(addr) {
-                Some(id) => id,
-                None => g.next_id,
-            },
-        };
+        if id < FIRST_BROKER_ID {
+            return Err(taken());
+        }
+        match g.replicas.get(&id) {
+            Some(r) if r.check_code != check_code => return Err(taken()),
+            _ => {}
+        }
         g.replicas.insert(
             id,
             Replica {
                 addr: addr.to_owned(),
+                check_code: check_code.to_owned(),
             },
         );
         g.next_id = g.next_id.max(id + 1);
         Ok(Applied::Registered { id })
+    }
+
+    /// The id a new replica of `broker_name` should apply for.
+    pub fn next_broker_id(&self, broker_name: &str) -> BrokerId {
+        self.groups
+            .get(broker_name)
+            .map_or(FIRST_BROKER_ID, |g| g.next_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply_id(
+        s: &mut ControllerState,
+        id: BrokerId,
+        addr: &str,
+        at: u64,
+    ) -> Result<Applied, Rejected> {
+        s.apply(&Command::ApplyBrokerId {
+            cluster: "C".into(),
+            broker_name: "b".into(),
+            id,
+            addr: addr.into(),
+            check_code: format!("{addr};{at}"),
+        })
+    }
+
+    #[test]
+    fn broker_ids_are_applied_for_the_way_apache_hands_them_out() {
+        let mut s = ControllerState::default();
+        assert_eq!(s.next_broker_id("b"), FIRST_BROKER_ID);
+        // A new group starts at the first id.
+        assert!(matches!(
+            apply_id(&mut s, 2, "a:1", 1),
+            Err(Rejected::BrokerIdTaken { id: 2, .. })
+        ));
+        assert_eq!(
+            apply_id(&mut s, 1, "a:1", 1),
+            Ok(Applied::Registered { id: 1 })
+        );
+        assert_eq!(s.next_broker_id("b"), 2);
+        // The same apply again (a retry after a lost answer) succeeds; another broker's fails.
+        assert_eq!(
+            apply_id(&mut s, 1, "a:1", 1),
+            Ok(Applied::Registered { id: 1 })
+        );
+        assert!(matches!(
+            apply_id(&mut s, 1, "c:1", 5),
+            Err(Rejected::BrokerIdTaken { .. })
+        ));
+        assert_eq!(
+            apply_id(&mut s, 2, "c:1", 5),
+            Ok(Applied::Registered { id: 2 })
+        );
+        assert_eq!(s.next_broker_id("b"), 3);
+        assert!(matches!(
+            s.apply(&Command::ApplyBrokerId {
+                cluster: "Other".into(),
+                broker_name: "b".into(),
+                id: 3,
+                addr: "d:1".into(),
+                check_code: "d:1;1".into(),
+            }),
+            Err(Rejected::WrongCluster { .. })
+        ));
+        // A replica that moved keeps its id.
+        let moved = Command::UpdateAddress {
+            broker_name: "b".into(),
+            id: 2,
+            addr: "e:1".into(),
+        };
+        assert_eq!(s.apply(&moved), Ok(Applied::Registered { id: 2 }));
+        assert_eq!(s.group("b").unwrap().replicas[&2].addr, "e:1");
     }
 }

@@ -35,11 +35,12 @@ async fn start(id: u64, dir: &Path, addr: &str) -> RaftNode {
 }
 
 fn register(name: &str) -> Command {
-    Command::Register {
+    Command::ApplyBrokerId {
         cluster: "DefaultCluster".into(),
         broker_name: name.into(),
+        id: 1,
         addr: "10.0.0.1:10911".into(),
-        known_id: None,
+        check_code: "10.0.0.1:10911;1".into(),
     }
 }
 

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use rmq_common::config::UnappliedKeys;
 use rmq_common::config::{self, ConfigError, ConfigFields};
 use rmq_common::config_fields;
 
@@ -127,28 +128,6 @@ pub const IGNORED_APACHE_KEYS: &[&str] = &[
     "shutdownWaitTimeSeconds",
 ];
 
-/// Keys of a config file that did not set a field.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UnappliedKeys {
-    /// Keys no version of Apache's name server knows: likely typos, warned about.
-    pub unknown: Vec<String>,
-    /// Apache keys with no effect in rmq.
-    pub ignored: Vec<String>,
-}
-
-impl UnappliedKeys {
-    /// Logs each key: unknown ones as warnings (likely typos), Apache-only ones as info.
-    pub fn log(&self, file: &Path) {
-        let file = file.display();
-        for key in &self.unknown {
-            tracing::warn!(key = %key, %file, "unknown config key {key:?} ignored");
-        }
-        for key in &self.ignored {
-            tracing::info!(key = %key, "config key {key:?} has no effect in rmq");
-        }
-    }
-}
-
 impl NamesrvConfig {
     /// Applies `key=value` pairs over the current values; a bad value is an error naming the key
     /// and the value.
@@ -157,11 +136,8 @@ impl NamesrvConfig {
         pairs: &[(String, String)],
     ) -> Result<UnappliedKeys, ConfigError> {
         let rest = config::apply(pairs, &mut [self as &mut dyn ConfigFields])?;
-        let (ignored, unknown) = rest
-            .into_iter()
-            .partition(|k| IGNORED_APACHE_KEYS.contains(&k.as_str()));
         self.validate()?;
-        Ok(UnappliedKeys { unknown, ignored })
+        Ok(UnappliedKeys::sort(rest, IGNORED_APACHE_KEYS))
     }
 
     /// Defaults overlaid with a `.properties` file.

@@ -19,6 +19,23 @@ pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
     line.replace('\n', " ")
 }
 
+/// A daemon binary's exit: success, or the error's [`one_line`] on stderr (and in the log)
+/// and exit code 1.
+pub fn exit(
+    daemon: &str,
+    result: Result<(), Box<dyn std::error::Error + Send + Sync>>,
+) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            let line = one_line(e.as_ref());
+            tracing::error!("{line}");
+            eprintln!("{daemon}: {line}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

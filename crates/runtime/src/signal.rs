@@ -20,6 +20,25 @@ impl fmt::Display for Signal {
     }
 }
 
+/// Runs a daemon on a new multi-threaded tokio runtime (threads named `thread_name`): the
+/// signal handlers go in first, then `daemon(shutdown)` runs to its end. What every daemon
+/// binary's `main` does once its config is read and its logging set up.
+pub fn run_daemon<F, Fut>(thread_name: &str, daemon: F) -> std::io::Result<Fut::Output>
+where
+    F: FnOnce(std::pin::Pin<Box<dyn std::future::Future<Output = Signal> + Send>>) -> Fut,
+    Fut: std::future::Future,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name(thread_name)
+        .build()?;
+    let shutdown = {
+        let _in_runtime = runtime.enter();
+        Box::pin(shutdown_signal())
+    };
+    Ok(runtime.block_on(daemon(shutdown)))
+}
+
 /// Installs the SIGTERM and SIGINT handlers now and returns a future that resolves on the
 /// first of them, logging which. Call it (inside the runtime, before the daemon binds its
 /// ports) so that a signal arriving as soon as the port answers is already handled rather than

@@ -50,15 +50,7 @@ fn main() -> ExitCode {
         print!("{}", config.render());
         return ExitCode::SUCCESS;
     }
-    match run(args, config, &unknown) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let line = one_line(e.as_ref());
-            tracing::error!("{line}");
-            eprintln!("mqbroker: {line}");
-            ExitCode::FAILURE
-        }
-    }
+    rmq_runtime::report::exit("mqbroker", run(args, config, &unknown).map_err(Into::into))
 }
 
 fn run(args: Args, config: BrokerStartupConfig, unknown: &[String]) -> anyhow::Result<()> {
@@ -70,13 +62,7 @@ fn run(args: Args, config: BrokerStartupConfig, unknown: &[String]) -> anyhow::R
     for key in unknown {
         tracing::warn!(key = %key, "unknown config key ignored; check its spelling");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    // The signal handlers go in before the daemon binds its ports.
-    let shutdown = {
-        let _in_runtime = runtime.enter();
-        rmq_runtime::shutdown_signal()
-    };
-    Ok(runtime.block_on(rmq_broker::run(config, shutdown))?)
+    Ok(rmq_runtime::signal::run_daemon("broker", |shutdown| {
+        rmq_broker::run(config, shutdown)
+    })??)
 }

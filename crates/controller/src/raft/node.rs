@@ -1,6 +1,6 @@
 //! One controller's Raft member: its storage under a directory, openraft running over the
-//! remoting transport, and the server answering its peers. It owns the server task and stops
-//! it, and openraft, in [`RaftNode::shutdown`].
+//! remoting transport, and the server answering its peers (and, in `mqcontroller`, brokers).
+//! It owns the server task and stops it, and openraft, in [`RaftNode::shutdown`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -43,15 +43,28 @@ pub struct RaftNode {
     machine: Arc<RwLock<Machine>>,
     client: RemotingClient,
     stop: CancellationToken,
-    server: JoinHandle<()>,
+    server: Option<JoinHandle<()>>,
 }
 
 impl RaftNode {
-    /// Starts member `id` with its storage under `dir`, serving its peers on `listener`.
+    /// Starts member `id` with its storage under `dir`, serving its peers (and nothing else)
+    /// on `listener`.
     pub async fn start(
         id: u64,
         dir: &Path,
         listener: TcpListener,
+        config: openraft::Config,
+    ) -> Result<RaftNode, RaftNodeError> {
+        let mut node = RaftNode::open(id, dir, config).await?;
+        node.serve(listener, RemotingServer::new(ServerConfig::default()));
+        Ok(node)
+    }
+
+    /// Opens member `id` with its storage under `dir`; it talks to its peers but answers
+    /// nobody until [`RaftNode::serve`].
+    pub async fn open(
+        id: u64,
+        dir: &Path,
         config: openraft::Config,
     ) -> Result<RaftNode, RaftNodeError> {
         let store_err = |sub: &str, source| RaftNodeError::Store {
@@ -71,18 +84,25 @@ impl RaftNode {
             sm,
         )
         .await?;
-        let mut server = RemotingServer::new(ServerConfig::default());
-        service::register(&mut server, &raft);
-        let stop = CancellationToken::new();
-        let server = tokio::spawn(server.run(listener, stop.clone()));
         Ok(RaftNode {
             id,
             raft,
             machine,
             client,
-            stop,
-            server,
+            stop: CancellationToken::new(),
+            server: None,
         })
+    }
+
+    /// Serves the Raft request codes, besides whatever `server` already answers, on
+    /// `listener` until [`RaftNode::shutdown`]. Once only.
+    pub fn serve(&mut self, listener: TcpListener, mut server: RemotingServer) {
+        if self.server.is_some() {
+            tracing::warn!(id = self.id, "Raft member already serving");
+            return;
+        }
+        service::register(&mut server, &self.raft);
+        self.server = Some(tokio::spawn(server.run(listener, self.stop.clone())));
     }
 
     /// Makes the first members of a new group (once, on one of them; a no-op error when the
@@ -109,8 +129,10 @@ impl RaftNode {
             tracing::warn!(error = %e, "Raft did not stop cleanly");
         }
         self.stop.cancel();
-        if let Err(e) = self.server.await {
-            tracing::warn!(error = %e, "controller server task failed");
+        if let Some(server) = self.server {
+            if let Err(e) = server.await {
+                tracing::warn!(error = %e, "controller server task failed");
+            }
         }
         self.client.shutdown().await;
     }

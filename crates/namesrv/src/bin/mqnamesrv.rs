@@ -28,15 +28,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let line = rmq_runtime::report::one_line(e.as_ref());
-            tracing::error!("{line}");
-            eprintln!("mqnamesrv: {line}");
-            ExitCode::from(1)
-        }
-    }
+    rmq_runtime::report::exit("mqnamesrv", run(Args::parse()).map_err(Into::into))
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
@@ -58,14 +50,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         prefix: String::new(),
     })?;
     keys.log(args.config_file.as_deref().unwrap_or(Path::new("")));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("namesrv")
-        .build()?;
-    // The signal handlers go in before the daemon binds its ports.
-    let shutdown = {
-        let _in_runtime = runtime.enter();
-        rmq_runtime::shutdown_signal()
-    };
-    Ok(runtime.block_on(rmq_namesrv::run(config, shutdown))?)
+    Ok(rmq_runtime::signal::run_daemon("namesrv", |shutdown| {
+        rmq_namesrv::run(config, shutdown)
+    })??)
 }

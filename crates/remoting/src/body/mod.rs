@@ -8,6 +8,7 @@
 //! fastjson's non-standard map keys.
 
 mod admin;
+mod controller;
 mod group;
 mod heartbeat;
 mod lenient;
@@ -19,6 +20,7 @@ mod route;
 mod running;
 
 pub use admin::*;
+pub use controller::*;
 pub use group::*;
 pub use heartbeat::*;
 pub use lists::*;

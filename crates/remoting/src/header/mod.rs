@@ -13,6 +13,7 @@
 
 mod admin;
 mod consumer;
+mod controller;
 mod macros;
 mod namesrv;
 mod offset;
@@ -25,6 +26,7 @@ mod value;
 
 pub use admin::*;
 pub use consumer::*;
+pub use controller::*;
 pub use namesrv::*;
 pub use offset::*;
 pub use pop::*;

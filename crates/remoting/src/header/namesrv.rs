@@ -164,5 +164,16 @@ crate::command_header! {
         req broker_addr: String = "brokerAddr",
         opt broker_name: String = "brokerName",
         opt broker_id: i64 = "brokerId",
+        /// Controller mode: the broker's master epoch.
+        opt epoch: i32 = "epoch",
+        /// Controller mode: the broker's max commit log offset.
+        opt max_offset: i64 = "maxOffset",
+        /// Controller mode: the broker's confirmed commit log offset.
+        opt confirm_offset: i64 = "confirmOffset",
+        /// Controller mode: how long the controller waits for the next heartbeat (Apache's
+        /// spelling).
+        opt heartbeat_timeout_mills: i64 = "heartbeatTimeoutMills",
+        /// Controller mode: lower is preferred when electing a master.
+        opt election_priority: i32 = "electionPriority",
     }
 }

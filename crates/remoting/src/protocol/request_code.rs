@@ -140,6 +140,32 @@ code_enum! {
         /// 5.x DefaultLitePullConsumer's pulls: PULL_MESSAGE's header and answer.
         LitePullMessage = 361 => "LITE_PULL_MESSAGE",
         BrokerHeartbeat = 904 => "BROKER_HEARTBEAT",
+        /// Controller mode (5.x): a master reports its new in-sync replica set.
+        ControllerAlterSyncStateSet = 1001 => "CONTROLLER_ALTER_SYNC_STATE_SET",
+        /// Controller mode: elect (or designate) a broker set's master.
+        ControllerElectMaster = 1002 => "CONTROLLER_ELECT_MASTER",
+        /// Controller mode: a broker registers its replica with the controller.
+        ControllerRegisterBroker = 1003 => "CONTROLLER_REGISTER_BROKER",
+        /// Controller mode: the master and sync state set of a broker set.
+        ControllerGetReplicaInfo = 1004 => "CONTROLLER_GET_REPLICA_INFO",
+        /// Controller mode: the controller group's leader and peers.
+        ControllerGetMetadataInfo = 1005 => "CONTROLLER_GET_METADATA_INFO",
+        /// Controller mode: the sync state data of some broker sets (admin).
+        ControllerGetSyncStateData = 1006 => "CONTROLLER_GET_SYNC_STATE_DATA",
+        /// Controller mode: a broker's epoch cache (admin, sent to a broker).
+        GetBrokerEpochCache = 1007 => "GET_BROKER_EPOCH_CACHE",
+        /// Controller mode: the controller tells a broker its role changed.
+        NotifyBrokerRoleChanged = 1008 => "NOTIFY_BROKER_ROLE_CHANGED",
+        /// Controller mode: update the controller's configuration (admin).
+        UpdateControllerConfig = 1009 => "UPDATE_CONTROLLER_CONFIG",
+        /// Controller mode: read the controller's configuration (admin).
+        GetControllerConfig = 1010 => "GET_CONTROLLER_CONFIG",
+        /// Controller mode: drop a broker set's metadata from the controller (admin).
+        CleanBrokerData = 1011 => "CLEAN_BROKER_DATA",
+        /// Controller mode: the next free broker id of a broker set.
+        ControllerGetNextBrokerId = 1012 => "CONTROLLER_GET_NEXT_BROKER_ID",
+        /// Controller mode: claim a broker id for a broker.
+        ControllerApplyBrokerId = 1013 => "CONTROLLER_APPLY_BROKER_ID",
         /// 5.x pop consumption (gRPC proxy); too large for the binary header's int16 code.
         PopMessage = 200050 => "POP_MESSAGE",
         AckMessage = 200051 => "ACK_MESSAGE",
@@ -174,5 +200,13 @@ mod tests {
         assert_eq!(RequestCode::from(12345), RequestCode::Unknown(12345));
         assert_eq!(i32::from(RequestCode::from(12345)), 12345);
         assert_eq!(RequestCode::HeartBeat.name(), "HEART_BEAT");
+        assert_eq!(
+            RequestCode::from(1013),
+            RequestCode::ControllerApplyBrokerId
+        );
+        assert_eq!(
+            RequestCode::ControllerElectMaster.name(),
+            "CONTROLLER_ELECT_MASTER"
+        );
     }
 }
