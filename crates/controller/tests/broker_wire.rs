@@ -24,7 +24,7 @@ use rmq_remoting::transport::ServerConfig;
 use rmq_remoting::{
     ClientConfig, RemotingClient, RemotingCommand, RemotingServer, RequestCode, ResponseCode,
 };
-use rmq_testkit::{free_port, Daemon};
+use rmq_testkit::Daemon;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -56,41 +56,9 @@ struct Controllers {
 
 impl Controllers {
     fn start(dir: &Path) -> Controllers {
-        let addrs: Vec<String> = (0..3)
-            .map(|_| format!("127.0.0.1:{}", free_port()))
-            .collect();
-        let peers: Vec<String> = addrs
-            .iter()
-            .enumerate()
-            .map(|(i, a)| format!("n{i}-{a}"))
-            .collect();
-        let bin = Path::new(env!("CARGO_BIN_EXE_mqcontroller"));
-        let mut daemons = Vec::new();
-        for (i, addr) in addrs.iter().enumerate() {
-            let conf = dir.join(format!("controller-n{i}.properties"));
-            std::fs::write(
-                &conf,
-                format!(
-                    "controllerDLegerGroup=test-group\ncontrollerDLegerPeers={}\n\
-                     controllerDLegerSelfId=n{i}\ncontrollerStorePath={}\n\
-                     scanInactiveMasterInterval=200\n",
-                    peers.join(";"),
-                    dir.join(format!("store-n{i}")).display()
-                ),
-            )
-            .unwrap();
-            let conf = conf.to_string_lossy().into_owned();
-            let mut d = Daemon::start(
-                &format!("controller-n{i}"),
-                bin,
-                &["-c", &conf],
-                &dir.join("logs"),
-            )
-            .unwrap();
-            d.wait_listening(addr.parse().unwrap(), Duration::from_secs(20))
-                .unwrap();
-            daemons.push(Some(d));
-        }
+        let group =
+            rmq_testkit::controller_group(dir, 3, "scanInactiveMasterInterval=200").unwrap();
+        let (daemons, addrs) = group.into_iter().map(|(d, a)| (Some(d), a)).unzip();
         Controllers { addrs, daemons }
     }
 

@@ -267,3 +267,39 @@ pub fn broker_process(
     d.wait_listening(addr.parse()?, Duration::from_secs(20))?;
     Ok((d, addr))
 }
+
+/// Starts a group of `n` `mqcontroller`s on free ports (members `n0`, `n1`, ...), their Raft
+/// stores under `dir/controller-n<k>`, with `extra` properties lines appended; returns them and
+/// their addresses once each listens. Brokers' `controllerAddr` is the addresses joined by `;`.
+pub fn controller_group(dir: &Path, n: usize, extra: &str) -> Result<Vec<(Daemon, String)>> {
+    let addrs: Vec<String> = (0..n)
+        .map(|_| format!("127.0.0.1:{}", free_port()))
+        .collect();
+    let peers: Vec<String> = addrs
+        .iter()
+        .enumerate()
+        .map(|(i, a)| format!("n{i}-{a}"))
+        .collect();
+    let bin = binary("mqcontroller")?;
+    let logs = dir.join("logs");
+    let mut group = Vec::new();
+    for (i, addr) in addrs.into_iter().enumerate() {
+        let name = format!("controller-n{i}");
+        let conf = dir.join(format!("{name}.properties"));
+        std::fs::write(
+            &conf,
+            format!(
+                "controllerDLegerPeers={}\ncontrollerDLegerSelfId=n{i}\ncontrollerStorePath={}\n{extra}\n",
+                peers.join(";"),
+                dir.join(&name).display()
+            ),
+        )?;
+        let conf = conf.to_string_lossy().into_owned();
+        let log_arg = logs.to_string_lossy().into_owned();
+        let args = ["-c", conf.as_str(), "--log-dir", log_arg.as_str()];
+        let mut d = Daemon::start(&name, &bin, &args, &logs)?;
+        d.wait_listening(addr.parse()?, Duration::from_secs(20))?;
+        group.push((d, addr));
+    }
+    Ok(group)
+}

@@ -13,6 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod apache;
+mod failover;
 mod java;
 #[path = "../support/until.rs"]
 mod poll;
