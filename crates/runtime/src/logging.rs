@@ -7,7 +7,7 @@
 //! naming the path: a daemon that silently logs nowhere is worse than one that refuses to start.
 //!
 //! Several brokers of `cargo xtask cluster up` may share one file, so every line can carry a
-//! prefix naming the daemon (`[broker-a]`). `RUST_LOG` filters (default `info`).
+//! prefix naming the daemon (`[broker-a]`). `RUST_LOG` filters (default `info`; openraft from `warn`).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -120,8 +120,16 @@ pub fn init_stderr() -> Result<(), LogError> {
         .map_err(|_| LogError::AlreadySet)
 }
 
+/// `RUST_LOG` (default `info`); openraft's own lines, a dozen for every controller election,
+/// only from `warn` unless `RUST_LOG` names openraft.
 fn filter() -> EnvFilter {
-    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
+    let spec = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    let spec = if spec.contains("openraft") {
+        spec
+    } else {
+        format!("{spec},openraft=warn")
+    };
+    EnvFilter::try_new(&spec).unwrap_or_else(|_| EnvFilter::new("info,openraft=warn"))
 }
 
 /// The default line format with `[prefix] ` in front.

@@ -222,7 +222,8 @@ impl Controller {
                 let req = RemotingCommand::request(RequestCode::NotifyBrokerRoleChanged, &header)
                     .with_body(body.clone());
                 if let Err(e) = client.invoke_oneway(&addr, req, super::APPLY_TIMEOUT).await {
-                    tracing::warn!(%addr, error = %e, "could not tell a broker of its group's new master");
+                    // Not lost: the broker learns it from its next GET_REPLICA_INFO.
+                    tracing::info!(%addr, error = %e, "could not tell a broker of its group's new master now");
                 }
             }
         });
@@ -262,10 +263,19 @@ impl Controller {
 pub async fn watch_masters(c: Arc<Controller>, stop: CancellationToken) {
     let mut tick = tokio::time::interval(c.config.scan_interval());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut leader = None;
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = tick.tick() => c.check_masters().await,
+            _ = tick.tick() => {
+                let now = c.raft.metrics().borrow().current_leader;
+                if now != leader {
+                    let name = now.and_then(|l| c.peers.get(&l)).map_or("none", |p| p.name.as_str());
+                    tracing::info!(leader = name, me = c.me == now.unwrap_or(u64::MAX), "controller leader changed");
+                    leader = now;
+                }
+                c.check_masters().await;
+            }
         }
     }
 }
