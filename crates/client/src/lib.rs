@@ -40,7 +40,7 @@ mod route;
 mod server_requests;
 mod stop_on_drop;
 
-pub use admin::{Admin, AdminBuilder, BrokerTarget, PullOne, QueueReset, TopicTarget};
+pub use admin::{Admin, AdminBuilder, BrokerTarget, Elected, PullOne, QueueReset, TopicTarget};
 pub use consumer::{
     ConsumeConcurrentlyStatus, ConsumeFrom, ConsumeOrderlyStatus, MessageModel, PullConsumer,
     PullConsumerBuilder, PushConsumer, PushConsumerBuilder,
@@ -52,12 +52,16 @@ pub use producer::{
     TransactionProducer, TransactionProducerBuilder, TransactionSendResult,
 };
 pub use rmq_common::{Message, MessageExt, MessageQueue, TopicConfig};
+pub use rmq_remoting::body::ElectMasterResponseBody;
 /// The wire bodies [`Admin`] returns and takes, with Apache's JSON names.
 pub use rmq_remoting::body::{
-    BrokerData, ClusterInfo, Connection, ConsumeMessageDirectlyResult, ConsumeResult, ConsumeStats,
-    ConsumeStatus, ConsumerConnection, ConsumerOffsetSerializeWrapper, ConsumerRunningInfo,
-    DelayOffsetSerializeWrapper, GroupList, OffsetWrapper, ProcessQueueInfo, ProducerConnection,
-    QueueData, SubscriptionData, SubscriptionGroupConfig, SubscriptionGroupWrapper,
+    BrokerData, BrokerMemberGroup, BrokerReplicasInfo, ClusterInfo, Connection,
+    ConsumeMessageDirectlyResult, ConsumeResult, ConsumeStats, ConsumeStatus, ConsumerConnection,
+    ConsumerOffsetSerializeWrapper, ConsumerRunningInfo, DelayOffsetSerializeWrapper, GroupList,
+    OffsetWrapper, ProcessQueueInfo, ProducerConnection, QueueData, ReplicaIdentity, ReplicasInfo,
+    SubscriptionData, SubscriptionGroupConfig, SubscriptionGroupWrapper,
     TopicConfigSerializeWrapper, TopicList, TopicOffset, TopicRouteData, TopicStatsTable,
 };
+/// The wire headers [`Admin`] returns, with Apache's field names.
+pub use rmq_remoting::header::{ElectMasterResponseHeader, GetMetaDataResponseHeader};
 pub use rmq_remoting::{RemotingError, ResponseCode};

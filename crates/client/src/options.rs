@@ -32,6 +32,9 @@ pub struct ClientOptions {
     pub persist_offset_interval: Duration,
     /// Rebalance period (`rocketmq.client.rebalance.waitInterval`, 20 s).
     pub rebalance_interval: Duration,
+    /// Set by [`AdminBuilder`](crate::AdminBuilder): an admin client may ask only brokers or
+    /// controllers by address, so it needs no name server.
+    pub(crate) name_server_optional: bool,
 }
 
 impl Default for ClientOptions {
@@ -45,6 +48,7 @@ impl Default for ClientOptions {
             heartbeat_interval: Duration::from_secs(30),
             persist_offset_interval: Duration::from_secs(5),
             rebalance_interval: Duration::from_secs(20),
+            name_server_optional: false,
         }
     }
 }
@@ -60,7 +64,7 @@ pub fn parse_name_servers(list: &str) -> Vec<String> {
 
 impl ClientOptions {
     pub(crate) fn validate(&self) -> Result<()> {
-        if self.name_servers.is_empty() {
+        if self.name_servers.is_empty() && !self.name_server_optional {
             return Err(ClientError::Config(
                 "no name server address given (e.g. \"127.0.0.1:9876\")".into(),
             ));

@@ -493,7 +493,73 @@ async fn brokers_join_elect_alter_and_fail_over() {
         [(1, false)]
     );
 
+    // The same, and an operator's changes, through mqadmin.
+    let all = controllers.running().join(";");
+    let (ok, out) = mqadmin(&["getControllerMetaData", "-a", &new_lead]);
+    assert!(
+        ok && out.contains(&format!("#ControllerLeaderAddress\t{new_lead}")),
+        "{out}"
+    );
+    let (ok, out) = mqadmin(&["getSyncStateSet", "-a", &all, "-b", GROUP]);
+    assert!(ok && out.contains("#MasterBrokerId\t2"), "{out}");
+    assert!(
+        out.contains("InSyncReplica:\tReplicaIdentity{brokerName='broker-a', brokerId=2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("NotInSyncReplica:\tReplicaIdentity{brokerName='broker-a', brokerId=1"),
+        "{out}"
+    );
+    let (ok, out) = mqadmin(&[
+        "electMaster",
+        "-a",
+        &all,
+        "-b",
+        "1",
+        "-bn",
+        GROUP,
+        "-c",
+        CLUSTER,
+    ]);
+    assert!(!ok && out.contains("not alive"), "{out}");
+    let (ok, out) = mqadmin(&[
+        "cleanBrokerMetadata",
+        "-a",
+        &all,
+        "-bn",
+        GROUP,
+        "-b",
+        "1",
+        "-c",
+        CLUSTER,
+    ]);
+    assert!(
+        ok && out.contains("metadata from controller success"),
+        "{out}"
+    );
+    let (ok, out) = mqadmin(&["getSyncStateSet", "-a", &all, "-b", GROUP]);
+    assert!(
+        ok && !out.contains("brokerId=1"),
+        "replica 1 still known: {out}"
+    );
+    let (ok, out) = mqadmin(&["getControllerConfig", "-a", &new_lead]);
+    assert!(ok && out.contains("scanInactiveMasterInterval"), "{out}");
+
     a.shutdown().await;
     b.shutdown().await;
     admin.shutdown().await;
+}
+
+/// Runs this build's `mqadmin` with `args`: whether it succeeded, and what it printed.
+fn mqadmin(args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(rmq_testkit::binary("mqadmin").unwrap())
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
 }

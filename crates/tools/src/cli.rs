@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::session::Session;
-use crate::{cluster, config, group, message, offset, topic};
+use crate::{cluster, config, controller, group, message, offset, topic};
 
 /// Administration of an rmq or Apache RocketMQ cluster.
 #[derive(Debug, Parser)]
@@ -85,6 +85,44 @@ pub enum Command {
     /// Reset a consumer group's offsets to a point in time (stop its consumers first).
     #[command(name = "resetOffsetByTime")]
     ResetOffsetByTime(offset::ResetOffsetByTime),
+    /// Controller mode: a controller's group, leader and peers.
+    #[command(name = "getControllerMetaData")]
+    GetControllerMetaData(controller::GetControllerMetaData),
+    /// Controller mode: broker groups' masters, epochs and SyncStateSets.
+    #[command(name = "getSyncStateSet")]
+    GetSyncStateSet(controller::GetSyncStateSet),
+    /// Controller mode: make a replica its group's master.
+    #[command(name = "electMaster")]
+    ElectMaster(controller::ElectMaster),
+    /// Controller mode: make the controllers forget replicas (or a whole group).
+    #[command(name = "cleanBrokerMetadata")]
+    CleanBrokerMetadata(controller::CleanBrokerMetadata),
+    /// Controller mode: each controller's settings.
+    #[command(name = "getControllerConfig")]
+    GetControllerConfig(controller::GetControllerConfig),
+}
+
+impl Command {
+    /// Whether the command asks the name servers (controller commands need them only to list
+    /// a cluster's groups).
+    fn needs_name_server(&self) -> bool {
+        match self {
+            Command::GetControllerMetaData(_)
+            | Command::ElectMaster(_)
+            | Command::CleanBrokerMetadata(_)
+            | Command::GetControllerConfig(_) => false,
+            Command::GetSyncStateSet(a) => a.cluster.is_some(),
+            _ => true,
+        }
+    }
+}
+
+/// Apache's two-letter short flag `-bn` (brokerName, in the controller commands) as the long
+/// flag clap knows; every other argument as given.
+pub fn apache_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    args.into_iter()
+        .map(|a| if a == "-bn" { "--brokerName".into() } else { a })
+        .collect()
 }
 
 /// Runs one parsed `mqadmin` invocation.
@@ -93,7 +131,11 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Some(n) => n,
         None => std::env::var("NAMESRV_ADDR").unwrap_or_default(),
     };
-    let session = Session::new(&namesrv, cli.json).await?;
+    let session = if namesrv.is_empty() && !cli.command.needs_name_server() {
+        Session::without_name_server(cli.json).await?
+    } else {
+        Session::new(&namesrv, cli.json).await?
+    };
     let s = &session;
     let result = match &cli.command {
         Command::UpdateTopic(a) => topic::update_topic(s, a).await,
@@ -116,6 +158,11 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Command::QueryMsgByOffset(a) => message::query_msg_by_offset(s, a).await,
         Command::SendMessage(a) => message::send_message(s, a).await,
         Command::ResetOffsetByTime(a) => offset::reset_offset_by_time(s, a).await,
+        Command::GetControllerMetaData(a) => controller::get_controller_metadata(s, a).await,
+        Command::GetSyncStateSet(a) => controller::get_sync_state_set(s, a).await,
+        Command::ElectMaster(a) => controller::elect_master(s, a).await,
+        Command::CleanBrokerMetadata(a) => controller::clean_broker_metadata(s, a).await,
+        Command::GetControllerConfig(a) => controller::get_controller_config(s, a).await,
     };
     session.close().await;
     result
@@ -170,5 +217,28 @@ mod tests {
             "3"
         ])
         .is_ok());
+        let elect = MqAdmin::try_parse_from(apache_args(
+            [
+                "mqadmin",
+                "electMaster",
+                "-a",
+                "127.0.0.1:9878",
+                "-b",
+                "2",
+                "-bn",
+                "broker-a",
+                "-c",
+                "C",
+            ]
+            .map(std::ffi::OsString::from),
+        ));
+        let Ok(MqAdmin {
+            command: Command::ElectMaster(a),
+            ..
+        }) = elect
+        else {
+            panic!("electMaster -bn did not parse: {elect:?}");
+        };
+        assert_eq!((a.broker_id, a.broker_name.as_str()), (2, "broker-a"));
     }
 }

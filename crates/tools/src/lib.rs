@@ -4,13 +4,15 @@
 //! * [`cli`] — `mqadmin`'s arguments (Apache's camelCase subcommands and flags) and dispatch;
 //! * [`session`] — the `rmq_client::Admin` of one run, the lookups every command shares, and
 //!   client errors turned into advice;
-//! * [`topic`], [`cluster`], [`group`], [`offset`], [`message`] — one module per command family;
+//! * [`topic`], [`cluster`], [`group`], [`offset`], [`message`], [`controller`] — one module per
+//!   command family;
 //! * [`output`] — aligned tables, `--json`, timestamps, message bodies;
 //! * [`shutdown`] — `mqshutdown`: find the local daemons and stop them with SIGTERM.
 
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod controller;
 pub mod group;
 pub mod message;
 pub mod offset;

@@ -38,6 +38,16 @@ impl Session {
         Ok(Session { admin, json })
     }
 
+    /// A client that knows no name server, for commands that ask only the controllers.
+    pub async fn without_name_server(json: bool) -> Result<Self> {
+        let admin = Admin::builder()
+            .rpc_timeout(RPC_TIMEOUT)
+            .build()
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        Ok(Session { admin, json })
+    }
+
     /// Closes the client's connections.
     pub async fn close(self) {
         self.admin.shutdown().await;

@@ -12,13 +12,15 @@
 //! * `offset` — committed offsets, search by time, progress, reset;
 //! * `message` — lookups by id, key, queue offset and time range;
 //! * `broker` — runtime figures and broker config;
-//! * `kv` — the name servers' KV config.
+//! * `kv` — the name servers' KV config;
+//! * `controller` — the controllers of controller mode: leader, SyncStateSets, elections.
 //!
 //! Calls that name an address act on that one broker; calls that name a topic or group find
 //! their brokers through the name servers (with failover) and merge what they answer.
 
 mod broker;
 mod cluster;
+mod controller;
 mod group;
 mod kv;
 mod message;
@@ -34,6 +36,7 @@ use crate::options::{client_option_setters, ClientOptions};
 use crate::stop_on_drop::StopOnDrop;
 
 pub use cluster::BrokerTarget;
+pub use controller::Elected;
 pub use message::PullOne;
 pub use offset::QueueReset;
 pub use topic::TopicTarget;
@@ -52,6 +55,7 @@ impl AdminBuilder {
     /// stops its background tasks.
     pub async fn build(self) -> Result<Admin> {
         let mut options = self.options;
+        options.name_server_optional = true;
         options.unique_instance_name();
         let instance = ClientInstance::new(options)?;
         instance.start();

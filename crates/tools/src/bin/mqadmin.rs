@@ -7,7 +7,7 @@ use clap::Parser;
 use rmq_tools::cli::{self, MqAdmin};
 
 fn main() -> ExitCode {
-    let args = MqAdmin::parse();
+    let args = MqAdmin::parse_from(cli::apache_args(std::env::args_os()));
     // Debug output only, on request: RUST_LOG=debug mqadmin ...
     tracing_subscriber::fmt()
         .with_env_filter(
