@@ -50,6 +50,10 @@ pub struct NamesrvConfig {
     /// `logDir`, an rmq key (Apache sets its log directory with `-Drocketmq.log.root`): where
     /// `namesrv.log` goes. Empty: `--log-dir`, else `$RMQ_LOG_DIR`, else `~/logs/rocketmqlogs`.
     pub log_dir: String,
+    /// `enableControllerInNamesrv`: run a controller (controller mode's failover) in this
+    /// process, configured by the controller keys of the same file (`controllerDLegerPeers`,
+    /// ...; see `mqcontroller`).
+    pub enable_controller_in_namesrv: bool,
 }
 
 impl Default for NamesrvConfig {
@@ -73,6 +77,7 @@ impl Default for NamesrvConfig {
             metrics_prom_exporter_host: String::new(),
             metrics_prom_exporter_port: 5557,
             log_dir: String::new(),
+            enable_controller_in_namesrv: false,
         }
     }
 }
@@ -96,6 +101,7 @@ config_fields!(NamesrvConfig {
     metrics_prom_exporter_host: "metricsPromExporterHost",
     metrics_prom_exporter_port: "metricsPromExporterPort",
     log_dir: "logDir",
+    enable_controller_in_namesrv: "enableControllerInNamesrv",
 });
 
 /// Apache keys that tune Java thread pools, Netty or features rmq does not have: accepted, no
@@ -108,7 +114,6 @@ pub const IGNORED_APACHE_KEYS: &[&str] = &[
     "unRegisterBrokerQueueCapacity",
     "supportActingMaster",
     "notifyMinBrokerIdChanged",
-    "enableControllerInNamesrv",
     "needWaitForService",
     "waitSecondsForService",
     "configBlackList",

@@ -205,3 +205,81 @@ fn a_log_dir_that_cannot_be_created_is_one_line_naming_it() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains(&logs.display().to_string()), "{stderr}");
 }
+
+/// `enableControllerInNamesrv=true`: one process serves routes on `listenPort` and a controller
+/// on its address in `controllerDLegerPeers`, configured from the same file; unknown keys are
+/// still named; SIGTERM stops both.
+#[test]
+fn embedded_controller_answers_beside_the_name_server() {
+    let dir = test_dir("mqnamesrv-controller");
+    let (port, controller_port) = (free_port(), free_port());
+    let conf = dir.path().join("namesrv.properties");
+    std::fs::write(
+        &conf,
+        format!(
+            "listenPort={port}\nkvConfigPath={}\nenableControllerInNamesrv=true\n\
+             controllerDLegerGroup=embedded\ncontrollerDLegerPeers=n0-127.0.0.1:{controller_port}\n\
+             controllerDLegerSelfId=n0\ncontrollerStorePath={}\nnoSuchKey=1\n",
+            dir.path().join("kv.json").display(),
+            dir.path().join("controller").display()
+        ),
+    )
+    .unwrap();
+    let conf = conf.display().to_string();
+    let logs = dir.path().join("logs");
+    let log_dir = logs.display().to_string();
+    let mut daemon = Daemon::start(
+        "mqnamesrv",
+        Path::new(BIN),
+        &["-c", &conf, "--log-dir", &log_dir],
+        &logs,
+    )
+    .unwrap();
+    for p in [port, controller_port] {
+        let addr: SocketAddr = format!("127.0.0.1:{p}").parse().unwrap();
+        daemon
+            .wait_listening(addr, Duration::from_secs(10))
+            .unwrap();
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = RemotingClient::new(ClientConfig::default());
+        let controller = format!("127.0.0.1:{controller_port}");
+        let timeout = Duration::from_secs(3);
+        // A group of one elects itself at once; wait for that fact.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let req = RemotingCommand::new_request(RequestCode::ControllerGetMetadataInfo);
+            let r = client.invoke(&controller, req, timeout).await.unwrap();
+            let h: rmq_remoting::header::GetMetaDataResponseHeader = r.decode_header().unwrap();
+            if h.is_leader == Some(true) {
+                assert_eq!(h.group.as_deref(), Some("embedded"));
+                assert_eq!(h.controller_leader_address, Some(controller.clone()));
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the embedded controller never led"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let req = RemotingCommand::new_request(RequestCode::GetBrokerClusterInfo);
+        let r = client
+            .invoke(&format!("127.0.0.1:{port}"), req, timeout)
+            .await
+            .unwrap();
+        assert_eq!(r.code, 0, "{:?}", r.remark);
+        client.shutdown().await;
+    });
+    let log = daemon.log_text();
+    assert!(
+        log.contains("noSuchKey"),
+        "unknown key not warned about:\n{log}"
+    );
+    assert!(!log.contains("controllerDLegerPeers\" ignored"), "{log}");
+    let status = daemon.terminate(Duration::from_secs(10)).unwrap();
+    assert_eq!(status.code(), Some(0), "exit status {status}");
+}

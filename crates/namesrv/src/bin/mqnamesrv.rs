@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
+use rmq_controller::config::ControllerConfig;
 use rmq_namesrv::config::UnappliedKeys;
 use rmq_namesrv::NamesrvConfig;
 use rmq_runtime::logging::{self, LogTarget};
@@ -32,15 +33,34 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
-    let (config, keys) = match args.config_file.as_deref() {
+    let file = args.config_file.as_deref().unwrap_or(Path::new(""));
+    let (config, mut keys) = match args.config_file.as_deref() {
         Some(path) => NamesrvConfig::from_file(path)?,
         None => (NamesrvConfig::default(), UnappliedKeys::default()),
+    };
+    // Embedded, the controller takes its keys from the same file (as Apache's name server).
+    let controller = match config.enable_controller_in_namesrv {
+        false => None,
+        true => {
+            let pairs = rmq_common::config::read_properties_file(file)?;
+            let rest: Vec<(String, String)> = pairs
+                .into_iter()
+                .filter(|(k, _)| keys.unknown.contains(k) || keys.ignored.contains(k))
+                .collect();
+            let mut c = ControllerConfig::default();
+            let ckeys = c.apply_pairs(&rest)?;
+            keys.unknown = ckeys.unknown;
+            Some(c)
+        }
     };
     if args.print_config {
         // stdout carries the config; warnings about keys go to stderr.
         logging::init_stderr()?;
-        keys.log(args.config_file.as_deref().unwrap_or(Path::new("")));
+        keys.log(file);
         print!("{}", config.render());
+        if let Some(c) = &controller {
+            print!("{}", c.render());
+        }
         return Ok(());
     }
     let dir = logging::log_dir(args.log_dir.as_deref(), &config.log_dir);
@@ -49,8 +69,30 @@ fn run(args: Args) -> anyhow::Result<()> {
         file_name: "namesrv.log".into(),
         prefix: String::new(),
     })?;
-    keys.log(args.config_file.as_deref().unwrap_or(Path::new("")));
-    Ok(rmq_runtime::signal::run_daemon("namesrv", |shutdown| {
-        rmq_namesrv::run(config, shutdown)
-    })??)
+    keys.log(file);
+    rmq_runtime::signal::run_daemon("namesrv", |shutdown| async move {
+        let Some(controller) = controller else {
+            return Ok(rmq_namesrv::run(config, shutdown).await?);
+        };
+        // One signal stops both.
+        let stop = tokio_util::sync::CancellationToken::new();
+        let on_signal = stop.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            on_signal.cancel();
+        });
+        // Either failing to start stops both, with its error.
+        let ns = async {
+            let r = rmq_namesrv::run(config, stop.clone().cancelled_owned()).await;
+            stop.cancel();
+            anyhow::Ok(r?)
+        };
+        let ctl = async {
+            let r = rmq_controller::daemon::run(controller, stop.clone().cancelled_owned()).await;
+            stop.cancel();
+            anyhow::Ok(r?)
+        };
+        tokio::try_join!(ns, ctl)?;
+        anyhow::Ok(())
+    })?
 }
