@@ -185,6 +185,7 @@ impl Broker {
             metrics: Arc::new(BrokerMetrics::new()),
             stats: Arc::new(BrokerStats::new()),
             ha: Arc::new(ha),
+            role_notice: Arc::default(),
             outbound: RemotingClient::new(ClientConfig::default()),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use rmq_common::config::{self, ConfigError, ConfigFields};
 use rmq_common::config_fields;
+
+pub use crate::controller_mode::config::ControllerModeConfig;
 use rmq_store::{BrokerRole, MessageStoreConfig};
 
 /// Broker keys (`BrokerConfig` + `NettyServerConfig` + HA addressing).
@@ -250,6 +252,8 @@ config_fields!(BrokerConfig {
 pub struct BrokerStartupConfig {
     pub broker: BrokerConfig,
     pub store: MessageStoreConfig,
+    /// Controller mode (automatic failover).
+    pub controller: ControllerModeConfig,
 }
 
 impl Default for BrokerStartupConfig {
@@ -258,6 +262,7 @@ impl Default for BrokerStartupConfig {
         BrokerStartupConfig {
             broker: BrokerConfig::default(),
             store: MessageStoreConfig::with_root(PathBuf::from(home).join("store")),
+            controller: ControllerModeConfig::default(),
         }
     }
 }
@@ -289,7 +294,8 @@ impl BrokerStartupConfig {
         for (k, v) in pairs {
             let a = self.broker.set_field(k, v)?;
             let b = self.store.set_field(k, v)?;
-            if !a && !b {
+            let c = self.controller.set_field(k, v)?;
+            if !a && !b && !c {
                 unknown.push(k.clone());
             }
         }
@@ -298,7 +304,13 @@ impl BrokerStartupConfig {
 
     /// Cross-key checks that Apache's `BrokerStartup` performs.
     pub fn validate(&mut self) -> Result<(), ConfigError> {
+        self.controller.validate()?;
         match self.store.broker_role {
+            // The controllers decide: a broker starts as a slave that takes nothing until
+            // they name its role and id.
+            _ if self.controller.enable_controller_mode => {
+                self.store.broker_role = BrokerRole::Slave;
+            }
             BrokerRole::Slave => {
                 if self.broker.broker_id <= 0 {
                     return Err(ConfigError::Invalid {
@@ -349,6 +361,7 @@ impl BrokerStartupConfig {
     pub fn render(&self) -> String {
         let mut fields = self.broker.fields();
         fields.extend(self.store.fields());
+        fields.extend(self.controller.fields());
         config::render_fields(&fields)
     }
 }

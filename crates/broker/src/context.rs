@@ -74,6 +74,8 @@ pub struct BrokerContext {
     metrics: Arc<BrokerMetrics>,
     stats: Arc<BrokerStats>,
     ha: Arc<BrokerHa>,
+    /// Controller mode: wakes the broker to ask the controllers for its role.
+    role_notice: Arc<tokio::sync::Notify>,
     /// When the broker started (ms), for runtime info.
     boot_timestamp: i64,
     /// Owner of the short tasks processors start (consumer notifications).
@@ -115,8 +117,14 @@ impl BrokerContext {
             metrics: p.metrics.clone(),
             stats: p.stats.clone(),
             ha: p.ha.clone(),
+            role_notice: p.role_notice.clone(),
             tasks: p.tasks.clone(),
         }
+    }
+
+    /// Controller mode: a controller said the group's master changed.
+    pub(crate) fn role_changed(&self) {
+        self.role_notice.notify_one();
     }
 
     /// The broker's client for calls to name servers and other brokers.

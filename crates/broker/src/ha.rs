@@ -5,7 +5,12 @@
 //! `slaveTimeout`, as Apache's `CommitLog.handleHA` waits; SLAVE_NOT_AVAILABLE when no slave is in sync; the message is stored
 //! either way). A slave follows the master's HA address: `haMasterAddress` if configured, else
 //! the address the name servers return when it registers.
+//!
+//! In controller mode the role changes while the broker runs: both sides are started, the
+//! server listening and the client idle, and [`BrokerHa::become_master`] /
+//! [`BrokerHa::follow`] switch between them.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +27,9 @@ pub struct BrokerHa {
     server: Option<HaServer>,
     client: Option<HaClient>,
     master_addr: watch::Sender<Option<String>>,
-    sync_master: bool,
+    sync_master: AtomicBool,
+    /// Serving slaves (a master) rather than following a master.
+    serving: AtomicBool,
     wait_timeout: Duration,
 }
 
@@ -51,10 +58,15 @@ impl BrokerHa {
             server: None,
             client: None,
             master_addr,
-            sync_master: role == BrokerRole::SyncMaster,
+            sync_master: AtomicBool::new(role == BrokerRole::SyncMaster),
+            serving: AtomicBool::new(role != BrokerRole::Slave),
             wait_timeout: Duration::from_millis(cfg.broker.slave_timeout.max(1)),
         };
-        if role == BrokerRole::Slave {
+        let controlled = cfg.controller.enable_controller_mode;
+        if controlled {
+            // Idle until the controllers name a master to follow.
+            ha.client = Some(HaClient::start(store.clone(), rx, ha_config(cfg))?);
+        } else if role == BrokerRole::Slave {
             if !cfg.broker.ha_master_address.is_empty() {
                 ha.master_addr
                     .send_replace(Some(cfg.broker.ha_master_address.clone()));
@@ -77,6 +89,30 @@ impl BrokerHa {
         cfg.broker.ha_listen_port = listener.local_addr()?.port();
         ha.server = Some(HaServer::start(listener, store.clone(), ha_config(cfg))?);
         Ok(ha)
+    }
+
+    /// Controller mode: stop following and serve slaves; `sync` waits for a slave on puts as
+    /// a SYNC_MASTER does.
+    pub fn become_master(&self, sync: bool) {
+        self.master_addr.send_replace(None);
+        self.sync_master.store(sync, Ordering::Release);
+        self.serving.store(true, Ordering::Release);
+    }
+
+    /// Controller mode: follow the master at `ha_addr` (`None` while it is not known yet).
+    pub fn follow(&self, ha_addr: Option<String>) {
+        self.serving.store(false, Ordering::Release);
+        self.sync_master.store(false, Ordering::Release);
+        self.master_addr.send_if_modified(|cur| {
+            let changed = *cur != ha_addr;
+            *cur = ha_addr.clone();
+            changed
+        });
+    }
+
+    /// The HA address followed now.
+    pub fn following(&self) -> Option<String> {
+        self.master_addr.borrow().clone()
     }
 
     /// A slave learned its master's HA address (from a name server); ignored when
@@ -105,7 +141,8 @@ impl BrokerHa {
             return r;
         };
         server.notify_appended();
-        if !self.sync_master || !wait_store_msg_ok || !r.status.is_stored() {
+        if !self.sync_master.load(Ordering::Acquire) || !wait_store_msg_ok || !r.status.is_stored()
+        {
             return r;
         }
         if let Some(a) = &r.append {
@@ -119,7 +156,11 @@ impl BrokerHa {
 
     /// How far the furthest-behind slave (on a master) or this slave is, in bytes.
     pub fn lag_bytes(&self) -> i64 {
-        if let Some(s) = &self.server {
+        if let Some(s) = self
+            .server
+            .as_ref()
+            .filter(|_| self.serving.load(Ordering::Acquire))
+        {
             return s
                 .connected_slaves()
                 .iter()
@@ -135,7 +176,11 @@ impl BrokerHa {
 
     /// Connected slaves (masters) or whether connected to the master (slaves), for runtime info.
     pub fn describe(&self) -> String {
-        if let Some(s) = &self.server {
+        if let Some(s) = self
+            .server
+            .as_ref()
+            .filter(|_| self.serving.load(Ordering::Acquire))
+        {
             return format!("{} slave(s) connected", s.connected_slave_count());
         }
         match &self.client {

@@ -22,6 +22,15 @@ impl KnownMaster {
         self.0.read().as_ref().map(|m| m.master_addr.clone())
     }
 
+    /// The master's HA address, if the name servers named `master_addr` as the master.
+    pub fn ha_addr_of(&self, master_addr: &str) -> Option<String> {
+        self.0
+            .read()
+            .as_ref()
+            .filter(|m| m.master_addr == master_addr)
+            .map(|m| m.ha_server_addr.clone())
+    }
+
     /// Records what a name server answered; `true` when it differs from what was known.
     pub fn update(&self, new: MasterAddrs) -> bool {
         let mut m = self.0.write();

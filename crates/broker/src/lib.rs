@@ -14,6 +14,7 @@ mod broker;
 mod clients;
 pub mod config;
 mod context;
+pub mod controller_mode;
 mod delay_offsets;
 mod error;
 pub mod groups;

@@ -66,6 +66,16 @@ impl LiveConfig {
         self.current.read().clone()
     }
 
+    /// Controller mode: the role and broker id the controllers gave this broker (a master is
+    /// id 0 to the name servers, as in Apache).
+    pub fn set_role(&self, role: rmq_store::BrokerRole, broker_id: i64) {
+        let mut guard = self.current.write();
+        let mut next = BrokerStartupConfig::clone(&guard);
+        next.store.broker_role = role;
+        next.broker.broker_id = broker_id;
+        *guard = Arc::new(next);
+    }
+
     /// Applies `pairs` all or nothing; returns the keys whose value changed.
     pub fn update(&self, pairs: &[(String, String)]) -> Result<Vec<String>, ConfigUpdateError> {
         if pairs.is_empty() {

@@ -25,4 +25,14 @@ pub enum PeerError {
     },
     #[error(transparent)]
     State(#[from] BrokerError),
+    #[error("{request} answered an unreadable header: {source}", request = request.name())]
+    Header {
+        request: RequestCode,
+        #[source]
+        source: rmq_remoting::header::HeaderError,
+    },
+    #[error("no controller of {0} knows a leader (is a majority of them up?)")]
+    NoControllerLeader(String),
+    #[error(transparent)]
+    Identity(#[from] crate::controller_mode::identity::IdentityError),
 }

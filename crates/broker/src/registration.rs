@@ -158,7 +158,11 @@ pub async fn register_once(ctx: &Registration, namesrv: &str) -> Result<(), Peer
             remark: resp.remark.unwrap_or_default(),
         });
     }
-    if ctx.config.get().store.broker_role == rmq_store::BrokerRole::Slave {
+    // In controller mode the controllers say who the master is; the name servers' answer
+    // only gives its HA address, which `controller_mode` takes from `master`.
+    let config = ctx.config.get();
+    if config.store.broker_role == rmq_store::BrokerRole::Slave {
+        let controlled = config.controller.enable_controller_mode;
         if let Ok(h) = resp.decode_header::<RegisterBrokerResponseHeader>() {
             if let (Some(master_addr), Some(ha_server_addr)) = (h.master_addr, h.ha_server_addr) {
                 if !master_addr.is_empty() {
@@ -166,10 +170,12 @@ pub async fn register_once(ctx: &Registration, namesrv: &str) -> Result<(), Peer
                         master_addr,
                         ha_server_addr,
                     };
-                    ctx.ha.set_master(
-                        &new.ha_server_addr,
-                        !ctx.config.get().broker.ha_master_address.is_empty(),
-                    );
+                    if !controlled {
+                        ctx.ha.set_master(
+                            &new.ha_server_addr,
+                            !config.broker.ha_master_address.is_empty(),
+                        );
+                    }
                     let (master, ha) = (new.master_addr.clone(), new.ha_server_addr.clone());
                     if ctx.master.update(new) {
                         tracing::info!(master = %master, ha = %ha, "learned master address from name server");

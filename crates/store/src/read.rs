@@ -161,7 +161,7 @@ impl<'a> LogReader<'a> {
 
 impl MessageStore {
     fn next_offset_correction(&self, old: i64, new: i64) -> i64 {
-        if self.cfg.broker_role == crate::BrokerRole::Slave && !self.cfg.offset_check_in_slave {
+        if self.role() == crate::BrokerRole::Slave && !self.cfg.offset_check_in_slave {
             old
         } else {
             new

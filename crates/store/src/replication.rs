@@ -57,6 +57,11 @@ impl MessageStore {
     /// Slave side: appends replicated bytes that must start exactly at the local end (or, on an
     /// empty store, at a file boundary). They are flushed and dispatched like local appends.
     pub fn append_to_commit_log(&self, offset: i64, data: &[u8]) -> Result<(), StoreError> {
+        if self.role() != crate::BrokerRole::Slave {
+            return Err(StoreError::NotRunning(
+                "this store is a master now; it takes no replicated data",
+            ));
+        }
         self.commit_log.append_raw(offset, data)?;
         self.wake_after_append();
         Ok(())

@@ -55,6 +55,9 @@ pub struct MessageStore {
     logics_flush_thread: ServiceThread,
     clean_thread: ServiceThread,
     state: AtomicU8,
+    /// The role now: `brokerRole` at open, changed by [`MessageStore::set_role`] when a
+    /// controller makes this broker master or slave.
+    role: parking_lot::RwLock<BrokerRole>,
     /// `maxMessageSize`, changeable while the broker runs (UPDATE_BROKER_CONFIG).
     max_message_size: AtomicUsize,
     sync_flush: bool,
@@ -135,15 +138,10 @@ impl MessageStore {
         dispatcher.set_reput_offset(rec.redispatch_from);
         dispatcher.dispatch_until(rec.end);
         let min = commit_log.min_offset();
-        let mut table = QueueOffsetTable::new();
         for q in cqs.all() {
             q.correct_min_offset(min);
-            table
-                .entry(q.topic().to_owned())
-                .or_default()
-                .insert(q.queue_id(), q.max_offset());
         }
-        commit_log.set_queue_offsets(table);
+        commit_log.set_queue_offsets(queue_offsets(&cqs));
         let elapsed = started.elapsed();
         tracing::info!(dir = %root.display(), end = rec.end, redispatched = rec.end - rec.redispatch_from,
             elapsed_ms = elapsed.as_millis() as u64, abnormal, "message store opened");
@@ -160,6 +158,7 @@ impl MessageStore {
         ));
         Ok(Arc::new(MessageStore {
             max_message_size: AtomicUsize::new(cfg.max_message_size),
+            role: parking_lot::RwLock::new(cfg.broker_role),
             sync_flush: cfg.flush_disk_type == FlushDiskType::SyncFlush,
             cfg,
             commit_log,
@@ -182,6 +181,24 @@ impl MessageStore {
 
     pub fn config(&self) -> &MessageStoreConfig {
         &self.cfg
+    }
+
+    /// The role now (a slave takes only replicated data).
+    pub fn role(&self) -> BrokerRole {
+        *self.role.read()
+    }
+
+    /// Makes the store master or slave (controller mode): from then on a master refuses
+    /// replicated appends and a slave refuses puts.
+    pub fn set_role(&self, role: BrokerRole) {
+        let mut current = self.role.write();
+        if *current == BrokerRole::Slave && role != BrokerRole::Slave {
+            // A slave's queue offsets came with the replicated messages; the next ones this
+            // store assigns follow what its consume queues hold once all of it is dispatched.
+            self.dispatcher.dispatch_until(self.commit_log.max_offset());
+            self.commit_log.set_queue_offsets(queue_offsets(&self.cqs));
+        }
+        *current = role;
     }
 
     /// Whether the previous shutdown was clean (no `abort` file was found).
@@ -283,7 +300,7 @@ impl MessageStore {
             })
             .map_err(spawn_err)?;
         tracing::info!(dir = %self.cfg.store_path_root_dir.display(), flush = %self.cfg.flush_disk_type,
-            role = %self.cfg.broker_role, "message store started");
+            role = %self.role(), "message store started");
         Ok(())
     }
 
@@ -439,7 +456,7 @@ impl MessageStore {
                 )
             }
         }
-        if self.cfg.broker_role == BrokerRole::Slave {
+        if self.role() == BrokerRole::Slave {
             return fail(
                 PutMessageStatus::ServiceNotAvailable,
                 StoreError::NotRunning("this store is a slave; it only takes replicated data"),
@@ -595,4 +612,16 @@ impl Drop for MessageStore {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// The next queue offset of every consume queue (what a put assigns).
+fn queue_offsets(cqs: &ConsumeQueueStore) -> QueueOffsetTable {
+    let mut table = QueueOffsetTable::new();
+    for q in cqs.all() {
+        table
+            .entry(q.topic().to_owned())
+            .or_default()
+            .insert(q.queue_id(), q.max_offset());
+    }
+    table
 }

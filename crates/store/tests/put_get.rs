@@ -319,6 +319,17 @@ async fn slave_replicates_raw_bytes_and_dispatches_them() {
         assert_eq!(a.len(), 150);
         assert_eq!(a, b);
     }
+    // Made master (controller mode), the slave refuses replicated bytes and its own puts take
+    // the queue offsets after the replicated ones.
+    slave.set_role(BrokerRole::SyncMaster);
+    assert!(slave.append_to_commit_log(at, b"x").is_err());
+    let put = slave.put_message(msg("T", 0, &b"mine"[..])).await;
+    assert!(put.status.is_stored(), "{:?}", put.status);
+    wait_dispatched(&slave);
+    let q0 = pull_all(&slave, "T", 0);
+    assert_eq!(q0.len(), 151);
+    assert_eq!(q0.last().map(|m| m.queue_offset), Some(150));
+    assert_eq!(&q0.last().unwrap().body[..], b"mine");
 }
 
 #[test]

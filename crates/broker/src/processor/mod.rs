@@ -12,6 +12,7 @@ mod query;
 mod relay;
 mod relay_grpc;
 mod reset_offset;
+mod role_notice;
 mod runtime_info;
 pub(crate) mod send;
 mod send_back;
@@ -62,6 +63,7 @@ pub fn register_all(server: &mut RemotingServer, ctx: &Arc<BrokerContext>) {
         SendBatchMessage => send::process,
         ConsumerSendMsgBack => send_back::process,
         PullMessage => pull::process,
+        NotifyBrokerRoleChanged => role_notice::process,
         LitePullMessage => pull::process,
         PopMessage => pop::pop_message,
         AckMessage => pop::ack_message,

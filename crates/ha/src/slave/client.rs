@@ -49,7 +49,7 @@ impl HaClient {
         master_addr: watch::Receiver<Option<String>>,
         cfg: HaConfig,
     ) -> Result<HaClient, HaError> {
-        let role = store.config().broker_role;
+        let role = store.role();
         if role != BrokerRole::Slave {
             return Err(HaError::NotSlave { role });
         }

@@ -1,0 +1,428 @@
+//! [`ReplicasManager`]: the one task that talks to the controllers for this broker and owns
+//! its role (see the module docs of `controller_mode`).
+
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmq_common::time::now_millis;
+use rmq_remoting::header::{
+    ApplyBrokerIdRequestHeader, BrokerHeartbeatRequestHeader, CommandHeader,
+    ElectMasterRequestHeader, ElectMasterResponseHeader, GetMetaDataResponseHeader,
+    GetNextBrokerIdRequestHeader, GetNextBrokerIdResponseHeader, GetReplicaInfoRequestHeader,
+    GetReplicaInfoResponseHeader, RegisterBrokerToControllerRequestHeader,
+};
+use rmq_remoting::{RemotingCommand, RequestCode, ResponseCode};
+use rmq_store::BrokerRole;
+use tokio_util::sync::CancellationToken;
+
+use super::identity::{IdentityFiles, Pending};
+use crate::background::{start_master_tasks, start_slave_tasks};
+use crate::parts::BrokerParts;
+use crate::peer_error::PeerError;
+use crate::registration::{self, Registration};
+
+/// How long one controller call may take (Apache: 3 s).
+const CALL_TIMEOUT: Duration = Duration::from_secs(3);
+/// A slave waiting for the name servers to name its new master's HA address asks this often.
+const LEARN_MASTER_EVERY: Duration = Duration::from_millis(300);
+
+/// The master the controllers named, under the master epoch they named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Master {
+    id: i64,
+    addr: String,
+    epoch: i32,
+}
+
+pub(crate) struct ReplicasManager {
+    p: BrokerParts,
+    registration: Arc<Registration>,
+    controllers: Vec<String>,
+    /// The id the controllers gave this broker (0 until joined).
+    id: i64,
+    /// The role applied last.
+    applied: Option<Master>,
+    /// Highest master epoch seen, for the heartbeats.
+    epoch: Arc<AtomicI32>,
+    /// Stops the current role's tasks.
+    role_tasks: Option<CancellationToken>,
+    registering: bool,
+}
+
+impl ReplicasManager {
+    pub(crate) fn new(p: BrokerParts, registration: Arc<Registration>) -> Self {
+        let controllers = p.config.controller.controllers();
+        ReplicasManager {
+            p,
+            registration,
+            controllers,
+            id: 0,
+            applied: None,
+            epoch: Arc::new(AtomicI32::new(0)),
+            role_tasks: None,
+            registering: false,
+        }
+    }
+
+    pub(crate) async fn run(mut self, stop: CancellationToken) {
+        let retry = Duration::from_secs(1);
+        self.id = loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                joined = self.join() => match joined {
+                    Ok(id) => break id,
+                    Err(e) => tracing::warn!(error = %e, controllers = ?self.controllers,
+                        "cannot join the broker group through the controllers; retrying"),
+                },
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(retry) => {}
+            }
+        };
+        tracing::info!(
+            id = self.id,
+            "joined the broker group through the controllers"
+        );
+        self.p.tasks.spawn(heartbeats(
+            self.p.clone(),
+            self.controllers.clone(),
+            self.id,
+            self.epoch.clone(),
+            stop.clone(),
+        ));
+        let period = Duration::from_millis(self.p.config.controller.sync_broker_metadata_period);
+        let notice = self.p.role_notice.clone();
+        loop {
+            if let Err(e) = self.sync().await {
+                tracing::warn!(error = %e, "cannot learn this broker's role from the controllers");
+            }
+            let wait = if self.waiting_for_master_ha() {
+                LEARN_MASTER_EVERY
+            } else {
+                period
+            };
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = notice.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Sends `req` to `addr`; anything but SUCCESS (or one of `also`) is an error.
+    async fn call(
+        &self,
+        addr: &str,
+        req: RemotingCommand,
+        also: &[ResponseCode],
+    ) -> Result<RemotingCommand, PeerError> {
+        let request = req.request_code();
+        let resp = self.p.outbound.invoke(addr, req, CALL_TIMEOUT).await?;
+        let code = resp.response_code();
+        if code != ResponseCode::Success && !also.contains(&code) {
+            return Err(PeerError::Refused {
+                request,
+                code: resp.code,
+                remark: resp.remark.unwrap_or_default(),
+            });
+        }
+        Ok(resp)
+    }
+
+    /// The controller leader, from the first controller that knows one.
+    async fn leader(&self) -> Result<String, PeerError> {
+        for c in &self.controllers {
+            let req = RemotingCommand::new_request(RequestCode::ControllerGetMetadataInfo);
+            let Ok(resp) = self.call(c, req, &[]).await else {
+                continue;
+            };
+            let h = header::<GetMetaDataResponseHeader>(&resp)?;
+            if let Some(leader) = h.controller_leader_address.filter(|a| !a.is_empty()) {
+                return Ok(leader);
+            }
+        }
+        Err(PeerError::NoControllerLeader(self.controllers.join(";")))
+    }
+
+    fn identity(&self) -> IdentityFiles {
+        let b = &self.p.config.broker;
+        IdentityFiles::new(
+            &self.p.config.store.store_path_root_dir,
+            &b.broker_cluster_name,
+            &b.broker_name,
+        )
+    }
+
+    /// This broker's id in its group, applied for the first time if need be, and registered.
+    async fn join(&self) -> Result<i64, PeerError> {
+        let leader = self.leader().await?;
+        let b = &self.p.config.broker;
+        let files = self.identity();
+        let id = match files.applied()? {
+            Some(id) => id,
+            None => {
+                let pending = match files.pending()? {
+                    Some(p) => p,
+                    None => {
+                        let h = GetNextBrokerIdRequestHeader {
+                            cluster_name: b.broker_cluster_name.clone(),
+                            broker_name: b.broker_name.clone(),
+                        };
+                        let req =
+                            RemotingCommand::request(RequestCode::ControllerGetNextBrokerId, &h);
+                        let resp = self.call(&leader, req, &[]).await?;
+                        let next = header::<GetNextBrokerIdResponseHeader>(&resp)?.next_broker_id;
+                        let p = Pending {
+                            id: next.unwrap_or(1),
+                            check_code: format!(
+                                "{};{}",
+                                self.registration.broker_addr,
+                                now_millis()
+                            ),
+                        };
+                        files.begin(&p)?;
+                        p
+                    }
+                };
+                let h = ApplyBrokerIdRequestHeader {
+                    cluster_name: b.broker_cluster_name.clone(),
+                    broker_name: b.broker_name.clone(),
+                    applied_broker_id: pending.id,
+                    register_check_code: pending.check_code.clone(),
+                };
+                let req = RemotingCommand::request(RequestCode::ControllerApplyBrokerId, &h);
+                if let Err(e) = self.call(&leader, req, &[]).await {
+                    // Refused (the id went to another broker): ask for a new one next time.
+                    if matches!(e, PeerError::Refused { .. }) {
+                        files.abandon();
+                    }
+                    return Err(e);
+                }
+                files.commit(pending.id)?;
+                pending.id
+            }
+        };
+        let h = RegisterBrokerToControllerRequestHeader {
+            cluster_name: b.broker_cluster_name.clone(),
+            broker_name: b.broker_name.clone(),
+            broker_id: id,
+            broker_address: self.registration.broker_addr.clone(),
+            invoke_time: Some(now_millis()),
+        };
+        let req = RemotingCommand::request(RequestCode::ControllerRegisterBroker, &h);
+        self.call(&leader, req, &[]).await?;
+        Ok(id)
+    }
+
+    /// Asks the leader for the group's master; elects one when there is none; applies it.
+    async fn sync(&mut self) -> Result<(), PeerError> {
+        let leader = self.leader().await?;
+        let name = self.p.config.broker.broker_name.clone();
+        let req = RemotingCommand::request(
+            RequestCode::ControllerGetReplicaInfo,
+            &GetReplicaInfoRequestHeader {
+                broker_name: name.clone(),
+            },
+        );
+        let resp = self
+            .call(
+                &leader,
+                req,
+                &[ResponseCode::ControllerBrokerMetadataNotExist],
+            )
+            .await?;
+        if resp.response_code() == ResponseCode::ControllerBrokerMetadataNotExist {
+            // The controllers forgot the group (cleanBrokerMetadata): register again.
+            tracing::warn!(broker_name = %name, "the controllers do not know this group; registering again");
+            self.id = self.join().await?;
+            return Ok(());
+        }
+        let h = header::<GetReplicaInfoResponseHeader>(&resp)?;
+        let master = match (h.master_broker_id, h.master_address) {
+            (Some(id), Some(addr)) => Master {
+                id,
+                addr,
+                epoch: h.master_epoch.unwrap_or_default(),
+            },
+            _ => match self.elect(&leader).await? {
+                Some(m) => m,
+                None => return Ok(()),
+            },
+        };
+        self.apply(master);
+        Ok(())
+    }
+
+    /// Asks for an election with this broker as the candidate; the master it ends with.
+    async fn elect(&self, leader: &str) -> Result<Option<Master>, PeerError> {
+        // The controllers must know this broker alive and how far its log goes.
+        send_heartbeat(
+            &self.p,
+            &self.controllers,
+            self.id,
+            self.epoch.load(Ordering::Acquire),
+        )
+        .await;
+        let b = &self.p.config.broker;
+        let h = ElectMasterRequestHeader {
+            cluster_name: Some(b.broker_cluster_name.clone()),
+            broker_name: b.broker_name.clone(),
+            broker_id: Some(self.id),
+            designate_elect: Some(false),
+            invoke_time: Some(now_millis()),
+        };
+        let req = RemotingCommand::request(RequestCode::ControllerElectMaster, &h);
+        let resp = self
+            .call(
+                leader,
+                req,
+                &[
+                    ResponseCode::ControllerMasterStillExist,
+                    ResponseCode::ControllerElectMasterFailed,
+                ],
+            )
+            .await?;
+        if resp.response_code() == ResponseCode::ControllerElectMasterFailed {
+            tracing::warn!(remark = ?resp.remark, "no master could be elected for this group yet");
+            return Ok(None);
+        }
+        let h = header::<ElectMasterResponseHeader>(&resp)?;
+        Ok(match (h.master_broker_id, h.master_address) {
+            (Some(id), Some(addr)) => Some(Master {
+                id,
+                addr,
+                epoch: h.master_epoch.unwrap_or_default(),
+            }),
+            _ => None,
+        })
+    }
+
+    /// Takes the role `master` gives this broker, once per master epoch; a slave also keeps
+    /// looking for its master's HA address until it has it.
+    fn apply(&mut self, master: Master) {
+        let newer = self.applied.as_ref().is_none_or(|a| master.epoch > a.epoch);
+        if newer {
+            self.epoch.fetch_max(master.epoch, Ordering::AcqRel);
+            if master.id == self.id {
+                self.become_master();
+            } else {
+                self.become_slave();
+            }
+            tracing::info!(master = %master.addr, master_id = master.id, epoch = master.epoch,
+                me = self.id, "role from the controllers applied");
+            self.applied = Some(master.clone());
+        }
+        if master.id != self.id && self.p.ha.following().is_none() {
+            match self.registration.master.ha_addr_of(&master.addr) {
+                Some(ha) => {
+                    tracing::info!(master = %master.addr, ha = %ha, "following the new master");
+                    self.p.ha.follow(Some(ha));
+                }
+                // Registering again brings the name servers' answer naming it.
+                None => {
+                    self.p.registration.request_now();
+                }
+            }
+        }
+    }
+
+    fn waiting_for_master_ha(&self) -> bool {
+        self.applied.as_ref().is_some_and(|m| m.id != self.id) && self.p.ha.following().is_none()
+    }
+
+    fn become_master(&mut self) {
+        {
+            let p = &self.p;
+            p.store.set_role(BrokerRole::AsyncMaster);
+            p.ha.become_master(false);
+            p.live.set_role(BrokerRole::AsyncMaster, 0);
+            p.pop.recover(&p.store, &p.offsets);
+        }
+        let stop = self.switch_role_tasks();
+        if let Err(e) = start_master_tasks(&self.p, stop) {
+            tracing::error!(error = %e, "cannot start the master's tasks");
+        }
+        self.announce();
+    }
+
+    fn become_slave(&mut self) {
+        self.p.live.set_role(BrokerRole::Slave, self.id);
+        self.p.store.set_role(BrokerRole::Slave);
+        self.p.ha.follow(None);
+        let stop = self.switch_role_tasks();
+        start_slave_tasks(&self.p, &self.registration, stop);
+        self.announce();
+    }
+
+    /// Stops the previous role's tasks; the token for the new role's.
+    fn switch_role_tasks(&mut self) -> CancellationToken {
+        if let Some(old) = self.role_tasks.take() {
+            old.cancel();
+        }
+        let token = self.p.shutdown.child_token();
+        self.role_tasks = Some(token.clone());
+        token
+    }
+
+    /// Registers with the name servers under the new role (the first time, starts the
+    /// registration tasks).
+    fn announce(&mut self) {
+        if !self.registering {
+            registration::start(&self.registration, &self.p.tasks, &self.p.shutdown);
+            self.registering = true;
+        }
+        self.p.registration.request_now();
+    }
+}
+
+fn header<H: CommandHeader>(resp: &RemotingCommand) -> Result<H, PeerError> {
+    resp.decode_header().map_err(|source| PeerError::Header {
+        request: RequestCode::ControllerGetMetadataInfo,
+        source,
+    })
+}
+
+/// One heartbeat to every controller, oneway.
+async fn send_heartbeat(p: &BrokerParts, controllers: &[String], id: i64, epoch: i32) {
+    let c = &p.config.controller;
+    let b = &p.config.broker;
+    let h = BrokerHeartbeatRequestHeader {
+        cluster_name: b.broker_cluster_name.clone(),
+        broker_addr: p.store_host.to_string(),
+        broker_name: Some(b.broker_name.clone()),
+        broker_id: Some(id),
+        epoch: Some(epoch),
+        max_offset: Some(p.store.commit_log_max_offset()),
+        confirm_offset: Some(p.store.commit_log_max_offset()),
+        heartbeat_timeout_mills: Some(c.controller_heart_beat_timeout_mills as i64),
+        election_priority: Some(c.broker_election_priority),
+        ..Default::default()
+    };
+    for addr in controllers {
+        let req = RemotingCommand::request(RequestCode::BrokerHeartbeat, &h);
+        // A controller that is down misses this beat; the next one will try it again.
+        if let Err(e) = p.outbound.invoke_oneway(addr, req, CALL_TIMEOUT).await {
+            tracing::debug!(controller = %addr, error = %e, "heartbeat not sent");
+        }
+    }
+}
+
+/// Heartbeats every controller every `brokerHeartbeatInterval` until `stop`.
+async fn heartbeats(
+    p: BrokerParts,
+    controllers: Vec<String>,
+    id: i64,
+    epoch: Arc<AtomicI32>,
+    stop: CancellationToken,
+) {
+    let every = Duration::from_millis(p.config.controller.broker_heartbeat_interval);
+    loop {
+        send_heartbeat(&p, &controllers, id, epoch.load(Ordering::Acquire)).await;
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
+}

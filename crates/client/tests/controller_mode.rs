@@ -1,0 +1,192 @@
+//! Controller mode with rmq's own daemons: three `mqcontroller`s, one `mqnamesrv`, two
+//! `mqbroker`s of one group with `enableControllerMode=true`. The controllers make one broker
+//! master (broker id 0 on the name server) and the other its slave, which replicates; with the
+//! master SIGKILLed the slave is elected and takes sends; every message sent before and after
+//! is consumed exactly once; the old master, restarted, rejoins as a slave under its
+//! controller id and catches up.
+//!
+//! Until the SyncStateSet lands (AutoSwitch HA), a slave can take over only as an unclean
+//! election: the controllers run with `enableElectUncleanMaster=true`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/until.rs"]
+mod poll;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use rmq_client::{
+    Admin, ConsumeConcurrentlyStatus, ConsumeFrom, Message, Producer, PushConsumer, TopicConfig,
+    TopicTarget,
+};
+use rmq_testkit::{binary, broker_process, controller_group, namesrv_process, test_dir, Daemon};
+
+const TOPIC: &str = "ControllerModeTopic";
+const EACH: usize = 20;
+
+async fn until<T, Fut: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    f: impl FnMut() -> Fut,
+) -> T {
+    poll::until_within(Duration::from_secs(60), what, f).await
+}
+
+/// broker-a's replicas as the name server lists them: broker id -> address.
+async fn replicas(admin: &Admin) -> BTreeMap<i64, String> {
+    let Ok(info) = admin.cluster_info().await else {
+        return BTreeMap::new();
+    };
+    info.broker_addr_table
+        .get("broker-a")
+        .map(|b| b.broker_addrs.clone().into_iter().collect())
+        .unwrap_or_default()
+}
+
+async fn produce(ns: &str, prefix: &str) {
+    let p = Producer::builder()
+        .group("PG-controller-mode")
+        .name_server(ns)
+        .build()
+        .await
+        .unwrap();
+    for i in 0..EACH {
+        p.send(Message::new(TOPIC, format!("{prefix}-{i}")))
+            .await
+            .unwrap();
+    }
+    p.shutdown().await;
+}
+
+/// The CommitLog messages of the topic stored on `addr`.
+async fn stored(admin: &Admin, addr: &str) -> i64 {
+    match admin.topic_stats(addr, TOPIC).await {
+        Ok(s) => s.offset_table.values().map(|o| o.max_offset).sum(),
+        Err(_) => -1,
+    }
+}
+
+fn restart(dir: &Path, name: &str, ns: &str) -> Daemon {
+    let conf = dir.join(format!("{name}.properties"));
+    let conf = conf.to_string_lossy().into_owned();
+    let bin = binary("mqbroker").unwrap();
+    Daemon::start(
+        &format!("{name}-again"),
+        &bin,
+        &["-c", &conf, "-n", ns],
+        &dir.join("logs"),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slave_takes_over_and_the_old_master_rejoins_as_its_slave() {
+    let dir = test_dir("controller-mode");
+    let group = controller_group(
+        dir.path(),
+        3,
+        "scanInactiveMasterInterval=200\nenableElectUncleanMaster=true",
+    )
+    .unwrap();
+    let controllers: Vec<String> = group.iter().map(|(_, a)| a.clone()).collect();
+    let (_ns_d, ns) = namesrv_process(dir.path(), "namesrv").unwrap();
+    let props = format!(
+        "enableControllerMode=true\ncontrollerAddr={}\ncontrollerHeartBeatTimeoutMills=2000\n\
+         brokerHeartbeatInterval=300\nsyncBrokerMetadataPeriod=1000",
+        controllers.join(";")
+    );
+    let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&dir_a).unwrap();
+    std::fs::create_dir_all(&dir_b).unwrap();
+    let (a, a_addr) = broker_process(&dir_a, "broker-a", &ns, &props).unwrap();
+    let admin = Admin::builder().name_server(&ns).build().await.unwrap();
+    until("the first broker elected master", || async {
+        (replicas(&admin).await.get(&0) == Some(&a_addr)).then_some(())
+    })
+    .await;
+    let (_b, b_addr) = broker_process(&dir_b, "broker-a", &ns, &props).unwrap();
+    until("the second broker registered as slave 2", || async {
+        (replicas(&admin).await.get(&2) == Some(&b_addr)).then_some(())
+    })
+    .await;
+
+    admin
+        .create_topic(
+            TopicTarget::Broker(a_addr.clone()),
+            &TopicConfig::new(TOPIC, 2, 2, 6),
+        )
+        .await
+        .unwrap();
+    until("the topic routed", || async {
+        admin.topic_route(TOPIC).await.ok().map(|_| ())
+    })
+    .await;
+    produce(&ns, "before").await;
+    until("the slave holding every message", || async {
+        (stored(&admin, &b_addr).await == EACH as i64).then_some(())
+    })
+    .await;
+
+    a.kill().unwrap();
+    let killed = Instant::now();
+    until("the slave elected master", || async {
+        (replicas(&admin).await.get(&0) == Some(&b_addr)).then_some(())
+    })
+    .await;
+    produce(&ns, "after").await;
+    eprintln!(
+        "master SIGKILLed -> {EACH} sends to the new master done in {:?} (heartbeat timeout 2 s)",
+        killed.elapsed()
+    );
+
+    let got: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
+    let sink = got.clone();
+    let consumer = PushConsumer::builder()
+        .group("CG-controller-mode")
+        .name_server(&ns)
+        .consume_from(ConsumeFrom::FirstOffset)
+        .rebalance_interval(Duration::from_millis(500))
+        .subscribe(TOPIC, "*")
+        .listener_concurrently(move |msgs| {
+            let mut g = sink.lock();
+            for m in msgs {
+                *g.entry(String::from_utf8_lossy(&m.body).into_owned())
+                    .or_default() += 1;
+            }
+            ConsumeConcurrentlyStatus::ConsumeSuccess
+        })
+        .build()
+        .await
+        .unwrap();
+    until("every message consumed", || {
+        let n = got.lock().len();
+        async move { (n >= 2 * EACH).then_some(()) }
+    })
+    .await;
+    consumer.shutdown().await;
+    let got = got.lock().clone();
+    for prefix in ["before", "after"] {
+        for i in 0..EACH {
+            assert_eq!(
+                got.get(&format!("{prefix}-{i}")),
+                Some(&1),
+                "{prefix}-{i}: {got:?}"
+            );
+        }
+    }
+
+    // The old master comes back: a slave under its controller id, catching up.
+    let _a_again = restart(&dir_a, "broker-a", &ns);
+    until("the old master registered as slave 1", || async {
+        (replicas(&admin).await.get(&1) == Some(&a_addr)).then_some(())
+    })
+    .await;
+    until("the old master holding every message", || async {
+        (stored(&admin, &a_addr).await == 2 * EACH as i64).then_some(())
+    })
+    .await;
+    admin.shutdown().await;
+    drop(group);
+}
