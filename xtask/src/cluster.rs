@@ -1,4 +1,5 @@
-//! `cargo xtask cluster`: the deployment modes of `deploy/conf/` on this machine.
+//! `cargo xtask cluster`: the deployment modes of `deploy/conf/` on this machine (controller
+//! mode: its `controller-*.properties` start as `mqcontroller`s before the brokers).
 //!
 //! `cluster up --mode 2m-2s-sync` starts a name server and every broker of the mode on loopback,
 //! from the shipped properties files with ports and store paths rewritten so several brokers fit
@@ -81,10 +82,75 @@ fn broker_confs(mode: &str) -> Result<Vec<PathBuf>> {
         .with_context(|| format!("cannot read {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "properties"))
+        .filter(|p| !is_controller_conf(p))
         .collect();
     // Masters first so slaves find them registered.
     confs.sort_by_key(|p| (p.to_string_lossy().contains("-s."), p.clone()));
     Ok(confs)
+}
+
+/// `controller-*.properties`: a controller of the mode (controller mode).
+fn is_controller_conf(p: &Path) -> bool {
+    p.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("controller-"))
+}
+
+fn controller_confs(mode: &str) -> Result<Vec<PathBuf>> {
+    let dir = workspace_root().join("deploy/conf").join(mode);
+    let mut confs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| is_controller_conf(p))
+        .collect();
+    confs.sort();
+    Ok(confs)
+}
+
+/// Starts the mode's controllers on `first_port`, `first_port + 1`, ... with their peers and
+/// stores rewritten for this host; returns `controllerAddr` for the brokers (empty when the mode
+/// has none).
+fn start_controllers(
+    mode: &str,
+    first_port: u16,
+    bin: &Path,
+    dir: &Path,
+    log_dir: &str,
+    pids: &mut Vec<(String, u32)>,
+) -> Result<String> {
+    let confs = controller_confs(mode)?;
+    let ports: Vec<u16> = (0..confs.len() as u16).map(|i| first_port + i).collect();
+    let peers: Vec<String> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("n{i}-127.0.0.1:{p}"))
+        .collect();
+    for (i, conf) in confs.iter().enumerate() {
+        let name = format!("controller-n{i}");
+        let mut text = std::fs::read_to_string(conf)?;
+        text.push_str(&format!(
+            "\n# rewritten by cargo xtask cluster for one host\ncontrollerDLegerPeers={}\n\
+             controllerDLegerSelfId=n{i}\ncontrollerStorePath={}\n",
+            peers.join(";"),
+            dir.join(&name).display()
+        ));
+        let local = dir.join(format!("{name}.properties"));
+        std::fs::write(&local, text)?;
+        let log = dir.join(format!("logs/{name}.out"));
+        let args = [
+            "-c".into(),
+            local.display().to_string(),
+            "--log-dir".into(),
+            log_dir.to_owned(),
+        ];
+        pids.push((name.clone(), spawn(&bin.join("mqcontroller"), &args, &log)?));
+        wait_port(ports[i], &name, &log)?;
+        println!("{name:<13} 127.0.0.1:{}", ports[i]);
+    }
+    Ok(ports
+        .iter()
+        .map(|p| format!("127.0.0.1:{p}"))
+        .collect::<Vec<_>>()
+        .join(";"))
 }
 
 fn spawn(bin: &Path, args: &[String], log: &Path) -> Result<u32> {
@@ -158,6 +224,8 @@ fn up(mode: &str, namesrv_port: u16, base: u16, no_build: bool) -> Result<()> {
     wait_port(namesrv_port, "mqnamesrv", &ns_log)?;
     let namesrv = format!("127.0.0.1:{namesrv_port}");
     println!("name server   {namesrv}");
+    let controller_addr =
+        start_controllers(mode, namesrv_port + 2, &bin, &dir, &log_dir, &mut pids)?;
 
     for (i, conf) in confs.iter().enumerate() {
         let name = conf
@@ -171,6 +239,9 @@ fn up(mode: &str, namesrv_port: u16, base: u16, no_build: bool) -> Result<()> {
             port + 5,
             dir.join(&name).join("store").display()
         ));
+        if !controller_addr.is_empty() {
+            text.push_str(&format!("controllerAddr={controller_addr}\n"));
+        }
         let local = dir.join(format!("{name}.properties"));
         std::fs::write(&local, text)?;
         let log = dir.join(format!("logs/{name}.out"));

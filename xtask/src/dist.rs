@@ -20,7 +20,13 @@ pub struct DistArgs {
     no_build: bool,
 }
 
-const BINARIES: &[&str] = &["mqnamesrv", "mqbroker", "mqshutdown", "mqadmin"];
+const BINARIES: &[&str] = &[
+    "mqnamesrv",
+    "mqbroker",
+    "mqcontroller",
+    "mqshutdown",
+    "mqadmin",
+];
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;

@@ -102,3 +102,42 @@ fn keys_without_effect_are_named_at_start() {
     assert!(lines[0].contains("ACL is NOT enforced"));
     assert!(lines[1].starts_with("serverWorkerThreads=16 is accepted but not supported yet"));
 }
+
+/// The controller mode's broker files load with no unknown key, start as fenced slaves and
+/// name the three controllers; a controller-mode broker without `controllerAddr` is refused.
+#[test]
+fn controller_mode_configs_load() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/conf/controller");
+    let mut brokers = 0;
+    for e in std::fs::read_dir(&root).unwrap() {
+        let p = e.unwrap().path();
+        if !p
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("broker-")
+        {
+            continue;
+        }
+        brokers += 1;
+        let (cfg, unknown) = BrokerStartupConfig::load(Some(&p), Some("127.0.0.1:9876")).unwrap();
+        assert!(
+            unknown.is_empty(),
+            "{}: unknown keys {unknown:?}",
+            p.display()
+        );
+        assert!(cfg.controller.enable_controller_mode);
+        assert_eq!(cfg.store.broker_role, BrokerRole::Slave);
+        assert_eq!(cfg.controller.controllers().len(), 3);
+        let found = rmq_broker::unsupported::unsupported_settings(&cfg);
+        assert!(found.is_empty(), "{}: {found:?}", p.display());
+    }
+    assert_eq!(brokers, 4);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.properties");
+    std::fs::write(&p, "enableControllerMode=true\n").unwrap();
+    let err = BrokerStartupConfig::load(Some(&p), None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("controllerAddr"), "{err}");
+}

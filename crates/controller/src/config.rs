@@ -300,6 +300,23 @@ mod tests {
     }
 
     #[test]
+    fn shipped_controller_configs_load() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/conf/controller");
+        for i in 0..3 {
+            let (c, keys) =
+                ControllerConfig::from_file(&dir.join(format!("controller-n{i}.properties")))
+                    .unwrap();
+            assert!(
+                keys.unknown.is_empty() && keys.ignored.is_empty(),
+                "{keys:?}"
+            );
+            assert_eq!(c.self_member().unwrap(), i);
+            assert_eq!(c.peer_map().unwrap().len(), 3);
+        }
+    }
+
+    #[test]
     fn bad_membership_is_refused_by_key() {
         for (text, key) in [
             ("controllerDLegerPeers=n0-127.0.0.1:9878\ncontrollerDLegerSelfId=n1", "controllerDLegerSelfId"),

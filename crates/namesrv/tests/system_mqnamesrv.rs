@@ -29,29 +29,39 @@ fn write_config(dir: &Path, port: u16) -> String {
     conf.display().to_string()
 }
 
+/// Starts `mqnamesrv -c conf` logging under `logs`; returns it once each of `ports` listens,
+/// and a runtime to talk to it.
+fn start_listening(conf: &str, logs: &Path, ports: &[u16]) -> (Daemon, tokio::runtime::Runtime) {
+    let log_dir = logs.display().to_string();
+    let mut daemon = Daemon::start(
+        "mqnamesrv",
+        Path::new(BIN),
+        &["-c", conf, "--log-dir", &log_dir],
+        logs,
+    )
+    .unwrap();
+    for p in ports {
+        let addr: SocketAddr = format!("127.0.0.1:{p}").parse().unwrap();
+        daemon
+            .wait_listening(addr, Duration::from_secs(10))
+            .unwrap();
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    (daemon, runtime)
+}
+
 #[test]
 fn serves_routes_and_stops_cleanly_on_sigterm() {
     let dir = test_dir("mqnamesrv-system");
     let port = free_port();
     let conf = write_config(dir.path(), port);
     let logs = dir.path().join("logs");
-    let log_dir = logs.display().to_string();
-    let mut daemon = Daemon::start(
-        "mqnamesrv",
-        Path::new(BIN),
-        &["-c", &conf, "--log-dir", &log_dir],
-        &logs,
-    )
-    .unwrap();
+    let (mut daemon, runtime) = start_listening(&conf, &logs, &[port]);
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    daemon
-        .wait_listening(addr, Duration::from_secs(10))
-        .unwrap();
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     runtime.block_on(async {
         let client = RemotingClient::new(ClientConfig::default());
         let mut body = RegisterBrokerBody::default();
@@ -227,24 +237,7 @@ fn embedded_controller_answers_beside_the_name_server() {
     .unwrap();
     let conf = conf.display().to_string();
     let logs = dir.path().join("logs");
-    let log_dir = logs.display().to_string();
-    let mut daemon = Daemon::start(
-        "mqnamesrv",
-        Path::new(BIN),
-        &["-c", &conf, "--log-dir", &log_dir],
-        &logs,
-    )
-    .unwrap();
-    for p in [port, controller_port] {
-        let addr: SocketAddr = format!("127.0.0.1:{p}").parse().unwrap();
-        daemon
-            .wait_listening(addr, Duration::from_secs(10))
-            .unwrap();
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (mut daemon, runtime) = start_listening(&conf, &logs, &[port, controller_port]);
     runtime.block_on(async {
         let client = RemotingClient::new(ClientConfig::default());
         let controller = format!("127.0.0.1:{controller_port}");
