@@ -163,6 +163,13 @@ impl Broker {
         store.start()?;
         let ha = crate::ha::BrokerHa::start(&mut config, &store, dynamic_port).await?;
 
+        let epochs = match config.controller.enable_controller_mode {
+            true => {
+                let path = config.store.store_path_root_dir.join("epochFileCheckpoint");
+                Some(Arc::new(rmq_ha::EpochFile::open(&path)?))
+            }
+            false => None,
+        };
         let config = Arc::new(config);
         let pop = Arc::new(crate::pop::Pop::new(&config.broker.broker_cluster_name));
         let parts = BrokerParts {
@@ -185,6 +192,7 @@ impl Broker {
             metrics: Arc::new(BrokerMetrics::new()),
             stats: Arc::new(BrokerStats::new()),
             ha: Arc::new(ha),
+            epochs,
             role_notice: Arc::default(),
             outbound: RemotingClient::new(ClientConfig::default()),
             shutdown: CancellationToken::new(),

@@ -76,6 +76,8 @@ pub struct BrokerContext {
     ha: Arc<BrokerHa>,
     /// Controller mode: wakes the broker to ask the controllers for its role.
     role_notice: Arc<tokio::sync::Notify>,
+    /// Controller mode: the epoch file.
+    epochs: Option<Arc<rmq_ha::EpochFile>>,
     /// When the broker started (ms), for runtime info.
     boot_timestamp: i64,
     /// Owner of the short tasks processors start (consumer notifications).
@@ -118,8 +120,14 @@ impl BrokerContext {
             stats: p.stats.clone(),
             ha: p.ha.clone(),
             role_notice: p.role_notice.clone(),
+            epochs: p.epochs.clone(),
             tasks: p.tasks.clone(),
         }
+    }
+
+    /// Controller mode: the epoch file (`None` outside controller mode).
+    pub(crate) fn epochs(&self) -> Option<&rmq_ha::EpochFile> {
+        self.epochs.as_deref()
     }
 
     /// Controller mode: a controller said the group's master changed.

@@ -43,6 +43,8 @@ pub enum BrokerError {
     },
     #[error("replication: {0}")]
     Ha(#[from] rmq_ha::HaError),
+    #[error(transparent)]
+    EpochFile(#[from] rmq_ha::EpochFileError),
     #[error(
         "cannot listen on {addr} for master/slave replication: {source}; port {port} is the HA \
          port (haListenPort, by default listenPort + 1) and another process holds it; set \
@@ -72,6 +74,7 @@ impl BrokerError {
             | BrokerError::VipBind { .. }
             | BrokerError::GrpcBind { .. }
             | BrokerError::Ha(_)
+            | BrokerError::EpochFile(_)
             | BrokerError::Io(_) => ResponseCode::SystemError,
         }
     }

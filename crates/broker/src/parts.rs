@@ -57,6 +57,8 @@ pub(crate) struct BrokerParts {
     pub metrics: Arc<BrokerMetrics>,
     pub stats: Arc<BrokerStats>,
     pub ha: Arc<BrokerHa>,
+    /// Controller mode: which master epoch wrote which part of the CommitLog.
+    pub epochs: Option<Arc<rmq_ha::EpochFile>>,
     /// Controller mode: woken by NOTIFY_BROKER_ROLE_CHANGED to ask the controllers now.
     pub role_notice: Arc<tokio::sync::Notify>,
     /// Talks to the name servers (and, for slaves, to the master).

@@ -22,6 +22,9 @@ use rmq_client::{
     Admin, ConsumeConcurrentlyStatus, ConsumeFrom, Message, Producer, PushConsumer, TopicConfig,
     TopicTarget,
 };
+use rmq_remoting::body::EpochEntryCache;
+use rmq_remoting::json::JsonBody;
+use rmq_remoting::{ClientConfig, RemotingClient, RemotingCommand, RequestCode, ResponseCode};
 use rmq_testkit::{binary, broker_process, controller_group, namesrv_process, test_dir, Daemon};
 
 const TOPIC: &str = "ControllerModeTopic";
@@ -66,6 +69,29 @@ async fn stored(admin: &Admin, addr: &str) -> i64 {
         Ok(s) => s.offset_table.values().map(|o| o.max_offset).sum(),
         Err(_) => -1,
     }
+}
+
+/// GET_BROKER_EPOCH_CACHE of the broker at `addr`: (epoch, start offset) pairs.
+async fn epochs(addr: &str) -> Vec<(i32, i64)> {
+    let client = RemotingClient::new(ClientConfig::default());
+    let req = RemotingCommand::new_request(RequestCode::GetBrokerEpochCache);
+    let resp = client
+        .invoke(addr, req, Duration::from_secs(3))
+        .await
+        .unwrap();
+    client.shutdown().await;
+    assert_eq!(
+        resp.response_code(),
+        ResponseCode::Success,
+        "{:?}",
+        resp.remark
+    );
+    let cache = EpochEntryCache::from_json_bytes(&resp.body).unwrap();
+    cache
+        .epoch_list
+        .iter()
+        .map(|e| (e.epoch, e.start_offset))
+        .collect()
 }
 
 fn restart(dir: &Path, name: &str, ns: &str) -> Daemon {
@@ -136,6 +162,11 @@ async fn a_slave_takes_over_and_the_old_master_rejoins_as_its_slave() {
     })
     .await;
     produce(&ns, "after").await;
+    // Each master recorded where its epoch starts: A from the start, B at A's end.
+    let b_epochs = epochs(&b_addr).await;
+    assert_eq!(b_epochs.len(), 1, "{b_epochs:?}");
+    assert_eq!(b_epochs[0].0, 2);
+    assert!(b_epochs[0].1 > 0, "{b_epochs:?}");
     eprintln!(
         "master SIGKILLed -> {EACH} sends to the new master done in {:?} (heartbeat timeout 2 s)",
         killed.elapsed()
@@ -187,6 +218,7 @@ async fn a_slave_takes_over_and_the_old_master_rejoins_as_its_slave() {
         (stored(&admin, &a_addr).await == 2 * EACH as i64).then_some(())
     })
     .await;
+    assert_eq!(epochs(&a_addr).await, [(1, 0)]);
     admin.shutdown().await;
     drop(group);
 }

@@ -52,6 +52,7 @@
 
 mod clock;
 mod config;
+pub mod epoch_file;
 mod error;
 mod master;
 mod master_session;
@@ -62,6 +63,7 @@ mod slave_session;
 pub mod wire;
 
 pub use config::HaConfig;
+pub use epoch_file::{EpochEntry, EpochFile, EpochFileError};
 pub use error::{HaError, ProtocolError};
 pub use master::replicas::{ReplicaResult, SlaveStatus};
 pub use master::server::HaServer;

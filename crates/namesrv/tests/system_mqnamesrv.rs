@@ -59,7 +59,7 @@ fn serves_routes_and_stops_cleanly_on_sigterm() {
     let port = free_port();
     let conf = write_config(dir.path(), port);
     let logs = dir.path().join("logs");
-    let (mut daemon, runtime) = start_listening(&conf, &logs, &[port]);
+    let (daemon, runtime) = start_listening(&conf, &logs, &[port]);
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
 
     runtime.block_on(async {
@@ -237,7 +237,7 @@ fn embedded_controller_answers_beside_the_name_server() {
     .unwrap();
     let conf = conf.display().to_string();
     let logs = dir.path().join("logs");
-    let (mut daemon, runtime) = start_listening(&conf, &logs, &[port, controller_port]);
+    let (daemon, runtime) = start_listening(&conf, &logs, &[port, controller_port]);
     runtime.block_on(async {
         let client = RemotingClient::new(ClientConfig::default());
         let controller = format!("127.0.0.1:{controller_port}");

@@ -11,8 +11,9 @@
 //! otherwise it follows the master's HA address (from the name servers' answer for the
 //! master the controllers named) as a slave with its controller id.
 //!
-//! Not yet: the SyncStateSet maintenance, the epoch file and truncation, which need
-//! Apache's AutoSwitch HA protocol (docs/notes/autoswitch-ha.md); until then a master
+//! A broker made master records `(epoch, CommitLog end)` in the epoch file. Not yet: the
+//! SyncStateSet maintenance, epochs passed to slaves and truncation, which need Apache's
+//! AutoSwitch HA protocol (docs/notes/autoswitch-ha.md); until then a master
 //! acknowledges sends as ASYNC_MASTER and a failed master's slave is elected only with
 //! `enableElectUncleanMaster=true` on the controllers.
 

@@ -306,7 +306,7 @@ impl ReplicasManager {
         if newer {
             self.epoch.fetch_max(master.epoch, Ordering::AcqRel);
             if master.id == self.id {
-                self.become_master();
+                self.become_master(master.epoch);
             } else {
                 self.become_slave();
             }
@@ -332,7 +332,8 @@ impl ReplicasManager {
         self.applied.as_ref().is_some_and(|m| m.id != self.id) && self.p.ha.following().is_none()
     }
 
-    fn become_master(&mut self) {
+    fn become_master(&mut self, epoch: i32) {
+        self.record_epoch(epoch);
         {
             let p = &self.p;
             p.store.set_role(BrokerRole::AsyncMaster);
@@ -345,6 +346,29 @@ impl ReplicasManager {
             tracing::error!(error = %e, "cannot start the master's tasks");
         }
         self.announce();
+    }
+
+    /// Made master under `epoch`: the CommitLog from its end on is that epoch's (Apache's rule:
+    /// later epochs recorded before are dropped; an epoch starting where the last one did is
+    /// not recorded).
+    fn record_epoch(&self, epoch: i32) {
+        let Some(epochs) = &self.p.epochs else { return };
+        let start = self.p.store.commit_log_max_offset();
+        let recorded = epochs.truncate_from_epoch(epoch).and_then(|()| {
+            epochs.append(rmq_ha::EpochEntry {
+                epoch,
+                start_offset: start,
+            })
+        });
+        match recorded {
+            Ok(true) => tracing::info!(epoch, start, "epoch recorded"),
+            Ok(false) => tracing::info!(
+                epoch,
+                start,
+                "epoch not recorded: the last one starts at the same offset"
+            ),
+            Err(e) => tracing::error!(error = %e, "cannot record the new epoch"),
+        }
     }
 
     fn become_slave(&mut self) {

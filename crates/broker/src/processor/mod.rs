@@ -4,6 +4,7 @@ mod admin;
 mod broker_config;
 mod client_manage;
 pub(crate) mod end_transaction;
+mod epoch_cache;
 mod lock;
 mod offsets;
 mod pop;
@@ -64,6 +65,7 @@ pub fn register_all(server: &mut RemotingServer, ctx: &Arc<BrokerContext>) {
         ConsumerSendMsgBack => send_back::process,
         PullMessage => pull::process,
         NotifyBrokerRoleChanged => role_notice::process,
+        GetBrokerEpochCache => epoch_cache::process,
         LitePullMessage => pull::process,
         PopMessage => pop::pop_message,
         AckMessage => pop::ack_message,
