@@ -48,19 +48,12 @@ async fn replicas(admin: &Admin) -> BTreeMap<i64, String> {
         .unwrap_or_default()
 }
 
-async fn produce(ns: &str, prefix: &str) {
-    let p = Producer::builder()
-        .group("PG-controller-mode")
-        .name_server(ns)
-        .build()
-        .await
-        .unwrap();
+async fn produce(p: &Producer, prefix: &str) {
     for i in 0..EACH {
         p.send(Message::new(TOPIC, format!("{prefix}-{i}")))
             .await
             .unwrap();
     }
-    p.shutdown().await;
 }
 
 /// The CommitLog messages of the topic stored on `addr`.
@@ -149,7 +142,15 @@ async fn a_slave_takes_over_and_the_old_master_rejoins_as_its_slave() {
         admin.topic_route(TOPIC).await.ok().map(|_| ())
     })
     .await;
-    produce(&ns, "before").await;
+    // One producer throughout: after the failover its first send finds the old master gone,
+    // refreshes the route and goes to the new one, with no wait for the 30 s route timer.
+    let producer = Producer::builder()
+        .group("PG-controller-mode")
+        .name_server(&ns)
+        .build()
+        .await
+        .unwrap();
+    produce(&producer, "before").await;
     until("the slave holding every message", || async {
         (stored(&admin, &b_addr).await == EACH as i64).then_some(())
     })
@@ -161,7 +162,8 @@ async fn a_slave_takes_over_and_the_old_master_rejoins_as_its_slave() {
         (replicas(&admin).await.get(&0) == Some(&b_addr)).then_some(())
     })
     .await;
-    produce(&ns, "after").await;
+    produce(&producer, "after").await;
+    producer.shutdown().await;
     // Each master recorded where its epoch starts: A from the start, B at A's end.
     let b_epochs = epochs(&b_addr).await;
     assert_eq!(b_epochs.len(), 1, "{b_epochs:?}");

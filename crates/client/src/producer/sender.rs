@@ -68,7 +68,7 @@ impl Sender {
     pub async fn send(&self, p: &PreparedMessage) -> Result<SendResult> {
         self.instance.check_running()?;
         let deadline = Instant::now() + self.settings.send_timeout;
-        let route = self.instance.publish_route(&p.topic).await?;
+        let mut route = self.instance.publish_route(&p.topic).await?;
         let attempts = 1 + self.settings.retry_times_when_send_failed;
         let mut last_broker: Option<String> = None;
         let mut last_error = None;
@@ -92,8 +92,12 @@ impl Sender {
                     }
                     tracing::warn!(topic = %p.topic, broker = %mq.broker_name, error = %e, "send failed; retrying on another broker");
                     if e.is_transport() {
-                        // The broker may be gone; the name servers know by now.
+                        // The broker may be gone (a new master may have taken its place); the
+                        // name servers know by now, and the next attempt uses what they say.
                         self.instance.refresh_route_after_failure(&p.topic).await;
+                        if let Ok(fresh) = self.instance.publish_route(&p.topic).await {
+                            route = fresh;
+                        }
                     }
                     last_broker = Some(mq.broker_name.clone());
                     last_error = Some(e);
