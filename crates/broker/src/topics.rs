@@ -157,6 +157,16 @@ impl TopicConfigs {
         self.mark_dirty();
     }
 
+    /// Controller mode: this broker now serves under master epoch `epoch`; its registrations
+    /// carry it (`stateVersion`), and name servers keep the newest master's.
+    pub fn set_master_epoch(&self, epoch: i32) {
+        self.state
+            .write()
+            .data_version
+            .next_state_version(i64::from(epoch), now_millis());
+        self.mark_dirty();
+    }
+
     pub fn remove(&self, topic: &str) -> Result<Option<TopicConfig>, BrokerError> {
         let removed = {
             let mut s = self.state.write();

@@ -305,6 +305,7 @@ impl ReplicasManager {
         let newer = self.applied.as_ref().is_none_or(|a| master.epoch > a.epoch);
         if newer {
             self.epoch.fetch_max(master.epoch, Ordering::AcqRel);
+            self.p.topics.set_master_epoch(master.epoch);
             if master.id == self.id {
                 self.become_master(master.epoch);
             } else {

@@ -46,6 +46,13 @@ impl DataVersion {
         self.counter += 1;
         self.timestamp = now_millis;
     }
+
+    /// `nextVersion(stateVersion)`: a new master epoch (controller mode), which name servers
+    /// compare to keep the newest master's registration.
+    pub fn next_state_version(&mut self, state_version: i64, now_millis: i64) {
+        self.state_version = state_version;
+        self.next_version(now_millis);
+    }
 }
 
 /// `TopicConfigSerializeWrapper` (5.x: `TopicConfigAndMappingSerializeWrapper`).
