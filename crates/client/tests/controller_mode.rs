@@ -224,3 +224,94 @@ async fn a_slave_takes_over_and_the_old_master_rejoins_as_its_slave() {
     admin.shutdown().await;
     drop(group);
 }
+
+/// A master that loses every controller stops taking writes before the controllers could
+/// have elected another master (half its heartbeat timeout), and takes them again once they
+/// are back and still name it master.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_cut_off_from_the_controllers_is_fenced_until_they_return() {
+    let dir = test_dir("controller-fence");
+    let group = controller_group(dir.path(), 3, "scanInactiveMasterInterval=200").unwrap();
+    let controllers: Vec<String> = group.iter().map(|(_, a)| a.clone()).collect();
+    let (_ns_d, ns) = namesrv_process(dir.path(), "namesrv").unwrap();
+    let props = format!(
+        "enableControllerMode=true\ncontrollerAddr={}\ncontrollerHeartBeatTimeoutMills=2000\n\
+         brokerHeartbeatInterval=300",
+        controllers.join(";")
+    );
+    let (_a, a_addr) = broker_process(dir.path(), "broker-a", &ns, &props).unwrap();
+    let admin = Admin::builder().name_server(&ns).build().await.unwrap();
+    until("the broker elected master", || async {
+        (replicas(&admin).await.get(&0) == Some(&a_addr)).then_some(())
+    })
+    .await;
+    admin
+        .create_topic(
+            TopicTarget::Broker(a_addr.clone()),
+            &TopicConfig::new(TOPIC, 2, 2, 6),
+        )
+        .await
+        .unwrap();
+    until("the topic routed", || async {
+        admin.topic_route(TOPIC).await.ok().map(|_| ())
+    })
+    .await;
+    let producer = Producer::builder()
+        .group("PG-controller-fence")
+        .name_server(&ns)
+        .build()
+        .await
+        .unwrap();
+    until("a send taken", || async {
+        producer
+            .send(Message::new(TOPIC, "first"))
+            .await
+            .ok()
+            .map(|_| ())
+    })
+    .await;
+
+    for (d, _) in group {
+        d.kill().unwrap();
+    }
+    let refused = until("a send refused by the fenced master", || async {
+        producer
+            .send(Message::new(TOPIC, "while fenced"))
+            .await
+            .err()
+    })
+    .await;
+    assert!(refused.to_string().contains("fenced"), "{refused}");
+
+    let bin = binary("mqcontroller").unwrap();
+    let mut back = Vec::new();
+    for (i, addr) in controllers.iter().enumerate() {
+        let conf = dir.path().join(format!("controller-n{i}.properties"));
+        let conf = conf.to_string_lossy().into_owned();
+        let logs = dir.path().join("logs");
+        let mut d = Daemon::start(
+            &format!("controller-n{i}-again"),
+            &bin,
+            &["-c", &conf],
+            &logs,
+        )
+        .unwrap();
+        d.wait_listening(addr.parse().unwrap(), Duration::from_secs(20))
+            .unwrap();
+        back.push(d);
+    }
+    until(
+        "sends taken again once the controllers confirm the master",
+        || async {
+            producer
+                .send(Message::new(TOPIC, "after"))
+                .await
+                .ok()
+                .map(|_| ())
+        },
+    )
+    .await;
+    assert_eq!(replicas(&admin).await.get(&0), Some(&a_addr));
+    producer.shutdown().await;
+    admin.shutdown().await;
+}

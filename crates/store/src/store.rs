@@ -58,6 +58,9 @@ pub struct MessageStore {
     /// The role now: `brokerRole` at open, changed by [`MessageStore::set_role`] when a
     /// controller makes this broker master or slave.
     role: parking_lot::RwLock<BrokerRole>,
+    /// Controller mode: a master that lost the controllers takes no writes until they confirm
+    /// it again.
+    fenced: std::sync::atomic::AtomicBool,
     /// `maxMessageSize`, changeable while the broker runs (UPDATE_BROKER_CONFIG).
     max_message_size: AtomicUsize,
     sync_flush: bool,
@@ -159,6 +162,7 @@ impl MessageStore {
         Ok(Arc::new(MessageStore {
             max_message_size: AtomicUsize::new(cfg.max_message_size),
             role: parking_lot::RwLock::new(cfg.broker_role),
+            fenced: std::sync::atomic::AtomicBool::new(false),
             sync_flush: cfg.flush_disk_type == FlushDiskType::SyncFlush,
             cfg,
             commit_log,
@@ -186,6 +190,15 @@ impl MessageStore {
     /// The role now (a slave takes only replicated data).
     pub fn role(&self) -> BrokerRole {
         *self.role.read()
+    }
+
+    /// Controller mode: refuses (`true`) or takes again (`false`) puts, whatever the role.
+    pub fn set_fenced(&self, fenced: bool) {
+        self.fenced.store(fenced, Ordering::Release);
+    }
+
+    pub fn is_fenced(&self) -> bool {
+        self.fenced.load(Ordering::Acquire)
     }
 
     /// Makes the store master or slave (controller mode): from then on a master refuses
@@ -460,6 +473,15 @@ impl MessageStore {
             return fail(
                 PutMessageStatus::ServiceNotAvailable,
                 StoreError::NotRunning("this store is a slave; it only takes replicated data"),
+            );
+        }
+        if self.is_fenced() {
+            return fail(
+                PutMessageStatus::ServiceNotAvailable,
+                StoreError::NotRunning(
+                    "fenced: this master lost the controllers; it takes writes again once they \
+                     confirm it is still the master",
+                ),
             );
         }
         if let Some(e) = self.cleaner.disk_full_error() {

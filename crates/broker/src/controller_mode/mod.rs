@@ -11,7 +11,9 @@
 //! otherwise it follows the master's HA address (from the name servers' answer for the
 //! master the controllers named) as a slave with its controller id.
 //!
-//! A broker made master records `(epoch, CommitLog end)` in the epoch file. Not yet: the
+//! A broker made master records `(epoch, CommitLog end)` in the epoch file; a master that
+//! loses the controller leader for half its heartbeat timeout is fenced (its store refuses
+//! puts) until the leader confirms it. Not yet: the
 //! SyncStateSet maintenance, epochs passed to slaves and truncation, which need Apache's
 //! AutoSwitch HA protocol (docs/notes/autoswitch-ha.md); until then a master
 //! acknowledges sends as ASYNC_MASTER and a failed master's slave is elected only with

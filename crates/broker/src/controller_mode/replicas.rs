@@ -48,6 +48,8 @@ pub(crate) struct ReplicasManager {
     /// Stops the current role's tasks.
     role_tasks: Option<CancellationToken>,
     registering: bool,
+    /// When the controller leader last answered this broker.
+    last_contact: std::time::Instant,
 }
 
 impl ReplicasManager {
@@ -62,6 +64,7 @@ impl ReplicasManager {
             epoch: Arc::new(AtomicI32::new(0)),
             role_tasks: None,
             registering: false,
+            last_contact: std::time::Instant::now(),
         }
     }
 
@@ -94,12 +97,32 @@ impl ReplicasManager {
         ));
         let period = Duration::from_millis(self.p.config.controller.sync_broker_metadata_period);
         let notice = self.p.role_notice.clone();
+        // A master checks in every heartbeat, to learn soon that it lost the controllers.
+        let master_period =
+            Duration::from_millis(self.p.config.controller.broker_heartbeat_interval).min(period);
         loop {
-            if let Err(e) = self.sync().await {
-                tracing::warn!(error = %e, "cannot learn this broker's role from the controllers");
+            // A master fences on time even while a call to an unreachable controller hangs.
+            let timeout =
+                Duration::from_millis(self.p.config.controller.controller_heart_beat_timeout_mills);
+            let fence_at = tokio::time::Instant::from_std(self.last_contact + timeout / 2);
+            let watched = self.is_master() && !self.p.store.is_fenced();
+            let synced = if watched {
+                tokio::time::timeout_at(fence_at, self.sync()).await
+            } else {
+                Ok(self.sync().await)
+            };
+            match synced {
+                Ok(Ok(())) => self.in_contact(),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "cannot learn this broker's role from the controllers");
+                    self.maybe_fence();
+                }
+                Err(_) => self.maybe_fence(),
             }
             let wait = if self.waiting_for_master_ha() {
                 LEARN_MASTER_EVERY
+            } else if self.is_master() {
+                master_period
             } else {
                 period
             };
@@ -329,12 +352,45 @@ impl ReplicasManager {
         }
     }
 
+    fn is_master(&self) -> bool {
+        self.applied.as_ref().is_some_and(|m| m.id == self.id)
+    }
+
+    /// The controllers answered (and still name this broker master, or it would have become a
+    /// slave): a fenced master takes writes again.
+    fn in_contact(&mut self) {
+        self.last_contact = std::time::Instant::now();
+        if self.p.store.is_fenced() && self.is_master() {
+            tracing::info!(
+                "the controllers confirm this broker is still the master; taking writes again"
+            );
+            self.p.store.set_fenced(false);
+        }
+    }
+
+    /// A master that has not heard from the controller leader for half its heartbeat timeout
+    /// stops taking writes: by the full timeout the controllers may elect another master, and
+    /// two masters must never both take writes.
+    fn maybe_fence(&mut self) {
+        let timeout =
+            Duration::from_millis(self.p.config.controller.controller_heart_beat_timeout_mills);
+        if self.is_master()
+            && !self.p.store.is_fenced()
+            && self.last_contact.elapsed() > timeout / 2
+        {
+            tracing::warn!(silent_ms = self.last_contact.elapsed().as_millis() as u64,
+                "lost the controllers while master: fenced, refusing writes until they confirm this broker");
+            self.p.store.set_fenced(true);
+        }
+    }
+
     fn waiting_for_master_ha(&self) -> bool {
         self.applied.as_ref().is_some_and(|m| m.id != self.id) && self.p.ha.following().is_none()
     }
 
     fn become_master(&mut self, epoch: i32) {
         self.record_epoch(epoch);
+        self.p.store.set_fenced(false);
         {
             let p = &self.p;
             p.store.set_role(BrokerRole::AsyncMaster);
@@ -373,6 +429,7 @@ impl ReplicasManager {
     }
 
     fn become_slave(&mut self) {
+        self.p.store.set_fenced(false);
         self.p.live.set_role(BrokerRole::Slave, self.id);
         self.p.store.set_role(BrokerRole::Slave);
         self.p.ha.follow(None);
