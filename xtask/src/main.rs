@@ -8,6 +8,7 @@ mod child;
 mod cluster;
 mod compare;
 mod dist;
+mod rto;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,8 @@ enum Cmd {
     Bench(bench::BenchArgs),
     /// Build target/dist/rmq-<version>.tar.gz laid out like Apache's distribution.
     Dist(dist::DistArgs),
+    /// Controller mode's recovery time: each fault N times on a fresh local cluster.
+    Rto(rto::RtoArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -37,6 +40,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Cluster(args) => cluster::run(args),
         Cmd::Bench(args) => bench::run(args),
         Cmd::Dist(args) => dist::run(args),
+        Cmd::Rto(args) => rto::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -67,11 +67,13 @@ impl Liveness {
             .is_some_and(|(at, hb)| fresh(now, *at, hb))
     }
 
-    /// Whether `id` may be declared dead: silent past the timeout, and this leader has led
-    /// long enough to have heard from it.
+    /// Whether `id` may be declared dead: silent past the timeout its last heartbeat gave, or,
+    /// never heard from, once this controller has run long enough to have heard from it.
     pub fn is_dead(&self, now: Instant, broker_name: &str, id: BrokerId) -> bool {
-        now.saturating_duration_since(self.since) > self.timeout
-            && !self.is_alive(now, broker_name, id)
+        match self.seen.get(&(broker_name.to_owned(), id)) {
+            Some((at, hb)) => !fresh(now, *at, hb),
+            None => now.saturating_duration_since(self.since) > self.timeout,
+        }
     }
 
     /// Forgets replicas silent past the timeout; returns the groups they belonged to (each
@@ -125,6 +127,17 @@ mod tests {
         l.heartbeat(t0 + 5 * s, hb(2, 20));
         // Replica 3 never spoke, but this leader only just took over.
         assert!(!l.is_dead(t0 + 5 * s, "b", 3));
+        // Replica 4 spoke, with a 2 s timeout, then fell silent: dead after 2 s, whatever the
+        // controller's own start.
+        l.heartbeat(
+            t0,
+            Heartbeat {
+                timeout: 2 * s,
+                ..hb(4, 0)
+            },
+        );
+        assert!(!l.is_dead(t0 + 2 * s, "b", 4));
+        assert!(l.is_dead(t0 + 3 * s, "b", 4));
         assert!(l.is_dead(t0 + 11 * s, "b", 3));
         let ids = |v: Vec<Candidate>| v.into_iter().map(|c| c.id).collect::<Vec<_>>();
         assert_eq!(ids(l.alive(t0 + 10 * s, "b")), [1, 2]);
