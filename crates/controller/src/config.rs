@@ -170,7 +170,7 @@ impl ControllerConfig {
             if v == 0 {
                 return Err(ConfigError::InvalidValue {
                     key: key.into(),
-                    value: "0".into(),
+                    value: v.to_string(),
                     expected: "positive number of milliseconds",
                 });
             }

@@ -5,6 +5,9 @@
 //! controller leader SIGKILLed, the other two keep the decision and go on answering.
 #![allow(clippy::unwrap_used)]
 
+#[path = "../../client/tests/support/until.rs"]
+mod poll;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -33,20 +36,13 @@ const T: Duration = Duration::from_secs(3);
 const CLUSTER: &str = "DefaultCluster";
 const GROUP: &str = "broker-a";
 
-/// Polls `f` every 50 ms until it returns `Some`, failing after 30 s with `what`.
-async fn until<V, F, Fut>(what: &str, mut f: F) -> V
+/// The client tests' poll-until-a-fact helper, shared.
+async fn until<V, F, Fut>(what: &str, f: F) -> V
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<V>>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    poll::until_within(Duration::from_secs(30), what, f).await
 }
 
 struct Controllers {
@@ -219,7 +215,9 @@ impl FakeBroker {
         let client = self.client.clone();
         let addr = self.addr.clone();
         self.heartbeat = Some(tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_millis(200));
             loop {
+                every.tick().await;
                 for c in &controllers {
                     let h = BrokerHeartbeatRequestHeader {
                         cluster_name: CLUSTER.into(),
@@ -235,7 +233,6 @@ impl FakeBroker {
                     // A controller that is down misses a beat; the others do not.
                     let _ = client.invoke_oneway(c, req, T).await;
                 }
-                tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }));
     }

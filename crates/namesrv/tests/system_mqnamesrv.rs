@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "../../client/tests/support/until.rs"]
+mod poll;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
@@ -243,22 +246,19 @@ fn embedded_controller_answers_beside_the_name_server() {
         let controller = format!("127.0.0.1:{controller_port}");
         let timeout = Duration::from_secs(3);
         // A group of one elects itself at once; wait for that fact.
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let req = RemotingCommand::new_request(RequestCode::ControllerGetMetadataInfo);
-            let r = client.invoke(&controller, req, timeout).await.unwrap();
-            let h: rmq_remoting::header::GetMetaDataResponseHeader = r.decode_header().unwrap();
-            if h.is_leader == Some(true) {
-                assert_eq!(h.group.as_deref(), Some("embedded"));
-                assert_eq!(h.controller_leader_address, Some(controller.clone()));
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the embedded controller never led"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let h = poll::until_within(
+            Duration::from_secs(20),
+            "the embedded controller leading",
+            || async {
+                let req = RemotingCommand::new_request(RequestCode::ControllerGetMetadataInfo);
+                let r = client.invoke(&controller, req, timeout).await.ok()?;
+                let h: rmq_remoting::header::GetMetaDataResponseHeader = r.decode_header().ok()?;
+                (h.is_leader == Some(true)).then_some(h)
+            },
+        )
+        .await;
+        assert_eq!(h.group.as_deref(), Some("embedded"));
+        assert_eq!(h.controller_leader_address, Some(controller.clone()));
         let req = RemotingCommand::new_request(RequestCode::GetBrokerClusterInfo);
         let r = client
             .invoke(&format!("127.0.0.1:{port}"), req, timeout)

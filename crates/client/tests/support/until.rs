@@ -1,5 +1,6 @@
 //! Waiting on facts: poll a condition until it holds, failing the test with what never happened.
-//! Shared by the client's test binaries (`cluster`, `mixed`).
+//! Shared by the client's test binaries (`cluster`, `mixed`, `controller_mode`) and, by path, the
+//! controller's and the name server's system tests.
 
 use std::time::Duration;
 
