@@ -48,6 +48,21 @@ async fn replicas(admin: &Admin) -> BTreeMap<i64, String> {
         .unwrap_or_default()
 }
 
+/// Creates the test topic on the master at `addr` and waits until the name server routes it.
+async fn create_topic(admin: &Admin, addr: &str) {
+    admin
+        .create_topic(
+            TopicTarget::Broker(addr.to_owned()),
+            &TopicConfig::new(TOPIC, 2, 2, 6),
+        )
+        .await
+        .unwrap();
+    until("the topic routed", || async {
+        admin.topic_route(TOPIC).await.ok().map(|_| ())
+    })
+    .await;
+}
+
 async fn produce(p: &Producer, prefix: &str) {
     for i in 0..EACH {
         p.send(Message::new(TOPIC, format!("{prefix}-{i}")))
@@ -131,17 +146,7 @@ async fn a_slave_takes_over_and_the_old_master_rejoins_as_its_slave() {
     })
     .await;
 
-    admin
-        .create_topic(
-            TopicTarget::Broker(a_addr.clone()),
-            &TopicConfig::new(TOPIC, 2, 2, 6),
-        )
-        .await
-        .unwrap();
-    until("the topic routed", || async {
-        admin.topic_route(TOPIC).await.ok().map(|_| ())
-    })
-    .await;
+    create_topic(&admin, &a_addr).await;
     // One producer throughout: after the failover its first send finds the old master gone,
     // refreshes the route and goes to the new one, with no wait for the 30 s route timer.
     let producer = Producer::builder()
@@ -245,17 +250,7 @@ async fn a_master_cut_off_from_the_controllers_is_fenced_until_they_return() {
         (replicas(&admin).await.get(&0) == Some(&a_addr)).then_some(())
     })
     .await;
-    admin
-        .create_topic(
-            TopicTarget::Broker(a_addr.clone()),
-            &TopicConfig::new(TOPIC, 2, 2, 6),
-        )
-        .await
-        .unwrap();
-    until("the topic routed", || async {
-        admin.topic_route(TOPIC).await.ok().map(|_| ())
-    })
-    .await;
+    create_topic(&admin, &a_addr).await;
     let producer = Producer::builder()
         .group("PG-controller-fence")
         .name_server(&ns)
