@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmq_ha::{HaClient, HaConfig, HaServer};
+use std::collections::BTreeSet;
+
+use rmq_ha::{HaClient, HaConfig, HaServer, InSyncNeed, ReplicaResult, SlaveStatus};
 use rmq_store::{BrokerRole, MessageStore, PutMessageResult};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -31,6 +33,17 @@ pub struct BrokerHa {
     /// Serving slaves (a master) rather than following a master.
     serving: AtomicBool,
     wait_timeout: Duration,
+    /// Controller mode: when a send is acknowledged, from the SyncStateSet.
+    in_sync_acks: Option<InSyncAcks>,
+}
+
+/// Controller mode's acknowledgement rule (`allAckInSyncStateSet`, `inSyncReplicas`,
+/// `minInSyncReplicas`; each count includes the master).
+#[derive(Debug, Clone, Copy)]
+struct InSyncAcks {
+    all: bool,
+    replicas: usize,
+    min_replicas: usize,
 }
 
 fn ha_config(cfg: &BrokerStartupConfig) -> HaConfig {
@@ -61,6 +74,11 @@ impl BrokerHa {
             sync_master: AtomicBool::new(role == BrokerRole::SyncMaster),
             serving: AtomicBool::new(role != BrokerRole::Slave),
             wait_timeout: Duration::from_millis(cfg.broker.slave_timeout.max(1)),
+            in_sync_acks: cfg.controller.enable_controller_mode.then_some(InSyncAcks {
+                all: cfg.controller.all_ack_in_sync_state_set,
+                replicas: cfg.controller.in_sync_replicas,
+                min_replicas: cfg.controller.min_in_sync_replicas,
+            }),
         };
         let controlled = cfg.controller.enable_controller_mode;
         if controlled {
@@ -93,9 +111,13 @@ impl BrokerHa {
 
     /// Controller mode: stop following and serve slaves; `sync` waits for a slave on puts as
     /// a SYNC_MASTER does.
+    /// The SyncStateSet starts as the master alone; slaves join it as they catch up.
     pub fn become_master(&self, sync: bool) {
         self.master_addr.send_replace(None);
         self.sync_master.store(sync, Ordering::Release);
+        if let Some(s) = &self.server {
+            s.set_in_sync(Some(BTreeSet::new()));
+        }
         self.serving.store(true, Ordering::Release);
     }
 
@@ -103,6 +125,9 @@ impl BrokerHa {
     pub fn follow(&self, ha_addr: Option<String>) {
         self.serving.store(false, Ordering::Release);
         self.sync_master.store(false, Ordering::Release);
+        if let Some(s) = &self.server {
+            s.set_in_sync(None);
+        }
         self.master_addr.send_if_modified(|cur| {
             let changed = *cur != ha_addr;
             *cur = ha_addr.clone();
@@ -110,7 +135,53 @@ impl BrokerHa {
         });
     }
 
-    /// The HA address followed now.
+    /// Controller mode: stops following and completes once nothing more can be appended from
+    /// the old master (before the log is cut back to the point shared with a new one).
+    pub async fn stop_following(&self) {
+        self.serving.store(false, Ordering::Release);
+        if let Some(c) = &self.client {
+            c.stop_following(&self.master_addr).await;
+        } else {
+            self.master_addr.send_replace(None);
+        }
+    }
+
+    /// Controller mode: this broker's id, introduced to every master it follows.
+    pub fn set_broker_id(&self, id: i64) {
+        if let Some(c) = &self.client {
+            c.set_broker_id(id);
+        }
+    }
+
+    /// Controller mode master: the slaves (broker ids) of the SyncStateSet, the master left
+    /// out; sends then wait for them as `allAckInSyncStateSet`/`inSyncReplicas` say.
+    pub fn set_in_sync(&self, slaves: BTreeSet<i64>) {
+        if let Some(s) = &self.server {
+            s.set_in_sync(Some(slaves));
+        }
+    }
+
+    /// The connected slaves with their ids and progress (masters).
+    pub fn connected_slaves(&self) -> Vec<SlaveStatus> {
+        self.server
+            .as_ref()
+            .map(HaServer::connected_slaves)
+            .unwrap_or_default()
+    }
+
+    /// Waits until every slave of the in-sync set has `end_offset`.
+    pub async fn wait_in_sync(&self, end_offset: i64, timeout: Duration) -> bool {
+        match &self.server {
+            Some(s) => {
+                s.wait_for_in_sync(end_offset, InSyncNeed::All, timeout)
+                    .await
+                    == ReplicaResult::Ok
+            }
+            None => false,
+        }
+    }
+
+    /// The HA address followed now.    /// The HA address followed now.
     pub fn following(&self) -> Option<String> {
         self.master_addr.borrow().clone()
     }
@@ -141,6 +212,11 @@ impl BrokerHa {
             return r;
         };
         server.notify_appended();
+        if let Some(acks) = self.in_sync_acks {
+            return self
+                .after_controlled_put(server, acks, r, wait_store_msg_ok)
+                .await;
+        }
         if !self.sync_master.load(Ordering::Acquire) || !wait_store_msg_ok || !r.status.is_stored()
         {
             return r;
@@ -151,6 +227,43 @@ impl BrokerHa {
                 .await
                 .apply_to(r.status);
         }
+        r
+    }
+
+    /// Controller mode: a stored send is acknowledged once the SyncStateSet members the rule
+    /// names have it; with fewer members than `minInSyncReplicas` (or than `inSyncReplicas`
+    /// needs) it is answered SLAVE_NOT_AVAILABLE at once (stored, not acknowledged as
+    /// replicated; Apache refuses it before storing with IN_SYNC_REPLICAS_NOT_ENOUGH).
+    async fn after_controlled_put(
+        &self,
+        server: &HaServer,
+        acks: InSyncAcks,
+        mut r: PutMessageResult,
+        wait_store_msg_ok: bool,
+    ) -> PutMessageResult {
+        if !self.serving.load(Ordering::Acquire) || !r.status.is_stored() {
+            return r;
+        }
+        let Some(a) = &r.append else { return r };
+        let slaves = server.in_sync().unwrap_or_default();
+        let members = slaves.len() + 1;
+        let need = if acks.all {
+            InSyncNeed::All
+        } else {
+            InSyncNeed::Slaves(acks.replicas.saturating_sub(1))
+        };
+        let short = members < acks.min_replicas || (!acks.all && acks.replicas > members);
+        if short {
+            r.status = ReplicaResult::NotAvailable.apply_to(r.status);
+            return r;
+        }
+        if !wait_store_msg_ok || slaves.is_empty() || need == InSyncNeed::Slaves(0) {
+            return r;
+        }
+        r.status = server
+            .wait_for_in_sync(a.end_offset, need, self.wait_timeout)
+            .await
+            .apply_to(r.status);
         r
     }
 

@@ -106,6 +106,16 @@ impl EpochFile {
         Ok(())
     }
 
+    /// Replaces every entry (a slave adopting its master's epochs for the log it copies).
+    pub fn replace_all(&self, next: &[EpochEntry]) -> Result<(), EpochFileError> {
+        let mut entries = self.entries.lock();
+        if entries.as_slice() != next {
+            self.write(next)?;
+            *entries = next.to_vec();
+        }
+        Ok(())
+    }
+
     /// Each epoch with the offset it ends at: the next one's start, and `max_offset` (the
     /// CommitLog end) for the last.
     pub fn with_ends(&self, max_offset: i64) -> Vec<(EpochEntry, i64)> {
@@ -203,8 +213,58 @@ fn read(path: &Path) -> Result<Option<Vec<EpochEntry>>, String> {
     Ok(Some(entries))
 }
 
+/// Where a replica's log and its master's stop being the same log (Apache's
+/// `EpochFileCache.findConsistentPoint`): the end of the newest epoch both have, started at
+/// the same offset, taken at the smaller of the two ends. `local_max` and `master_max` are the
+/// CommitLog ends. `None` when they share no epoch: the logs have nothing provably in common.
+pub fn consistent_point(
+    local: &[EpochEntry],
+    local_max: i64,
+    master: &[EpochEntry],
+    master_max: i64,
+) -> Option<i64> {
+    let end_of = |list: &[EpochEntry], i: usize, max: i64| {
+        list.get(i + 1).map_or(max, |n| n.start_offset).min(max)
+    };
+    for (i, e) in local.iter().enumerate().rev() {
+        let Some(j) = master.iter().position(|m| m.epoch == e.epoch) else {
+            continue;
+        };
+        if master[j].start_offset != e.start_offset {
+            continue;
+        }
+        return Some(end_of(local, i, local_max).min(end_of(master, j, master_max)));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn consistent_point_is_the_end_of_the_newest_shared_epoch() {
+        use super::consistent_point as cp;
+        // The old master wrote 800..1000 alone under epoch 1; the new one started epoch 2 at 800.
+        assert_eq!(cp(&[e(1, 0)], 1000, &[e(1, 0), e(2, 800)], 1500), Some(800));
+        // A slave behind its master in the same epoch keeps everything.
+        assert_eq!(
+            cp(&[e(1, 0), e(2, 800)], 900, &[e(1, 0), e(2, 800)], 1500),
+            Some(900)
+        );
+        // The old master of epoch 2 (written to 1100) rejoins a master of epoch 3 that started
+        // at 1000 having missed nothing of epoch 1: epoch 2 is the old master's alone.
+        assert_eq!(
+            cp(&[e(1, 0), e(2, 800)], 1100, &[e(1, 0), e(3, 1000)], 1200),
+            Some(800)
+        );
+        // Same epoch number at a different start is not the same epoch.
+        assert_eq!(
+            cp(&[e(1, 0), e(2, 700)], 900, &[e(1, 0), e(2, 800)], 1000),
+            Some(700)
+        );
+        assert_eq!(cp(&[e(5, 0)], 10, &[e(1, 0)], 10), None);
+        assert_eq!(cp(&[], 10, &[e(1, 0)], 10), None);
+    }
+
     use super::*;
 
     fn e(epoch: i32, start_offset: i64) -> EpochEntry {

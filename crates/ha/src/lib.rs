@@ -65,7 +65,7 @@ pub mod wire;
 pub use config::HaConfig;
 pub use epoch_file::{EpochEntry, EpochFile, EpochFileError};
 pub use error::{HaError, ProtocolError};
-pub use master::replicas::{ReplicaResult, SlaveStatus};
+pub use master::replicas::{InSyncNeed, ReplicaResult, SlaveStatus};
 pub use master::server::HaServer;
 pub use master_session::{start_offset, MasterAction, MasterSession};
 pub use slave::client::HaClient;

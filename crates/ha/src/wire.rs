@@ -3,6 +3,12 @@
 //!
 //! Slave → master: 8-byte big-endian offset reports. Master → slave: a 12-byte header (offset,
 //! size) followed by `size` raw CommitLog bytes; `size == 0` is a heartbeat.
+//!
+//! rmq's one addition, for controller mode only: a slave that has a broker id opens with a
+//! 16-byte hello, [`HELLO_MAGIC`] then its id, so the master can tell the controllers which
+//! replica keeps up (the SyncStateSet is a set of broker ids). The magic is a negative number,
+//! which no offset report can be, so a master that does not know the hello refuses it at once
+//! instead of mistaking it for an offset; an rmq master accepts slaves with or without it.
 
 use crate::error::ProtocolError;
 
@@ -15,9 +21,20 @@ pub const HEADER_SIZE: usize = 12;
 /// gigabytes.
 pub const MAX_BODY_SIZE: usize = 64 * 1024 * 1024;
 
+/// First unit of a slave's hello ("RMQHA" with the sign bit set).
+pub const HELLO_MAGIC: i64 = i64::from_be_bytes([0xD2, 0x4D, 0x51, 0x48, 0x41, 0, 0, 1]);
+
 /// One offset report.
 pub fn encode_report(offset: i64) -> [u8; REPORT_SIZE] {
     offset.to_be_bytes()
+}
+
+/// The hello a slave with a broker id sends before its first report.
+pub fn encode_hello(broker_id: i64) -> [u8; 2 * REPORT_SIZE] {
+    let mut out = [0u8; 2 * REPORT_SIZE];
+    out[..8].copy_from_slice(&HELLO_MAGIC.to_be_bytes());
+    out[8..].copy_from_slice(&broker_id.to_be_bytes());
+    out
 }
 
 /// The header that precedes each transfer frame.
@@ -57,11 +74,15 @@ impl TransferHeader {
 }
 
 /// Turns the slave's report stream into offsets. Like Apache's `ReadSocketService`, only the
-/// **last** complete report of what has arrived counts: older ones are superseded.
+/// **last** complete report of what has arrived counts: older ones are superseded. A hello at
+/// the very start is taken apart from the reports ([`ReportDecoder::broker_id`]).
 #[derive(Debug, Default)]
 pub struct ReportDecoder {
     partial: [u8; REPORT_SIZE],
     partial_len: usize,
+    units: u64,
+    hello: bool,
+    broker_id: Option<i64>,
 }
 
 impl ReportDecoder {
@@ -69,33 +90,34 @@ impl ReportDecoder {
         Self::default()
     }
 
+    /// The broker id the slave's hello gave, if it sent one.
+    pub fn broker_id(&self) -> Option<i64> {
+        self.broker_id
+    }
+
     /// Feeds received bytes; returns the last report completed by them, if any.
     pub fn feed(&mut self, mut data: &[u8]) -> Result<Option<i64>, ProtocolError> {
         let mut last = None;
-        if self.partial_len > 0 {
+        while !data.is_empty() {
             let take = (REPORT_SIZE - self.partial_len).min(data.len());
             self.partial[self.partial_len..self.partial_len + take].copy_from_slice(&data[..take]);
             self.partial_len += take;
             data = &data[take..];
             if self.partial_len < REPORT_SIZE {
-                return Ok(None);
+                break;
             }
-            last = Some(i64::from_be_bytes(self.partial));
             self.partial_len = 0;
+            let v = i64::from_be_bytes(self.partial);
+            let unit = self.units;
+            self.units += 1;
+            match unit {
+                0 if v == HELLO_MAGIC => self.hello = true,
+                1 if self.hello => self.broker_id = Some(v),
+                _ if v < 0 => return Err(ProtocolError::NegativeReport(v)),
+                _ => last = Some(v),
+            }
         }
-        let whole = data.len() - data.len() % REPORT_SIZE;
-        if whole > 0 {
-            let mut b = [0u8; REPORT_SIZE];
-            b.copy_from_slice(&data[whole - REPORT_SIZE..whole]);
-            last = Some(i64::from_be_bytes(b));
-        }
-        let rest = &data[whole..];
-        self.partial[..rest.len()].copy_from_slice(rest);
-        self.partial_len = rest.len();
-        match last {
-            Some(v) if v < 0 => Err(ProtocolError::NegativeReport(v)),
-            other => Ok(other),
-        }
+        Ok(last)
     }
 }
 
@@ -161,6 +183,25 @@ mod tests {
                 assert_eq!(a, Some(values[cut / 8 - 1]), "cut at {cut}");
             }
         }
+    }
+
+    #[test]
+    fn a_hello_at_the_start_names_the_slave_split_anywhere() {
+        let mut stream = encode_hello(3).to_vec();
+        stream.extend_from_slice(&encode_report(4096));
+        for cut in 0..=stream.len() {
+            let mut d = ReportDecoder::new();
+            let a = d.feed(&stream[..cut]).unwrap();
+            let b = d.feed(&stream[cut..]).unwrap();
+            assert_eq!(b.or(a), Some(4096), "cut at {cut}");
+            assert_eq!(d.broker_id(), Some(3), "cut at {cut}");
+        }
+        let mut late = ReportDecoder::new();
+        late.feed(&encode_report(1)).unwrap();
+        assert!(
+            late.feed(&encode_hello(3)).is_err(),
+            "a hello after a report is refused"
+        );
     }
 
     #[test]

@@ -81,6 +81,36 @@ impl Allocator {
         self.changed.notify_all();
     }
 
+    /// Forgets and deletes every file requested or built for a start after `start` (the log was
+    /// cut back: those files would no longer follow the last one).
+    pub fn discard_after(&self, start: i64) {
+        let mut s = self.state.lock();
+        s.queue.retain(|r| r.start <= start);
+        // A file being built is waited for, then discarded with the ready ones.
+        while s.in_progress.is_some() {
+            if self
+                .changed
+                .wait_for(&mut s, Duration::from_secs(5))
+                .timed_out()
+            {
+                break;
+            }
+        }
+        let stale: Vec<PathBuf> = s
+            .ready
+            .iter()
+            .filter(|(_, f)| f.as_ref().map_or(true, |f| f.start() > start))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for path in stale {
+            if let Some(Ok(f)) = s.ready.remove(&path) {
+                if let Err(e) = f.delete_file() {
+                    tracing::warn!(file = %path.display(), error = %e, "cannot delete a prebuilt file after a cut");
+                }
+            }
+        }
+    }
+
     /// The file for `start`: the prebuilt one, the one being built, or a new one made here.
     pub fn obtain(&self, path: PathBuf, start: i64, size: usize) -> io::Result<MappedFile> {
         let mut s = self.state.lock();

@@ -269,6 +269,19 @@ impl CommitLog {
         Ok(())
     }
 
+    /// Replica side: drops everything from `offset` on (see [`MappedFileQueue::cut_back`]).
+    pub fn cut_back(&self, offset: i64) -> Result<(), crate::StoreError> {
+        let mut state = self.put.lock();
+        if offset >= self.written.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.queue.cut_back(offset)?;
+        state.current = self.queue.last();
+        self.written
+            .store(offset.max(self.queue.min_offset()), Ordering::Release);
+        Ok(())
+    }
+
     /// Replaces the queue offset table (after recovery re-dispatched everything).
     pub fn set_queue_offsets(&self, table: QueueOffsetTable) {
         self.put.lock().queue_offsets = table;

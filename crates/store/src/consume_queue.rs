@@ -141,6 +141,21 @@ impl ConsumeQueue {
 
     /// Removes entries pointing at or beyond `phy_end` (the recovered end of the CommitLog).
     pub fn truncate_dirty(&mut self, phy_end: i64) -> Result<(), StoreError> {
+        let keep = self.kept_below(phy_end);
+        if keep < self.max_offset() {
+            tracing::info!(topic = %self.topic, queue_id = self.queue_id, from = self.max_offset(), to = keep,
+                "truncating consume queue entries beyond the commit log end");
+            self.queue.truncate(keep * CQ_UNIT_SIZE as i64)?;
+            *self.max_logic.get_mut() = keep;
+            if self.queue.is_empty() {
+                *self.min_logic.get_mut() = keep;
+            }
+        }
+        Ok(())
+    }
+
+    /// The logical end once entries reaching `phy_end` or beyond are dropped.
+    fn kept_below(&self, phy_end: i64) -> i64 {
         let mut keep = self.max_offset();
         let min = self.min_offset();
         while keep > min {
@@ -149,13 +164,20 @@ impl ConsumeQueue {
                 _ => break,
             }
         }
+        keep
+    }
+
+    /// [`Self::truncate_dirty`] while readers may hold the files (a replica cutting its log
+    /// back at run time; dispatch is paused by the caller).
+    pub fn cut_back(&self, phy_end: i64) -> Result<(), StoreError> {
+        let keep = self.kept_below(phy_end);
         if keep < self.max_offset() {
             tracing::info!(topic = %self.topic, queue_id = self.queue_id, from = self.max_offset(), to = keep,
-                "truncating consume queue entries beyond the commit log end");
-            self.queue.truncate(keep * CQ_UNIT_SIZE as i64)?;
-            *self.max_logic.get_mut() = keep;
+                "cutting consume queue entries beyond the new commit log end");
+            self.queue.cut_back(keep * CQ_UNIT_SIZE as i64)?;
+            self.max_logic.store(keep, Ordering::Release);
             if self.queue.is_empty() {
-                *self.min_logic.get_mut() = keep;
+                self.min_logic.store(keep, Ordering::Release);
             }
         }
         Ok(())

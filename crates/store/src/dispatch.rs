@@ -74,6 +74,16 @@ impl Dispatcher {
         self.last_timestamp.load(Ordering::Acquire)
     }
 
+    /// Runs `f` with dispatch paused, then moves the next offset to dispatch back to at most
+    /// `offset` (a replica cutting its log back).
+    pub fn rewind_with<R>(&self, offset: i64, f: impl FnOnce() -> R) -> R {
+        let _running = self.running.lock();
+        let r = f();
+        self.reput.fetch_min(offset, Ordering::AcqRel);
+        self.stalled.store(false, Ordering::Release);
+        r
+    }
+
     /// Dispatches every record below `limit`, waiting for a dispatch running on another thread
     /// to finish first. Stops early (and stays stalled until the log moves on) at bytes that are
     /// not a record, logging it once.

@@ -66,6 +66,11 @@ impl FlushProgress {
         Some(rx)
     }
 
+    /// A replica cut its log back to `to`: nothing beyond it is flushed any more.
+    pub fn rewind(&self, to: i64) {
+        self.flushed.fetch_min(to, Ordering::AcqRel);
+    }
+
     fn advance(&self, to: i64) {
         self.flushed.fetch_max(to, Ordering::AcqRel);
         let flushed = self.flushed();

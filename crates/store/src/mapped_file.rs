@@ -95,6 +95,40 @@ impl MappedFile {
         Self::map(path, file, start, size, 0)
     }
 
+    /// A new file at `path` holding `prefix` and zeros after it, replacing whatever file is
+    /// there (a replica cutting its log back at run time). The bytes go to `<path>.cut` first
+    /// and are synced before the rename, so a crash leaves either the old file or the new one.
+    /// Readers still holding the old file keep its (now unlinked) mapping, untouched.
+    pub fn from_prefix(
+        path: &Path,
+        start: i64,
+        size: usize,
+        prefix: &[u8],
+        prealloc: bool,
+    ) -> io::Result<MappedFile> {
+        use std::io::Write;
+        let mut tmp_name = path.as_os_str().to_owned();
+        tmp_name.push(".cut");
+        let tmp = PathBuf::from(tmp_name);
+        {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)?;
+            f.write_all(prefix)?;
+            f.set_len(size as u64)?;
+            if prealloc {
+                preallocate(&f, size)?;
+            }
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, path)?;
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let pos = prefix.len().min(size);
+        Self::map(path, file, start, size, pos)
+    }
+
     /// Maps an existing file; every byte is readable until recovery truncates it.
     pub fn open_existing(path: &Path, start: i64, size: usize) -> io::Result<MappedFile> {
         let file = OpenOptions::new().read(true).write(true).open(path)?;

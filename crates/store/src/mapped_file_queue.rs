@@ -235,6 +235,46 @@ impl MappedFileQueue {
         Ok(())
     }
 
+    /// Cuts the queue back to `offset` while readers may hold its files (a replica dropping a
+    /// tail its new master does not have): later files are unlinked, and the file holding
+    /// `offset` is replaced by a copy of its bytes below it. Readers keep the old files' mappings
+    /// alive and unchanged, so no published byte is ever rewritten. The caller keeps appenders
+    /// out for the duration.
+    pub fn cut_back(&self, offset: i64) -> Result<(), StoreError> {
+        let mut files = self.files.write();
+        while files.last().is_some_and(|f| f.start() >= offset) {
+            if let Some(f) = files.pop() {
+                tracing::info!(file = %f.path().display(), "deleting file beyond the cut");
+                f.delete_file()
+                    .map_err(|e| StoreError::io("delete", f.path(), e))?;
+            }
+        }
+        if let Some(a) = &self.allocator {
+            a.discard_after(files.last().map_or(-1, |f| f.start()));
+        }
+        let Some(last) = files.last_mut() else {
+            return Ok(());
+        };
+        let pos = (offset - last.start()).clamp(0, self.file_size as i64) as usize;
+        if pos >= last.wrote_pos() {
+            return Ok(());
+        }
+        let prefix = last.published(0, pos).ok_or_else(|| StoreError::Corrupt {
+            path: last.path().to_owned(),
+            reason: format!("bytes below {pos} are not readable"),
+        })?;
+        let fresh = MappedFile::from_prefix(
+            last.path(),
+            last.start(),
+            self.file_size,
+            prefix,
+            self.prealloc,
+        )
+        .map_err(|e| StoreError::io("rewrite", last.path(), e))?;
+        *last = Arc::new(fresh);
+        Ok(())
+    }
+
     /// Deletes files that start at or after `offset` without touching the bytes of the file that
     /// holds it (clean restart: the bytes after the end are known to be zero).
     pub fn truncate_files_after(&mut self, offset: i64) -> Result<(), StoreError> {

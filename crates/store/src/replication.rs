@@ -34,13 +34,15 @@ impl MessageStore {
         self.progress.flushed()
     }
 
-    /// What consumers may see: the flushed offset under SYNC_FLUSH, else the written end.
+    /// What consumers may see: the flushed offset under SYNC_FLUSH, else the written end, and
+    /// never beyond what the in-sync replicas have ([`MessageStore::set_replica_confirm`]).
     pub fn confirm_offset(&self) -> i64 {
-        if self.cfg.flush_disk_type == crate::FlushDiskType::SyncFlush {
+        let written = if self.cfg.flush_disk_type == crate::FlushDiskType::SyncFlush {
             self.progress.flushed().min(self.commit_log.max_offset())
         } else {
             self.commit_log.max_offset()
-        }
+        };
+        written.min(self.replica_confirm())
     }
 
     /// How far dispatch has built consume queues and index.
@@ -65,6 +67,41 @@ impl MessageStore {
         self.commit_log.append_raw(offset, data)?;
         self.wake_after_append();
         Ok(())
+    }
+
+    /// Replica side (controller mode): drops the CommitLog from `offset` on, with the consume
+    /// queue and index entries pointing there, because the master this store now follows does
+    /// not have those bytes (they were written under an older epoch and never replicated). Only
+    /// a slave's store is cut, and the caller stops its replication first so nothing appends
+    /// meanwhile. Returns the new end.
+    pub fn cut_back_replica(&self, offset: i64) -> Result<i64, StoreError> {
+        if self.role() != crate::BrokerRole::Slave {
+            return Err(StoreError::NotRunning(
+                "only a slave's CommitLog is cut back; this store is a master",
+            ));
+        }
+        let before = self.commit_log.max_offset();
+        if offset >= before {
+            return Ok(before);
+        }
+        self.dispatcher.rewind_with(offset, || {
+            self.commit_log.cut_back(offset)?;
+            for cq in self.cqs.all() {
+                cq.cut_back(offset)?;
+            }
+            if let Some(index) = &self.index {
+                index.truncate(offset);
+            }
+            Ok::<(), StoreError>(())
+        })?;
+        self.progress.rewind(offset);
+        let end = self.commit_log.max_offset();
+        tracing::warn!(
+            from = before,
+            to = end,
+            "CommitLog cut back to the last point shared with the master"
+        );
+        Ok(end)
     }
 
     /// The master's flushed offset as reported to a slave (kept in the checkpoint).

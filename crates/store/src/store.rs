@@ -63,6 +63,9 @@ pub struct MessageStore {
     fenced: std::sync::atomic::AtomicBool,
     /// `maxMessageSize`, changeable while the broker runs (UPDATE_BROKER_CONFIG).
     max_message_size: AtomicUsize,
+    /// Controller mode master: dispatch (what consumers see) stops at what every in-sync
+    /// replica has; `i64::MAX` when nothing limits it.
+    replica_confirm: Arc<std::sync::atomic::AtomicI64>,
     sync_flush: bool,
     last_exit_ok: bool,
     _lock: LockFile,
@@ -161,6 +164,7 @@ impl MessageStore {
         ));
         Ok(Arc::new(MessageStore {
             max_message_size: AtomicUsize::new(cfg.max_message_size),
+            replica_confirm: Arc::new(std::sync::atomic::AtomicI64::new(i64::MAX)),
             role: parking_lot::RwLock::new(cfg.broker_role),
             fenced: std::sync::atomic::AtomicBool::new(false),
             sync_flush: cfg.flush_disk_type == FlushDiskType::SyncFlush,
@@ -332,12 +336,14 @@ impl MessageStore {
         let cl = Arc::clone(&self.commit_log);
         let progress = Arc::clone(&self.progress);
         let sync = self.sync_flush;
+        let confirm = Arc::clone(&self.replica_confirm);
         move || {
-            if sync {
+            let written = if sync {
                 progress.flushed().min(cl.max_offset())
             } else {
                 cl.max_offset()
-            }
+            };
+            written.min(confirm.load(Ordering::Acquire))
         }
     }
 
@@ -571,8 +577,9 @@ impl MessageStore {
     /// it waits for it (that dispatch usually covers this record too); only when dispatch is
     /// stuck short of `end` is the background thread rung so the record is never left behind.
     fn dispatch_here_or_wake(&self, end: i64) {
+        let limit = self.commit_log.max_offset().max(end);
         self.dispatcher
-            .dispatch_until(self.commit_log.max_offset().max(end));
+            .dispatch_until(limit.min(self.replica_confirm.load(Ordering::Acquire)));
         if self.dispatcher.reput_offset() < end {
             self.dispatch_thread.wake();
         }
@@ -586,6 +593,21 @@ impl MessageStore {
         } else {
             self.dispatch_thread.wake();
         }
+    }
+
+    /// Controller mode master: consumers see the log only up to `offset`, what every in-sync
+    /// replica has (`None` lifts the limit). Apache's `confirmOffset` in the same role: a message
+    /// a failover could still undo is never handed to a consumer.
+    pub fn set_replica_confirm(&self, offset: Option<i64>) {
+        let v = offset.unwrap_or(i64::MAX);
+        let before = self.replica_confirm.swap(v, Ordering::AcqRel);
+        if v > before {
+            self.dispatch_thread.wake();
+        }
+    }
+
+    pub(crate) fn replica_confirm(&self) -> i64 {
+        self.replica_confirm.load(Ordering::Acquire)
     }
 
     /// Changes the largest message body accepted (`maxMessageSize`) for the next puts.

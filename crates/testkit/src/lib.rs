@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+pub mod netns;
+
 /// A port on 127.0.0.1 that was free a moment ago. The ports a daemon derives from it (the
 /// broker's HA port is listenPort + 1, its VIP port listenPort - 2) are free too, and none of
 /// these is handed out again by this process, so daemons configured before any of them starts
@@ -83,21 +85,39 @@ impl Daemon {
     /// Starts `binary` with `args`; stdout and stderr go to `<log_dir>/<name>.log` (appended, so
     /// a restart keeps the earlier run's lines).
     pub fn start(name: &str, binary: &Path, args: &[&str], log_dir: &Path) -> Result<Daemon> {
+        let mut cmd = Command::new(binary);
+        cmd.args(args);
+        Daemon::from_command(name, cmd, log_dir)
+    }
+
+    /// Starts a prepared command (for example one that enters a network namespace, see
+    /// [`netns::Net::spawn`]) the way [`Daemon::start`] does: stdin closed, stdout and stderr
+    /// appended to `<log_dir>/<name>.log`, `RUST_LOG` passed on (default `info`) unless `cmd`
+    /// sets it. The daemon's pid is the spawned process's, so the command must exec the daemon
+    /// rather than fork it, or signals and the kill on drop would miss it.
+    pub fn from_command(name: &str, mut cmd: Command, log_dir: &Path) -> Result<Daemon> {
         std::fs::create_dir_all(log_dir)?;
         let log = log_dir.join(format!("{name}.log"));
         let out = File::options().create(true).append(true).open(&log)?;
         let err = out.try_clone()?;
-        let child = Command::new(binary)
-            .args(args)
-            .env(
+        if !cmd.get_envs().any(|(k, _)| k == "RUST_LOG") {
+            cmd.env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
-            )
+            );
+        }
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
             .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
+            .with_context(|| {
+                let words: Vec<_> = std::iter::once(cmd.get_program())
+                    .chain(cmd.get_args())
+                    .map(|w| w.to_string_lossy())
+                    .collect();
+                format!("starting {}", words.join(" "))
+            })?;
         Ok(Daemon {
             name: name.to_owned(),
             child: Some(child),

@@ -21,6 +21,18 @@ pub struct ControllerModeConfig {
     pub sync_broker_metadata_period: u64,
     /// `brokerElectionPriority`: among equally caught-up replicas, the smaller is elected.
     pub broker_election_priority: i32,
+    /// `allAckInSyncStateSet`: a send is acknowledged once every member of the SyncStateSet
+    /// has it (false: `inSyncReplicas` members, the master included).
+    pub all_ack_in_sync_state_set: bool,
+    /// `inSyncReplicas`: how many replicas, the master included, must have a send before it
+    /// is acknowledged when `allAckInSyncStateSet` is false (1: the master alone).
+    pub in_sync_replicas: usize,
+    /// `minInSyncReplicas`: with fewer members in the SyncStateSet, sends are answered
+    /// SLAVE_NOT_AVAILABLE (stored on the master, not acknowledged as replicated).
+    pub min_in_sync_replicas: usize,
+    /// `haMaxTimeSlaveNotCatchup`: a slave that has not caught up with the master for this
+    /// long (ms) is shrunk out of the SyncStateSet (Apache: 15000).
+    pub ha_max_time_slave_not_catchup: u64,
 }
 
 impl Default for ControllerModeConfig {
@@ -32,6 +44,10 @@ impl Default for ControllerModeConfig {
             broker_heartbeat_interval: 1_000,
             sync_broker_metadata_period: 5_000,
             broker_election_priority: i32::MAX,
+            all_ack_in_sync_state_set: false,
+            in_sync_replicas: 1,
+            min_in_sync_replicas: 1,
+            ha_max_time_slave_not_catchup: 15_000,
         }
     }
 }
@@ -43,6 +59,10 @@ config_fields!(ControllerModeConfig {
     broker_heartbeat_interval: "brokerHeartbeatInterval",
     sync_broker_metadata_period: "syncBrokerMetadataPeriod",
     broker_election_priority: "brokerElectionPriority",
+    all_ack_in_sync_state_set: "allAckInSyncStateSet",
+    in_sync_replicas: "inSyncReplicas",
+    min_in_sync_replicas: "minInSyncReplicas",
+    ha_max_time_slave_not_catchup: "haMaxTimeSlaveNotCatchup",
 });
 
 impl ControllerModeConfig {
@@ -80,6 +100,10 @@ impl ControllerModeConfig {
             ),
             ("brokerHeartbeatInterval", self.broker_heartbeat_interval),
             ("syncBrokerMetadataPeriod", self.sync_broker_metadata_period),
+            (
+                "haMaxTimeSlaveNotCatchup",
+                self.ha_max_time_slave_not_catchup,
+            ),
         ] {
             if v == 0 {
                 return Err(ConfigError::InvalidValue {
@@ -88,6 +112,18 @@ impl ControllerModeConfig {
                     expected: "positive number of milliseconds",
                 });
             }
+        }
+        if self.in_sync_replicas == 0 || self.min_in_sync_replicas == 0 {
+            return Err(ConfigError::InvalidValue {
+                key: if self.in_sync_replicas == 0 {
+                    "inSyncReplicas"
+                } else {
+                    "minInSyncReplicas"
+                }
+                .into(),
+                value: "0".into(),
+                expected: "at least 1 (the master counts itself)",
+            });
         }
         Ok(())
     }

@@ -13,15 +13,27 @@
 //!
 //! A broker made master records `(epoch, CommitLog end)` in the epoch file; a master that
 //! loses the controller leader for half its heartbeat timeout is fenced (its store refuses
-//! puts) until the leader confirms it. Not yet: the
-//! SyncStateSet maintenance, epochs passed to slaves and truncation, which need Apache's
-//! AutoSwitch HA protocol (docs/notes/autoswitch-ha.md); until then a master
-//! acknowledges sends as ASYNC_MASTER and a failed master's slave is elected only with
-//! `enableElectUncleanMaster=true` on the controllers.
+//! puts) until the leader confirms it.
+//!
+//! Replication in this mode (rmq's HA wire plus a hello naming the slave's broker id):
+//! * the master keeps its SyncStateSet with the controllers (`in_sync_task`, rules in
+//!   `in_sync`): slaves that catch up join, slaves behind for `haMaxTimeSlaveNotCatchup` or
+//!   gone leave; sends are acknowledged as `allAckInSyncStateSet`/`inSyncReplicas` say, and
+//!   consumers see only what every in-sync slave has (the store's replica confirm offset);
+//! * a slave, before following a master, asks it for its epochs (GET_BROKER_EPOCH_CACHE),
+//!   cuts its own CommitLog back to the last point both logs share, and adopts the master's
+//!   epochs; the controllers elect only members of the SyncStateSet unless
+//!   `enableElectUncleanMaster=true`.
+//!
+//! Apache's AutoSwitch HA wire (docs/notes/autoswitch-ha.md) is not spoken: an rmq broker and
+//! an Apache broker in one group do not replicate to each other in this mode.
 
 pub mod config;
 pub mod identity;
+mod in_sync;
+mod in_sync_task;
 mod replicas;
+mod rpc;
 
 use std::sync::Arc;
 

@@ -6,24 +6,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rmq_common::time::now_millis;
+use rmq_remoting::body::EpochEntryCache;
 use rmq_remoting::header::{
-    ApplyBrokerIdRequestHeader, BrokerHeartbeatRequestHeader, CommandHeader,
-    ElectMasterRequestHeader, ElectMasterResponseHeader, GetMetaDataResponseHeader,
-    GetNextBrokerIdRequestHeader, GetNextBrokerIdResponseHeader, GetReplicaInfoRequestHeader,
-    GetReplicaInfoResponseHeader, RegisterBrokerToControllerRequestHeader,
+    ApplyBrokerIdRequestHeader, BrokerHeartbeatRequestHeader, ElectMasterRequestHeader,
+    ElectMasterResponseHeader, GetNextBrokerIdRequestHeader, GetNextBrokerIdResponseHeader,
+    GetReplicaInfoRequestHeader, GetReplicaInfoResponseHeader,
+    RegisterBrokerToControllerRequestHeader,
 };
+use rmq_remoting::json::JsonBody;
 use rmq_remoting::{RemotingCommand, RequestCode, ResponseCode};
 use rmq_store::BrokerRole;
 use tokio_util::sync::CancellationToken;
 
 use super::identity::{IdentityFiles, Pending};
+use super::in_sync_task::InSyncTask;
+use super::rpc::{self, header, CALL_TIMEOUT};
 use crate::background::{start_master_tasks, start_slave_tasks};
 use crate::parts::BrokerParts;
 use crate::peer_error::PeerError;
 use crate::registration::{self, Registration};
 
-/// How long one controller call may take (Apache: 3 s).
-const CALL_TIMEOUT: Duration = Duration::from_secs(3);
 /// A slave waiting for the name servers to name its new master's HA address asks this often.
 const LEARN_MASTER_EVERY: Duration = Duration::from_millis(300);
 
@@ -88,6 +90,7 @@ impl ReplicasManager {
             id = self.id,
             "joined the broker group through the controllers"
         );
+        self.p.ha.set_broker_id(self.id);
         self.p.tasks.spawn(heartbeats(
             self.p.clone(),
             self.controllers.clone(),
@@ -134,39 +137,17 @@ impl ReplicasManager {
         }
     }
 
-    /// Sends `req` to `addr`; anything but SUCCESS (or one of `also`) is an error.
     async fn call(
         &self,
         addr: &str,
         req: RemotingCommand,
         also: &[ResponseCode],
     ) -> Result<RemotingCommand, PeerError> {
-        let request = req.request_code();
-        let resp = self.p.outbound.invoke(addr, req, CALL_TIMEOUT).await?;
-        let code = resp.response_code();
-        if code != ResponseCode::Success && !also.contains(&code) {
-            return Err(PeerError::Refused {
-                request,
-                code: resp.code,
-                remark: resp.remark.unwrap_or_default(),
-            });
-        }
-        Ok(resp)
+        rpc::call(&self.p, addr, req, also).await
     }
 
-    /// The controller leader, from the first controller that knows one.
     async fn leader(&self) -> Result<String, PeerError> {
-        for c in &self.controllers {
-            let req = RemotingCommand::new_request(RequestCode::ControllerGetMetadataInfo);
-            let Ok(resp) = self.call(c, req, &[]).await else {
-                continue;
-            };
-            let h = header::<GetMetaDataResponseHeader>(&resp)?;
-            if let Some(leader) = h.controller_leader_address.filter(|a| !a.is_empty()) {
-                return Ok(leader);
-            }
-        }
-        Err(PeerError::NoControllerLeader(self.controllers.join(";")))
+        rpc::leader(&self.p, &self.controllers).await
     }
 
     fn identity(&self) -> IdentityFiles {
@@ -196,7 +177,11 @@ impl ReplicasManager {
                         let req =
                             RemotingCommand::request(RequestCode::ControllerGetNextBrokerId, &h);
                         let resp = self.call(&leader, req, &[]).await?;
-                        let next = header::<GetNextBrokerIdResponseHeader>(&resp)?.next_broker_id;
+                        let next = header::<GetNextBrokerIdResponseHeader>(
+                            RequestCode::ControllerGetNextBrokerId,
+                            &resp,
+                        )?
+                        .next_broker_id;
                         let p = Pending {
                             id: next.unwrap_or(1),
                             check_code: format!(
@@ -260,9 +245,11 @@ impl ReplicasManager {
             // The controllers forgot the group (cleanBrokerMetadata): register again.
             tracing::warn!(broker_name = %name, "the controllers do not know this group; registering again");
             self.id = self.join().await?;
+            self.p.ha.set_broker_id(self.id);
             return Ok(());
         }
-        let h = header::<GetReplicaInfoResponseHeader>(&resp)?;
+        let h =
+            header::<GetReplicaInfoResponseHeader>(RequestCode::ControllerGetReplicaInfo, &resp)?;
         let master = match (h.master_broker_id, h.master_address) {
             (Some(id), Some(addr)) => Master {
                 id,
@@ -274,7 +261,7 @@ impl ReplicasManager {
                 None => return Ok(()),
             },
         };
-        self.apply(master);
+        self.apply(master).await;
         Ok(())
     }
 
@@ -311,7 +298,7 @@ impl ReplicasManager {
             tracing::warn!(remark = ?resp.remark, "no master could be elected for this group yet");
             return Ok(None);
         }
-        let h = header::<ElectMasterResponseHeader>(&resp)?;
+        let h = header::<ElectMasterResponseHeader>(RequestCode::ControllerElectMaster, &resp)?;
         Ok(match (h.master_broker_id, h.master_address) {
             (Some(id), Some(addr)) => Some(Master {
                 id,
@@ -323,8 +310,9 @@ impl ReplicasManager {
     }
 
     /// Takes the role `master` gives this broker, once per master epoch; a slave also keeps
-    /// looking for its master's HA address until it has it.
-    fn apply(&mut self, master: Master) {
+    /// looking for its master's HA address until it has it, and before following a master
+    /// cuts its log back to the last point the two logs share.
+    async fn apply(&mut self, master: Master) {
         let newer = self.applied.as_ref().is_none_or(|a| master.epoch > a.epoch);
         if newer {
             self.epoch.fetch_max(master.epoch, Ordering::AcqRel);
@@ -332,24 +320,109 @@ impl ReplicasManager {
             if master.id == self.id {
                 self.become_master(master.epoch);
             } else {
-                self.become_slave();
+                self.become_slave().await;
             }
             tracing::info!(master = %master.addr, master_id = master.id, epoch = master.epoch,
                 me = self.id, "role from the controllers applied");
             self.applied = Some(master.clone());
         }
-        if master.id != self.id && self.p.ha.following().is_none() {
-            match self.registration.master.ha_addr_of(&master.addr) {
-                Some(ha) => {
+        if master.id == self.id {
+            return;
+        }
+        if self.p.ha.following().is_some() {
+            // Epochs the master started since: adopted for the part of the log already here.
+            if let Err(e) = self.adopt_epochs(&master).await {
+                tracing::debug!(error = %e, "cannot refresh the master's epochs");
+            }
+            return;
+        }
+        match self.registration.master.ha_addr_of(&master.addr) {
+            Some(ha) => match self.reconcile(&master).await {
+                Ok(()) => {
                     tracing::info!(master = %master.addr, ha = %ha, "following the new master");
                     self.p.ha.follow(Some(ha));
                 }
-                // Registering again brings the name servers' answer naming it.
-                None => {
-                    self.p.registration.request_now();
-                }
+                Err(e) => tracing::warn!(master = %master.addr, error = %e,
+                    "cannot compare this broker's log with the master's yet; retrying"),
+            },
+            // Registering again brings the name servers' answer naming it.
+            None => {
+                self.p.registration.request_now();
             }
         }
+    }
+
+    /// The master's epochs and CommitLog end (GET_BROKER_EPOCH_CACHE).
+    async fn master_epochs(&self, master: &Master) -> Result<EpochEntryCache, PeerError> {
+        let req = RemotingCommand::new_request(RequestCode::GetBrokerEpochCache);
+        let resp = self.call(&master.addr, req, &[]).await?;
+        EpochEntryCache::from_json_bytes(&resp.body).map_err(|source| PeerError::Body {
+            request: RequestCode::GetBrokerEpochCache,
+            source,
+        })
+    }
+
+    /// Before following `master`: cuts this broker's CommitLog back to the last point it
+    /// shares with the master's (what it wrote alone as an older master, or received from one,
+    /// goes), then adopts the master's epochs.
+    async fn reconcile(&self, master: &Master) -> Result<(), PeerError> {
+        let Some(epochs) = &self.p.epochs else {
+            return Ok(());
+        };
+        let cache = self.master_epochs(master).await?;
+        let theirs = entries_of(&cache);
+        let mine = epochs.entries();
+        let store = &self.p.store;
+        let end = store.commit_log_max_offset();
+        if end > 0 && !mine.is_empty() {
+            let point = match rmq_ha::epoch_file::consistent_point(
+                &mine,
+                end,
+                &theirs,
+                cache.max_offset,
+            ) {
+                Some(point) => point,
+                None => {
+                    let first = theirs.first().map_or(end, |e| e.start_offset);
+                    tracing::error!(mine = ?mine, master = ?theirs, cut_to = first,
+                        "this broker's log shares no epoch with the master's; keeping only what precedes the master's first epoch");
+                    first
+                }
+            };
+            if point < end {
+                tracing::warn!(master = %master.addr, end, point, lost_bytes = end - point,
+                    "this broker has CommitLog data the new master does not (written or received under an older epoch, never acknowledged by the in-sync replicas); cutting it");
+                store
+                    .cut_back_replica(point)
+                    .map_err(crate::BrokerError::from)?;
+            }
+        }
+        self.adopt(&theirs)
+    }
+
+    /// Refreshes the epoch file from the master this broker follows.
+    async fn adopt_epochs(&self, master: &Master) -> Result<(), PeerError> {
+        if self.p.epochs.is_none() {
+            return Ok(());
+        }
+        let cache = self.master_epochs(master).await?;
+        self.adopt(&entries_of(&cache))
+    }
+
+    /// The master's epochs that start within this broker's log become its own.
+    fn adopt(&self, theirs: &[rmq_ha::EpochEntry]) -> Result<(), PeerError> {
+        let Some(epochs) = &self.p.epochs else {
+            return Ok(());
+        };
+        let end = self.p.store.commit_log_max_offset();
+        let kept: Vec<rmq_ha::EpochEntry> = theirs
+            .iter()
+            .copied()
+            .filter(|e| e.start_offset <= end)
+            .collect();
+        epochs
+            .replace_all(&kept)
+            .map_err(|e| PeerError::State(crate::BrokerError::from(e)))
     }
 
     fn is_master(&self) -> bool {
@@ -399,6 +472,13 @@ impl ReplicasManager {
             p.pop.recover(&p.store, &p.offsets);
         }
         let stop = self.switch_role_tasks();
+        let task = InSyncTask {
+            p: self.p.clone(),
+            controllers: self.controllers.clone(),
+            me: self.id,
+            master_epoch: epoch,
+        };
+        self.p.tasks.spawn(task.run(stop.clone()));
         if let Err(e) = start_master_tasks(&self.p, stop) {
             tracing::error!(error = %e, "cannot start the master's tasks");
         }
@@ -411,12 +491,16 @@ impl ReplicasManager {
     fn record_epoch(&self, epoch: i32) {
         let Some(epochs) = &self.p.epochs else { return };
         let start = self.p.store.commit_log_max_offset();
-        let recorded = epochs.truncate_from_epoch(epoch).and_then(|()| {
-            epochs.append(rmq_ha::EpochEntry {
-                epoch,
-                start_offset: start,
-            })
-        });
+        // Epochs starting at or past the end hold no data here: the new one replaces them.
+        let recorded = epochs
+            .truncate_from_offset(start)
+            .and_then(|()| epochs.truncate_from_epoch(epoch))
+            .and_then(|()| {
+                epochs.append(rmq_ha::EpochEntry {
+                    epoch,
+                    start_offset: start,
+                })
+            });
         match recorded {
             Ok(true) => tracing::info!(epoch, start, "epoch recorded"),
             Ok(false) => tracing::info!(
@@ -428,11 +512,11 @@ impl ReplicasManager {
         }
     }
 
-    fn become_slave(&mut self) {
+    async fn become_slave(&mut self) {
         self.p.store.set_fenced(false);
         self.p.live.set_role(BrokerRole::Slave, self.id);
         self.p.store.set_role(BrokerRole::Slave);
-        self.p.ha.follow(None);
+        self.p.ha.stop_following().await;
         let stop = self.switch_role_tasks();
         start_slave_tasks(&self.p, &self.registration, stop);
         self.announce();
@@ -459,11 +543,15 @@ impl ReplicasManager {
     }
 }
 
-fn header<H: CommandHeader>(resp: &RemotingCommand) -> Result<H, PeerError> {
-    resp.decode_header().map_err(|source| PeerError::Header {
-        request: RequestCode::ControllerGetMetadataInfo,
-        source,
-    })
+fn entries_of(cache: &EpochEntryCache) -> Vec<rmq_ha::EpochEntry> {
+    cache
+        .epoch_list
+        .iter()
+        .map(|e| rmq_ha::EpochEntry {
+            epoch: e.epoch,
+            start_offset: e.start_offset,
+        })
+        .collect()
 }
 
 /// One heartbeat to every controller, oneway.

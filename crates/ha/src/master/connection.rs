@@ -92,9 +92,22 @@ async fn read_reports(
                 Ok(Ok(n)) => n,
             },
         };
-        if let Some(offset) = decoder.feed(&buf[..n])? {
+        let report = decoder.feed(&buf[..n])?;
+        if let Some(id) = decoder
+            .broker_id()
+            .filter(|id| slave.broker_id() != Some(*id))
+        {
+            tracing::info!(slave = %peer, broker_id = id, "HA slave introduced itself");
+            slave.set_broker_id(id);
+        }
+        if let Some(offset) = report {
             slave.on_ack(offset);
             report_tx.send_replace(Some(offset));
+            if shared.replicas.in_sync().is_some() {
+                shared
+                    .store
+                    .set_replica_confirm(shared.replicas.in_sync_confirm());
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::HaConfig;
 use crate::error::HaError;
 use crate::master::connection;
+use crate::master::replicas::InSyncNeed;
 use crate::master::replicas::{ReplicaResult, Replicas, SlaveStatus};
 use crate::master::shared::Shared;
 
@@ -118,6 +119,43 @@ impl HaServer {
         self.notify_appended();
         tokio::select! {
             r = self.shared.replicas.wait_for(end_offset, timeout) => r,
+            _ = self.shared.cancel.cancelled() => ReplicaResult::NotAvailable,
+        }
+    }
+
+    /// Controller mode: the slaves (by the broker ids of their hellos) in the SyncStateSet,
+    /// whose ACKs [`HaServer::wait_for_in_sync`] counts and which limit what consumers see;
+    /// `None` goes back to classic mode (any slave's ACK counts, no limit).
+    pub fn set_in_sync(&self, slaves: Option<std::collections::BTreeSet<i64>>) {
+        let classic = slaves.is_none();
+        self.shared.replicas.set_in_sync(slaves);
+        let confirm = if classic {
+            None
+        } else {
+            self.shared.replicas.in_sync_confirm()
+        };
+        self.shared.store.set_replica_confirm(confirm);
+    }
+
+    /// The slaves whose ACKs count now (`None` in classic mode).
+    pub fn in_sync(&self) -> Option<std::collections::BTreeSet<i64>> {
+        self.shared.replicas.in_sync()
+    }
+
+    /// Controller mode: completes when the in-sync slaves `need` names have `end_offset`,
+    /// with `Timeout` after `timeout`; `NotAvailable` in classic mode or after shutdown.
+    pub async fn wait_for_in_sync(
+        &self,
+        end_offset: i64,
+        need: InSyncNeed,
+        timeout: Duration,
+    ) -> ReplicaResult {
+        if self.shared.cancel.is_cancelled() {
+            return ReplicaResult::NotAvailable;
+        }
+        self.notify_appended();
+        tokio::select! {
+            r = self.shared.replicas.wait_for_in_sync(end_offset, need, timeout) => r,
             _ = self.shared.cancel.cancelled() => ReplicaResult::NotAvailable,
         }
     }

@@ -59,6 +59,7 @@ impl HaClient {
             connected: AtomicBool::new(false),
             master_offset: AtomicI64::new(-1),
             master_addr: Mutex::new(None),
+            broker_id: AtomicI64::new(-1),
         });
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
@@ -69,6 +70,26 @@ impl HaClient {
             cancel,
             tracker,
         })
+    }
+
+    /// Controller mode: introduce this slave by its broker id on every new connection, so the
+    /// master can count it in the SyncStateSet.
+    pub fn set_broker_id(&self, id: i64) {
+        self.state.broker_id.store(id, Ordering::Release);
+    }
+
+    /// Stops following (closing the connection) and completes once no replicated byte can be
+    /// appended any more: the client has given up its connection.
+    pub async fn stop_following(&self, addr_tx: &watch::Sender<Option<String>>) {
+        addr_tx.send_replace(None);
+        let mut pause = std::time::Duration::from_millis(1);
+        while self.state.master_addr.lock().is_some() || self.is_connected() {
+            if self.cancel.is_cancelled() {
+                return;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_millis(20));
+        }
     }
 
     /// The master HA address currently used (or being connected to).

@@ -15,7 +15,7 @@ use crate::clock::{now, tokio_instant};
 use crate::error::HaError;
 use crate::slave::state::ClientState;
 use crate::slave_session::{SlaveSession, SlaveTimer};
-use crate::wire::encode_report;
+use crate::wire::{encode_hello, encode_report};
 
 /// Connects to `addr` and replicates until the connection fails or is closed.
 pub(crate) async fn replicate(addr: &str, state: &ClientState) -> Result<(), HaError> {
@@ -39,6 +39,16 @@ pub(crate) async fn replicate(addr: &str, state: &ClientState) -> Result<(), HaE
     let (mut rd, mut wr) = stream.into_split();
     let store = &state.store;
     let mut session = SlaveSession::new(cfg, store.commit_log_max_offset(), now());
+    let id = state.broker_id.load(Ordering::Acquire);
+    if id >= 0 {
+        wr.write_all(&encode_hello(id))
+            .await
+            .map_err(|source| HaError::Io {
+                op: "write hello to master",
+                peer: peer.clone(),
+                source,
+            })?;
+    }
     send_report(&mut wr, session.initial_report(), state, &peer).await?;
     let _connected = Connected::mark(state);
     tracing::info!(master = %peer, local = ?local, offset = session.initial_report(),

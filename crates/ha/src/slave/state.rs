@@ -18,4 +18,6 @@ pub(crate) struct ClientState {
     /// End of the last frame the master sent; -1 before any.
     pub master_offset: AtomicI64,
     pub master_addr: Mutex<Option<String>>,
+    /// Controller mode: this broker's id, sent in a hello before the first report; -1: none.
+    pub broker_id: AtomicI64,
 }
