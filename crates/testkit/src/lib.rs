@@ -292,9 +292,18 @@ pub fn broker_process(
 /// stores under `dir/controller-n<k>`, with `extra` properties lines appended; returns them and
 /// their addresses once each listens. Brokers' `controllerAddr` is the addresses joined by `;`.
 pub fn controller_group(dir: &Path, n: usize, extra: &str) -> Result<Vec<(Daemon, String)>> {
-    let addrs: Vec<String> = (0..n)
-        .map(|_| format!("127.0.0.1:{}", free_port()))
-        .collect();
+    controller_group_at(dir, n, "127.0.0.1", extra)
+}
+
+/// [`controller_group`] on `host` (an address of this machine, e.g. a test network's bridge, so
+/// brokers in network namespaces reach them).
+pub fn controller_group_at(
+    dir: &Path,
+    n: usize,
+    host: &str,
+    extra: &str,
+) -> Result<Vec<(Daemon, String)>> {
+    let addrs: Vec<String> = (0..n).map(|_| format!("{host}:{}", free_port())).collect();
     let peers: Vec<String> = addrs
         .iter()
         .enumerate()
