@@ -237,7 +237,7 @@ async fn a_master_cut_off_is_replaced_and_rejoins_without_divergence() {
         consumers.push(
             PushConsumer::builder()
                 .group("CG-netns")
-                .instance_name(&format!("c{c}"))
+                .instance_name(format!("c{c}"))
                 .name_server(&ns)
                 .consume_from(ConsumeFrom::FirstOffset)
                 .rebalance_interval(Duration::from_millis(500))
