@@ -31,6 +31,8 @@ pub enum PeerError {
         #[source]
         source: rmq_remoting::header::HeaderError,
     },
+    #[error("{addr} did not answer {request} in time", request = request.name())]
+    NoAnswer { request: RequestCode, addr: String },
     #[error("no controller of {0} knows a leader (is a majority of them up?)")]
     NoControllerLeader(String),
     #[error(transparent)]

@@ -29,6 +29,9 @@ use crate::registration::{self, Registration};
 /// A slave waiting for the name servers to name its new master's HA address asks this often.
 const LEARN_MASTER_EVERY: Duration = Duration::from_millis(300);
 
+/// How long a following slave waits for its master's epochs on the role loop.
+const ADOPT_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// The master the controllers named, under the master epoch they named it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Master {
@@ -52,6 +55,10 @@ pub(crate) struct ReplicasManager {
     registering: bool,
     /// When the controller leader last answered this broker.
     last_contact: std::time::Instant,
+    /// The epochs of the master followed, read once per master epoch: a master records its
+    /// epochs only when made master, so the role loop never waits on the master (which may be
+    /// the very broker that just went silent) to refresh them.
+    their_epochs: Option<(i32, Vec<rmq_ha::EpochEntry>)>,
 }
 
 impl ReplicasManager {
@@ -67,6 +74,7 @@ impl ReplicasManager {
             role_tasks: None,
             registering: false,
             last_contact: std::time::Instant::now(),
+            their_epochs: None,
         }
     }
 
@@ -330,7 +338,7 @@ impl ReplicasManager {
             return;
         }
         if self.p.ha.following().is_some() {
-            // Epochs the master started since: adopted for the part of the log already here.
+            // The master's epochs that start within what has been replicated since.
             if let Err(e) = self.adopt_epochs(&master).await {
                 tracing::debug!(error = %e, "cannot refresh the master's epochs");
             }
@@ -365,12 +373,13 @@ impl ReplicasManager {
     /// Before following `master`: cuts this broker's CommitLog back to the last point it
     /// shares with the master's (what it wrote alone as an older master, or received from one,
     /// goes), then adopts the master's epochs.
-    async fn reconcile(&self, master: &Master) -> Result<(), PeerError> {
-        let Some(epochs) = &self.p.epochs else {
+    async fn reconcile(&mut self, master: &Master) -> Result<(), PeerError> {
+        let Some(epochs) = self.p.epochs.clone() else {
             return Ok(());
         };
         let cache = self.master_epochs(master).await?;
         let theirs = entries_of(&cache);
+        self.remember_epochs(master, &theirs);
         let mine = epochs.entries();
         let store = &self.p.store;
         let end = store.commit_log_max_offset();
@@ -400,13 +409,37 @@ impl ReplicasManager {
         self.adopt(&theirs)
     }
 
-    /// Refreshes the epoch file from the master this broker follows.
-    async fn adopt_epochs(&self, master: &Master) -> Result<(), PeerError> {
+    /// Refreshes the epoch file from the master this broker follows: from the epochs read
+    /// under the master's current epoch, asking the master only when it has a newer one.
+    async fn adopt_epochs(&mut self, master: &Master) -> Result<(), PeerError> {
         if self.p.epochs.is_none() {
             return Ok(());
         }
-        let cache = self.master_epochs(master).await?;
-        self.adopt(&entries_of(&cache))
+        let theirs = match &self.their_epochs {
+            Some((epoch, theirs)) if *epoch == master.epoch => theirs.clone(),
+            _ => {
+                // Bounded well below the call timeout: a silent master must not hold up the
+                // role loop (and with it learning of the next master).
+                let cache = tokio::time::timeout(ADOPT_TIMEOUT, self.master_epochs(master))
+                    .await
+                    .map_err(|_| PeerError::NoAnswer {
+                        request: RequestCode::GetBrokerEpochCache,
+                        addr: master.addr.clone(),
+                    })??;
+                let theirs = entries_of(&cache);
+                self.remember_epochs(master, &theirs);
+                theirs
+            }
+        };
+        self.adopt(&theirs)
+    }
+
+    /// Keeps the master's epochs once they include the one it was made master under (a master
+    /// answering before it recorded it is asked again next time).
+    fn remember_epochs(&mut self, master: &Master, theirs: &[rmq_ha::EpochEntry]) {
+        if theirs.last().is_some_and(|e| e.epoch == master.epoch) {
+            self.their_epochs = Some((master.epoch, theirs.to_vec()));
+        }
     }
 
     /// The master's epochs that start within this broker's log become its own.
