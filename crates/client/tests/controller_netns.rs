@@ -1,303 +1,161 @@
-//! Controller mode under a network fault a machine really has: each broker in its own network
-//! namespace with its own address (`rmq_testkit::netns`), the controllers and the name server
-//! on the bridge, four producers (SYNC sends, `allAckInSyncStateSet=true`) and two consumers.
+//! Controller mode under the faults a machine really has, one of each kind: each broker in its
+//! own network namespace with its own address, controllers and name server on the bridge, four
+//! producers (SYNC sends, `allAckInSyncStateSet=true`) and two push consumers running
+//! throughout (`support/netns_group.rs`).
 //!
-//! The master is cut off from everyone, not killed: it must stop taking writes on its own
-//! (fenced), the controllers elect its in-sync slave (a clean election), the producers follow
-//! the new master, and once the network is back the old master cuts away what it stored alone
-//! and rejoins as a slave with exactly the new master's log. Every SEND_OK message is consumed
-//! from the new master, each queue offset holding one message.
+//! After each fault: every SEND_OK message is consumed, one message per queue offset, each
+//! producer's messages in order within a queue; the replicas end with the same queues, all in
+//! the SyncStateSet; the old master is back as a slave. Each test prints its recovery time
+//! (fault to the first send the new master acknowledged); `cargo xtask rto` measures the series.
 //!
-//! Needs root (network namespaces); it fails, never skips, without.
+//! The tests take turns (one group at a time on the machine's two cores). Needs root (network
+//! namespaces); it fails, never skips, without.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/until.rs"]
 mod poll;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+#[path = "support/netns_group.rs"]
+mod netns_group;
 
-use parking_lot::Mutex;
-use rmq_client::{
-    Admin, ConsumeConcurrentlyStatus, ConsumeFrom, Message, Producer, PushConsumer, SendStatus,
-    TopicConfig, TopicTarget,
-};
-use rmq_testkit::netns::Net;
-use rmq_testkit::{binary, controller_group_at, namesrv_process, test_dir};
+use std::time::Instant;
 
-const TOPIC: &str = "NetFaultTopic";
-const PORT: u16 = 10911;
+use netns_group::{until, Group, Load};
+use rmq_testkit::test_dir;
 
-async fn until<T, Fut: std::future::Future<Output = Option<T>>>(
-    what: &str,
-    f: impl FnMut() -> Fut,
-) -> T {
-    poll::until_within(Duration::from_secs(90), what, f).await
+/// One fault test at a time.
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn started(name: &str, extra: &str) -> (tempfile::TempDir, Group, Load) {
+    let dir = test_dir(name);
+    let g = Group::start(dir.path(), 2, "", extra).await;
+    let load = Load::start(&g.ns).await;
+    load.wait_more_acks(200, "sends acknowledged before the fault")
+        .await;
+    (dir, g, load)
 }
 
-async fn master_of(admin: &Admin) -> Option<String> {
-    let info = admin.cluster_info().await.ok()?;
-    info.broker_addr_table
-        .get("broker-a")?
-        .broker_addrs
-        .get(&0)
-        .cloned()
-}
-
-async fn sync_state_set(admin: &Admin, controllers: &str) -> Vec<i64> {
-    let Ok(info) = admin
-        .sync_state_data(controllers, &["broker-a".to_owned()])
-        .await
-    else {
-        return Vec::new();
-    };
-    info.replicas_info_table
-        .get("broker-a")
-        .map(|r| r.in_sync_replicas.iter().map(|m| m.broker_id).collect())
-        .unwrap_or_default()
-}
-
-/// Per queue: (min, max) offsets of the topic on `addr`.
-async fn queues(admin: &Admin, addr: &str) -> BTreeMap<i32, (i64, i64)> {
-    match admin.topic_stats(addr, TOPIC).await {
-        Ok(s) => s
-            .offset_table
-            .iter()
-            .map(|(q, o)| (q.queue_id, (o.min_offset, o.max_offset)))
-            .collect(),
-        Err(_) => BTreeMap::new(),
-    }
+/// Stops the load, waits for the replicas to agree, checks every acknowledged send.
+async fn settle(g: Group, mut load: Load) {
+    load.stop_producers().await;
+    g.wait_replicas_equal().await;
+    let acked = load.check().await;
+    eprintln!("{acked} sends acknowledged, all consumed once");
+    g.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_master_cut_off_is_replaced_and_rejoins_without_divergence() {
-    let dir = test_dir("controller-netns");
-    let net = Net::new(2).expect("network namespaces for the fault test");
-    let host = net.host_ip().to_string();
-    let group =
-        controller_group_at(dir.path(), 3, &host, "scanInactiveMasterInterval=200").unwrap();
-    let controllers: Vec<String> = group.iter().map(|(_, a)| a.clone()).collect();
-    let ctl = controllers.join(";");
-    let (_ns_d, ns_local) = namesrv_process(dir.path(), "namesrv").unwrap();
-    let ns_port = ns_local.rsplit_once(':').unwrap().1;
-    let ns = format!("{host}:{ns_port}");
+async fn master_killed() {
+    let _turn = TURN.lock().await;
+    let (_dir, mut g, load) = started("netns-kill", "").await;
+    g.kill_broker(0);
+    let fault = Instant::now();
+    g.wait_master(1).await;
+    let rto = load.recovery(&g.addrs[1], fault).await;
+    eprintln!("master SIGKILL: RTO {rto:?}");
+    load.wait_more_acks(100, "sends after the failover").await;
+    g.start_broker(0);
+    settle(g, load).await;
+}
 
-    let bin = binary("mqbroker").unwrap();
-    let logs = dir.path().join("logs");
-    let mut addrs = Vec::new();
-    let mut brokers = Vec::new();
-    for node in 0..2 {
-        let ip = net.ip(node);
-        let conf = dir.path().join(format!("broker-{node}.properties"));
-        std::fs::write(
-            &conf,
-            format!(
-                "brokerClusterName=DefaultCluster\nbrokerName=broker-a\nbrokerIP1={ip}\n\
-                 listenPort={PORT}\nnamesrvAddr={ns}\nstorePathRootDir={}\n\
-                 mappedFileSizeCommitLog=16777216\nmappedFileSizeConsumeQueue=1200000\n\
-                 maxIndexNum=200000\nmaxHashSlotNum=20000\ngrpcServerPort=0\n\
-                 enableControllerMode=true\ncontrollerAddr={ctl}\n\
-                 controllerHeartBeatTimeoutMills=2000\nbrokerHeartbeatInterval=300\n\
-                 syncBrokerMetadataPeriod=1000\nallAckInSyncStateSet=true\n\
-                 haMaxTimeSlaveNotCatchup=60000\nslaveTimeout=1000\n",
-                dir.path().join(format!("broker-{node}")).display()
-            ),
-        )
-        .unwrap();
-        let conf = conf.to_string_lossy().into_owned();
-        brokers.push(
-            net.spawn(node, &format!("broker-{node}"), &bin, &["-c", &conf], &logs)
-                .unwrap(),
-        );
-        addrs.push(format!("{ip}:{PORT}"));
-        // The first broker is made master before the second joins.
-        if node == 0 {
-            let admin = Admin::builder().name_server(&ns).build().await.unwrap();
-            until("the first broker elected master", || async {
-                (master_of(&admin).await.as_deref() == Some(addrs[0].as_str())).then_some(())
-            })
-            .await;
-            admin.shutdown().await;
-        }
-    }
-    let (a_addr, b_addr) = (addrs[0].clone(), addrs[1].clone());
-    let admin = Admin::builder().name_server(&ns).build().await.unwrap();
-    until("the slave in the SyncStateSet", || async {
-        (sync_state_set(&admin, &ctl).await == [1, 2]).then_some(())
-    })
-    .await;
-    admin
-        .create_topic(
-            TopicTarget::Broker(a_addr.clone()),
-            &TopicConfig::new(TOPIC, 4, 4, 6),
-        )
-        .await
-        .unwrap();
-    until("the topic routed", || async {
-        admin.topic_route(TOPIC).await.ok().map(|_| ())
-    })
-    .await;
-
-    // Four producers send until told to stop, keeping what was acknowledged, and when the
-    // first acknowledgement by the new master came.
-    let stop = Arc::new(AtomicBool::new(false));
-    let acked: Arc<Mutex<BTreeSet<String>>> = Arc::default();
-    let first_on_b: Arc<Mutex<Option<Instant>>> = Arc::default();
-    // Set at the cut: every acknowledgement after it comes from the new master (the old one
-    // can answer nobody).
-    let cut_marker: Arc<Mutex<Option<Instant>>> = Arc::default();
-    let mut producers = Vec::new();
-    for k in 0..4 {
-        let p = Producer::builder()
-            .group(format!("PG-netns-{k}"))
-            .name_server(&ns)
-            .send_timeout(Duration::from_secs(3))
-            .build()
-            .await
-            .unwrap();
-        let (stop, acked, first_on_b, cut_marker) = (
-            stop.clone(),
-            acked.clone(),
-            first_on_b.clone(),
-            cut_marker.clone(),
-        );
-        producers.push(tokio::spawn(async move {
-            let mut i = 0;
-            while !stop.load(Ordering::Acquire) {
-                let body = format!("p{k}-{i}");
-                i += 1;
-                if let Ok(r) = p.send(Message::new(TOPIC, body.clone())).await {
-                    if r.status == SendStatus::SendOk {
-                        acked.lock().insert(body);
-                        if cut_marker.lock().is_some() {
-                            first_on_b.lock().get_or_insert_with(Instant::now);
-                        }
-                    }
-                }
-            }
-            p.shutdown().await;
-        }));
-    }
-    until("sends acknowledged before the fault", || async {
-        (acked.lock().len() >= 200).then_some(())
-    })
-    .await;
-
-    net.cut(0).unwrap();
-    let cut_at = Instant::now();
-    *cut_marker.lock() = Some(cut_at);
-    until("the slave elected master", || async {
-        (master_of(&admin).await.as_deref() == Some(b_addr.as_str())).then_some(())
-    })
-    .await;
-    let before = acked.lock().len();
-    until("sends acknowledged by the new master", || async {
-        (acked.lock().len() >= before + 200 && first_on_b.lock().is_some()).then_some(())
-    })
-    .await;
-    let rto = first_on_b.lock().map(|t| t.duration_since(cut_at));
-    eprintln!("master cut off -> first send acknowledged by the new master after {rto:?}");
-    let fenced = brokers[0].log_text();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn master_cut_off_fences_itself_and_rejoins() {
+    let _turn = TURN.lock().await;
+    let (_dir, g, load) = started("netns-cut", "").await;
+    g.net.cut(0).unwrap();
+    let fault = Instant::now();
+    g.wait_master(1).await;
+    let rto = load.recovery(&g.addrs[1], fault).await;
+    eprintln!("master cut off: RTO {rto:?}");
+    // It stopped taking writes on its own before the controllers could elect another master.
     assert!(
-        fenced.contains("fenced"),
+        g.broker_log(0).contains("fenced"),
         "the cut-off master fenced itself"
     );
+    load.wait_more_acks(100, "sends after the failover").await;
+    g.net.heal(0).unwrap();
+    settle(g, load).await;
+}
 
-    stop.store(true, Ordering::Release);
-    for p in producers {
-        p.await.unwrap();
-    }
-    let acked = acked.lock().clone();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn master_and_controller_leader_killed_together() {
+    let _turn = TURN.lock().await;
+    let (_dir, mut g, load) = started("netns-leader", "").await;
+    let leader = g.controller_leader().await;
+    g.kill_broker(0);
+    g.kill_controller(leader);
+    let fault = Instant::now();
+    g.wait_master(1).await;
+    let rto = load.recovery(&g.addrs[1], fault).await;
+    eprintln!("master + controller leader SIGKILL: RTO {rto:?}");
+    load.wait_more_acks(100, "sends after the failover").await;
+    g.start_controller(leader);
+    g.start_broker(0);
+    settle(g, load).await;
+}
 
-    net.heal(0).unwrap();
-    until(
-        "the old master back as a slave with the new master's log",
-        || async {
-            let (qa, qb) = (queues(&admin, &a_addr).await, queues(&admin, &b_addr).await);
-            (!qb.is_empty() && qa == qb && sync_state_set(&admin, &ctl).await == [1, 2])
-                .then_some(())
-        },
-    )
-    .await;
-    let rejoined = brokers[0].log_text();
-    eprintln!(
-        "old master cut its log on rejoining: {}",
-        rejoined.contains("cutting it")
-    );
-
-    // Consume everything from the new master: every acknowledged send, one message per
-    // queue offset.
-    let at: Arc<Mutex<BTreeMap<(i32, i64), String>>> = Arc::default();
-    let clash: Arc<Mutex<Vec<String>>> = Arc::default();
-    let mut consumers = Vec::new();
-    for c in 0..2 {
-        let (sink, clash) = (at.clone(), clash.clone());
-        consumers.push(
-            PushConsumer::builder()
-                .group("CG-netns")
-                .instance_name(format!("c{c}"))
-                .name_server(&ns)
-                .consume_from(ConsumeFrom::FirstOffset)
-                .rebalance_interval(Duration::from_millis(500))
-                .subscribe(TOPIC, "*")
-                .listener_concurrently(move |msgs| {
-                    let mut g = sink.lock();
-                    for m in msgs {
-                        let body = String::from_utf8_lossy(&m.body).into_owned();
-                        if let Some(old) = g.insert((m.queue_id, m.queue_offset), body.clone()) {
-                            if old != body {
-                                clash.lock().push(format!(
-                                    "{}/{}: {old} vs {body}",
-                                    m.queue_id, m.queue_offset
-                                ));
-                            }
-                        }
-                    }
-                    ConsumeConcurrentlyStatus::ConsumeSuccess
-                })
-                .build()
-                .await
-                .unwrap(),
-        );
-    }
-    let total: i64 = queues(&admin, &b_addr)
-        .await
-        .values()
-        .map(|(lo, hi)| hi - lo)
-        .sum();
-    until("every stored message consumed", || {
-        let n = at.lock().len() as i64;
-        async move { (n >= total).then_some(()) }
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lagging_slave_outside_the_set_is_not_elected() {
+    let _turn = TURN.lock().await;
+    let (_dir, mut g, load) = started("netns-lagging", "").await;
+    // The slave is cut off: the master drops it from the SyncStateSet and acknowledges alone.
+    g.net.cut(1).unwrap();
+    g.wait_sync_state_set(&[1]).await;
+    load.wait_more_acks(100, "sends acknowledged by the master alone")
+        .await;
+    // The master dies; the slave, back on the network, lacks what the master acknowledged
+    // alone and must not be elected (enableElectUncleanMaster=false).
+    g.kill_broker(0);
+    let fault = Instant::now();
+    g.net.heal(1).unwrap();
+    until("the slave's election refused", || async {
+        g.broker_log(1)
+            .contains("no master could be elected")
+            .then_some(())
     })
     .await;
-    for c in consumers {
-        c.shutdown().await;
+    let (master, epoch, _) = g.replicas().await.unwrap();
+    assert_ne!(master, Some(2), "the lagging slave was elected");
+    // The old master comes back and is elected again; the slave catches up behind it.
+    g.start_broker(0);
+    g.wait_master(0).await;
+    let rto = load.recovery(&g.addrs[0], fault).await;
+    eprintln!("lagging slave, master SIGKILL: writes back after the master's restart, {rto:?} after the fault");
+    let (master, next, _) = g.replicas().await.unwrap();
+    assert_eq!(master, Some(1));
+    assert!(next > epoch, "a new epoch for the master's return");
+    load.wait_more_acks(100, "sends after the master's return")
+        .await;
+    settle(g, load).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rolling_restart_of_every_node() {
+    let _turn = TURN.lock().await;
+    let (_dir, mut g, load) = started("netns-rolling", "").await;
+    for i in 0..3 {
+        g.stop_controller(i);
+        g.start_controller(i);
+        g.wait_controller_rejoined(i).await;
+        load.wait_more_acks(50, &format!("sends after controller n{i} restarted"))
+            .await;
     }
-    assert!(clash.lock().is_empty(), "{:?}", clash.lock());
-    let consumed: BTreeMap<String, usize> = at.lock().values().fold(BTreeMap::new(), |mut m, b| {
-        *m.entry(b.clone()).or_default() += 1;
-        m
-    });
-    let lost: Vec<&String> = acked
-        .iter()
-        .filter(|b| !consumed.contains_key(*b))
-        .collect();
-    assert!(
-        lost.is_empty(),
-        "{} acknowledged sends lost: {lost:?}",
-        lost.len()
-    );
-    let twice: Vec<_> = consumed.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "stored at two queue offsets: {twice:?}");
-    eprintln!(
-        "{} sends acknowledged, {} messages stored on the new master, none lost",
-        acked.len(),
-        consumed.len()
-    );
-    admin.shutdown().await;
-    drop(brokers);
-    drop(group);
-    drop(net);
+    // The slave (the master lets it go from the SyncStateSet and takes it back once it has
+    // caught up), then the master (its slave takes over; it comes back as a slave).
+    g.stop_broker(1);
+    g.wait_sync_state_set(&[1]).await;
+    g.start_broker(1);
+    g.wait_sync_state_set(&[1, 2]).await;
+    load.wait_more_acks(50, "sends after the slave restarted")
+        .await;
+    g.stop_broker(0);
+    let fault = Instant::now();
+    g.wait_master(1).await;
+    let rto = load.recovery(&g.addrs[1], fault).await;
+    eprintln!("rolling restart, master stopped: RTO {rto:?}");
+    g.start_broker(0);
+    g.wait_sync_state_set(&[1, 2]).await;
+    load.wait_more_acks(50, "sends after the old master rejoined")
+        .await;
+    settle(g, load).await;
 }

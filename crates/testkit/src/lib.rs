@@ -309,26 +309,34 @@ pub fn controller_group_at(
         .enumerate()
         .map(|(i, a)| format!("n{i}-{a}"))
         .collect();
-    let bin = binary("mqcontroller")?;
-    let logs = dir.join("logs");
     let mut group = Vec::new();
     for (i, addr) in addrs.into_iter().enumerate() {
-        let name = format!("controller-n{i}");
-        let conf = dir.join(format!("{name}.properties"));
+        let conf = dir.join(format!("controller-n{i}.properties"));
         std::fs::write(
             &conf,
             format!(
                 "controllerDLegerPeers={}\ncontrollerDLegerSelfId=n{i}\ncontrollerStorePath={}\n{extra}\n",
                 peers.join(";"),
-                dir.join(&name).display()
+                dir.join(format!("controller-n{i}")).display()
             ),
         )?;
-        let conf = conf.to_string_lossy().into_owned();
-        let log_arg = logs.to_string_lossy().into_owned();
-        let args = ["-c", conf.as_str(), "--log-dir", log_arg.as_str()];
-        let mut d = Daemon::start(&name, &bin, &args, &logs)?;
-        d.wait_listening(addr.parse()?, Duration::from_secs(20))?;
-        group.push((d, addr));
+        group.push((controller_start(dir, i, &addr)?, addr));
     }
     Ok(group)
+}
+
+/// Starts member `n<i>` of a group made by [`controller_group_at`] (at first, or again after a
+/// stop: same configuration,
+/// same Raft store), once it listens on `addr`.
+pub fn controller_start(dir: &Path, i: usize, addr: &str) -> Result<Daemon> {
+    let name = format!("controller-n{i}");
+    let conf = dir.join(format!("{name}.properties"));
+    let bin = binary("mqcontroller")?;
+    let logs = dir.join("logs");
+    let conf = conf.to_string_lossy().into_owned();
+    let log_arg = logs.to_string_lossy().into_owned();
+    let args = ["-c", conf.as_str(), "--log-dir", log_arg.as_str()];
+    let mut d = Daemon::start(&name, &bin, &args, &logs)?;
+    d.wait_listening(addr.parse()?, Duration::from_secs(20))?;
+    Ok(d)
 }
