@@ -202,6 +202,20 @@ impl BrokerHa {
         });
     }
 
+    /// Controller mode master, before storing a send that waits for replicas: `Some((members,
+    /// minInSyncReplicas))` when the SyncStateSet (the master counted) is smaller than
+    /// `minInSyncReplicas`, and the send is to be refused unstored (Apache's
+    /// IN_SYNC_REPLICAS_NOT_ENOUGH).
+    pub fn in_sync_shortfall(&self, wait_store_msg_ok: bool) -> Option<(usize, usize)> {
+        let acks = self.in_sync_acks?;
+        let server = self.server.as_ref()?;
+        if !wait_store_msg_ok || !self.serving.load(Ordering::Acquire) {
+            return None;
+        }
+        let members = server.in_sync()?.len() + 1;
+        (members < acks.min_replicas).then_some((members, acks.min_replicas))
+    }
+
     /// After a put: wakes the replication writers and, on a SYNC_MASTER, waits for a slave.
     pub async fn after_put(
         &self,
@@ -231,9 +245,9 @@ impl BrokerHa {
     }
 
     /// Controller mode: a stored send is acknowledged once the SyncStateSet members the rule
-    /// names have it; with fewer members than `minInSyncReplicas` (or than `inSyncReplicas`
-    /// needs) it is answered SLAVE_NOT_AVAILABLE at once (stored, not acknowledged as
-    /// replicated; Apache refuses it before storing with IN_SYNC_REPLICAS_NOT_ENOUGH).
+    /// names have it; with fewer members than `inSyncReplicas` needs (or than
+    /// `minInSyncReplicas`, when the set shrank after [`BrokerHa::in_sync_shortfall`] let it
+    /// in) it is answered SLAVE_NOT_AVAILABLE at once (stored, not acknowledged as replicated).
     async fn after_controlled_put(
         &self,
         server: &HaServer,

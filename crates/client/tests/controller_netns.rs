@@ -97,7 +97,7 @@ async fn master_and_controller_leader_killed_together() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lagging_slave_outside_the_set_is_not_elected() {
     let _turn = TURN.lock().await;
-    let (_dir, mut g, load) = started("netns-lagging", "").await;
+    let (_dir, mut g, load) = started("netns-lagging", "haHousekeepingInterval=3000").await;
     // The slave is cut off: the master drops it from the SyncStateSet and acknowledges alone.
     g.net.cut(1).unwrap();
     g.wait_sync_state_set(&[1]).await;
@@ -158,4 +158,59 @@ async fn rolling_restart_of_every_node() {
     load.wait_more_acks(50, "sends after the old master rejoined")
         .await;
     settle(g, load).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_few_in_sync_replicas_refuses_sends_unstored() {
+    let _turn = TURN.lock().await;
+    let dir = test_dir("netns-min-in-sync");
+    let g = Group::start(
+        dir.path(),
+        2,
+        "",
+        "minInSyncReplicas=2\nhaHousekeepingInterval=3000",
+    )
+    .await;
+    let producer = rmq_client::Producer::builder()
+        .group("PG-min-in-sync")
+        .name_server(&g.ns)
+        .build()
+        .await
+        .unwrap();
+    let send =
+        |body: &'static str| producer.send(rmq_client::Message::new(netns_group::TOPIC, body));
+    send("before").await.unwrap();
+    let stored = |q: std::collections::BTreeMap<i32, (i64, i64)>| -> i64 {
+        q.values().map(|(_, hi)| hi).sum()
+    };
+    // The slave cut off and dropped from the SyncStateSet: the master alone is too few (once
+    // the master has applied the change the controllers accepted).
+    g.net.cut(1).unwrap();
+    g.wait_sync_state_set(&[1]).await;
+    let refused = |r: Result<rmq_client::SendResult, rmq_client::ClientError>| {
+        r.err()
+            .filter(|e| e.to_string().contains("in-sync replicas not enough"))
+            .map(|_| ())
+    };
+    until("a send refused for too few in-sync replicas", || async {
+        refused(send("probe").await)
+    })
+    .await;
+    let before = stored(g.queues(&g.addrs[0]).await);
+    assert!(
+        refused(send("refused").await).is_some(),
+        "refused again while the set is short"
+    );
+    assert_eq!(
+        stored(g.queues(&g.addrs[0]).await),
+        before,
+        "a refused send is not stored"
+    );
+    // The slave back and in sync: sends are taken again.
+    g.net.heal(1).unwrap();
+    g.wait_sync_state_set(&[1, 2]).await;
+    let r = send("after").await.unwrap();
+    assert_eq!(r.status, rmq_client::SendStatus::SendOk);
+    producer.shutdown().await;
+    g.shutdown().await;
 }

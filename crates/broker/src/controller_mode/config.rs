@@ -27,8 +27,8 @@ pub struct ControllerModeConfig {
     /// `inSyncReplicas`: how many replicas, the master included, must have a send before it
     /// is acknowledged when `allAckInSyncStateSet` is false (1: the master alone).
     pub in_sync_replicas: usize,
-    /// `minInSyncReplicas`: with fewer members in the SyncStateSet, sends are answered
-    /// SLAVE_NOT_AVAILABLE (stored on the master, not acknowledged as replicated).
+    /// `minInSyncReplicas`: with fewer members in the SyncStateSet, sends that wait for
+    /// replicas are refused unstored (SYSTEM_ERROR, "in-sync replicas not enough").
     pub min_in_sync_replicas: usize,
     /// `haMaxTimeSlaveNotCatchup`: a slave that has not caught up with the master for this
     /// long (ms) is shrunk out of the SyncStateSet (Apache: 15000).

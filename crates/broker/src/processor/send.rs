@@ -268,6 +268,7 @@ async fn put_single(
                 prepared_transaction_offset: 0,
             };
             let wait = msg.wait_store_msg_ok();
+            check_in_sync(ctx, wait)?;
             let r = ctx.store().put_message(msg).await;
             return Ok((ctx.ha().after_put(r, wait).await, None));
         }
@@ -329,6 +330,7 @@ async fn put_single(
         prepared_transaction_offset: 0,
     };
     let wait = msg.wait_store_msg_ok();
+    check_in_sync(ctx, wait)?;
     let r = ctx.store().put_message(msg).await;
     Ok((ctx.ha().after_put(r, wait).await, transaction_id))
 }
@@ -390,8 +392,26 @@ async fn put_batch(
         });
     }
     let wait = batch.first().is_none_or(PutMessage::wait_store_msg_ok);
+    check_in_sync(ctx, wait)?;
     let r = ctx.store().put_messages(batch).await;
     Ok(ctx.ha().after_put(r, wait).await)
+}
+
+/// Controller mode: a send that would wait for replicas is refused before it is stored while
+/// the SyncStateSet is smaller than `minInSyncReplicas` (Apache answers SYSTEM_ERROR "in-sync
+/// replicas not enough" too).
+fn check_in_sync(ctx: &BrokerContext, wait_store_msg_ok: bool) -> Result<(), ProcessError> {
+    match ctx.ha().in_sync_shortfall(wait_store_msg_ok) {
+        Some((members, min)) => Err(ProcessError::response(
+            ResponseCode::SystemError,
+            format!(
+                "in-sync replicas not enough: the SyncStateSet has {members} member(s), \
+                 minInSyncReplicas is {min}; the message was not stored (retry once a slave \
+                 has caught up)"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The response code of a put's status.

@@ -38,7 +38,6 @@ pub async fn until<T, Fut: std::future::Future<Output = Option<T>>>(
 /// controller broker id `k + 1` (node 0 is made master first).
 pub struct Group {
     dir: PathBuf,
-    pub net: Net,
     controllers: Vec<Option<Daemon>>,
     pub controller_addrs: Vec<String>,
     /// `controllerAddr`: the controllers joined by `;`.
@@ -50,6 +49,8 @@ pub struct Group {
     /// Node `k`'s broker address.
     pub addrs: Vec<String>,
     pub admin: Admin,
+    /// Last, so the daemons in its namespaces are gone before it is taken down.
+    pub net: Net,
 }
 
 impl Group {
@@ -416,6 +417,14 @@ impl Load {
         })
         .await;
         at.duration_since(since)
+    }
+
+    /// Stops producers and consumers without checking anything.
+    pub async fn shutdown(mut self) {
+        self.stop_producers().await;
+        for c in self.consumers {
+            c.shutdown().await;
+        }
     }
 
     /// Stops the producers (each finishes the send it is in).
