@@ -24,7 +24,7 @@ pub struct ClusterArgs {
 enum Action {
     /// Start a name server and every broker of a deployment mode.
     Up {
-        /// 2m-noslave, 2m-2s-async or 2m-2s-sync.
+        /// 2m-noslave, 2m-2s-async, 2m-2s-sync or controller (the directories of deploy/conf).
         #[arg(long, default_value = "2m-2s-async")]
         mode: String,
         /// Name server port; brokers use 10911, 10921, ... (HA port = listen port + 1).

@@ -88,7 +88,7 @@ pub fn run(args: DistArgs) -> Result<()> {
              \x20   nohup sh bin/mqbroker -n localhost:9876 -c conf/broker.conf &\n\
              \x20   sh bin/mqadmin clusterList -n localhost:9876\n\
              \x20   sh bin/mqshutdown broker && sh bin/mqshutdown namesrv\n\n\
-             conf/ holds the deployment modes (2m-noslave, 2m-2s-async, 2m-2s-sync); logs go to\n\
+             conf/ holds the deployment modes (2m-noslave, 2m-2s-async, 2m-2s-sync, controller); logs go to\n\
              ~/logs/rocketmqlogs and the store to ~/store unless the config says otherwise.\n"
         ),
     )?;

@@ -24,7 +24,7 @@ struct Cli {
 enum Cmd {
     /// Build the workspace and start one name server and one broker on this machine.
     Up(up::UpArgs),
-    /// Start or stop a deployment mode (2m-noslave, 2m-2s-async, 2m-2s-sync) on this machine.
+    /// Start or stop a deployment mode (2m-noslave, 2m-2s-async, 2m-2s-sync, controller) on this machine.
     Cluster(cluster::ClusterArgs),
     /// Run the benchmark suite and write target/bench/results.md.
     Bench(bench::BenchArgs),
