@@ -139,6 +139,10 @@ impl BrokerHa {
     /// the old master (before the log is cut back to the point shared with a new one).
     pub async fn stop_following(&self) {
         self.serving.store(false, Ordering::Release);
+        self.sync_master.store(false, Ordering::Release);
+        if let Some(s) = &self.server {
+            s.set_in_sync(None);
+        }
         if let Some(c) = &self.client {
             c.stop_following(&self.master_addr).await;
         } else {
