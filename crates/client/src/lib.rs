@@ -57,10 +57,11 @@ pub use rmq_remoting::body::ElectMasterResponseBody;
 pub use rmq_remoting::body::{
     BrokerData, BrokerMemberGroup, BrokerReplicasInfo, ClusterInfo, Connection,
     ConsumeMessageDirectlyResult, ConsumeResult, ConsumeStats, ConsumeStatus, ConsumerConnection,
-    ConsumerOffsetSerializeWrapper, ConsumerRunningInfo, DelayOffsetSerializeWrapper, GroupList,
-    OffsetWrapper, ProcessQueueInfo, ProducerConnection, QueueData, ReplicaIdentity, ReplicasInfo,
-    SubscriptionData, SubscriptionGroupConfig, SubscriptionGroupWrapper,
-    TopicConfigSerializeWrapper, TopicList, TopicOffset, TopicRouteData, TopicStatsTable,
+    ConsumerOffsetSerializeWrapper, ConsumerRunningInfo, DelayOffsetSerializeWrapper, EpochEntry,
+    EpochEntryCache, GroupList, OffsetWrapper, ProcessQueueInfo, ProducerConnection, QueueData,
+    ReplicaIdentity, ReplicasInfo, SubscriptionData, SubscriptionGroupConfig,
+    SubscriptionGroupWrapper, TopicConfigSerializeWrapper, TopicList, TopicOffset, TopicRouteData,
+    TopicStatsTable,
 };
 /// The wire headers [`Admin`] returns, with Apache's field names.
 pub use rmq_remoting::header::{ElectMasterResponseHeader, GetMetaDataResponseHeader};

@@ -20,9 +20,6 @@ use rmq_client::{
     Admin, ConsumeConcurrentlyStatus, ConsumeFrom, Message, Producer, PushConsumer, SendStatus,
     TopicConfig, TopicTarget,
 };
-use rmq_remoting::body::EpochEntryCache;
-use rmq_remoting::json::JsonBody;
-use rmq_remoting::{ClientConfig, RemotingClient, RemotingCommand, RequestCode, ResponseCode};
 use rmq_testkit::{binary, broker_process, controller_group, namesrv_process, test_dir, Daemon};
 
 const TOPIC: &str = "ControllerModeTopic";
@@ -78,21 +75,8 @@ async fn stored(admin: &Admin, addr: &str) -> i64 {
 }
 
 /// GET_BROKER_EPOCH_CACHE of the broker at `addr`: (epoch, start offset) pairs.
-async fn epochs(addr: &str) -> Vec<(i32, i64)> {
-    let client = RemotingClient::new(ClientConfig::default());
-    let req = RemotingCommand::new_request(RequestCode::GetBrokerEpochCache);
-    let resp = client
-        .invoke(addr, req, Duration::from_secs(3))
-        .await
-        .unwrap();
-    client.shutdown().await;
-    assert_eq!(
-        resp.response_code(),
-        ResponseCode::Success,
-        "{:?}",
-        resp.remark
-    );
-    let cache = EpochEntryCache::from_json_bytes(&resp.body).unwrap();
+async fn epochs(admin: &Admin, addr: &str) -> Vec<(i32, i64)> {
+    let cache = admin.broker_epoch_cache(addr).await.unwrap();
     cache
         .epoch_list
         .iter()
@@ -197,7 +181,7 @@ async fn a_slave_takes_over_and_the_old_master_rejoins_as_its_slave() {
     produce(&producer, "after").await;
     producer.shutdown().await;
     // Each master recorded where its epoch starts: A from the start, B at A's end.
-    let b_epochs = epochs(&b_addr).await;
+    let b_epochs = epochs(&admin, &b_addr).await;
     assert_eq!(b_epochs.len(), 2, "{b_epochs:?}");
     assert_eq!(b_epochs[0], (1, 0));
     assert_eq!(b_epochs[1].0, 2);
@@ -270,13 +254,45 @@ async fn a_slave_takes_over_and_the_old_master_rejoins_as_its_slave() {
     }
     until(
         "the old master adopting the new master's epochs",
-        || async { (epochs(&a_addr).await == b_epochs).then_some(()) },
+        || async { (epochs(&admin, &a_addr).await == b_epochs).then_some(()) },
     )
     .await;
     until("the old master back in the SyncStateSet", || async {
         (sync_state_set(&admin, &ctl).await == [1, 2]).then_some(())
     })
     .await;
+    // Apache's `mqadmin getBrokerEpoch` layout, for both replicas: the same two epochs, the
+    // second starting where the first ends.
+    let out = std::process::Command::new(binary("mqadmin").unwrap())
+        .args(["getBrokerEpoch", "-n", &ns, "-b", "broker-a"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let second = b_epochs[1].1;
+    for addr in [&a_addr, &b_addr] {
+        assert!(text.contains(&format!("#brokerAddr\t{addr}")), "{text}");
+    }
+    assert_eq!(
+        text.matches(&format!(
+            "#Epoch: EpochEntry{{epoch=1, startOffset=0, endOffset={second}}}"
+        ))
+        .count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches(&format!(
+            "#Epoch: EpochEntry{{epoch=2, startOffset={second}, endOffset="
+        ))
+        .count(),
+        2,
+        "{text}"
+    );
     admin.shutdown().await;
     drop(group);
 }

@@ -97,6 +97,9 @@ pub enum Command {
     /// Controller mode: make the controllers forget replicas (or a whole group).
     #[command(name = "cleanBrokerMetadata")]
     CleanBrokerMetadata(controller::CleanBrokerMetadata),
+    /// Controller mode: the master epochs each broker's CommitLog holds.
+    #[command(name = "getBrokerEpoch")]
+    GetBrokerEpoch(controller::GetBrokerEpoch),
     /// Controller mode: each controller's settings.
     #[command(name = "getControllerConfig")]
     GetControllerConfig(controller::GetControllerConfig),
@@ -163,6 +166,7 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Command::ElectMaster(a) => controller::elect_master(s, a).await,
         Command::CleanBrokerMetadata(a) => controller::clean_broker_metadata(s, a).await,
         Command::GetControllerConfig(a) => controller::get_controller_config(s, a).await,
+        Command::GetBrokerEpoch(a) => controller::get_broker_epoch(s, a).await,
     };
     session.close().await;
     result

@@ -1,11 +1,12 @@
 //! Controller-mode commands, by Apache's names and flags: `getControllerMetaData`,
-//! `getSyncStateSet`, `electMaster`, `cleanBrokerMetadata`, `getControllerConfig`. `-a` is the
+//! `getSyncStateSet`, `electMaster`, `cleanBrokerMetadata`, `getControllerConfig`, and
+//! `getBrokerEpoch` (asked of the brokers, found through the name servers). `-a` is the
 //! controllers' addresses (`host:port;host:port`, brokers' `controllerAddr`); no name server is
 //! needed unless `-c` names a cluster whose groups are to be listed.
 
 use anyhow::{bail, Result};
 use clap::Args;
-use rmq_client::{BrokerReplicasInfo, ReplicaIdentity};
+use rmq_client::{BrokerReplicasInfo, EpochEntryCache, ReplicaIdentity};
 use serde::Serialize;
 
 use crate::output::{emit, print_out};
@@ -133,6 +134,97 @@ pub async fn get_sync_state_set(s: &Session, a: &GetSyncStateSet) -> Result<()> 
         out
     });
     Ok(())
+}
+
+/// Arguments of `mqadmin getBrokerEpoch`.
+#[derive(Debug, Args)]
+pub struct GetBrokerEpoch {
+    /// Every broker of this cluster.
+    #[arg(short = 'c', long = "clusterName", conflicts_with = "broker_name")]
+    pub cluster: Option<String>,
+    /// Every replica (master and slaves) of one broker group.
+    #[arg(short = 'b', long = "brokerName")]
+    pub broker_name: Option<String>,
+    /// Print again every this many seconds until interrupted.
+    #[arg(short = 'i', long = "interval")]
+    pub interval: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BrokerEpochs {
+    broker_addr: String,
+    #[serde(flatten)]
+    cache: EpochEntryCache,
+}
+
+/// Runs `mqadmin getBrokerEpoch`: each replica's epochs, Apache's layout (the last epoch ends
+/// at the CommitLog's end).
+pub async fn get_broker_epoch(s: &Session, a: &GetBrokerEpoch) -> Result<()> {
+    loop {
+        let info = s.cluster_info().await?;
+        let groups: Vec<String> = match (&a.broker_name, &a.cluster) {
+            (Some(b), _) => vec![b.clone()],
+            (None, Some(c)) => match info.cluster_addr_table.get(c) {
+                Some(names) => names.iter().cloned().collect(),
+                None => bail!(
+                    "cluster {c} is not known to the name servers at {}",
+                    s.name_server_list()
+                ),
+            },
+            (None, None) => {
+                bail!("name the broker group (-b brokerName) or the cluster (-c clusterName)")
+            }
+        };
+        let mut report = Vec::new();
+        for g in &groups {
+            let Some(data) = info.broker_addr_table.get(g) else {
+                bail!(
+                    "broker group {g} is not known to the name servers at {}",
+                    s.name_server_list()
+                );
+            };
+            for addr in data.broker_addrs.values() {
+                let cache = s
+                    .admin
+                    .broker_epoch_cache(addr)
+                    .await
+                    .map_err(|e| s.explain(e))?;
+                report.push(BrokerEpochs {
+                    broker_addr: addr.clone(),
+                    cache,
+                });
+            }
+        }
+        emit(s.json, &report, |report| {
+            let mut out = String::new();
+            for b in report {
+                let c = &b.cache;
+                out.push_str(&format!(
+                    "\n#clusterName\t{}\n#brokerName\t{}\n#brokerAddr\t{}\n#brokerId\t{}",
+                    c.cluster_name, c.broker_name, b.broker_addr, c.broker_id
+                ));
+                let last = c.epoch_list.len().saturating_sub(1);
+                for (i, e) in c.epoch_list.iter().enumerate() {
+                    let end = if i == last {
+                        c.max_offset
+                    } else {
+                        e.end_offset
+                    };
+                    out.push_str(&format!(
+                        "\n#Epoch: EpochEntry{{epoch={}, startOffset={}, endOffset={end}}}",
+                        e.epoch, e.start_offset
+                    ));
+                }
+                out.push('\n');
+            }
+            out
+        });
+        match a.interval {
+            Some(secs) => tokio::time::sleep(std::time::Duration::from_secs(secs.max(1))).await,
+            None => return Ok(()),
+        }
+    }
 }
 
 /// Arguments of `mqadmin electMaster`.

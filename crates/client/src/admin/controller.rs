@@ -2,10 +2,11 @@
 //! who leads (CONTROLLER_GET_METADATA_INFO 1005, any controller answers), each group's master,
 //! epochs and SyncStateSet (CONTROLLER_GET_SYNC_STATE_DATA 1006), an operator's election
 //! (CONTROLLER_ELECT_MASTER 1002), forgetting replicas (CLEAN_BROKER_DATA 1011) and the
-//! settings (GET_CONTROLLER_CONFIG 1010). `controllers` is the `;`-separated list brokers have
+//! settings (GET_CONTROLLER_CONFIG 1010); and a broker's own epochs (GET_BROKER_EPOCH_CACHE
+//! 1007, asked of the broker). `controllers` is the `;`-separated list brokers have
 //! as `controllerAddr`; calls that only the leader answers find it first, as Apache's admin does.
 
-use rmq_remoting::body::{BrokerReplicasInfo, ElectMasterResponseBody};
+use rmq_remoting::body::{BrokerReplicasInfo, ElectMasterResponseBody, EpochEntryCache};
 use rmq_remoting::header::{
     CleanControllerBrokerDataRequestHeader, ElectMasterRequestHeader, ElectMasterResponseHeader,
     GetMetaDataResponseHeader,
@@ -38,6 +39,14 @@ impl Admin {
         self.call(addr, bare(RequestCode::ControllerGetMetadataInfo))
             .await?
             .header()
+    }
+
+    /// GET_BROKER_EPOCH_CACHE of the broker at `addr` (controller mode): its group, id, the
+    /// master epochs its CommitLog holds and where each starts, and the CommitLog's end.
+    pub async fn broker_epoch_cache(&self, addr: &str) -> Result<EpochEntryCache> {
+        self.call(addr, bare(RequestCode::GetBrokerEpochCache))
+            .await?
+            .body()
     }
 
     /// The leader's address, from the first of `controllers` that knows one.
