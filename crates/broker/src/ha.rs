@@ -137,12 +137,13 @@ impl BrokerHa {
 
     /// Controller mode: stops following and completes once nothing more can be appended from
     /// the old master (before the log is cut back to the point shared with a new one).
+    ///
+    /// The in-sync set of a former master stays until [`BrokerHa::follow`]: it is what keeps
+    /// the tail no in-sync slave acknowledged out of the consume queues until that tail is cut
+    /// back (lifting it here let consumers read, and move past, entries the new master then
+    /// filled with other messages).
     pub async fn stop_following(&self) {
         self.serving.store(false, Ordering::Release);
-        self.sync_master.store(false, Ordering::Release);
-        if let Some(s) = &self.server {
-            s.set_in_sync(None);
-        }
         if let Some(c) = &self.client {
             c.stop_following(&self.master_addr).await;
         } else {
