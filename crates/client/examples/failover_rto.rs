@@ -22,7 +22,7 @@ mod netns_group;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use netns_group::{until, Group, Load};
+use netns_group::{Group, Load};
 use rmq_testkit::test_dir;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,7 +70,7 @@ impl Fault {
 async fn run_once(fault: Fault) -> Duration {
     let dir = test_dir("rmq-rto");
     let mut g = Group::start(dir.path(), 2, "", "").await;
-    let load = Load::start(&g.ns).await;
+    let load = Load::start(&g).await;
     load.wait_more_acks(200, "sends acknowledged before the fault")
         .await;
     let (fault_at, new_master) = match fault {
@@ -93,19 +93,7 @@ async fn run_once(fault: Fault) -> Duration {
             (Instant::now(), 1)
         }
         Fault::Lagging => {
-            g.net.cut(1).unwrap();
-            g.wait_sync_state_set(&[1]).await;
-            load.wait_more_acks(100, "sends acknowledged by the master alone")
-                .await;
-            g.kill_broker(0);
-            let at = Instant::now();
-            g.net.heal(1).unwrap();
-            until("the slave's election refused", || async {
-                g.broker_log(1)
-                    .contains("no master could be elected")
-                    .then_some(())
-            })
-            .await;
+            let at = g.kill_master_behind_lagging_slave(&load).await;
             g.start_broker(0);
             (at, 0)
         }

@@ -6,7 +6,7 @@
 
 use anyhow::{bail, Result};
 use clap::Args;
-use rmq_client::{BrokerReplicasInfo, EpochEntryCache, ReplicaIdentity};
+use rmq_client::{BrokerReplicasInfo, ClusterInfo, EpochEntryCache, ReplicaIdentity};
 use serde::Serialize;
 
 use crate::output::{emit, print_out};
@@ -77,6 +77,38 @@ pub struct GetSyncStateSet {
     pub broker_name: Option<String>,
 }
 
+/// The broker group `-b` names, or every group of the cluster `-c` names (from `info`, or
+/// from the name servers when not given).
+async fn group_names(
+    s: &Session,
+    broker_name: Option<&str>,
+    cluster: Option<&str>,
+    info: Option<&ClusterInfo>,
+) -> Result<Vec<String>> {
+    let c = match (broker_name, cluster) {
+        (Some(b), _) => return Ok(vec![b.to_owned()]),
+        (None, Some(c)) => c,
+        (None, None) => {
+            bail!("name the broker group (-b brokerName) or the cluster (-c clusterName)")
+        }
+    };
+    let fetched;
+    let info = match info {
+        Some(i) => i,
+        None => {
+            fetched = s.cluster_info().await?;
+            &fetched
+        }
+    };
+    match info.cluster_addr_table.get(c) {
+        Some(names) => Ok(names.iter().cloned().collect()),
+        None => bail!(
+            "cluster {c} is not known to the name servers at {}",
+            s.name_server_list()
+        ),
+    }
+}
+
 fn identity(r: &ReplicaIdentity) -> String {
     format!(
         "ReplicaIdentity{{brokerName='{}', brokerId={}, brokerAddress='{}', alive={}}}",
@@ -86,22 +118,7 @@ fn identity(r: &ReplicaIdentity) -> String {
 
 /// Runs `mqadmin getSyncStateSet`.
 pub async fn get_sync_state_set(s: &Session, a: &GetSyncStateSet) -> Result<()> {
-    let names: Vec<String> = match (&a.broker_name, &a.cluster) {
-        (Some(b), _) => vec![b.clone()],
-        (None, Some(c)) => {
-            let info = s.cluster_info().await?;
-            let Some(names) = info.cluster_addr_table.get(c) else {
-                bail!(
-                    "cluster {c} is not known to the name servers at {}",
-                    s.name_server_list()
-                );
-            };
-            names.iter().cloned().collect()
-        }
-        (None, None) => {
-            bail!("name the broker group (-b brokerName) or the cluster (-c clusterName)")
-        }
-    };
+    let names = group_names(s, a.broker_name.as_deref(), a.cluster.as_deref(), None).await?;
     let info: BrokerReplicasInfo = s
         .admin
         .sync_state_data(&a.controllers, &names)
@@ -163,19 +180,13 @@ struct BrokerEpochs {
 pub async fn get_broker_epoch(s: &Session, a: &GetBrokerEpoch) -> Result<()> {
     loop {
         let info = s.cluster_info().await?;
-        let groups: Vec<String> = match (&a.broker_name, &a.cluster) {
-            (Some(b), _) => vec![b.clone()],
-            (None, Some(c)) => match info.cluster_addr_table.get(c) {
-                Some(names) => names.iter().cloned().collect(),
-                None => bail!(
-                    "cluster {c} is not known to the name servers at {}",
-                    s.name_server_list()
-                ),
-            },
-            (None, None) => {
-                bail!("name the broker group (-b brokerName) or the cluster (-c clusterName)")
-            }
-        };
+        let groups = group_names(
+            s,
+            a.broker_name.as_deref(),
+            a.cluster.as_deref(),
+            Some(&info),
+        )
+        .await?;
         let mut report = Vec::new();
         for g in &groups {
             let Some(data) = info.broker_addr_table.get(g) else {

@@ -21,7 +21,7 @@ use rmq_client::{
 use rmq_testkit::netns::Net;
 use rmq_testkit::{binary, controller_group_at, controller_start, namesrv_process, Daemon};
 
-use super::poll::until_within;
+use super::poll::{poll_within, until_within};
 
 pub const TOPIC: &str = "NetFaultTopic";
 pub const GROUP: &str = "broker-a";
@@ -214,6 +214,28 @@ impl Group {
         .await;
     }
 
+    /// The lagging-slave fault: the slave (node 1) is cut off until the master (node 0) drops
+    /// it from the SyncStateSet and has acknowledged 100 of `load`'s sends alone; then the
+    /// master is SIGKILLed and the slave is back on the network. Returns the time of the kill
+    /// once the slave has asked to be elected and been refused (it lacks what the master
+    /// acknowledged alone; enableElectUncleanMaster=false).
+    pub async fn kill_master_behind_lagging_slave(&mut self, load: &Load) -> Instant {
+        self.net.cut(1).unwrap();
+        self.wait_sync_state_set(&[1]).await;
+        load.wait_more_acks(100, "sends acknowledged by the master alone")
+            .await;
+        self.kill_broker(0);
+        let killed = Instant::now();
+        self.net.heal(1).unwrap();
+        until("the slave's election refused", || async {
+            self.broker_log(1)
+                .contains("no master could be elected")
+                .then_some(())
+        })
+        .await;
+        killed
+    }
+
     /// The group's master as the name server routes it.
     pub async fn master(&self) -> Option<String> {
         let info = self.admin.cluster_info().await.ok()?;
@@ -286,10 +308,22 @@ impl Group {
     }
 }
 
+/// Whether the name server routes a master for the topic.
+async fn master_routed(admin: &Admin) -> Option<()> {
+    let route = admin.topic_route(TOPIC).await.ok()?;
+    route
+        .broker_datas
+        .iter()
+        .any(|b| b.broker_addrs.contains_key(&0))
+        .then_some(())
+}
+
 /// One acknowledged send.
 #[derive(Debug, Clone)]
 pub struct Ack {
     pub body: String,
+    /// Its offset message id.
+    pub offset_msg_id: String,
     /// When the answer came.
     pub at: Instant,
     /// The broker that stored it (from the offset message id).
@@ -310,7 +344,9 @@ pub struct Load {
 }
 
 impl Load {
-    pub async fn start(ns: &str) -> Load {
+    /// Starts the load on `g`'s topic (through `g`'s name server and admin client).
+    pub async fn start(g: &Group) -> Load {
+        let ns = g.ns.as_str();
         let stop = Arc::new(AtomicBool::new(false));
         let acks: Arc<Mutex<Vec<Ack>>> = Arc::default();
         let mut producers = Vec::new();
@@ -322,7 +358,7 @@ impl Load {
                 .build()
                 .await
                 .unwrap();
-            let (stop, acks) = (stop.clone(), acks.clone());
+            let (stop, acks, admin) = (stop.clone(), acks.clone(), g.admin.clone());
             producers.push(tokio::spawn(async move {
                 let mut i = 0;
                 while !stop.load(Ordering::Acquire) {
@@ -336,12 +372,18 @@ impl Load {
                                     .unwrap_or_default();
                             acks.lock().push(Ack {
                                 body,
+                                offset_msg_id: r.offset_msg_id.clone(),
                                 at: Instant::now(),
                                 stored_by,
                             });
                         }
-                        // Refused while there is no master: not in a hot loop.
-                        Ok(_) | Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                        // Stored, not acknowledged as replicated: nothing to wait for.
+                        Ok(_) => {}
+                        // No master to take it: go on once the name server routes one (the
+                        // old master until it is unregistered, then its successor).
+                        Err(_) => {
+                            until("a master routed for the topic", || master_routed(&admin)).await
+                        }
                     }
                 }
                 p.shutdown().await;
@@ -447,19 +489,20 @@ impl Load {
             let got: BTreeSet<String> = seen.lock().values().cloned().collect();
             acked.difference(&got).cloned().collect()
         };
-        let limit = Instant::now() + Duration::from_secs(90);
-        loop {
+        let consumed = poll_within(Duration::from_secs(90), || {
+            let done = missing().is_empty();
+            async move { done.then_some(()) }
+        })
+        .await;
+        if consumed.is_none() {
             let m = missing();
-            if m.is_empty() {
-                break;
-            }
-            assert!(
-                Instant::now() < limit,
-                "{} acknowledged sends never consumed: {:?}",
-                m.len(),
-                &m[..m.len().min(20)]
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            let acks = self.acks.lock();
+            let detail: Vec<&Ack> = acks
+                .iter()
+                .filter(|a| m.contains(&a.body))
+                .take(20)
+                .collect();
+            panic!("{} acknowledged sends never consumed: {detail:?}", m.len());
         }
         for c in self.consumers {
             c.shutdown().await;
