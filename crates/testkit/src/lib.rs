@@ -288,6 +288,20 @@ pub fn broker_process(
     Ok((d, addr))
 }
 
+/// Starts `mqconsole` for the name servers `namesrv` on a free loopback port with `args`
+/// added (`--users FILE`, `--sample-interval 1`, ...); returns it and its base URL,
+/// `http://127.0.0.1:PORT`, once it listens.
+pub fn console_process(dir: &Path, namesrv: &str, args: &[&str]) -> Result<(Daemon, String)> {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let bin = binary("mqconsole")?;
+    let mut all = vec!["-n", namesrv, "--listen", listen.as_str()];
+    all.extend_from_slice(args);
+    let mut d = Daemon::start("console", &bin, &all, &dir.join("logs"))?;
+    d.wait_listening(listen.parse()?, Duration::from_secs(20))?;
+    Ok((d, format!("http://{listen}")))
+}
+
 /// Starts a group of `n` `mqcontroller`s on free ports (members `n0`, `n1`, ...), their Raft
 /// stores under `dir/controller-n<k>`, with `extra` properties lines appended; returns them and
 /// their addresses once each listens. Brokers' `controllerAddr` is the addresses joined by `;`.

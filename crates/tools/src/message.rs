@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
-use rmq_client::{Message, MessageExt, MessageQueue, Producer, PullOne, SendStatus};
+use rmq_client::{Message, MessageExt, MessageQueue, Producer, PullOne};
 use rmq_common::msg_id::decode_offset_msg_id;
 use serde::Serialize;
 
@@ -340,17 +340,6 @@ struct SendReport {
     offset_msg_id: String,
 }
 
-/// Java's `SendStatus` names.
-fn send_status_name(s: SendStatus) -> &'static str {
-    match s {
-        SendStatus::SendOk => "SEND_OK",
-        SendStatus::FlushDiskTimeout => "FLUSH_DISK_TIMEOUT",
-        SendStatus::FlushSlaveTimeout => "FLUSH_SLAVE_TIMEOUT",
-        SendStatus::SlaveNotAvailable => "SLAVE_NOT_AVAILABLE",
-        _ => "UNKNOWN",
-    }
-}
-
 /// Runs `mqadmin sendMessage`.
 pub async fn send_message(s: &Session, a: &SendMessage) -> Result<()> {
     let mut msg = Message::new(&a.topic, a.body.clone().into_bytes());
@@ -380,7 +369,7 @@ pub async fn send_message(s: &Session, a: &SendMessage) -> Result<()> {
         broker_name: r.message_queue.broker_name.clone(),
         queue_id: r.message_queue.queue_id,
         queue_offset: r.queue_offset,
-        send_status: send_status_name(r.status).to_owned(),
+        send_status: r.status.to_string(),
         msg_id: r.msg_id,
         offset_msg_id: r.offset_msg_id,
     };

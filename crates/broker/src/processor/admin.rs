@@ -89,7 +89,9 @@ pub async fn create_topic(
     }
     ctx.topics().put(config)?;
     tracing::info!(topic = %h.topic, read = h.read_queue_nums, write = h.write_queue_nums, perm = h.perm, "topic created or updated");
-    ctx.topics_changed();
+    // As Apache's broker: the name servers know the topic before the tool is answered, so a
+    // route lookup right after `updateTopic` finds it.
+    ctx.announce_new_topic().await;
     Ok(Some(req.response_to(ResponseCode::Success)))
 }
 

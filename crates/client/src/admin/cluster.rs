@@ -27,6 +27,14 @@ impl Admin {
             .body()
     }
 
+    /// GET_BROKER_CLUSTER_INFO (106) asked of one name server, `addr`: what that name server
+    /// knows, and whether it answers at all.
+    pub async fn namesrv_cluster_info(&self, addr: &str) -> Result<ClusterInfo> {
+        self.call(addr, bare(RequestCode::GetBrokerClusterInfo))
+            .await?
+            .body()
+    }
+
     /// Every master of `cluster`, sorted by broker name. A cluster the name servers do not know
     /// is [`ClientError::UnknownCluster`]; one without a registered master is
     /// [`ClientError::BrokerNotFound`].

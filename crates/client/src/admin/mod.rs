@@ -35,7 +35,7 @@ use crate::instance::ClientInstance;
 use crate::options::{client_option_setters, ClientOptions};
 use crate::stop_on_drop::StopOnDrop;
 
-pub use cluster::BrokerTarget;
+pub use cluster::{masters_of, BrokerTarget};
 pub use controller::Elected;
 pub use message::PullOne;
 pub use offset::QueueReset;

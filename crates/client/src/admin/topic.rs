@@ -85,7 +85,8 @@ impl Admin {
             .body()
     }
 
-    /// UPDATE_AND_CREATE_TOPIC (17) on one broker or every master of a cluster.
+    /// UPDATE_AND_CREATE_TOPIC (17) on one broker or every master of a cluster; the config's
+    /// attributes (`message.type` = FIFO, ...) are set on the broker's topic.
     pub async fn create_topic(&self, target: TopicTarget, config: &TopicConfig) -> Result<()> {
         let addrs = match target {
             TopicTarget::Broker(a) => vec![a],
@@ -105,6 +106,7 @@ impl Admin {
             topic_filter_type: config.topic_filter_type,
             topic_sys_flag: Some(config.topic_sys_flag),
             order: config.order,
+            attributes: attributes_spec(&config.attributes),
             ..Default::default()
         };
         for addr in addrs {
@@ -148,4 +150,15 @@ impl Admin {
         self.call_every_namesrv(request(RequestCode::DeleteTopicInNamesrv, &h))
             .await
     }
+}
+
+/// Topic attributes as the create header carries them: `+key=value,+key2=value2`.
+fn attributes_spec(attrs: &std::collections::BTreeMap<String, String>) -> Option<String> {
+    (!attrs.is_empty()).then(|| {
+        attrs
+            .iter()
+            .map(|(k, v)| format!("+{}={v}", k.trim_start_matches('+')))
+            .collect::<Vec<_>>()
+            .join(",")
+    })
 }

@@ -1,0 +1,162 @@
+//! A real cluster (name server, broker) and `mqconsole` as processes, and an HTTP client of
+//! the console's API that keeps the session cookie and sends the CSRF token.
+
+#![allow(dead_code)]
+
+#[path = "../../../client/tests/support/until.rs"]
+pub mod until;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use reqwest::{Method, StatusCode};
+use rmq_testkit::{broker_process, console_process, namesrv_process, test_dir, Daemon};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+pub struct Cluster {
+    pub dir: TempDir,
+    pub namesrv: String,
+    pub broker: String,
+    pub url: String,
+    pub console: Daemon,
+    _daemons: Vec<Daemon>,
+}
+
+/// Broker settings that make retries and DLQ quick to see.
+const BROKER_EXTRA: &str =
+    "messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s\n";
+
+impl Cluster {
+    /// A name server, a broker and a console (sampling every second) with `console_args`.
+    pub fn start(console_args: &[&str]) -> Result<Cluster> {
+        let dir = test_dir("rmq-console-");
+        let (ns, namesrv) = namesrv_process(dir.path(), "namesrv")?;
+        let (b, broker) = broker_process(dir.path(), "broker-a", &namesrv, BROKER_EXTRA)?;
+        let mut args = vec!["--sample-interval", "1"];
+        args.extend_from_slice(console_args);
+        let (console, url) = console_process(dir.path(), &namesrv, &args)?;
+        Ok(Cluster {
+            dir,
+            namesrv,
+            broker,
+            url,
+            console,
+            _daemons: vec![b, ns],
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Writes a users file with `admin` (password `admin-pw`) and `viewer` (`viewer-pw`).
+pub fn users_file(dir: &Path) -> Result<String> {
+    let path = dir.join("users.properties");
+    let text = format!(
+        "# mqconsole users: name=role:argon2 hash\nadmin=admin:{}\nviewer=readonly:{}\n",
+        rmq_console::hash_password("admin-pw").map_err(anyhow::Error::msg)?,
+        rmq_console::hash_password("viewer-pw").map_err(anyhow::Error::msg)?,
+    );
+    std::fs::write(&path, text)?;
+    Ok(path.to_string_lossy().into_owned())
+}
+
+/// The console's API as the page uses it.
+pub struct Api {
+    pub base: String,
+    http: reqwest::Client,
+    pub csrf: Option<String>,
+}
+
+impl Api {
+    pub fn new(base: &str) -> Api {
+        Api {
+            base: base.to_owned(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("http client"),
+            csrf: None,
+        }
+    }
+
+    /// Logs in (or, without login, reads the session) and keeps the CSRF token.
+    pub async fn login(base: &str, user: &str, password: &str) -> Result<Api> {
+        let mut api = Api::new(base);
+        let (status, body) = api
+            .call(
+                Method::POST,
+                "/api/login",
+                Some(json!({"user": user, "password": password})),
+            )
+            .await?;
+        if status != StatusCode::OK {
+            bail!("login as {user}: {status} {body}");
+        }
+        api.csrf = body["csrf"].as_str().map(str::to_owned);
+        Ok(api)
+    }
+
+    /// The session of a console without login.
+    pub async fn local(base: &str) -> Result<Api> {
+        let mut api = Api::new(base);
+        let body = api.ok(Method::GET, "/api/session", None).await?;
+        api.csrf = body["csrf"].as_str().map(str::to_owned);
+        Ok(api)
+    }
+
+    /// Any request: the status and the JSON answer (Null when there is none).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(StatusCode, Value)> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = &self.csrf {
+            req = req.header("X-CSRF-Token", t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.with_context(|| path.to_owned())?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok((status, value))
+    }
+
+    /// A request that must succeed: its JSON answer.
+    pub async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value> {
+        let (status, value) = self.call(method.clone(), path, body).await?;
+        if !status.is_success() {
+            bail!("{method} {path}: {status} {value}");
+        }
+        Ok(value)
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Value> {
+        self.ok(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Result<Value> {
+        self.ok(Method::POST, path, Some(body)).await
+    }
+
+    /// The raw text of a GET (exports).
+    pub async fn text(&self, path: &str) -> Result<(StatusCode, String, String)> {
+        let resp = self.http.get(format!("{}{path}", self.base)).send().await?;
+        let status = resp.status();
+        let ctype = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        Ok((status, ctype, resp.text().await?))
+    }
+}
