@@ -1,13 +1,15 @@
 //! `cargo xtask up`: a working single-broker cluster on this machine with defaults.
 //!
 //! Builds the workspace once (see `build.rs`), starts `mqnamesrv` on port 9876 and `mqbroker` on
-//! port 10911 (both listen on every interface, 0.0.0.0; the broker registers as 127.0.0.1) with
-//! data and logs under `target/rmq/`, prints where they listen, and stops both with SIGTERM on
-//! Ctrl-C, SIGTERM or SIGHUP (the broker flushes and removes its abort file). The daemons die
-//! with `up` however it ends (`child.rs`), and `up` refuses to start over a cluster that is
-//! already running rather than truncating the logs it is writing.
+//! port 10911 (both listen on every interface, 0.0.0.0; the broker registers as 127.0.0.1) and
+//! the web console `mqconsole` on 127.0.0.1:8080 (no login, loopback only), with data and logs
+//! under `target/rmq/`, prints where they listen, and stops them with SIGTERM on Ctrl-C, SIGTERM
+//! or SIGHUP (the broker flushes and removes its abort file). The daemons die with `up` however
+//! it ends (`child.rs`), and `up` refuses to start over a cluster that is already running rather
+//! than truncating the logs it is writing.
 
 use std::path::{Path, PathBuf};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +30,9 @@ pub struct UpArgs {
     /// The broker's gRPC port (5.x clients); 0 serves no gRPC.
     #[arg(long, default_value_t = 8081)]
     grpc_port: u16,
+    /// The web console's port (`mqconsole`, loopback only, no login); 0 starts no console.
+    #[arg(long, default_value_t = 8080)]
+    console_port: u16,
     /// Where the store, configs and logs go (default: target/rmq).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -73,8 +78,9 @@ fn refuse_if_running(pid_file: &Path, args: &UpArgs) -> Result<()> {
         (args.broker_port, "the broker port"),
         (args.broker_port.wrapping_add(1), "the broker's HA port"),
         (args.grpc_port, "the broker's gRPC port"),
+        (args.console_port, "the console port"),
     ];
-    for (port, what) in ports {
+    for (port, what) in ports.into_iter().filter(|(p, _)| *p != 0) {
         if std::net::TcpStream::connect_timeout(
             &([127, 0, 0, 1], port).into(),
             Duration::from_millis(500),
@@ -85,7 +91,7 @@ fn refuse_if_running(pid_file: &Path, args: &UpArgs) -> Result<()> {
                 "port {port} ({what}) is already in use: is a cluster already running? One \
                  started by `cargo xtask cluster up` stops with `cargo xtask cluster down`; \
                  otherwise stop what holds the port (`ss -ltnp | grep :{port}`) or choose \
-                 other ports with --namesrv-port and --broker-port."
+                 other ports with --namesrv-port, --broker-port, --grpc-port and --console-port."
             );
         }
     }
@@ -139,60 +145,87 @@ fn serve(args: &UpArgs, data: &Path, logs: &Path) -> Result<()> {
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
         .context("cannot catch Ctrl-C/SIGTERM/SIGHUP")?;
 
-    let ns_out = logs.join("namesrv.out");
-    let ns_args = [
-        "-c".into(),
-        ns_conf.display().to_string(),
-        "--log-dir".into(),
-        log_dir.clone(),
-    ];
-    let mut namesrv = spawn_tied(&bin.join("mqnamesrv"), &ns_args, &ns_out)?;
-    if let Err(e) = wait_port(&mut namesrv, "mqnamesrv", args.namesrv_port, &ns_out) {
-        terminate(&mut namesrv, "mqnamesrv");
-        return Err(e);
-    }
+    // Started in order, each once the one before listens; stopped in reverse order.
+    let mut running: Vec<(Child, &str, PathBuf)> = Vec::new();
     let namesrv_addr = format!("127.0.0.1:{}", args.namesrv_port);
-    let broker_out = logs.join("broker.out");
-    let broker_args = [
-        "-c".into(),
-        broker_conf.display().to_string(),
-        "-n".into(),
-        namesrv_addr.clone(),
-        "--log-dir".into(),
-        log_dir,
+    let mut daemons = vec![
+        (
+            "mqnamesrv",
+            args.namesrv_port,
+            vec![
+                "-c".into(),
+                ns_conf.display().to_string(),
+                "--log-dir".into(),
+                log_dir.clone(),
+            ],
+            logs.join("namesrv.out"),
+        ),
+        (
+            "mqbroker",
+            args.broker_port,
+            vec![
+                "-c".into(),
+                broker_conf.display().to_string(),
+                "-n".into(),
+                namesrv_addr.clone(),
+                "--log-dir".into(),
+                log_dir,
+            ],
+            logs.join("broker.out"),
+        ),
     ];
-    let mut broker = match spawn_tied(&bin.join("mqbroker"), &broker_args, &broker_out)
-        .and_then(|mut b| wait_port(&mut b, "mqbroker", args.broker_port, &broker_out).map(|()| b))
-    {
-        Ok(b) => b,
-        Err(e) => {
-            terminate(&mut namesrv, "mqnamesrv");
-            return Err(e);
+    if args.console_port != 0 {
+        daemons.push((
+            "mqconsole",
+            args.console_port,
+            vec![
+                "-n".into(),
+                namesrv_addr.clone(),
+                "--listen".into(),
+                format!("127.0.0.1:{}", args.console_port),
+            ],
+            logs.join("console.out"),
+        ));
+    }
+    for (name, port, argv, out) in daemons {
+        let started = spawn_tied(&bin.join(name), &argv, &out)
+            .and_then(|mut c| wait_port(&mut c, name, port, &out).map(|()| c));
+        match started {
+            Ok(c) => running.push((c, name, out)),
+            Err(e) => {
+                stop_all(&mut running);
+                return Err(e);
+            }
         }
-    };
+    }
 
     print_banner(args, &namesrv_addr, data, logs);
     let mut died = None;
     while !stop.load(Ordering::SeqCst) && died.is_none() {
-        if let Some(s) = broker.try_wait()? {
-            died = Some(format!(
-                "mqbroker exited unexpectedly ({s}); see {}",
-                broker_out.display()
-            ));
-        } else if let Some(s) = namesrv.try_wait()? {
-            died = Some(format!(
-                "mqnamesrv exited unexpectedly ({s}); see {}",
-                ns_out.display()
-            ));
-        } else {
+        for (child, name, out) in running.iter_mut() {
+            if let Some(s) = child.try_wait()? {
+                died = Some(format!(
+                    "{name} exited unexpectedly ({s}); see {}",
+                    out.display()
+                ));
+                break;
+            }
+        }
+        if died.is_none() {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
-    terminate(&mut broker, "mqbroker");
-    terminate(&mut namesrv, "mqnamesrv");
+    stop_all(&mut running);
     match died {
         Some(why) => bail!(why),
         None => Ok(()),
+    }
+}
+
+/// SIGTERM to each daemon, the last started first, waiting for each.
+fn stop_all(running: &mut Vec<(Child, &str, PathBuf)>) {
+    while let Some((mut child, name, _)) = running.pop() {
+        terminate(&mut child, name);
     }
 }
 
@@ -210,8 +243,14 @@ fn print_banner(args: &UpArgs, namesrv_addr: &str, data: &Path, logs: &Path) {
         },
         data.join("store").display()
     );
+    if args.console_port != 0 {
+        println!(
+            "  console      http://127.0.0.1:{}  (web console; no login, this machine only)",
+            args.console_port
+        );
+    }
     println!(
-        "  logs         {} (namesrv.log, broker.log)",
+        "  logs         {} (namesrv.log, broker.log, console.out)",
         logs.display()
     );
     println!();
@@ -222,7 +261,7 @@ fn print_banner(args: &UpArgs, namesrv_addr: &str, data: &Path, logs: &Path) {
     println!("look at the cluster:");
     println!("  target/release/mqadmin clusterList -n {namesrv_addr}");
     println!();
-    println!("Ctrl-C stops both daemons cleanly.");
+    println!("Ctrl-C stops every daemon cleanly.");
 }
 
 #[cfg(test)]
@@ -237,6 +276,7 @@ mod tests {
             namesrv_port: port,
             broker_port: port,
             grpc_port: port,
+            console_port: port,
             data_dir: None,
             no_build: true,
         };

@@ -987,7 +987,9 @@
     }
 
     function setTopics(topics) {
-      const want = [...new Set(topics.filter(Boolean))].sort();
+      // The group's own topics first, its retry topic last: the usual reset is of a topic.
+      const retryLast = (t) => (t.startsWith('%RETRY%') ? '1' : '0') + t;
+      const want = [...new Set(topics.filter(Boolean))].sort((a, b) => retryLast(a).localeCompare(retryLast(b)));
       const key = JSON.stringify(want);
       if (topicSel.dataset.topics === key) return;
       topicSel.dataset.topics = key;

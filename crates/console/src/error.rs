@@ -64,26 +64,37 @@ impl From<ClientError> for ApiError {
     }
 }
 
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadInput { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotLoggedIn => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Cluster(_) => StatusCode::BAD_GATEWAY,
+            ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The sentence the API answers.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::BadInput { message, .. } => message.clone(),
+            ApiError::NotLoggedIn => "log in first".to_owned(),
+            ApiError::Forbidden(m) | ApiError::NotFound(m) | ApiError::Busy(m) => m.clone(),
+            ApiError::Cluster(e) => rmq_runtime::report::one_line(e),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, error, field) = match self {
-            ApiError::BadInput { field, message } => {
-                (StatusCode::BAD_REQUEST, message, Some(field))
+        let body = match &self {
+            ApiError::BadInput { field, .. } => {
+                serde_json::json!({ "error": self.message(), "field": field })
             }
-            ApiError::NotLoggedIn => (StatusCode::UNAUTHORIZED, "log in first".to_owned(), None),
-            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m, None),
-            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m, None),
-            ApiError::Cluster(e) => (
-                StatusCode::BAD_GATEWAY,
-                rmq_runtime::report::one_line(&e),
-                None,
-            ),
-            ApiError::Busy(m) => (StatusCode::SERVICE_UNAVAILABLE, m, None),
+            _ => serde_json::json!({ "error": self.message() }),
         };
-        let body = match field {
-            Some(f) => serde_json::json!({ "error": error, "field": f }),
-            None => serde_json::json!({ "error": error }),
-        };
-        (status, Json(body)).into_response()
+        (self.status(), Json(body)).into_response()
     }
 }

@@ -287,3 +287,53 @@ async fn topic_total(admin: &Admin, topic: &str) -> Option<i64> {
     }
     Some(total)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counters(at_ms: i64, put: i64, topic: i64) -> Counters {
+        Counters {
+            at_ms,
+            put: Some(put),
+            get: None,
+            topic_max: [("T".to_owned(), topic)].into(),
+            group_consumed: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn rates_need_two_samples_and_skip_counter_resets() {
+        let s = Samples::new(Duration::from_secs(1));
+        s.record(counters(1_000, 100, 10), BTreeMap::new(), BTreeMap::new());
+        let f = s.figures();
+        assert!(
+            f.put.is_empty() && f.topic_tps.is_empty(),
+            "no rate from one sample"
+        );
+        s.record(counters(3_000, 300, 50), BTreeMap::new(), BTreeMap::new());
+        let f = s.figures();
+        assert_eq!(f.put, vec![(3_000, 100.0)]);
+        assert_eq!(f.topic_tps["T"], 20.0);
+        // A broker restart (or midnight) resets its counter: no negative rate, a gap.
+        s.record(counters(4_000, 5, 50), BTreeMap::new(), BTreeMap::new());
+        assert_eq!(s.figures().put.len(), 1);
+    }
+
+    #[test]
+    fn an_hour_of_points_at_most_and_gone_groups_forgotten() {
+        let s = Samples::new(Duration::from_secs(60));
+        for i in 0..200 {
+            let groups = [("G".to_owned(), i)].into();
+            s.record(counters(i * 60_000, i, i), BTreeMap::new(), groups);
+        }
+        assert_eq!(s.figures().put.len(), 60);
+        assert_eq!(s.group_series("G").len(), 60);
+        s.record(
+            counters(200 * 60_000, 200, 200),
+            BTreeMap::new(),
+            BTreeMap::new(),
+        );
+        assert!(s.group_series("G").is_empty());
+    }
+}

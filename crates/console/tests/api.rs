@@ -155,6 +155,18 @@ async fn without_a_users_file_it_answers_loopback_only() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/login", c.url))
+        .header("Host", "evil.example:80")
+        .json(&json!({"user": "x", "password": "y"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::FORBIDDEN,
+        "no CSRF token for a foreign host"
+    );
 
     // Listening beyond loopback without login is refused at start, saying what to do.
     let out = std::process::Command::new(rmq_testkit::binary("mqconsole").unwrap())
@@ -381,6 +393,71 @@ async fn consumer_backlog_reset_skip_and_dead_letters() {
     );
     let d = api.get("/api/groups/CG-console").await.unwrap();
     let client = d["clients"][0]["clientId"].as_str().unwrap().to_owned();
+    // The topic names its consumers; the group's consume TPS is measured by the sampler.
+    let consumers = api
+        .get("/api/topics/ConsoleOrders/consumers")
+        .await
+        .unwrap();
+    assert_eq!(consumers["groups"][0]["group"], "CG-console", "{consumers}");
+    assert_eq!(consumers["groups"][0]["backlog"], 0, "{consumers}");
+    until_within(WAIT, "a measured consume TPS for the group", || async {
+        let l = api.get("/api/groups").await.ok()?;
+        let g = l["groups"]
+            .as_array()?
+            .iter()
+            .find(|g| g["group"] == "CG-console")?
+            .clone();
+        g["tps"].as_f64().map(|_| ())
+    })
+    .await;
+    // Paging by time: ten messages, four to a page, newest first.
+    let p0 = api
+        .get("/api/messages?topic=ConsoleOrders&pageSize=4")
+        .await
+        .unwrap();
+    let p2 = api
+        .get("/api/messages?topic=ConsoleOrders&pageSize=4&page=2")
+        .await
+        .unwrap();
+    assert_eq!(
+        (count(&p0, "messages"), p0["more"].as_bool()),
+        (4, Some(true)),
+        "{p0}"
+    );
+    assert_eq!(
+        (count(&p2, "messages"), p2["more"].as_bool()),
+        (2, Some(false)),
+        "{p2}"
+    );
+    assert!(
+        p0["messages"][0]["storeTimestamp"].as_i64()
+            >= p2["messages"][1]["storeTimestamp"].as_i64()
+    );
+    // Resend one message to the group: it comes back to this group only, under its topic.
+    let one = p0["messages"][0]["msgId"].as_str().unwrap().to_owned();
+    let body = api
+        .get(&format!("/api/messages/by-id?topic=ConsoleOrders&id={one}"))
+        .await
+        .unwrap()["body"]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before_resend = seen.lock().len();
+    let r = api
+        .post(
+            "/api/messages/resend",
+            json!({"topic": "ConsoleOrders", "id": one, "group": "CG-console"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "SEND_OK", "{r}");
+    until_within(WAIT, "the resent message is consumed again", || async {
+        let s = seen.lock();
+        s[before_resend..]
+            .contains(&format!("ConsoleOrders:{body}"))
+            .then_some(())
+    })
+    .await;
     let running = api
         .get(&format!("/api/groups/CG-console/clients/{}", enc(&client)))
         .await
@@ -587,6 +664,52 @@ async fn overview_cluster_producers_and_name_servers() {
         .await
         .unwrap();
     assert_eq!(cfg["config"]["maxMessageSize"], "2097152");
+
+    // Consumer groups: a bad name is refused by field; created, listed, deleted.
+    let (st, body) = api
+        .call(
+            Method::POST,
+            "/api/groups",
+            Some(json!({"group": "no spaces"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (st, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("group")),
+        "{body}"
+    );
+    let (st, body) = api
+        .call(
+            Method::POST,
+            "/api/groups",
+            Some(json!({"group": "CG-made", "retryMaxTimes": -3})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (st, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("retryMaxTimes")),
+        "{body}"
+    );
+    api.post(
+        "/api/groups",
+        json!({"group": "CG-made", "retryMaxTimes": 3}),
+    )
+    .await
+    .unwrap();
+    let listed = |v: &Value| {
+        v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["group"] == "CG-made")
+    };
+    assert!(listed(&api.get("/api/groups").await.unwrap()));
+    api.ok(Method::DELETE, "/api/groups/CG-made", None)
+        .await
+        .unwrap();
+    assert!(!listed(&api.get("/api/groups").await.unwrap()));
 
     // Producers by group.
     until_within(WAIT, "the producer's connection is listed", || async {

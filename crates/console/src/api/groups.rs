@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
+use futures::StreamExt;
 use rmq_client::{ConsumeStats, QueueReset, SubscriptionGroupConfig};
 use rmq_common::time::now_millis;
 use serde::Deserialize;
@@ -22,25 +23,35 @@ fn backlog_of(s: &ConsumeStats) -> i64 {
         .sum()
 }
 
+/// Groups asked about at once while listing.
+const PARALLEL: usize = 8;
+
 pub async fn list(State(console): State<Arc<Console>>) -> ApiResult<Json<Value>> {
     let admin = console.admin();
-    let mut rows = Vec::new();
-    for g in console.groups().await? {
-        let backlog = admin
-            .consume_stats_everywhere(&g, None)
-            .await
-            .ok()
-            .map(|s| backlog_of(&s));
-        let conn = admin.group_connections(&g).await.ok().flatten();
-        rows.push(json!({
-            "group": g,
-            "backlog": backlog,
-            "tps": console.samples.group_tps(&g),
-            "clients": conn.as_ref().map_or(0, |c| c.connection_set.len()),
-            "consumeType": conn.as_ref().and_then(|c| c.consume_type).map(|t| format!("{t:?}")),
-            "messageModel": conn.as_ref().and_then(|c| c.message_model).map(|m| format!("{m:?}")),
-        }));
-    }
+    let groups = console.groups().await?;
+    let rows: Vec<Value> = futures::stream::iter(groups)
+        .map(|g| {
+            let (admin, console) = (admin.clone(), console.clone());
+            async move {
+                let backlog = admin
+                    .consume_stats_everywhere(&g, None)
+                    .await
+                    .ok()
+                    .map(|s| backlog_of(&s));
+                let conn = admin.group_connections(&g).await.ok().flatten();
+                json!({
+                    "group": g,
+                    "backlog": backlog,
+                    "tps": console.samples.group_tps(&g),
+                    "clients": conn.as_ref().map_or(0, |c| c.connection_set.len()),
+                    "consumeType": conn.as_ref().and_then(|c| c.consume_type).map(|t| t.to_string()),
+                    "messageModel": conn.as_ref().and_then(|c| c.message_model).map(|m| m.to_string()),
+                })
+            }
+        })
+        .buffered(PARALLEL)
+        .collect()
+        .await;
     Ok(Json(json!({ "groups": rows })))
 }
 
@@ -69,7 +80,7 @@ pub async fn detail(
         .flat_map(|c| c.connection_set.iter())
         .map(|c| {
             json!({"clientId": c.client_id, "clientAddr": c.client_addr,
-                   "language": format!("{:?}", c.language), "version": c.version})
+                   "language": c.language.to_string(), "version": c.version})
         })
         .collect();
     let subscriptions: Vec<Value> = conn
@@ -264,7 +275,7 @@ pub async fn producers(
         };
         for c in c.connection_set {
             rows.push(json!({"clientId": c.client_id, "clientAddr": c.client_addr,
-                "language": format!("{:?}", c.language), "version": c.version, "broker": addr}));
+                "language": c.language.to_string(), "version": c.version, "broker": addr}));
         }
     }
     Ok(Json(json!({ "connections": rows })))

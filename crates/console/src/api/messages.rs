@@ -265,17 +265,8 @@ pub async fn dlq_resend(
         };
         results.push(match r {
             Ok(v) => json!({"id": id, "ok": true, "msgId": v["msgId"]}),
-            Err(e) => json!({"id": id, "ok": false, "error": error_text(e)}),
+            Err(e) => json!({"id": id, "ok": false, "error": e.message()}),
         });
     }
     Ok(Json(json!({ "results": results })))
-}
-
-fn error_text(e: ApiError) -> String {
-    match e {
-        ApiError::BadInput { message, .. } => message,
-        ApiError::NotFound(m) | ApiError::Forbidden(m) | ApiError::Busy(m) => m,
-        ApiError::Cluster(e) => rmq_runtime::report::one_line(&e),
-        ApiError::NotLoggedIn => "log in first".into(),
-    }
 }

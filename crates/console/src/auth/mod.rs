@@ -27,12 +27,17 @@ pub const COOKIE: &str = "rmq_console";
 /// The header that carries the CSRF token on every change.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
+/// Password checks running at once: each argon2 check takes ~19 MiB and tens of milliseconds,
+/// so a flood of logins queues here instead of growing memory.
+const PARALLEL_CHECKS: usize = 2;
+
 pub struct Auth {
     /// None: no login (loopback only).
     users: Option<Users>,
     sessions: Sessions,
     /// The one session of the no-login mode.
     local: Session,
+    checks: tokio::sync::Semaphore,
 }
 
 impl Auth {
@@ -41,6 +46,7 @@ impl Auth {
             users,
             sessions: Sessions::default(),
             local: Session::new("local", Role::Admin),
+            checks: tokio::sync::Semaphore::new(PARALLEL_CHECKS),
         }
     }
 
@@ -139,11 +145,19 @@ pub struct LoginForm {
 /// POST /api/login: the only change without a session.
 pub async fn login(
     State(console): State<Arc<Console>>,
+    headers: HeaderMap,
     Json(form): Json<LoginForm>,
 ) -> ApiResult<Response> {
     let Some(users) = &console.auth.users else {
-        return Ok(Json(view(&console, &console.auth.local)).into_response());
+        let (local, _) = console.auth.session_of(&headers)?;
+        return Ok(Json(view(&console, &local)).into_response());
     };
+    let _permit = console
+        .auth
+        .checks
+        .acquire()
+        .await
+        .map_err(|_| ApiError::Busy("the console is stopping".to_owned()))?;
     // argon2 takes tens of milliseconds of CPU: let the runtime move other tasks off this
     // worker meanwhile (the daemon's runtime is multi-threaded).
     let role = tokio::task::block_in_place(|| users.check(&form.user, &form.password));

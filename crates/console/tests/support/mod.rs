@@ -6,6 +6,8 @@
 #[path = "../../../client/tests/support/until.rs"]
 pub mod until;
 
+pub mod browser;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -31,9 +33,15 @@ const BROKER_EXTRA: &str =
 impl Cluster {
     /// A name server, a broker and a console (sampling every second) with `console_args`.
     pub fn start(console_args: &[&str]) -> Result<Cluster> {
+        Cluster::start_with(console_args, "")
+    }
+
+    /// [`Cluster::start`] with `broker_extra` properties lines for the broker.
+    pub fn start_with(console_args: &[&str], broker_extra: &str) -> Result<Cluster> {
         let dir = test_dir("rmq-console-");
         let (ns, namesrv) = namesrv_process(dir.path(), "namesrv")?;
-        let (b, broker) = broker_process(dir.path(), "broker-a", &namesrv, BROKER_EXTRA)?;
+        let extra = format!("{BROKER_EXTRA}{broker_extra}\n");
+        let (b, broker) = broker_process(dir.path(), "broker-a", &namesrv, &extra)?;
         let mut args = vec!["--sample-interval", "1"];
         args.extend_from_slice(console_args);
         let (console, url) = console_process(dir.path(), &namesrv, &args)?;
