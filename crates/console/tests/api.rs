@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use reqwest::{Method, StatusCode};
-use rmq_client::{ConsumeConcurrentlyStatus, ConsumeFrom, Message, Producer, PushConsumer};
+use rmq_client::Message;
 use serde_json::{json, Value};
 use support::until::until_within;
 use support::{users_file, Api, Cluster};
@@ -28,6 +28,19 @@ fn enc(s: &str) -> String {
 
 fn count(v: &Value, key: &str) -> usize {
     v[key].as_array().map_or(0, Vec::len)
+}
+
+/// POSTs `form` to `path`, which must answer `status`: the answer.
+async fn refused(api: &Api, path: &str, form: Value, status: StatusCode) -> Value {
+    let (s, body) = api.call(Method::POST, path, Some(form)).await.unwrap();
+    assert_eq!(s, status, "POST {path}: {body}");
+    body
+}
+
+/// POSTs `form` to `path`, which must refuse it as bad input: the field it names.
+async fn bad_field(api: &Api, path: &str, form: Value) -> String {
+    let body = refused(api, path, form, StatusCode::BAD_REQUEST).await;
+    body["field"].as_str().unwrap_or("<none>").to_owned()
 }
 
 async fn create_topic(api: &Api, name: &str, queues: i32) {
@@ -68,36 +81,16 @@ async fn login_roles_and_csrf_guard_every_change() {
         "readonly"
     );
     viewer.get("/api/cluster").await.unwrap();
-    let (s, body) = viewer
-        .call(
-            Method::POST,
-            "/api/topics",
-            Some(json!({"name": "ByViewer", "readQueues": 4, "writeQueues": 4})),
-        )
-        .await
-        .unwrap();
-    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
-    assert!(
-        body["error"].as_str().unwrap().contains("read-only"),
-        "{body}"
-    );
+    let form = json!({"name": "ByViewer", "readQueues": 4, "writeQueues": 4});
+    let body = refused(&viewer, "/api/topics", form, StatusCode::FORBIDDEN).await;
+    assert!(body["error"].to_string().contains("read-only"), "{body}");
 
     // The admin without the CSRF token is refused; with it, the change is made and logged.
     let mut admin = Api::login(&c.url, "admin", "admin-pw").await.unwrap();
     let csrf = admin.csrf.take();
-    let (s, body) = admin
-        .call(
-            Method::POST,
-            "/api/topics",
-            Some(json!({"name": "ByAdmin", "readQueues": 4, "writeQueues": 4})),
-        )
-        .await
-        .unwrap();
-    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
-    assert!(
-        body["error"].as_str().unwrap().contains("x-csrf-token"),
-        "{body}"
-    );
+    let form = json!({"name": "ByAdmin", "readQueues": 4, "writeQueues": 4});
+    let body = refused(&admin, "/api/topics", form, StatusCode::FORBIDDEN).await;
+    assert!(body["error"].to_string().contains("x-csrf-token"), "{body}");
     admin.csrf = csrf;
     create_topic(&admin, "ByAdmin", 4).await;
     let topics = admin.get("/api/topics?kind=normal").await.unwrap();
@@ -131,6 +124,17 @@ async fn login_roles_and_csrf_guard_every_change() {
     admin.ok(Method::POST, "/api/logout", None).await.unwrap();
     let (s, _) = admin.call(Method::GET, "/api/session", None).await.unwrap();
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+/// Runs `mqconsole args`, which must refuse to start (exit code 1): what it said on stderr.
+fn refused_at_start(args: &[&str]) -> String {
+    let out = std::process::Command::new(rmq_testkit::binary("mqconsole").unwrap())
+        .args(args)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    err
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,24 +173,21 @@ async fn without_a_users_file_it_answers_loopback_only() {
     );
 
     // Listening beyond loopback without login is refused at start, saying what to do.
-    let out = std::process::Command::new(rmq_testkit::binary("mqconsole").unwrap())
-        .args(["-n", &c.namesrv, "--listen", "0.0.0.0:0"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = refused_at_start(&["-n", &c.namesrv, "--listen", "0.0.0.0:0"]);
     assert!(err.contains("--users") && err.contains("0.0.0.0"), "{err}");
 
     // A users file with a plain-text password is refused, naming the user.
     let users = c.path().join("plain.properties");
     std::fs::write(&users, "admin=admin:hunter2\n").unwrap();
-    let out = std::process::Command::new(rmq_testkit::binary("mqconsole").unwrap())
-        .args(["-n", &c.namesrv, "--listen", "127.0.0.1:0", "--users"])
-        .arg(&users)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let users = users.to_string_lossy();
+    let err = refused_at_start(&[
+        "-n",
+        &c.namesrv,
+        "--listen",
+        "127.0.0.1:0",
+        "--users",
+        &users,
+    ]);
     assert!(
         err.contains("\"admin\"") && err.contains("--hash-password"),
         "{err}"
@@ -217,15 +218,7 @@ async fn topics_test_messages_and_lookups() {
             "perm",
         ),
     ] {
-        let (s, body) = api
-            .call(Method::POST, "/api/topics", Some(form))
-            .await
-            .unwrap();
-        assert_eq!(
-            (s, body["field"].as_str()),
-            (StatusCode::BAD_REQUEST, Some(field)),
-            "{body}"
-        );
+        assert_eq!(bad_field(&api, "/api/topics", form).await, field);
     }
     let all = api.get("/api/topics").await.unwrap();
     let names: Vec<&str> = all["topics"]
@@ -318,36 +311,6 @@ async fn topics_test_messages_and_lookups() {
     .await;
 }
 
-fn consumer_of(
-    c: &Cluster,
-    group: &str,
-    topic: &str,
-    fail: bool,
-    seen: Arc<Mutex<Vec<String>>>,
-) -> rmq_client::PushConsumerBuilder {
-    PushConsumer::builder()
-        .name_server(&c.namesrv)
-        .group(group)
-        .subscribe(topic, "*")
-        .consume_from(ConsumeFrom::FirstOffset)
-        .max_reconsume_times(0)
-        .listener_concurrently(move |msgs| {
-            let mut s = seen.lock();
-            for m in msgs {
-                s.push(format!(
-                    "{}:{}",
-                    m.message.topic,
-                    String::from_utf8_lossy(&m.message.body)
-                ));
-            }
-            if fail {
-                ConsumeConcurrentlyStatus::ReconsumeLater
-            } else {
-                ConsumeConcurrentlyStatus::ConsumeSuccess
-            }
-        })
-}
-
 async fn backlog(api: &Api, group: &str) -> Option<i64> {
     api.get(&format!("/api/groups/{group}")).await.ok()?["backlog"].as_i64()
 }
@@ -357,12 +320,7 @@ async fn consumer_backlog_reset_skip_and_dead_letters() {
     let c = Cluster::start(&[]).unwrap();
     let api = Api::local(&c.url).await.unwrap();
     create_topic(&api, "ConsoleOrders", 2).await;
-    let producer = Producer::builder()
-        .name_server(&c.namesrv)
-        .group("PG-console")
-        .build()
-        .await
-        .unwrap();
+    let producer = c.producer("PG-console").await;
     let before = rmq_common::time::now_millis() - 1;
     for i in 0..10 {
         producer
@@ -373,7 +331,8 @@ async fn consumer_backlog_reset_skip_and_dead_letters() {
 
     // A consumer drains the backlog; the group shows its client and a backlog of 0.
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let consumer = consumer_of(&c, "CG-console", "ConsoleOrders", false, seen.clone())
+    let consumer = c
+        .consumer("CG-console", "ConsoleOrders", false, seen.clone())
         .build()
         .await
         .unwrap();
@@ -471,18 +430,14 @@ async fn consumer_backlog_reset_skip_and_dead_letters() {
     consumer.shutdown().await;
 
     // Reset to before the sends: the backlog comes back; a time in the future is refused.
-    let (s, body) = api
-        .call(
-            Method::POST,
-            "/api/groups/CG-console/reset",
-            Some(json!({"topic": "ConsoleOrders", "timestamp": before + 86_400_000})),
-        )
-        .await
-        .unwrap();
     assert_eq!(
-        (s, body["field"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("timestamp")),
-        "{body}"
+        bad_field(
+            &api,
+            "/api/groups/CG-console/reset",
+            json!({"topic": "ConsoleOrders", "timestamp": before + 86_400_000})
+        )
+        .await,
+        "timestamp"
     );
     api.post(
         "/api/groups/CG-console/reset",
@@ -518,7 +473,8 @@ async fn consumer_backlog_reset_skip_and_dead_letters() {
 
     // A group that fails every message (max reconsume 0) sends it to its DLQ.
     let failed = Arc::new(Mutex::new(Vec::new()));
-    let failing = consumer_of(&c, "CG-dlq", "ConsoleOrders", true, failed.clone())
+    let failing = c
+        .consumer("CG-dlq", "ConsoleOrders", true, failed.clone())
         .build()
         .await
         .unwrap();
@@ -557,7 +513,8 @@ async fn consumer_backlog_reset_skip_and_dead_letters() {
         "{r}"
     );
     let again = Arc::new(Mutex::new(Vec::new()));
-    let healed = consumer_of(&c, "CG-dlq", "ConsoleOrders", false, again.clone())
+    let healed = c
+        .consumer("CG-dlq", "ConsoleOrders", false, again.clone())
         .build()
         .await
         .unwrap();
@@ -597,13 +554,7 @@ async fn overview_cluster_producers_and_name_servers() {
     let c = Cluster::start(&[]).unwrap();
     let api = Api::local(&c.url).await.unwrap();
     create_topic(&api, "ConsoleBusy", 2).await;
-    let producer = Producer::builder()
-        .name_server(&c.namesrv)
-        .group("PG-busy")
-        .heartbeat_interval(Duration::from_millis(500))
-        .build()
-        .await
-        .unwrap();
+    let producer = c.producer("PG-busy").await;
 
     // The sampler measures traffic: keep sending until the overview shows this topic's TPS.
     let overview = until_within(
@@ -666,31 +617,18 @@ async fn overview_cluster_producers_and_name_servers() {
     assert_eq!(cfg["config"]["maxMessageSize"], "2097152");
 
     // Consumer groups: a bad name is refused by field; created, listed, deleted.
-    let (st, body) = api
-        .call(
-            Method::POST,
-            "/api/groups",
-            Some(json!({"group": "no spaces"})),
-        )
-        .await
-        .unwrap();
     assert_eq!(
-        (st, body["field"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("group")),
-        "{body}"
+        bad_field(&api, "/api/groups", json!({"group": "no spaces"})).await,
+        "group"
     );
-    let (st, body) = api
-        .call(
-            Method::POST,
-            "/api/groups",
-            Some(json!({"group": "CG-made", "retryMaxTimes": -3})),
-        )
-        .await
-        .unwrap();
     assert_eq!(
-        (st, body["field"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("retryMaxTimes")),
-        "{body}"
+        bad_field(
+            &api,
+            "/api/groups",
+            json!({"group": "CG-made", "retryMaxTimes": -3})
+        )
+        .await,
+        "retryMaxTimes"
     );
     api.post(
         "/api/groups",
@@ -720,18 +658,9 @@ async fn overview_cluster_producers_and_name_servers() {
 
     // Name servers: a second one, switched to; a bad address is refused by field.
     let (_ns2, second) = rmq_testkit::namesrv_process(c.path(), "namesrv2").unwrap();
-    let (s, body) = api
-        .call(
-            Method::POST,
-            "/api/namesrv",
-            Some(json!({"addr": "nowhere"})),
-        )
-        .await
-        .unwrap();
     assert_eq!(
-        (s, body["field"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("addr")),
-        "{body}"
+        bad_field(&api, "/api/namesrv", json!({"addr": "nowhere"})).await,
+        "addr"
     );
     let switched = api
         .post("/api/namesrv", json!({"addr": second}))

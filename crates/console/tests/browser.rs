@@ -11,36 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use rmq_client::{ConsumeConcurrentlyStatus, ConsumeFrom, Message, Producer, PushConsumer};
+use rmq_client::Message;
 use support::browser::Browser;
 use support::until::until_within;
 use support::{users_file, Api, Cluster};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-fn consumer(
-    c: &Cluster,
-    group: &str,
-    fail: bool,
-    seen: Arc<Mutex<Vec<String>>>,
-) -> rmq_client::PushConsumerBuilder {
-    PushConsumer::builder()
-        .name_server(&c.namesrv)
-        .group(group)
-        .subscribe("WebOrders", "*")
-        .consume_from(ConsumeFrom::FirstOffset)
-        .max_reconsume_times(0)
-        .listener_concurrently(move |msgs| {
-            let mut s = seen.lock();
-            for m in msgs {
-                s.push(String::from_utf8_lossy(&m.message.body).into_owned());
-            }
-            match fail {
-                true => ConsumeConcurrentlyStatus::ReconsumeLater,
-                false => ConsumeConcurrentlyStatus::ConsumeSuccess,
-            }
-        })
-}
 
 async fn login(b: &Browser, user: &str, password: &str) {
     b.open("").await.unwrap();
@@ -145,13 +121,7 @@ async fn an_operator_works_through_every_page() {
     b.shot("messages").await;
 
     // A consumer's backlog falls to zero; reset to before the sends and it comes back.
-    let producer = Producer::builder()
-        .name_server(&c.namesrv)
-        .group("PG-web")
-        .heartbeat_interval(Duration::from_millis(500))
-        .build()
-        .await
-        .unwrap();
+    let producer = c.producer("PG-web").await;
     for i in 0..20 {
         producer
             .send(Message::new("WebOrders", format!("order-{i}")))
@@ -159,7 +129,8 @@ async fn an_operator_works_through_every_page() {
             .unwrap();
     }
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let reader = consumer(&c, "CG-web", false, seen.clone())
+    let reader = c
+        .consumer("CG-web", "WebOrders", false, seen.clone())
         .build()
         .await
         .unwrap();
@@ -198,7 +169,8 @@ async fn an_operator_works_through_every_page() {
     // A group that fails every message fills its DLQ; resend one from the page and the group,
     // now succeeding, consumes it again.
     let failed = Arc::new(Mutex::new(Vec::new()));
-    let failing = consumer(&c, "CG-webdlq", true, failed.clone())
+    let failing = c
+        .consumer("CG-webdlq", "WebOrders", true, failed.clone())
         .build()
         .await
         .unwrap();
@@ -234,12 +206,16 @@ async fn an_operator_works_through_every_page() {
         .unwrap()
         .to_owned();
     let again = Arc::new(Mutex::new(Vec::new()));
-    let healed = consumer(&c, "CG-webdlq", false, again.clone())
+    let healed = c
+        .consumer("CG-webdlq", "WebOrders", false, again.clone())
         .build()
         .await
         .unwrap();
     until_within(WAIT, "the resent dead letter is consumed again", || async {
-        again.lock().contains(&body).then_some(())
+        again
+            .lock()
+            .contains(&format!("WebOrders:{body}"))
+            .then_some(())
     })
     .await;
     healed.shutdown().await;

@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use futures::StreamExt;
-use rmq_client::{Message as Msg, Producer};
+use rmq_client::Message as Msg;
 use rmq_proto::v2::messaging_service_client::MessagingServiceClient;
 use rmq_proto::v2::receive_message_response::Content;
 use rmq_proto::v2::{
@@ -51,12 +51,7 @@ async fn a_grpc_consumer_shows_like_a_remoting_one() {
     )
     .await
     .unwrap();
-    let producer = Producer::builder()
-        .name_server(&c.namesrv)
-        .group("PG-grpc")
-        .build()
-        .await
-        .unwrap();
+    let producer = c.producer("PG-grpc").await;
     for i in 0..5 {
         producer
             .send(Msg::new("GrpcOrders", format!("g{i}")).with_tags("T"))

@@ -201,6 +201,12 @@ pub async fn dlq(
     Query(q): Query<TimeQuery>,
 ) -> ApiResult<Json<Value>> {
     let topic = dlq_topic(q.group.as_deref().unwrap_or(""))?;
+    // Dead letters wait for an operator: from the beginning unless asked otherwise, as the
+    // export.
+    let q = TimeQuery {
+        begin: Some(q.begin.unwrap_or(0)),
+        ..q
+    };
     by_time(&console, &topic, &q).await
 }
 

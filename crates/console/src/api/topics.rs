@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use bytes::Bytes;
-use rmq_client::{Message, TopicConfig, TopicTarget};
+use rmq_client::{Message, TopicConfig, TopicRouteData, TopicTarget};
 use rmq_common::topic::{is_dlq_topic, is_system_topic, RETRY_GROUP_TOPIC_PREFIX};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -142,6 +142,11 @@ pub async fn route(
     Ok(Json(serde_json::to_value(route).unwrap_or(Value::Null)))
 }
 
+/// The master address of each broker group serving the topic.
+fn masters(route: &TopicRouteData) -> impl Iterator<Item = &str> {
+    route.broker_datas.iter().filter_map(|b| b.master_addr())
+}
+
 pub async fn stats(
     State(console): State<Arc<Console>>,
     Path(name): Path<String>,
@@ -150,10 +155,7 @@ pub async fn stats(
     let admin = console.admin();
     let route = admin.topic_route(&name).await?;
     let mut queues = Vec::new();
-    for b in &route.broker_datas {
-        let Some(addr) = b.master_addr() else {
-            continue;
-        };
+    for addr in masters(&route) {
         let stats = admin.topic_stats(addr, &name).await?;
         for (mq, o) in stats.offset_table {
             queues.push(json!({
@@ -174,10 +176,7 @@ pub async fn consumers(
     let admin = console.admin();
     let route = admin.topic_route(&name).await?;
     let mut groups = BTreeSet::new();
-    for b in &route.broker_datas {
-        let Some(addr) = b.master_addr() else {
-            continue;
-        };
+    for addr in masters(&route) {
         groups.extend(admin.topic_consumed_by(addr, &name).await?.group_list);
     }
     let mut rows = Vec::new();

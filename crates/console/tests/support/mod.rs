@@ -9,10 +9,15 @@ pub mod until;
 pub mod browser;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use parking_lot::Mutex;
 use reqwest::{Method, StatusCode};
+use rmq_client::{
+    ConsumeConcurrentlyStatus, ConsumeFrom, Producer, PushConsumer, PushConsumerBuilder,
+};
 use rmq_testkit::{broker_process, console_process, namesrv_process, test_dir, Daemon};
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -57,6 +62,47 @@ impl Cluster {
 
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// A started producer of `group` that heartbeats twice a second, so the brokers (and the
+    /// console's producers page) know it at once.
+    pub async fn producer(&self, group: &str) -> Producer {
+        Producer::builder()
+            .name_server(&self.namesrv)
+            .group(group)
+            .heartbeat_interval(Duration::from_millis(500))
+            .build()
+            .await
+            .expect("producer")
+    }
+
+    /// A push consumer of `group` on `topic` from its first message, giving up after one try
+    /// (a failed message goes straight to the DLQ); each delivery is recorded in `seen` as
+    /// `topic:body`, and `fail` makes every delivery fail.
+    pub fn consumer(
+        &self,
+        group: &str,
+        topic: &str,
+        fail: bool,
+        seen: Arc<Mutex<Vec<String>>>,
+    ) -> PushConsumerBuilder {
+        PushConsumer::builder()
+            .name_server(&self.namesrv)
+            .group(group)
+            .subscribe(topic, "*")
+            .consume_from(ConsumeFrom::FirstOffset)
+            .max_reconsume_times(0)
+            .listener_concurrently(move |msgs| {
+                let mut s = seen.lock();
+                for m in msgs {
+                    let body = String::from_utf8_lossy(&m.message.body);
+                    s.push(format!("{}:{body}", m.message.topic));
+                }
+                match fail {
+                    true => ConsumeConcurrentlyStatus::ReconsumeLater,
+                    false => ConsumeConcurrentlyStatus::ConsumeSuccess,
+                }
+            })
     }
 }
 
