@@ -4,7 +4,7 @@
 # `cargo xtask bench -n`, each a named check that reads what the program PRINTED, not only its
 # exit status.
 #
-#   interop/apache/rmq-side.sh NAMESRV [part ...]      # parts: mqadmin examples bench (default all)
+#   interop/apache/rmq-side.sh NAMESRV [part ...]      # parts: mqadmin examples bench console (default all)
 #
 #   interop/apache/daemons.sh start 5.5.0 /tmp/rmqside-5 21876 22911
 #   interop/apache/rmq-side.sh 127.0.0.1:21876
@@ -34,6 +34,9 @@
 #             xtask's target/release at RMQ_BIN_DIR); the result table must show every phase for
 #             both body sizes, with the send phases' exact counts and non-zero rates. The
 #             target/bench/results.md xtask writes is moved here, the one there before kept.
+#   console   rmq's mqconsole (no login, loopback) on the cluster, through its JSON API:
+#             console-start console-cluster console-overview console-topic console-send
+#             console-by-key console-by-id console-stats console-group.
 #
 # The cluster is RMQ_SIDE_CLUSTER (default DefaultCluster), its master RMQ_SIDE_BROKER (default
 # broker-a, brokerId 0). The broker's default messageDelayLevel is assumed (level 2 = 5 s, level
@@ -47,9 +50,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
-ns=${1:?usage: rmq-side.sh NAMESRV [part ...]   (parts: mqadmin examples bench)}
+ns=${1:?usage: rmq-side.sh NAMESRV [part ...]   (parts: mqadmin examples bench console)}
 shift
-all_parts=(mqadmin examples bench)
+all_parts=(mqadmin examples bench console)
 if [ $# -gt 0 ]; then parts=("$@"); else parts=("${all_parts[@]}"); fi
 for p in "${parts[@]}"; do
   case " ${all_parts[*]} " in *" $p "*) ;; *) echo "rmq-side: unknown part $p (known: ${all_parts[*]})"; exit 2 ;; esac
@@ -853,11 +856,96 @@ bench_part() {
   result bench
 }
 
+# ---------------------------------------------------------------- part console
+
+# api NAME METHOD PATH [JSON]: the console's answer in $work/console/NAME.json, also $last; the
+# HTTP status in $status.
+api() {
+  local name=$1 method=$2 path=$3 body=${4:-}
+  last=$work/console/$name.json
+  local args=(-s -o "$last" -w '%{http_code}' -X "$method" -H "X-CSRF-Token: $csrf")
+  [ -z "$body" ] || args+=(-H 'Content-Type: application/json' -d "$body")
+  status=$(curl "${args[@]}" "$console_url$path" 2>>"$work/console/curl.err") || status=000
+}
+# py EXPR: EXPR (Python, with `j` the JSON in $last) printed; empty when it fails.
+py() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($1)" "$last" 2>/dev/null; }
+# The console's answer to GET $2 judged by Python expression $3 (true: PASS), polled up to 30 s.
+api_until() {
+  local name=$1 path=$2 expr=$3
+  poll 30 eval 'api "$name" GET "$path" && [ "$(py "$expr")" = True ]'
+}
+
+console_part() {
+  local exe=$bin/mqconsole
+  need console-start "$exe" || return 0
+  mkdir -p "$work/console"
+  local port out=$work/console/console.out
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  console_url=http://127.0.0.1:$port
+  csrf=
+  "$exe" -n "$ns" --listen "127.0.0.1:$port" --sample-interval 1 < /dev/null > "$out" 2>&1 &
+  bg_pids+=("$!")
+  last=$out
+  if ! poll 30 eval 'api session GET /api/session && [ "$status" = 200 ]'; then
+    fail console-start "no answer on $console_url within 30 s" "$out"
+    return 0
+  fi
+  csrf=$(py 'j["csrf"]')
+  pass console-start
+
+  reason=
+  api_until cluster /api/cluster "any(b['brokerName'] == '$broker' and 'MASTER' in (b.get('role') or '') and b.get('version') for b in j['brokers'])" \
+    || reason="broker $broker is not listed as a master with a version"
+  result console-cluster
+  reason=
+  api_until overview /api/overview "all(n['up'] for n in j['namesrvs']) and any(b['brokerName'] == '$broker' and b['up'] for b in j['brokers'])" \
+    || reason="name server or broker not shown up"
+  result console-overview
+
+  local topic=ConsoleSide$run key=console-key-$run group=CG-console-$run
+  reason=
+  api topic-create POST /api/topics "{\"name\":\"$topic\",\"cluster\":\"$cluster\",\"readQueues\":4,\"writeQueues\":4}"
+  if [ "$status" != 200 ]; then reason="create answered $status"
+  elif ! api_until topic-listed "/api/topics?kind=normal" "any(t['name'] == '$topic' for t in j['topics'])"; then
+    reason="$topic not listed as a normal topic"
+  fi
+  result console-topic
+  reason=
+  api send POST "/api/topics/$topic/send" "{\"key\":\"$key\",\"tag\":\"TagC\",\"body\":\"from the console $run\"}"
+  local msg_id offset_id
+  msg_id=$(py 'j["msgId"]')
+  offset_id=$(py 'j["offsetMsgId"]')
+  [ "$status" = 200 ] && [ "$(py 'j["status"]')" = SEND_OK ] || reason="send answered $status"
+  result console-send
+  reason=
+  api_until by-key "/api/messages/by-key?topic=$topic&key=$key" "[m['msgId'] for m in j['messages']] == ['$msg_id']" \
+    || reason="message $msg_id not found by key $key"
+  result console-by-key
+  reason=
+  api by-id GET "/api/messages/by-id?topic=$topic&id=$offset_id"
+  [ "$status" = 200 ] && [ "$(py 'j["body"]["text"]')" = "from the console $run" ] && [ "$(py 'j["tags"]')" = TagC ] \
+    || reason="message by offset id $offset_id: status $status"
+  result console-by-id
+  reason=
+  api_until stats "/api/topics/$topic/stats" "sum(q['maxOffset'] for q in j['queues']) == 1 and len(j['queues']) == 4" \
+    || reason="queue stats do not show 4 queues holding 1 message"
+  result console-stats
+  reason=
+  api group-create POST /api/groups "{\"group\":\"$group\",\"cluster\":\"$cluster\"}"
+  if [ "$status" != 200 ]; then reason="create group answered $status"
+  elif ! api_until groups /api/groups "any(g['group'] == '$group' for g in j['groups'])"; then
+    reason="$group not listed"
+  fi
+  api group-delete DELETE "/api/groups/$group"
+  result console-group
+}
+
 for part in "${parts[@]}"; do
   case $part in
     mqadmin) mqadmin_part ;;
     examples) examples_part ;;
     bench) bench_part ;;
+    console) console_part ;;
   esac
 done
 cleanup

@@ -110,18 +110,27 @@ pub async fn cluster(State(console): State<Arc<Console>>) -> ApiResult<Json<Valu
             }
             Err(e) => row["error"] = json!(e.to_string()),
         }
-        controller_figures(&console, &addr, &broker_name, &mut row).await;
+        if let Ok(config) = admin.broker_config(&addr).await {
+            // Apache's runtime info has no role before 5.x: its config does.
+            if row["role"].is_null() {
+                row["role"] = json!(config.get("brokerRole"));
+            }
+            controller_figures(&console, &addr, &broker_name, &config, &mut row).await;
+        }
         out.push(row);
     }
     Ok(Json(json!({ "brokers": out })))
 }
 
 /// Epoch and SyncStateSet, for a broker in controller mode (its config names the controllers).
-async fn controller_figures(console: &Console, addr: &str, name: &str, row: &mut Value) {
+async fn controller_figures(
+    console: &Console,
+    addr: &str,
+    name: &str,
+    config: &BTreeMap<String, String>,
+    row: &mut Value,
+) {
     let admin = console.admin();
-    let Ok(config) = admin.broker_config(addr).await else {
-        return;
-    };
     if config.get("enableControllerMode").map(String::as_str) != Some("true") {
         return;
     }
