@@ -100,8 +100,13 @@ impl InSyncTask {
                 }
                 Err(e) => {
                     tracing::warn!(old = ?set, proposed = ?next, error = %e,
-                        "the controllers did not take the SyncStateSet change; reading it again");
-                    self.p.ha.set_in_sync(slaves_of(&set, self.me));
+                        "no answer to the SyncStateSet change; reading it again");
+                    // The controllers may have taken the change before the answer was lost:
+                    // until the set is read again, sends wait for every replica of either
+                    // set. Waiting for one ACK too many delays a send; one too few could
+                    // acknowledge what a failover then loses.
+                    let either: BTreeSet<i64> = set.union(&next).copied().collect();
+                    self.p.ha.set_in_sync(slaves_of(&either, self.me));
                     view = None;
                 }
             }
