@@ -9,6 +9,7 @@
 mod api;
 mod assets;
 pub mod auth;
+mod backlog;
 pub mod error;
 mod kind;
 mod sampler;

@@ -12,11 +12,12 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use parking_lot::Mutex;
-use rmq_client::Admin;
+use rmq_client::{Admin, ClusterInfo};
 use rmq_common::time::now_millis;
 use rmq_common::topic::RETRY_GROUP_TOPIC_PREFIX;
 use tokio_util::sync::CancellationToken;
 
+use crate::backlog;
 use crate::kind::{is_internal, own_names};
 use crate::state::Console;
 
@@ -190,35 +191,39 @@ async fn sample(console: &Console) {
         at_ms: now_millis(),
         ..Default::default()
     };
-    match admin.cluster_info().await {
-        Ok(info) => {
-            let addrs: Vec<String> = info
-                .broker_addr_table
-                .values()
-                .flat_map(|b| b.broker_addrs.values().cloned())
-                .collect();
-            let tables = futures::stream::iter(addrs)
-                .map(|a| {
-                    let admin = admin.clone();
-                    async move { admin.broker_runtime_info(&a).await }
-                })
-                .buffer_unordered(PARALLEL)
-                .collect::<Vec<_>>()
-                .await;
-            for t in tables.into_iter().flatten() {
-                let n = |k: &str| t.get(k).and_then(|v| v.parse::<i64>().ok());
-                if t.get("brokerRole").map(String::as_str) != Some("SLAVE") {
-                    now.put = Some(now.put.unwrap_or(0) + n("msgPutTotalTodayNow").unwrap_or(0));
-                }
-                now.get = Some(now.get.unwrap_or(0) + n("msgGetTotalTodayNow").unwrap_or(0));
-            }
-        }
-        Err(e) => tracing::debug!(error = %e, "sampler: no cluster info"),
-    }
-    now.topic_max = topic_max_offsets(&admin).await;
     let mut topic_backlog = BTreeMap::new();
     let mut group_backlog = BTreeMap::new();
-    let groups = console.groups().await.unwrap_or_default();
+    // One cluster view per sample, for the brokers, the topics and the groups alike.
+    let info = match admin.cluster_info().await {
+        Ok(info) => info,
+        Err(e) => {
+            tracing::debug!(error = %e, "sampler: no cluster info");
+            console.samples.record(now, topic_backlog, group_backlog);
+            return;
+        }
+    };
+    let addrs: Vec<String> = info
+        .broker_addr_table
+        .values()
+        .flat_map(|b| b.broker_addrs.values().cloned())
+        .collect();
+    let tables = futures::stream::iter(addrs)
+        .map(|a| {
+            let admin = admin.clone();
+            async move { admin.broker_runtime_info(&a).await }
+        })
+        .buffer_unordered(PARALLEL)
+        .collect::<Vec<_>>()
+        .await;
+    for t in tables.into_iter().flatten() {
+        let n = |k: &str| t.get(k).and_then(|v| v.parse::<i64>().ok());
+        if t.get("brokerRole").map(String::as_str) != Some("SLAVE") {
+            now.put = Some(now.put.unwrap_or(0) + n("msgPutTotalTodayNow").unwrap_or(0));
+        }
+        now.get = Some(now.get.unwrap_or(0) + n("msgGetTotalTodayNow").unwrap_or(0));
+    }
+    now.topic_max = topic_max_offsets(&admin, &info).await;
+    let groups = console.groups_in(&info).await.unwrap_or_default();
     let stats = futures::stream::iter(groups.into_iter().take(MAX_GROUPS))
         .map(|g| {
             let admin = admin.clone();
@@ -234,7 +239,7 @@ async fn sample(console: &Console) {
         let Ok(s) = s else { continue };
         let (mut backlog, mut consumed) = (0, 0);
         for (mq, o) in &s.offset_table {
-            let lag = (o.broker_offset - o.consumer_offset.max(0)).max(0);
+            let lag = backlog::of_queue(o);
             backlog += lag;
             consumed += o.consumer_offset.max(0);
             if !mq.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
@@ -248,11 +253,11 @@ async fn sample(console: &Console) {
 }
 
 /// The sum of every queue's max offset, per user topic.
-async fn topic_max_offsets(admin: &Arc<Admin>) -> BTreeMap<String, i64> {
-    let (Ok(list), Ok(info)) = (admin.topic_list().await, admin.cluster_info().await) else {
+async fn topic_max_offsets(admin: &Arc<Admin>, info: &ClusterInfo) -> BTreeMap<String, i64> {
+    let Ok(list) = admin.topic_list().await else {
         return BTreeMap::new();
     };
-    let own = own_names(&info);
+    let own = own_names(info);
     let topics: Vec<String> = list
         .topic_list
         .into_iter()

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
-use rmq_client::{Admin, Producer};
+use rmq_client::{Admin, ClusterInfo, Producer};
 use rmq_common::topic::RETRY_GROUP_TOPIC_PREFIX;
 
 use crate::auth::Auth;
@@ -94,9 +94,14 @@ impl Console {
     /// Every consumer group of the cluster but the system ones: those with a retry topic and
     /// those with a subscription group config on a master.
     pub async fn groups(&self) -> ApiResult<BTreeSet<String>> {
+        let info = self.admin().cluster_info().await?;
+        self.groups_in(&info).await
+    }
+
+    /// [`Console::groups`] of the brokers in `info`.
+    pub async fn groups_in(&self, info: &ClusterInfo) -> ApiResult<BTreeSet<String>> {
         let admin = self.admin();
         let mut groups = admin.group_list().await?;
-        let info = admin.cluster_info().await?;
         for b in info.broker_addr_table.values() {
             let Some(addr) = b.master_addr() else {
                 continue;

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use rmq_client::Message;
 use serde_json::{json, Value};
 use support::until::until_within;
-use support::{users_file, Api, Cluster};
+use support::{group_row, rows, topic_names, users_file, Api, Cluster};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -27,7 +27,7 @@ fn enc(s: &str) -> String {
 }
 
 fn count(v: &Value, key: &str) -> usize {
-    v[key].as_array().map_or(0, Vec::len)
+    rows(v, key).len()
 }
 
 /// POSTs `form` to `path`, which must answer `status`: the answer.
@@ -94,12 +94,7 @@ async fn login_roles_and_csrf_guard_every_change() {
     admin.csrf = csrf;
     create_topic(&admin, "ByAdmin", 4).await;
     let topics = admin.get("/api/topics?kind=normal").await.unwrap();
-    let names: Vec<&str> = topics["topics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
+    let names = topic_names(&topics);
     assert!(
         names.contains(&"ByAdmin") && !names.contains(&"ByViewer"),
         "{names:?}"
@@ -221,12 +216,7 @@ async fn topics_test_messages_and_lookups() {
         assert_eq!(bad_field(&api, "/api/topics", form).await, field);
     }
     let all = api.get("/api/topics").await.unwrap();
-    let names: Vec<&str> = all["topics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
+    let names = topic_names(&all);
     assert!(
         !names.iter().any(|n| ["Neg", "Big", "Perm"].contains(n)),
         "{names:?}"
@@ -342,14 +332,8 @@ async fn consumer_backlog_reset_skip_and_dead_letters() {
     })
     .await;
     let list = api.get("/api/groups").await.unwrap();
-    assert!(
-        list["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|g| g["group"] == "CG-console" && g["clients"] == 1),
-        "{list}"
-    );
+    let row = group_row(&list, "CG-console");
+    assert!(row.is_some_and(|g| g["clients"] == 1), "{list}");
     let d = api.get("/api/groups/CG-console").await.unwrap();
     let client = d["clients"][0]["clientId"].as_str().unwrap().to_owned();
     // The topic names its consumers; the group's consume TPS is measured by the sampler.
@@ -361,12 +345,7 @@ async fn consumer_backlog_reset_skip_and_dead_letters() {
     assert_eq!(consumers["groups"][0]["backlog"], 0, "{consumers}");
     until_within(WAIT, "a measured consume TPS for the group", || async {
         let l = api.get("/api/groups").await.ok()?;
-        let g = l["groups"]
-            .as_array()?
-            .iter()
-            .find(|g| g["group"] == "CG-console")?
-            .clone();
-        g["tps"].as_f64().map(|_| ())
+        group_row(&l, "CG-console")?["tps"].as_f64().map(|_| ())
     })
     .await;
     // Paging by time: ten messages, four to a page, newest first.
@@ -636,13 +615,7 @@ async fn overview_cluster_producers_and_name_servers() {
     )
     .await
     .unwrap();
-    let listed = |v: &Value| {
-        v["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|g| g["group"] == "CG-made")
-    };
+    let listed = |v: &Value| group_row(v, "CG-made").is_some();
     assert!(listed(&api.get("/api/groups").await.unwrap()));
     api.ok(Method::DELETE, "/api/groups/CG-made", None)
         .await

@@ -7,21 +7,15 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use futures::StreamExt;
-use rmq_client::{ConsumeStats, QueueReset, SubscriptionGroupConfig};
+use rmq_client::{QueueReset, SubscriptionGroupConfig};
 use rmq_common::time::now_millis;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::validate;
+use crate::backlog;
 use crate::error::{ApiError, ApiResult};
 use crate::state::Console;
-
-fn backlog_of(s: &ConsumeStats) -> i64 {
-    s.offset_table
-        .values()
-        .map(|o| (o.broker_offset - o.consumer_offset.max(0)).max(0))
-        .sum()
-}
 
 /// Groups asked about at once while listing.
 const PARALLEL: usize = 8;
@@ -37,7 +31,7 @@ pub async fn list(State(console): State<Arc<Console>>) -> ApiResult<Json<Value>>
                     .consume_stats_everywhere(&g, None)
                     .await
                     .ok()
-                    .map(|s| backlog_of(&s));
+                    .map(|s| backlog::total(&s));
                 let conn = admin.group_connections(&g).await.ok().flatten();
                 json!({
                     "group": g,
@@ -69,7 +63,7 @@ pub async fn detail(
             json!({
                 "topic": mq.topic, "brokerName": mq.broker_name, "queueId": mq.queue_id,
                 "brokerOffset": o.broker_offset, "consumerOffset": o.consumer_offset,
-                "backlog": (o.broker_offset - o.consumer_offset.max(0)).max(0),
+                "backlog": backlog::of_queue(o),
                 "lastTimestamp": o.last_timestamp,
             })
         })
@@ -90,7 +84,7 @@ pub async fn detail(
         .collect();
     Ok(Json(json!({
         "group": group,
-        "backlog": backlog_of(&stats),
+        "backlog": backlog::total(&stats),
         "tps": console.samples.group_tps(&group),
         "queues": queues,
         "clients": clients,

@@ -39,10 +39,22 @@ pub struct TimeQuery {
     page_size: Option<usize>,
 }
 
-/// The time range asked for: default the last hour; begin must be before end.
-fn range(q: &TimeQuery) -> ApiResult<(i64, i64)> {
+/// Where a time query starts when it names no beginning.
+#[derive(Clone, Copy)]
+enum Since {
+    /// The last hour (messages).
+    LastHour,
+    /// The first message (dead letters wait for an operator).
+    Start,
+}
+
+/// The time range asked for; begin must be before end.
+fn range(q: &TimeQuery, since: Since) -> ApiResult<(i64, i64)> {
     let end = q.end.unwrap_or_else(now_millis);
-    let begin = q.begin.unwrap_or(end - 3_600_000);
+    let begin = q.begin.unwrap_or(match since {
+        Since::LastHour => end - 3_600_000,
+        Since::Start => 0,
+    });
     if begin < 0 {
         return Err(ApiError::bad("begin", format!("{begin} is before 1970")));
     }
@@ -55,8 +67,13 @@ fn range(q: &TimeQuery) -> ApiResult<(i64, i64)> {
     Ok((begin, end))
 }
 
-async fn by_time(console: &Console, topic: &str, q: &TimeQuery) -> ApiResult<Json<Value>> {
-    let (begin, end) = range(q)?;
+async fn by_time(
+    console: &Console,
+    topic: &str,
+    q: &TimeQuery,
+    since: Since,
+) -> ApiResult<Json<Value>> {
+    let (begin, end) = range(q, since)?;
     let size = q.page_size.unwrap_or(20).clamp(1, MAX_PAGE_SIZE);
     let want = (q.page + 1) * size + 1;
     if want > MAX_SCAN {
@@ -91,7 +108,7 @@ pub async fn list(
 ) -> ApiResult<Json<Value>> {
     let topic = q.topic.clone().unwrap_or_default();
     validate::topic_name("topic", &topic)?;
-    by_time(&console, &topic, &q).await
+    by_time(&console, &topic, &q, Since::LastHour).await
 }
 
 #[derive(Deserialize)]
@@ -201,13 +218,7 @@ pub async fn dlq(
     Query(q): Query<TimeQuery>,
 ) -> ApiResult<Json<Value>> {
     let topic = dlq_topic(q.group.as_deref().unwrap_or(""))?;
-    // Dead letters wait for an operator: from the beginning unless asked otherwise, as the
-    // export.
-    let q = TimeQuery {
-        begin: Some(q.begin.unwrap_or(0)),
-        ..q
-    };
-    by_time(&console, &topic, &q).await
+    by_time(&console, &topic, &q, Since::Start).await
 }
 
 pub async fn dlq_export(
@@ -216,10 +227,7 @@ pub async fn dlq_export(
 ) -> ApiResult<Response> {
     let group = q.group.clone().unwrap_or_default();
     let topic = dlq_topic(&group)?;
-    let (begin, end) = range(&TimeQuery {
-        begin: Some(q.begin.unwrap_or(0)),
-        ..q
-    })?;
+    let (begin, end) = range(&q, Since::Start)?;
     let found = console
         .admin()
         .query_message_by_time(&topic, begin, end, MAX_SCAN)

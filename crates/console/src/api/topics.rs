@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::validate;
+use crate::backlog;
 use crate::error::{ApiError, ApiResult};
 use crate::kind::{kind, own_names, KINDS};
 use crate::state::Console;
@@ -181,12 +182,11 @@ pub async fn consumers(
     }
     let mut rows = Vec::new();
     for g in groups {
-        let backlog = admin.consume_stats(&g, &name).await.ok().map(|s| {
-            s.offset_table
-                .values()
-                .map(|o| (o.broker_offset - o.consumer_offset.max(0)).max(0))
-                .sum::<i64>()
-        });
+        let backlog = admin
+            .consume_stats(&g, &name)
+            .await
+            .ok()
+            .map(|s| backlog::total(&s));
         rows.push(json!({"group": g, "backlog": backlog}));
     }
     Ok(Json(json!({ "groups": rows })))

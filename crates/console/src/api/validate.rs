@@ -2,7 +2,7 @@
 //! says what is allowed, as the page shows it next to that field.
 
 use rmq_common::time::now_millis;
-use rmq_common::topic::validate_topic;
+use rmq_common::topic::{validate_topic, TopicNameError, TOPIC_MAX_LENGTH};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -14,9 +14,22 @@ pub fn topic_name(field: &'static str, name: &str) -> ApiResult<()> {
     validate_topic(name).map_err(|e| ApiError::bad(field, e.to_string()))
 }
 
-/// Group names follow the topic rules (Apache's `Validators.checkGroup`).
+/// Group names follow the topic rules (Apache's `Validators.checkGroup`); the refusal says
+/// "group".
 pub fn group_name(field: &'static str, name: &str) -> ApiResult<()> {
-    validate_topic(name).map_err(|e| ApiError::bad(field, e.to_string().replace("topic", "group")))
+    validate_topic(name).map_err(|e| {
+        let why = match e {
+            TopicNameError::Blank => "the group name is blank".to_owned(),
+            TopicNameError::TooLong { len, .. } => format!(
+                "the group name {name:?} is {len} characters long; the limit is {TOPIC_MAX_LENGTH}"
+            ),
+            TopicNameError::IllegalCharacters(_) => format!(
+                "the group name {name:?} contains characters other than letters, digits, '%', \
+                 '|', '-' and '_'"
+            ),
+        };
+        ApiError::bad(field, why)
+    })
 }
 
 pub fn queue_count(field: &'static str, n: i32) -> ApiResult<()> {

@@ -54,7 +54,7 @@ impl Auth {
         self.users.is_some()
     }
 
-    fn session_of(&self, headers: &HeaderMap) -> ApiResult<(Session, Option<String>)> {
+    fn session_of(&self, headers: &HeaderMap) -> ApiResult<Session> {
         if !self.login_required() {
             if !loopback_host(headers) {
                 return Err(ApiError::Forbidden(
@@ -63,18 +63,17 @@ impl Auth {
                         .into(),
                 ));
             }
-            return Ok((self.local.clone(), None));
+            return Ok(self.local.clone());
         }
         let token = cookie(headers, COOKIE).ok_or(ApiError::NotLoggedIn)?;
-        let s = self.sessions.get(&token).ok_or(ApiError::NotLoggedIn)?;
-        Ok((s, Some(token)))
+        self.sessions.get(&token).ok_or(ApiError::NotLoggedIn)
     }
 }
 
 /// Every `/api` request but login passes here: a session, and for a change the CSRF token and
 /// the admin role; changes are logged with the user's name and the answer's status.
 pub async fn guard(State(console): State<Arc<Console>>, mut req: Request, next: Next) -> Response {
-    let (session, _) = match console.auth.session_of(req.headers()) {
+    let session = match console.auth.session_of(req.headers()) {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
@@ -149,7 +148,7 @@ pub async fn login(
     Json(form): Json<LoginForm>,
 ) -> ApiResult<Response> {
     let Some(users) = &console.auth.users else {
-        let (local, _) = console.auth.session_of(&headers)?;
+        let local = console.auth.session_of(&headers)?;
         return Ok(Json(view(&console, &local)).into_response());
     };
     let _permit = console

@@ -106,6 +106,24 @@ impl Cluster {
     }
 }
 
+/// The entries of the list `key` of an API answer (none when it is absent).
+pub fn rows<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v[key].as_array().map_or(&[], Vec::as_slice)
+}
+
+/// The topic names of a `/api/topics` answer.
+pub fn topic_names(v: &Value) -> Vec<&str> {
+    rows(v, "topics")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect()
+}
+
+/// The row of `group` in a `/api/groups` answer.
+pub fn group_row<'a>(v: &'a Value, group: &str) -> Option<&'a Value> {
+    rows(v, "groups").iter().find(|g| g["group"] == group)
+}
+
 /// Writes a users file with `admin` (password `admin-pw`) and `viewer` (`viewer-pw`).
 pub fn users_file(dir: &Path) -> Result<String> {
     let path = dir.join("users.properties");
