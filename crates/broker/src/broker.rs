@@ -170,6 +170,11 @@ impl Broker {
             }
             false => None,
         };
+        let acl = match config.broker.acl_enable {
+            true => Some(crate::acl::Acl::load(&config.broker.acl_file_path())?),
+            false => None,
+        };
+        let config_credentials = config.broker.inner_credentials();
         let config = Arc::new(config);
         let pop = Arc::new(crate::pop::Pop::new(&config.broker.broker_cluster_name));
         let parts = BrokerParts {
@@ -194,7 +199,10 @@ impl Broker {
             ha: Arc::new(ha),
             epochs,
             role_notice: Arc::default(),
-            outbound: RemotingClient::new(ClientConfig::default()),
+            outbound: RemotingClient::new(ClientConfig {
+                credentials: config_credentials,
+                ..ClientConfig::default()
+            }),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
         };
@@ -219,6 +227,10 @@ impl Broker {
             ..ServerConfig::default()
         });
         crate::processor::register_all(&mut server, &ctx);
+        if let Some(acl) = acl {
+            server.set_request_guard(crate::acl::Guard(acl.clone()));
+            crate::acl::start_reload(acl, &parts.tasks, parts.shutdown.clone());
+        }
         server.set_connection_listener(clients.clone());
         let server_stop = CancellationToken::new();
         let listeners = std::iter::once(listener).chain(vip).collect();

@@ -60,6 +60,12 @@ pub struct BrokerConfig {
     pub transaction_check_max: i32,
     pub transaction_check_interval: u64,
     pub acl_enable: bool,
+    /// Apache's `rocketmq.acl.plain.file`; empty: `{rocketmqHome}/conf/plain_acl.yml`.
+    pub acl_file: String,
+    /// The broker's own account, signing what it sends to name servers and other brokers
+    /// when their ACL is on (Apache 5.x keys).
+    pub inner_access_key: String,
+    pub inner_secret_key: String,
     pub listen_port: u16,
     pub server_worker_threads: usize,
     pub server_channel_max_idle_time_seconds: u64,
@@ -140,6 +146,9 @@ impl Default for BrokerConfig {
             transaction_check_max: 15,
             transaction_check_interval: 30_000,
             acl_enable: false,
+            acl_file: String::new(),
+            inner_access_key: String::new(),
+            inner_secret_key: String::new(),
             listen_port: 10911,
             server_worker_threads: 8,
             server_channel_max_idle_time_seconds: 120,
@@ -220,6 +229,9 @@ config_fields!(BrokerConfig {
     transaction_check_max: "transactionCheckMax",
     transaction_check_interval: "transactionCheckInterval",
     acl_enable: "aclEnable",
+    acl_file: "aclFile",
+    inner_access_key: "innerAccessKey",
+    inner_secret_key: "innerSecretKey",
     listen_port: "listenPort",
     server_worker_threads: "serverWorkerThreads",
     server_channel_max_idle_time_seconds: "serverChannelMaxIdleTimeSeconds",
@@ -246,6 +258,25 @@ config_fields!(BrokerConfig {
     metrics_prom_exporter_port: "metricsPromExporterPort",
     log_dir: "logDir",
 });
+
+impl BrokerConfig {
+    /// The ACL file: `aclFile`, else `conf/plain_acl.yml` under `rocketmqHome` (Apache's
+    /// default), else under the working directory.
+    pub fn acl_file_path(&self) -> PathBuf {
+        if !self.acl_file.is_empty() {
+            return PathBuf::from(&self.acl_file);
+        }
+        Path::new(&self.rocketmq_home)
+            .join("conf")
+            .join("plain_acl.yml")
+    }
+
+    /// The broker's own account (`innerAccessKey`/`innerSecretKey`), when both are set.
+    pub fn inner_credentials(&self) -> Option<rmq_remoting::Credentials> {
+        (!self.inner_access_key.is_empty() && !self.inner_secret_key.is_empty())
+            .then(|| rmq_remoting::Credentials::new(&self.inner_access_key, &self.inner_secret_key))
+    }
+}
 
 /// Everything `mqbroker` needs to start: broker keys and store keys.
 #[derive(Debug, Clone)]

@@ -11,6 +11,8 @@ use rmq_remoting::ResponseCode;
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
     #[error(transparent)]
+    Acl(#[from] crate::acl::AclError),
+    #[error(transparent)]
     Config(#[from] rmq_common::config::ConfigError),
     #[error("cannot open the message store: {0}")]
     Store(#[from] rmq_store::StoreError),
@@ -67,6 +69,7 @@ impl BrokerError {
     pub fn response_code(&self) -> ResponseCode {
         match self {
             BrokerError::Config(_)
+            | BrokerError::Acl(_)
             | BrokerError::Store(_)
             | BrokerError::ConfigFile { .. }
             | BrokerError::Bind { .. }

@@ -9,6 +9,7 @@
 //! `mqbroker` binary reads a RocketMQ `broker.properties` file ([`BrokerStartupConfig::load`])
 //! and calls [`run`], the same `run(config, shutdown)` shape as `rmq_namesrv::run`.
 
+pub mod acl;
 mod background;
 mod broker;
 mod clients;

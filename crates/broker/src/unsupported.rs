@@ -43,16 +43,6 @@ impl std::fmt::Display for UnsupportedSetting {
 /// The broker keys rmq parses but does not act on, with what rmq does instead.
 const NOT_SUPPORTED: &[(&str, Severity, &str)] = &[
     (
-        "aclEnable",
-        Severity::Error,
-        "ACL is NOT enforced; every client can send, pull and administer this broker",
-    ),
-    (
-        "rocketmqHome",
-        Severity::Warn,
-        "rmq reads no files under ROCKETMQ_HOME",
-    ),
-    (
         "sendMessageThreadPoolNums",
         Severity::Warn,
         "requests run on the async runtime, not on per-family thread pools",
@@ -187,16 +177,17 @@ mod tests {
     }
 
     #[test]
-    fn acl_enable_is_named_loudly() {
+    fn an_unsupported_key_is_named() {
         let mut cfg = BrokerStartupConfig::default();
-        cfg.apply(&[("aclEnable".into(), "true".into())]).unwrap();
+        cfg.apply(&[("slaveReadEnable".into(), "true".into())])
+            .unwrap();
         let found = unsupported_settings(&cfg);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].key, "aclEnable");
-        assert_eq!(found[0].severity, Severity::Error);
+        assert_eq!(found[0].key, "slaveReadEnable");
         let text = found[0].to_string();
         assert!(
-            text.contains("aclEnable=true") && text.contains("accepted but not supported yet"),
+            text.contains("slaveReadEnable=true")
+                && text.contains("accepted but not supported yet"),
             "{text}"
         );
     }

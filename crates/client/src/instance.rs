@@ -83,7 +83,11 @@ impl ClientInstance {
                 requests.clone().handle(ctx, req)
             }
         };
-        let remoting = RemotingClient::with_request_handler(ClientConfig::default(), handler);
+        let config = ClientConfig {
+            credentials: options.credentials.clone(),
+            ..ClientConfig::default()
+        };
+        let remoting = RemotingClient::with_request_handler(config, handler);
         Ok(Arc::new(ClientInstance {
             client_id,
             remoting,

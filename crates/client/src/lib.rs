@@ -65,4 +65,4 @@ pub use rmq_remoting::body::{
 };
 /// The wire headers [`Admin`] returns, with Apache's field names.
 pub use rmq_remoting::header::{ElectMasterResponseHeader, GetMetaDataResponseHeader};
-pub use rmq_remoting::{RemotingError, ResponseCode};
+pub use rmq_remoting::{Credentials, RemotingError, ResponseCode};

@@ -32,6 +32,9 @@ pub struct ClientOptions {
     pub persist_offset_interval: Duration,
     /// Rebalance period (`rocketmq.client.rebalance.waitInterval`, 20 s).
     pub rebalance_interval: Duration,
+    /// The ACL account every request is signed with (Apache's `AclClientRPCHook`); `None`
+    /// sends unsigned requests, as to a broker without ACL.
+    pub credentials: Option<rmq_remoting::Credentials>,
     /// Set by [`AdminBuilder`](crate::AdminBuilder): an admin client may ask only brokers or
     /// controllers by address, so it needs no name server.
     pub(crate) name_server_optional: bool,
@@ -48,6 +51,7 @@ impl Default for ClientOptions {
             heartbeat_interval: Duration::from_secs(30),
             persist_offset_interval: Duration::from_secs(5),
             rebalance_interval: Duration::from_secs(20),
+            credentials: None,
             name_server_optional: false,
         }
     }
@@ -133,6 +137,17 @@ macro_rules! client_option_setters {
         /// Route refresh period (30 s).
         pub fn route_poll_interval(mut self, d: std::time::Duration) -> Self {
             self.options.route_poll_interval = d;
+            self
+        }
+
+        /// Signs every request with this ACL account (`accessKey`/`secretKey` of the broker's
+        /// `plain_acl.yml`).
+        pub fn credentials(
+            mut self,
+            access_key: impl Into<String>,
+            secret_key: impl Into<String>,
+        ) -> Self {
+            self.options.credentials = Some($crate::Credentials::new(access_key, secret_key));
             self
         }
 

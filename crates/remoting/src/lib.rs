@@ -23,10 +23,12 @@ pub mod protocol;
 pub mod transport;
 
 pub use header::{CommandHeader, HeaderError};
+pub use protocol::signature::Credentials;
 pub use protocol::{
     ExtFields, LanguageCode, RemotingCommand, RequestCode, ResponseCode, SerializeType,
 };
 pub use transport::{
     ClientConfig, ConnectionHandle, ConnectionId, ConnectionListener, ProcessError, ProcessResult,
-    RemotingClient, RemotingError, RemotingServer, RequestContext, RequestProcessor, ServerConfig,
+    RemotingClient, RemotingError, RemotingServer, RequestContext, RequestGuard, RequestProcessor,
+    ServerConfig,
 };

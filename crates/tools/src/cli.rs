@@ -14,6 +14,12 @@ pub struct MqAdmin {
     /// Name server addresses, `host:port;host:port` [default: $NAMESRV_ADDR].
     #[arg(short = 'n', long = "namesrvAddr", global = true, value_name = "ADDRS")]
     pub namesrv: Option<String>,
+    /// ACL account to sign requests with [default: accessKey in $ROCKETMQ_HOME/conf/tools.yml].
+    #[arg(long = "access-key", global = true, value_name = "AK")]
+    pub access_key: Option<String>,
+    /// The account's secret (with --access-key).
+    #[arg(long = "secret-key", global = true, value_name = "SK")]
+    pub secret_key: Option<String>,
     /// Print machine-readable JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
@@ -134,10 +140,12 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Some(n) => n,
         None => std::env::var("NAMESRV_ADDR").unwrap_or_default(),
     };
+    let credentials =
+        crate::credentials::resolve(cli.access_key.as_deref(), cli.secret_key.as_deref())?;
     let session = if namesrv.is_empty() && !cli.command.needs_name_server() {
-        Session::without_name_server(cli.json).await?
+        Session::without_name_server(cli.json, credentials).await?
     } else {
-        Session::new(&namesrv, cli.json).await?
+        Session::new(&namesrv, cli.json, credentials).await?
     };
     let s = &session;
     let result = match &cli.command {

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod controller;
+pub mod credentials;
 pub mod group;
 pub mod message;
 pub mod offset;

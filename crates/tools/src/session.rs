@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
 use rmq_client::{
-    Admin, BrokerTarget, ClientError, ClusterInfo, RemotingError, ResponseCode, TopicRouteData,
+    Admin, BrokerTarget, ClientError, ClusterInfo, Credentials, RemotingError, ResponseCode,
+    TopicRouteData,
 };
 
 /// How long one request may take.
@@ -27,24 +28,25 @@ pub struct Session {
 impl Session {
     /// A client for the `;`-separated name server list `namesrv`; each address must be
     /// `host:port`.
-    pub async fn new(namesrv: &str, json: bool) -> Result<Self> {
+    pub async fn new(namesrv: &str, json: bool, credentials: Option<Credentials>) -> Result<Self> {
         let list = parse_name_servers(namesrv)?;
-        let admin = Admin::builder()
+        let mut builder = Admin::builder()
             .name_server(&list.join(";"))
-            .rpc_timeout(RPC_TIMEOUT)
-            .build()
-            .await
-            .map_err(|e| anyhow!("{e}"))?;
+            .rpc_timeout(RPC_TIMEOUT);
+        if let Some(c) = credentials {
+            builder = builder.credentials(c.access_key, c.secret_key);
+        }
+        let admin = builder.build().await.map_err(|e| anyhow!("{e}"))?;
         Ok(Session { admin, json })
     }
 
     /// A client that knows no name server, for commands that ask only the controllers.
-    pub async fn without_name_server(json: bool) -> Result<Self> {
-        let admin = Admin::builder()
-            .rpc_timeout(RPC_TIMEOUT)
-            .build()
-            .await
-            .map_err(|e| anyhow!("{e}"))?;
+    pub async fn without_name_server(json: bool, credentials: Option<Credentials>) -> Result<Self> {
+        let mut builder = Admin::builder().rpc_timeout(RPC_TIMEOUT);
+        if let Some(c) = credentials {
+            builder = builder.credentials(c.access_key, c.secret_key);
+        }
+        let admin = builder.build().await.map_err(|e| anyhow!("{e}"))?;
         Ok(Session { admin, json })
     }
 
@@ -90,7 +92,10 @@ impl Session {
                     ResponseCode::RequestCodeNotSupported => {
                         " — this broker version does not support it"
                     }
-                    ResponseCode::NoPermission => " — check the topic's or broker's perm",
+                    ResponseCode::NoPermission => {
+                        " — check the topic's or broker's perm, and the ACL account \
+                         (--access-key/--secret-key or $ROCKETMQ_HOME/conf/tools.yml)"
+                    }
                     _ => "",
                 };
                 anyhow!("{addr} answered {code}: {remark}{hint}")

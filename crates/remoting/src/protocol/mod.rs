@@ -15,6 +15,7 @@ mod json_text;
 mod language;
 mod request_code;
 mod response_code;
+pub mod signature;
 
 pub use command::{
     DecodeError, RemotingCommand, SerializeType, FLAG_ONEWAY, FLAG_RESPONSE, FRAME_PREFIX_LEN,

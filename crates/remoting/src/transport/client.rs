@@ -21,6 +21,7 @@ use tokio_util::task::TaskTracker;
 use super::connection::{establish, ConnectionConfig};
 use super::dispatch::{Dispatcher, RequestProcessor};
 use super::{ConnectionHandle, RemotingError, DEFAULT_MAX_FRAME_LEN};
+use crate::protocol::signature::Credentials;
 use crate::protocol::{LanguageCode, RemotingCommand, RMQ_VERSION};
 
 /// Client settings.
@@ -39,6 +40,8 @@ pub struct ClientConfig {
     pub write_queue: usize,
     /// How long shutdown waits for in-flight server-initiated requests.
     pub shutdown_grace: Duration,
+    /// When set, every request is signed with these (Apache's ACL 1.0 `AclClientRPCHook`).
+    pub credentials: Option<Credentials>,
 }
 
 impl Default for ClientConfig {
@@ -51,6 +54,7 @@ impl Default for ClientConfig {
             version: RMQ_VERSION,
             write_queue: 4_096,
             shutdown_grace: Duration::from_secs(3),
+            credentials: None,
         }
     }
 }
@@ -201,6 +205,9 @@ impl RemotingClient {
     fn stamp(&self, cmd: &mut RemotingCommand) {
         cmd.language = self.inner.config.language;
         cmd.version = self.inner.config.version;
+        if let Some(credentials) = &self.inner.config.credentials {
+            credentials.sign(cmd);
+        }
     }
 
     /// Sends `request` to `addr` and waits for the response; `timeout` covers connecting too.

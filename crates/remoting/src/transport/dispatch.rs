@@ -92,6 +92,12 @@ impl<T: ConnectionListener> ConnectionListener for Arc<T> {
     }
 }
 
+/// Sees every request before its processor does (the broker's ACL). A refusal is answered with
+/// the error's code and remark, and the connection stays open.
+pub trait RequestGuard: Send + Sync + 'static {
+    fn check(&self, ctx: &RequestContext, request: &RemotingCommand) -> Result<(), ProcessError>;
+}
+
 /// What a processor knows about the request's connection.
 #[derive(Clone, Debug)]
 pub struct RequestContext {
@@ -123,6 +129,7 @@ pub(crate) struct Dispatcher {
     pub(crate) processors: HashMap<i32, Arc<dyn RequestProcessor>>,
     pub(crate) default: Option<Arc<dyn RequestProcessor>>,
     pub(crate) listener: Option<Arc<dyn ConnectionListener>>,
+    pub(crate) guard: Option<Arc<dyn RequestGuard>>,
 }
 
 impl Dispatcher {
@@ -136,7 +143,12 @@ impl Dispatcher {
         let opaque = request.opaque;
         let serialize_type = request.serialize_type;
         let code = request.code;
+        let checked = match &self.guard {
+            Some(guard) => guard.check(&ctx, &request),
+            None => Ok(()),
+        };
         let result = match self.processor(code) {
+            _ if checked.is_err() => checked.map(|()| None),
             // The call itself runs inside catch_unwind too: a processor's synchronous part may
             // run on the connection's reader task.
             Some(p) => AssertUnwindSafe(async { p.process(ctx.clone(), request).await })

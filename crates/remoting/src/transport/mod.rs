@@ -22,7 +22,7 @@ pub use client::{ClientConfig, RemotingClient};
 pub use codec::{CodecError, RemotingCodec, DEFAULT_MAX_FRAME_LEN};
 pub use connection::{ConnectionHandle, ConnectionId};
 pub use dispatch::{
-    ConnectionListener, ProcessError, ProcessResult, RequestContext, RequestProcessor,
+    ConnectionListener, ProcessError, ProcessResult, RequestContext, RequestGuard, RequestProcessor,
 };
 pub use error::RemotingError;
 pub use server::{RemotingServer, ServerConfig};

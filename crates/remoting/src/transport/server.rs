@@ -15,7 +15,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
 use super::connection::{establish, ConnectionConfig};
-use super::dispatch::{ConnectionListener, Dispatcher, RequestProcessor};
+use super::dispatch::{ConnectionListener, Dispatcher, RequestGuard, RequestProcessor};
 use super::DEFAULT_MAX_FRAME_LEN;
 
 /// Server settings. Defaults follow Apache's `NettyServerConfig` where it has one.
@@ -102,6 +102,12 @@ impl RemotingServer {
     }
 
     /// Receives connection open/close events.
+    /// Checks every request before its processor (see [`RequestGuard`]).
+    pub fn set_request_guard(&mut self, guard: impl RequestGuard) -> &mut Self {
+        self.dispatcher.guard = Some(Arc::new(guard));
+        self
+    }
+
     pub fn set_connection_listener(&mut self, listener: impl ConnectionListener) -> &mut Self {
         self.dispatcher.listener = Some(Arc::new(listener));
         self
