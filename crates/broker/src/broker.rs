@@ -227,7 +227,7 @@ impl Broker {
             ..ServerConfig::default()
         });
         crate::processor::register_all(&mut server, &ctx);
-        if let Some(acl) = acl {
+        if let Some(acl) = acl.clone() {
             server.set_request_guard(crate::acl::Guard(acl.clone()));
             crate::acl::start_reload(acl, &parts.tasks, parts.shutdown.clone());
         }
@@ -241,6 +241,7 @@ impl Broker {
             parts.tasks.spawn(crate::grpc::serve(
                 listener,
                 ctx.clone(),
+                acl,
                 parts.shutdown.clone(),
             ));
         }

@@ -8,7 +8,8 @@
 //! when the file changes (`reload.rs`); a file that does not parse keeps the rules in force.
 
 mod address;
-mod perm;
+mod grpc_proof;
+pub(crate) mod perm;
 mod plain;
 mod reload;
 mod resources;
@@ -21,10 +22,23 @@ use parking_lot::RwLock;
 use rmq_remoting::protocol::signature::{self, ACCESS_KEY};
 use rmq_remoting::{ProcessError, RemotingCommand, RequestContext, RequestGuard, ResponseCode};
 
+pub use grpc_proof::GrpcProof;
 pub use plain::{FileError, PlainAcl};
 pub(crate) use reload::start as start_reload;
 
-use resources::Resource;
+pub(crate) use perm::{ANY, PUB, SUB};
+pub(crate) use resources::{Needed, Resource};
+
+/// Why a request is refused; the text is the remark.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// No account, an unknown one, or a bad signature.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A proven account without the permission.
+    #[error("{0}")]
+    Forbidden(String),
+}
 
 /// The rules in force and where they come from.
 #[derive(Debug)]
@@ -72,38 +86,60 @@ impl Acl {
         *self.rules.write() = Arc::new(rules);
     }
 
-    /// Whether `request` from `peer` may proceed; the error is the remark of the refusal.
-    pub fn check(&self, peer: IpAddr, request: &RemotingCommand) -> Result<(), String> {
+    /// Whether the remoting `request` from `peer` may proceed; the error is the remark of the
+    /// refusal.
+    pub fn check(&self, peer: IpAddr, request: &RemotingCommand) -> Result<(), Refusal> {
+        self.decide(
+            peer,
+            &request.request_code().to_string(),
+            request.ext_fields.get(ACCESS_KEY),
+            &|secret| signature::verify(request, secret),
+            &|| resources::needed(request),
+        )
+    }
+
+    /// The decision for one request of either protocol: `what` names it in remarks,
+    /// `access_key` is the account it names, `verify` checks its proof against a secret, and
+    /// `needed` says what it touches (computed only once the account is proven).
+    pub fn decide(
+        &self,
+        peer: IpAddr,
+        what: &str,
+        access_key: Option<&str>,
+        verify: &dyn Fn(&str) -> bool,
+        needed: &dyn Fn() -> Result<Needed, String>,
+    ) -> Result<(), Refusal> {
+        use Refusal::{Forbidden, Unauthenticated};
         let rules = self.rules.read().clone();
         if rules.global_white.iter().any(|p| p.matches(peer)) {
             return Ok(());
         }
-        let code = request.request_code();
-        let Some(access_key) = request.ext_fields.get(ACCESS_KEY) else {
-            return Err(format!(
-                "ACL: {code} carries no AccessKey; sign requests with an account of the broker's \
-                 plain_acl.yml (Java: AclClientRPCHook; rmq: credentials in the client options)"
-            ));
+        let Some(access_key) = access_key else {
+            return Err(Unauthenticated(format!(
+                "ACL: {what} names no account (no AccessKey); sign requests with an account of \
+                 the broker's plain_acl.yml (Java: AclClientRPCHook; rmq: credentials in the \
+                 client options; 5.x clients: a SessionCredentialsProvider)"
+            )));
         };
         let Some(account) = rules.accounts.get(access_key) else {
-            return Err(format!(
+            return Err(Unauthenticated(format!(
                 "ACL: no account accessKey={access_key} on this broker"
-            ));
+            )));
         };
         if account.white.as_ref().is_some_and(|p| p.matches(peer)) {
             return Ok(());
         }
-        if !signature::verify(request, &account.secret_key) {
-            return Err(format!(
+        if !verify(&account.secret_key) {
+            return Err(Unauthenticated(format!(
                 "ACL: signature check failed for accessKey={access_key}: the request was not \
                  signed with this account's secretKey"
-            ));
+            )));
         }
-        let needed = resources::needed(request).map_err(|e| format!("ACL: {e}"))?;
+        let needed = needed().map_err(|e| Forbidden(format!("ACL: {e}")))?;
         if needed.admin && !account.admin {
-            return Err(format!(
-                "ACL: {code} needs an admin account; accessKey={access_key} is not admin"
-            ));
+            return Err(Forbidden(format!(
+                "ACL: {what} needs an admin account; accessKey={access_key} is not admin"
+            )));
         }
         for (resource, wanted) in &needed.resources {
             let (explicit, default, kind) = match resource {
@@ -128,10 +164,10 @@ impl Acl {
                     Some(p) => format!("it has {}", perm::name(*p)),
                     None => format!("it has the default for {kind}, {}", perm::name(default)),
                 };
-                return Err(format!(
+                return Err(Forbidden(format!(
                     "ACL: accessKey={access_key} has no {} permission on {resource} ({owned})",
                     perm::name(*wanted)
-                ));
+                )));
             }
         }
         Ok(())
@@ -145,7 +181,8 @@ impl RequestGuard for Guard {
     fn check(&self, ctx: &RequestContext, request: &RemotingCommand) -> Result<(), ProcessError> {
         self.0
             .check(ctx.peer_addr().ip(), request)
-            .map_err(|remark| {
+            .map_err(|refusal| {
+                let remark = refusal.to_string();
                 tracing::debug!(peer = %ctx.peer_addr(), %remark, "request refused");
                 ProcessError::response(ResponseCode::NoPermission, remark)
             })

@@ -35,7 +35,7 @@ pub struct Needed {
 
 impl Needed {
     /// Adds `resource`; a group's retry topic counts as the group, as in Apache.
-    fn add(&mut self, resource: Resource, perm: u8) {
+    pub(crate) fn add(&mut self, resource: Resource, perm: u8) {
         let resource = match resource {
             Resource::Topic(t) => match t.strip_prefix(RETRY_PREFIX) {
                 Some(group) => Resource::Group(group.to_owned()),

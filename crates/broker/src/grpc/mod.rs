@@ -8,6 +8,7 @@
 //! Errors travel as `apache.rocketmq.v2.Status` in the response, as the official clients expect;
 //! a bare gRPC status is used only when no response can be built.
 
+mod access;
 mod assignment;
 mod consume;
 mod filter;
@@ -38,12 +39,13 @@ use crate::context::BrokerContext;
 pub(crate) async fn serve(
     listener: TcpListener,
     ctx: Arc<BrokerContext>,
+    acl: Option<Arc<crate::acl::Acl>>,
     shutdown: CancellationToken,
 ) {
     let addr = listener.local_addr().ok();
     tracing::info!(addr = ?addr, "gRPC MessagingService listening");
     let service = rmq_proto::v2::messaging_service_server::MessagingServiceServer::new(
-        service::Messaging::new(ctx.clone()),
+        service::Messaging::new(ctx.clone(), acl),
     );
     let tls = match tls::self_signed(&ctx.store_host().ip().to_string()) {
         Ok(t) => t,

@@ -20,20 +20,30 @@ use rmq_proto::v2::{
 };
 use tonic::{Request, Response, Status};
 
-use super::metadata::caller;
+use super::access::{self, Touches};
+use super::metadata::{caller, Caller};
 use super::status::{not_implemented, ok};
 use super::{
     assignment, consume, offsets, polling, pull, receive, route, send, telemetry, transaction,
 };
+use crate::acl::Acl;
 use crate::context::BrokerContext;
 
 pub struct Messaging {
     ctx: Arc<BrokerContext>,
+    acl: Option<Arc<Acl>>,
 }
 
 impl Messaging {
-    pub fn new(ctx: Arc<BrokerContext>) -> Self {
-        Messaging { ctx }
+    pub fn new(ctx: Arc<BrokerContext>, acl: Option<Arc<Acl>>) -> Self {
+        Messaging { ctx, acl }
+    }
+
+    /// The caller of `req` once its metadata is acceptable and the ACL (when on) lets it in.
+    fn caller<T: Touches>(&self, req: &Request<T>) -> Result<Caller, rmq_proto::v2::Status> {
+        let who = caller(req)?;
+        access::check(self.acl.as_deref(), &who, req)?;
+        Ok(who)
     }
 }
 
@@ -55,8 +65,8 @@ fn stream_of<T: Send + 'static>(
 
 /// Answers `$resp` with `$status` when the caller's metadata is not acceptable.
 macro_rules! check_caller {
-    ($req:expr, $resp:ident) => {
-        match caller(&$req) {
+    ($self:ident, $req:expr, $resp:ident) => {
+        match $self.caller(&$req) {
             Ok(c) => c,
             Err(s) => {
                 let mut r = $resp::default();
@@ -82,7 +92,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<QueryRouteRequest>,
     ) -> Result<Response<QueryRouteResponse>, Status> {
-        check_caller!(request, QueryRouteResponse);
+        check_caller!(self, request, QueryRouteResponse);
         Ok(Response::new(
             route::query_route(&self.ctx, request.get_ref()).await,
         ))
@@ -92,7 +102,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<HeartbeatRequest>,
     ) -> Result<Response<HeartbeatResponse>, Status> {
-        check_caller!(request, HeartbeatResponse);
+        check_caller!(self, request, HeartbeatResponse);
         Ok(Response::new(HeartbeatResponse { status: Some(ok()) }))
     }
 
@@ -100,7 +110,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<SendMessageRequest>,
     ) -> Result<Response<SendMessageResponse>, Status> {
-        let who = check_caller!(request, SendMessageResponse);
+        let who = check_caller!(self, request, SendMessageResponse);
         Ok(Response::new(
             send::send_message(&self.ctx, &who, request.into_inner()).await,
         ))
@@ -110,7 +120,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<QueryAssignmentRequest>,
     ) -> Result<Response<QueryAssignmentResponse>, Status> {
-        let who = check_caller!(request, QueryAssignmentResponse);
+        let who = check_caller!(self, request, QueryAssignmentResponse);
         Ok(Response::new(
             assignment::query_assignment(&self.ctx, &who, request.into_inner()).await,
         ))
@@ -122,7 +132,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<ReceiveMessageRequest>,
     ) -> Result<Response<Self::ReceiveMessageStream>, Status> {
-        let who = match caller(&request) {
+        let who = match self.caller(&request) {
             Ok(c) => c,
             Err(s) => {
                 return Ok(Response::new(once(ReceiveMessageResponse {
@@ -139,7 +149,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<AckMessageRequest>,
     ) -> Result<Response<AckMessageResponse>, Status> {
-        let who = check_caller!(request, AckMessageResponse);
+        let who = check_caller!(self, request, AckMessageResponse);
         Ok(Response::new(
             consume::ack(&self.ctx, &who, request.into_inner()).await,
         ))
@@ -149,7 +159,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<ForwardMessageToDeadLetterQueueRequest>,
     ) -> Result<Response<ForwardMessageToDeadLetterQueueResponse>, Status> {
-        let who = check_caller!(request, ForwardMessageToDeadLetterQueueResponse);
+        let who = check_caller!(self, request, ForwardMessageToDeadLetterQueueResponse);
         Ok(Response::new(
             consume::forward_to_dlq(&self.ctx, &who, request.into_inner()).await,
         ))
@@ -161,7 +171,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<PullMessageRequest>,
     ) -> Result<Response<Self::PullMessageStream>, Status> {
-        let who = match caller(&request) {
+        let who = match self.caller(&request) {
             Ok(c) => c,
             Err(s) => {
                 return Ok(Response::new(once(PullMessageResponse {
@@ -178,7 +188,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<UpdateOffsetRequest>,
     ) -> Result<Response<UpdateOffsetResponse>, Status> {
-        let who = check_caller!(request, UpdateOffsetResponse);
+        let who = check_caller!(self, request, UpdateOffsetResponse);
         Ok(Response::new(offsets::update_offset(
             &self.ctx,
             &who,
@@ -190,7 +200,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<GetOffsetRequest>,
     ) -> Result<Response<GetOffsetResponse>, Status> {
-        let who = check_caller!(request, GetOffsetResponse);
+        let who = check_caller!(self, request, GetOffsetResponse);
         Ok(Response::new(offsets::get_offset(
             &self.ctx,
             &who,
@@ -202,7 +212,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<QueryOffsetRequest>,
     ) -> Result<Response<QueryOffsetResponse>, Status> {
-        let who = check_caller!(request, QueryOffsetResponse);
+        let who = check_caller!(self, request, QueryOffsetResponse);
         Ok(Response::new(offsets::query_offset(
             &self.ctx,
             &who,
@@ -214,7 +224,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<EndTransactionRequest>,
     ) -> Result<Response<EndTransactionResponse>, Status> {
-        let who = check_caller!(request, EndTransactionResponse);
+        let who = check_caller!(self, request, EndTransactionResponse);
         Ok(Response::new(
             transaction::end_transaction(&self.ctx, &who, request.get_ref()).await,
         ))
@@ -226,7 +236,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<tonic::Streaming<TelemetryCommand>>,
     ) -> Result<Response<Self::TelemetryStream>, Status> {
-        let who = match caller(&request) {
+        let who = match self.caller(&request) {
             Ok(c) => c,
             Err(s) => {
                 return Ok(Response::new(once(TelemetryCommand {
@@ -246,7 +256,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<NotifyClientTerminationRequest>,
     ) -> Result<Response<NotifyClientTerminationResponse>, Status> {
-        check_caller!(request, NotifyClientTerminationResponse);
+        check_caller!(self, request, NotifyClientTerminationResponse);
         Ok(Response::new(NotifyClientTerminationResponse {
             status: Some(ok()),
         }))
@@ -256,7 +266,7 @@ impl MessagingService for Messaging {
         &self,
         request: Request<ChangeInvisibleDurationRequest>,
     ) -> Result<Response<ChangeInvisibleDurationResponse>, Status> {
-        let who = check_caller!(request, ChangeInvisibleDurationResponse);
+        let who = check_caller!(self, request, ChangeInvisibleDurationResponse);
         Ok(Response::new(
             consume::change_invisible(&self.ctx, &who, request.into_inner()).await,
         ))

@@ -91,9 +91,15 @@ pub fn verify(request: &RemotingCommand, secret: &str) -> bool {
 
 const UNIQUE_KEY_QUERY: &str = "_UNIQUE_KEY_QUERY";
 
+/// HMAC-SHA1 of `data` under `secret` (the 5.x gRPC clients sign their `x-mq-date-time` with it).
+pub fn hmac_sha1(secret: &str, data: &[u8]) -> Vec<u8> {
+    let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret.as_bytes());
+    hmac::sign(&key, data).as_ref().to_vec()
+}
+
 /// Equality that takes as long for every pair of equal-length inputs, so a forger cannot learn
 /// the signature byte by byte from response times.
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
