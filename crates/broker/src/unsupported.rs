@@ -1,10 +1,10 @@
 //! Keys rmq accepts from a RocketMQ `broker.properties` but does not act on yet.
 //!
 //! An operator's existing file must load unchanged, so these keys parse like any other; but a
-//! setting that silently does nothing is a lie (an operator who writes `aclEnable=true` believes
-//! requests are authenticated). So every such key that is set away from its default is named in
-//! a warning at start, "accepted but not supported yet", and `aclEnable=true` is logged as an
-//! error because it concerns security. Every other key of [`crate::config`] and of
+//! setting that silently does nothing is a lie (an operator who writes `slaveReadEnable=true`
+//! believes consumers read from slaves). So every such key that is set away from its default is
+//! named in a warning at start, "accepted but not supported yet"; a key whose absence would be
+//! a security hole would be logged as an error. Every other key of [`crate::config`] and of
 //! `rmq_store::config` is honoured; a key added there must either be read or be listed here.
 
 use rmq_common::config::ConfigFields;

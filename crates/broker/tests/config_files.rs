@@ -8,7 +8,7 @@ use rmq_store::BrokerRole;
 
 fn deploy_confs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/conf");
-    let mut out = vec![root.join("broker.conf")];
+    let mut out = vec![root.join("broker.conf"), root.join("acl/broker-acl.conf")];
     for mode in ["2m-noslave", "2m-2s-async", "2m-2s-sync"] {
         for e in std::fs::read_dir(root.join(mode)).unwrap() {
             out.push(e.unwrap().path());
@@ -20,7 +20,7 @@ fn deploy_confs() -> Vec<PathBuf> {
 #[test]
 fn shipped_configs_load_without_unknown_keys() {
     let confs = deploy_confs();
-    assert!(confs.len() >= 11);
+    assert!(confs.len() >= 12);
     for p in confs {
         let (cfg, unknown) = BrokerStartupConfig::load(Some(&p), Some("127.0.0.1:9876")).unwrap();
         assert!(
@@ -90,6 +90,7 @@ fn keys_without_effect_are_named_at_start() {
     }
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("acl.properties");
+    // aclEnable is honoured now: only the thread pool key is named.
     std::fs::write(&p, "aclEnable=true\nserverWorkerThreads=16\n").unwrap();
     let (cfg, unknown) = BrokerStartupConfig::load(Some(&p), None).unwrap();
     assert!(unknown.is_empty());
@@ -97,10 +98,8 @@ fn keys_without_effect_are_named_at_start() {
         .iter()
         .map(ToString::to_string)
         .collect();
-    assert_eq!(lines.len(), 2, "{lines:?}");
-    assert!(lines[0].starts_with("aclEnable=true is accepted but not supported yet"));
-    assert!(lines[0].contains("ACL is NOT enforced"));
-    assert!(lines[1].starts_with("serverWorkerThreads=16 is accepted but not supported yet"));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("serverWorkerThreads=16 is accepted but not supported yet"));
 }
 
 /// The controller mode's broker files load with no unknown key, start as fenced slaves and
@@ -140,4 +139,15 @@ fn controller_mode_configs_load() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("controllerAddr"), "{err}");
+}
+
+#[test]
+fn the_shipped_acl_file_parses() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/conf/acl/plain_acl.yml");
+    let acl = rmq_broker::acl::Acl::load(&path).unwrap();
+    assert_eq!(acl.path(), path.as_path());
+    let text = std::fs::read_to_string(&path).unwrap();
+    let rules = rmq_broker::acl::PlainAcl::parse(&text).unwrap();
+    assert_eq!(rules.accounts.len(), 2);
+    assert!(rules.accounts["ops-admin"].admin);
 }

@@ -34,8 +34,15 @@ public final class Produce {
         int count = Integer.parseInt(args[2]);
         String group = args.length > 3 ? args[3] : null;
         ClientServiceProvider provider = ClientServiceProvider.loadService();
-        ClientConfiguration config = ClientConfiguration.newBuilder().setEndpoints(endpoint)
-                .enableSsl(Boolean.parseBoolean(System.getProperty("rmq.ssl", "true"))).build();
+        var builder = ClientConfiguration.newBuilder().setEndpoints(endpoint)
+                .enableSsl(Boolean.parseBoolean(System.getProperty("rmq.ssl", "true")));
+        // ACL: -Drmq.ak=... -Drmq.sk=... sign every call as that account.
+        String ak = System.getProperty("rmq.ak");
+        if (ak != null) {
+            builder.setCredentialProvider(new org.apache.rocketmq.client.apis.StaticSessionCredentialsProvider(
+                    ak, System.getProperty("rmq.sk", "")));
+        }
+        ClientConfiguration config = builder.build();
         String tx = System.getProperty("rmq.transaction", "");
         java.util.concurrent.atomic.AtomicInteger checked = new java.util.concurrent.atomic.AtomicInteger();
         int sent = 0;
