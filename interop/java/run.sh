@@ -6,7 +6,8 @@
 #   JAVA_CLIENT_VERSIONS=4.9.8 interop/java/run.sh 127.0.0.1:9876
 #
 # The broker under test must run with maxMessageSize=65536 (see .ci/java-interop.sh, which starts
-# one); DELAY_LEVEL_2_MS says what its delay level 2 is (default 5000, Apache's). Exit status: failed checks plus failed versions.
+# one); DELAY_LEVEL_2_MS says what its delay level 2 is (default 5000, Apache's); RMQ_JAVA_OPTS
+# adds JVM options (-Dtls.enable=true). Exit status: failed checks plus failed versions.
 set -u
 cd "$(dirname "$0")"
 ns=${1:?usage: run.sh NAMESRV [check ...]}
@@ -28,7 +29,8 @@ for v in $versions; do
     status=$((status + 1))
     continue
   fi
-  java -Drmq.delayLevel2Ms="${DELAY_LEVEL_2_MS:-5000}" -Dlogback.configurationFile=logback.xml -Drocketmq.client.logUseSlf4j=true \
+  # shellcheck disable=SC2086 # RMQ_JAVA_OPTS holds several -D options
+  java ${RMQ_JAVA_OPTS:-} -Drmq.delayLevel2Ms="${DELAY_LEVEL_2_MS:-5000}" -Dlogback.configurationFile=logback.xml -Drocketmq.client.logUseSlf4j=true \
     -cp "$out/classes:$(cat $out/classpath.txt)" rmq.interop.Main "$ns" "$@" \
     > $out.run.log 2>&1
   rc=$?

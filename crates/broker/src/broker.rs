@@ -175,6 +175,15 @@ impl Broker {
             false => None,
         };
         let config_credentials = config.broker.inner_credentials();
+        let outbound_tls = match config.broker.tls_enable {
+            true => Some(rmq_remoting::ClientTls::trust_any()?),
+            false => None,
+        };
+        let tls =
+            rmq_remoting::load_tls(&config.broker.tls_settings(), &store_host.ip().to_string())?;
+        if tls.mode != rmq_remoting::TlsMode::Disabled {
+            tracing::info!(mode = ?tls.mode, "TLS on the remoting and gRPC ports (tls.server.mode)");
+        }
         let config = Arc::new(config);
         let pop = Arc::new(crate::pop::Pop::new(&config.broker.broker_cluster_name));
         let parts = BrokerParts {
@@ -201,6 +210,7 @@ impl Broker {
             role_notice: Arc::default(),
             outbound: RemotingClient::new(ClientConfig {
                 credentials: config_credentials,
+                tls: outbound_tls,
                 ..ClientConfig::default()
             }),
             shutdown: CancellationToken::new(),
@@ -224,6 +234,7 @@ impl Broker {
                     .server_channel_max_idle_time_seconds
                     .max(1),
             )),
+            tls: tls.remoting,
             ..ServerConfig::default()
         });
         crate::processor::register_all(&mut server, &ctx);
@@ -242,6 +253,7 @@ impl Broker {
                 listener,
                 ctx.clone(),
                 acl,
+                (tls.mode, tls.identity),
                 parts.shutdown.clone(),
             ));
         }

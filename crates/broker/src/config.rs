@@ -66,6 +66,20 @@ pub struct BrokerConfig {
     /// when their ACL is on (Apache 5.x keys).
     pub inner_access_key: String,
     pub inner_secret_key: String,
+    /// Apache's `tls.*` settings: `disabled`, `permissive` (TLS and plain on one port; the
+    /// default, as Apache's) or `enforcing`.
+    pub tls_server_mode: String,
+    pub tls_server_cert_path: String,
+    pub tls_server_key_path: String,
+    pub tls_server_key_password: String,
+    /// `none`, `optional` or `require`.
+    pub tls_server_need_client_auth: String,
+    pub tls_server_trust_cert_path: String,
+    /// Without a certificate of its own, the broker makes a self-signed one at start.
+    pub tls_test_mode_enable: bool,
+    /// TLS on what the broker sends to name servers and other brokers (Apache's `tls.enable`);
+    /// their certificates are not checked (`tls.client.authServer=false`).
+    pub tls_enable: bool,
     pub listen_port: u16,
     pub server_worker_threads: usize,
     pub server_channel_max_idle_time_seconds: u64,
@@ -149,6 +163,14 @@ impl Default for BrokerConfig {
             acl_file: String::new(),
             inner_access_key: String::new(),
             inner_secret_key: String::new(),
+            tls_server_mode: "permissive".into(),
+            tls_server_cert_path: String::new(),
+            tls_server_key_path: String::new(),
+            tls_server_key_password: String::new(),
+            tls_server_need_client_auth: "none".into(),
+            tls_server_trust_cert_path: String::new(),
+            tls_test_mode_enable: true,
+            tls_enable: false,
             listen_port: 10911,
             server_worker_threads: 8,
             server_channel_max_idle_time_seconds: 120,
@@ -232,6 +254,14 @@ config_fields!(BrokerConfig {
     acl_file: "aclFile",
     inner_access_key: "innerAccessKey",
     inner_secret_key: "innerSecretKey",
+    tls_server_mode: "tls.server.mode",
+    tls_server_cert_path: "tls.server.certPath",
+    tls_server_key_path: "tls.server.keyPath",
+    tls_server_key_password: "tls.server.keyPassword",
+    tls_server_need_client_auth: "tls.server.need.client.auth",
+    tls_server_trust_cert_path: "tls.server.trustCertPath",
+    tls_test_mode_enable: "tls.test.mode.enable",
+    tls_enable: "tls.enable",
     listen_port: "listenPort",
     server_worker_threads: "serverWorkerThreads",
     server_channel_max_idle_time_seconds: "serverChannelMaxIdleTimeSeconds",
@@ -269,6 +299,19 @@ impl BrokerConfig {
         Path::new(&self.rocketmq_home)
             .join("conf")
             .join("plain_acl.yml")
+    }
+
+    /// The `tls.*` keys.
+    pub fn tls_settings(&self) -> rmq_remoting::TlsSettings {
+        rmq_remoting::TlsSettings {
+            mode: self.tls_server_mode.clone(),
+            cert_path: self.tls_server_cert_path.clone(),
+            key_path: self.tls_server_key_path.clone(),
+            key_password: self.tls_server_key_password.clone(),
+            need_client_auth: self.tls_server_need_client_auth.clone(),
+            trust_cert_path: self.tls_server_trust_cert_path.clone(),
+            test_mode: self.tls_test_mode_enable,
+        }
     }
 
     /// The broker's own account (`innerAccessKey`/`innerSecretKey`), when both are set.

@@ -13,6 +13,8 @@ pub enum BrokerError {
     #[error(transparent)]
     Acl(#[from] crate::acl::AclError),
     #[error(transparent)]
+    Tls(#[from] rmq_remoting::TlsError),
+    #[error(transparent)]
     Config(#[from] rmq_common::config::ConfigError),
     #[error("cannot open the message store: {0}")]
     Store(#[from] rmq_store::StoreError),
@@ -70,6 +72,7 @@ impl BrokerError {
         match self {
             BrokerError::Config(_)
             | BrokerError::Acl(_)
+            | BrokerError::Tls(_)
             | BrokerError::Store(_)
             | BrokerError::ConfigFile { .. }
             | BrokerError::Bind { .. }

@@ -83,8 +83,16 @@ impl ClientInstance {
                 requests.clone().handle(ctx, req)
             }
         };
+        let tls = match options.use_tls {
+            true => Some(
+                rmq_remoting::ClientTls::trust_any()
+                    .map_err(|e| ClientError::Config(e.to_string()))?,
+            ),
+            false => None,
+        };
         let config = ClientConfig {
             credentials: options.credentials.clone(),
+            tls,
             ..ClientConfig::default()
         };
         let remoting = RemotingClient::with_request_handler(config, handler);

@@ -35,6 +35,10 @@ pub struct ClientOptions {
     /// The ACL account every request is signed with (Apache's `AclClientRPCHook`); `None`
     /// sends unsigned requests, as to a broker without ACL.
     pub credentials: Option<rmq_remoting::Credentials>,
+    /// TLS to every broker and name server (Java's `useTLS`, `-Dtls.enable=true`). Server
+    /// certificates are not checked (Java's default, `tls.client.authServer=false`): brokers
+    /// usually present self-signed ones.
+    pub use_tls: bool,
     /// Set by [`AdminBuilder`](crate::AdminBuilder): an admin client may ask only brokers or
     /// controllers by address, so it needs no name server.
     pub(crate) name_server_optional: bool,
@@ -52,6 +56,7 @@ impl Default for ClientOptions {
             persist_offset_interval: Duration::from_secs(5),
             rebalance_interval: Duration::from_secs(20),
             credentials: None,
+            use_tls: false,
             name_server_optional: false,
         }
     }
@@ -148,6 +153,12 @@ macro_rules! client_option_setters {
             secret_key: impl Into<String>,
         ) -> Self {
             self.options.credentials = Some($crate::Credentials::new(access_key, secret_key));
+            self
+        }
+
+        /// Connects over TLS (Java's `useTLS`); server certificates are not checked.
+        pub fn use_tls(mut self, on: bool) -> Self {
+            self.options.use_tls = on;
             self
         }
 

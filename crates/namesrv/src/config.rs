@@ -45,6 +45,14 @@ pub struct NamesrvConfig {
     pub metrics_exporter_type: String,
     /// Address of the metrics endpoint (`0.0.0.0` when empty).
     pub metrics_prom_exporter_host: String,
+    /// Apache's `tls.*` keys, as the broker reads them (`tls.server.mode`, default permissive).
+    pub tls_server_mode: String,
+    pub tls_server_cert_path: String,
+    pub tls_server_key_path: String,
+    pub tls_server_key_password: String,
+    pub tls_server_need_client_auth: String,
+    pub tls_server_trust_cert_path: String,
+    pub tls_test_mode_enable: bool,
     /// Port of the metrics endpoint (5557).
     pub metrics_prom_exporter_port: u16,
     /// `logDir`, an rmq key (Apache sets its log directory with `-Drocketmq.log.root`): where
@@ -54,6 +62,21 @@ pub struct NamesrvConfig {
     /// process, configured by the controller keys of the same file (`controllerDLegerPeers`,
     /// ...; see `mqcontroller`).
     pub enable_controller_in_namesrv: bool,
+}
+
+impl NamesrvConfig {
+    /// The `tls.*` keys.
+    pub fn tls_settings(&self) -> rmq_remoting::TlsSettings {
+        rmq_remoting::TlsSettings {
+            mode: self.tls_server_mode.clone(),
+            cert_path: self.tls_server_cert_path.clone(),
+            key_path: self.tls_server_key_path.clone(),
+            key_password: self.tls_server_key_password.clone(),
+            need_client_auth: self.tls_server_need_client_auth.clone(),
+            trust_cert_path: self.tls_server_trust_cert_path.clone(),
+            test_mode: self.tls_test_mode_enable,
+        }
+    }
 }
 
 impl Default for NamesrvConfig {
@@ -75,6 +98,13 @@ impl Default for NamesrvConfig {
             server_channel_max_idle_time_seconds: 120,
             metrics_exporter_type: "DISABLE".into(),
             metrics_prom_exporter_host: String::new(),
+            tls_server_mode: "permissive".into(),
+            tls_server_cert_path: String::new(),
+            tls_server_key_path: String::new(),
+            tls_server_key_password: String::new(),
+            tls_server_need_client_auth: "none".into(),
+            tls_server_trust_cert_path: String::new(),
+            tls_test_mode_enable: true,
             metrics_prom_exporter_port: 5557,
             log_dir: String::new(),
             enable_controller_in_namesrv: false,
@@ -99,6 +129,13 @@ config_fields!(NamesrvConfig {
     server_channel_max_idle_time_seconds: "serverChannelMaxIdleTimeSeconds",
     metrics_exporter_type: "metricsExporterType",
     metrics_prom_exporter_host: "metricsPromExporterHost",
+    tls_server_mode: "tls.server.mode",
+    tls_server_cert_path: "tls.server.certPath",
+    tls_server_key_path: "tls.server.keyPath",
+    tls_server_key_password: "tls.server.keyPassword",
+    tls_server_need_client_auth: "tls.server.need.client.auth",
+    tls_server_trust_cert_path: "tls.server.trustCertPath",
+    tls_test_mode_enable: "tls.test.mode.enable",
     metrics_prom_exporter_port: "metricsPromExporterPort",
     log_dir: "logDir",
     enable_controller_in_namesrv: "enableControllerInNamesrv",

@@ -9,6 +9,8 @@ use rmq_common::config::ConfigError;
 pub enum NamesrvError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Tls(#[from] rmq_remoting::TlsError),
     /// The listening socket could not be bound (typically: the port is in use).
     #[error("cannot listen on port {port} ({addr}): {source}")]
     Bind {

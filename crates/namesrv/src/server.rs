@@ -44,8 +44,10 @@ pub async fn start(
     let local_addr = listener.local_addr().map_err(NamesrvError::LocalAddr)?;
     let kv = KvConfigStore::load(&config.kv_config_path)?;
     let scan_interval = config.scan_interval();
+    let tls = rmq_remoting::load_tls(&config.tls_settings(), &local_addr.ip().to_string())?;
     let server_config = ServerConfig {
         idle_timeout: config.idle_timeout(),
+        tls: tls.remoting,
         ..ServerConfig::default()
     };
     let state = Arc::new(NamesrvState::new(config, kv));

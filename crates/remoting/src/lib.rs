@@ -28,7 +28,8 @@ pub use protocol::{
     ExtFields, LanguageCode, RemotingCommand, RequestCode, ResponseCode, SerializeType,
 };
 pub use transport::{
-    ClientConfig, ConnectionHandle, ConnectionId, ConnectionListener, ProcessError, ProcessResult,
-    RemotingClient, RemotingError, RemotingServer, RequestContext, RequestGuard, RequestProcessor,
-    ServerConfig,
+    load_certs, load_key, load_tls, self_signed, ClientAuth, ClientConfig, ClientTls,
+    ConnectionHandle, ConnectionId, ConnectionListener, DaemonTls, Identity, ProcessError,
+    ProcessResult, RemotingClient, RemotingError, RemotingServer, RequestContext, RequestGuard,
+    RequestProcessor, ServerConfig, ServerTls, TlsError, TlsMode, TlsSettings,
 };

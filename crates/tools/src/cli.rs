@@ -20,6 +20,9 @@ pub struct MqAdmin {
     /// The account's secret (with --access-key).
     #[arg(long = "secret-key", global = true, value_name = "SK")]
     pub secret_key: Option<String>,
+    /// Connect over TLS (Apache's `-Dtls.enable=true`); server certificates are not checked.
+    #[arg(long = "use-tls", global = true)]
+    pub use_tls: bool,
     /// Print machine-readable JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
@@ -143,9 +146,9 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
     let credentials =
         crate::credentials::resolve(cli.access_key.as_deref(), cli.secret_key.as_deref())?;
     let session = if namesrv.is_empty() && !cli.command.needs_name_server() {
-        Session::without_name_server(cli.json, credentials).await?
+        Session::without_name_server(cli.json, credentials, cli.use_tls).await?
     } else {
-        Session::new(&namesrv, cli.json, credentials).await?
+        Session::new(&namesrv, cli.json, credentials, cli.use_tls).await?
     };
     let s = &session;
     let result = match &cli.command {

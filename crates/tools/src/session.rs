@@ -28,11 +28,17 @@ pub struct Session {
 impl Session {
     /// A client for the `;`-separated name server list `namesrv`; each address must be
     /// `host:port`.
-    pub async fn new(namesrv: &str, json: bool, credentials: Option<Credentials>) -> Result<Self> {
+    pub async fn new(
+        namesrv: &str,
+        json: bool,
+        credentials: Option<Credentials>,
+        use_tls: bool,
+    ) -> Result<Self> {
         let list = parse_name_servers(namesrv)?;
         let mut builder = Admin::builder()
             .name_server(&list.join(";"))
-            .rpc_timeout(RPC_TIMEOUT);
+            .rpc_timeout(RPC_TIMEOUT)
+            .use_tls(use_tls);
         if let Some(c) = credentials {
             builder = builder.credentials(c.access_key, c.secret_key);
         }
@@ -41,8 +47,12 @@ impl Session {
     }
 
     /// A client that knows no name server, for commands that ask only the controllers.
-    pub async fn without_name_server(json: bool, credentials: Option<Credentials>) -> Result<Self> {
-        let mut builder = Admin::builder().rpc_timeout(RPC_TIMEOUT);
+    pub async fn without_name_server(
+        json: bool,
+        credentials: Option<Credentials>,
+        use_tls: bool,
+    ) -> Result<Self> {
+        let mut builder = Admin::builder().rpc_timeout(RPC_TIMEOUT).use_tls(use_tls);
         if let Some(c) = credentials {
             builder = builder.credentials(c.access_key, c.secret_key);
         }

@@ -3,7 +3,8 @@
 //! groups, store and send path as the remoting processors (DESIGN.md, decision 6): a message sent
 //! through one protocol is consumable through the other.
 //!
-//! The port takes TLS and plaintext alike (`tls.rs`), as the clients' defaults expect.
+//! The port takes TLS as `tls.server.mode` says (`tls.rs`); by default TLS and plaintext alike,
+//! as the clients' defaults expect.
 //!
 //! Errors travel as `apache.rocketmq.v2.Status` in the response, as the official clients expect;
 //! a bare gRPC status is used only when no response can be built.
@@ -40,6 +41,7 @@ pub(crate) async fn serve(
     listener: TcpListener,
     ctx: Arc<BrokerContext>,
     acl: Option<Arc<crate::acl::Acl>>,
+    tls: (rmq_remoting::TlsMode, Option<rmq_remoting::Identity>),
     shutdown: CancellationToken,
 ) {
     let addr = listener.local_addr().ok();
@@ -47,14 +49,22 @@ pub(crate) async fn serve(
     let service = rmq_proto::v2::messaging_service_server::MessagingServiceServer::new(
         service::Messaging::new(ctx.clone(), acl),
     );
-    let tls = match tls::self_signed(&ctx.store_host().ip().to_string()) {
-        Ok(t) => t,
+    let (mode, identity) = tls;
+    let config = match identity.map(tls::server_config).transpose() {
+        Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "gRPC not served");
             return;
         }
     };
-    let incoming = tls::permissive(listener, tls, ctx.tasks().clone(), shutdown.clone());
+    let enforcing = mode == rmq_remoting::TlsMode::Enforcing;
+    let incoming = tls::incoming(
+        listener,
+        config,
+        enforcing,
+        ctx.tasks().clone(),
+        shutdown.clone(),
+    );
     if let Err(e) = tonic::transport::Server::builder()
         .add_service(service)
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())

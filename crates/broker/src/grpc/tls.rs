@@ -1,7 +1,9 @@
-//! The gRPC port accepts TLS and plaintext on the same port, as Apache's proxy does in its
-//! default `permissive` mode: the first byte of a connection tells (0x16 opens a TLS handshake).
-//! The 5.x clients use TLS unless told otherwise and accept any server certificate by default,
-//! so the broker presents a self-signed certificate it makes at start.
+//! The gRPC port takes TLS as `tls.server.mode` says, like the remoting port: `permissive` (the
+//! default, as Apache's proxy) accepts TLS and plaintext on the same port, the first byte of a
+//! connection telling (0x16 opens a TLS handshake); `enforcing` closes plaintext connections;
+//! `disabled` serves plaintext only. The 5.x clients use TLS unless told otherwise and accept
+//! any server certificate by default, so without a certificate of its own the broker presents
+//! a self-signed one it makes at start.
 
 use std::io;
 use std::pin::Pin;
@@ -10,7 +12,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::Stream;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -20,6 +21,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tonic::transport::server::{Connected, TcpConnectInfo};
 
+use rmq_remoting::Identity;
+
 /// The first byte of a TLS record carrying a handshake.
 const TLS_HANDSHAKE: u8 = 0x16;
 /// How long a new connection may take to send its first byte and finish a TLS handshake.
@@ -27,18 +30,8 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections set up but not yet taken by the gRPC server.
 const BACKLOG: usize = 128;
 
-/// A TLS configuration with a fresh self-signed certificate for `host` (and localhost).
-pub fn self_signed(host: &str) -> Result<Arc<rustls::ServerConfig>, String> {
-    let mut names = vec!["localhost".to_owned()];
-    if host != "localhost" {
-        names.push(host.to_owned());
-    }
-    let generated = rcgen::generate_simple_self_signed(names)
-        .map_err(|e| format!("cannot make a self-signed certificate: {e}"))?;
-    let cert = CertificateDer::from(generated.cert.der().to_vec());
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-        generated.signing_key.serialize_der(),
-    ));
+/// The gRPC port's TLS configuration for `identity` (HTTP/2 by ALPN).
+pub fn server_config(identity: Identity) -> Result<Arc<rustls::ServerConfig>, String> {
     // ring: no C toolchain beyond the one Rust needs. rustls marks its provider deprecated for
     // lacking post-quantum key exchange; aws-lc-rs would bring a cmake build for that alone.
     #[allow(deprecated)]
@@ -47,7 +40,7 @@ pub fn self_signed(host: &str) -> Result<Arc<rustls::ServerConfig>, String> {
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS versions: {e}"))?
         .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
+        .with_single_cert(identity.chain, identity.key)
         .map_err(|e| format!("TLS certificate: {e}"))?;
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(Arc::new(config))
@@ -112,14 +105,16 @@ impl AsyncWrite for Conn {
 
 /// Accepts on `listener` until `shutdown`, telling TLS from plaintext per connection (each in
 /// its own task, so a slow client delays nobody), and yields the connections ready for gRPC.
-pub fn permissive(
+/// `tls` is none when TLS is off; `enforcing` refuses plaintext.
+pub fn incoming(
     listener: TcpListener,
-    tls: Arc<rustls::ServerConfig>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    enforcing: bool,
     tasks: TaskTracker,
     shutdown: CancellationToken,
 ) -> impl Stream<Item = io::Result<Conn>> + Send + 'static {
     let (tx, rx) = mpsc::channel::<io::Result<Conn>>(BACKLOG);
-    let acceptor = TlsAcceptor::from(tls);
+    let acceptor = tls.map(TlsAcceptor::from);
     let handshakes = tasks.clone();
     tasks.spawn(async move {
         loop {
@@ -136,7 +131,8 @@ pub fn permissive(
             };
             let (tx, acceptor) = (tx.clone(), acceptor.clone());
             handshakes.spawn(async move {
-                match tokio::time::timeout(HANDSHAKE_TIMEOUT, classify(stream, &acceptor)).await {
+                let classified = classify(stream, acceptor.as_ref(), enforcing);
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, classified).await {
                     Ok(Ok(conn)) => {
                         let _ = tx.send(Ok(conn)).await;
                     }
@@ -149,12 +145,24 @@ pub fn permissive(
     futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) })
 }
 
-async fn classify(stream: TcpStream, acceptor: &TlsAcceptor) -> io::Result<Conn> {
+async fn classify(
+    stream: TcpStream,
+    acceptor: Option<&TlsAcceptor>,
+    enforcing: bool,
+) -> io::Result<Conn> {
     stream.set_nodelay(true)?;
+    let Some(acceptor) = acceptor else {
+        return Ok(Conn::Plain(stream));
+    };
     let mut first = [0u8; 1];
     let n = stream.peek(&mut first).await?;
     if n == 1 && first[0] == TLS_HANDSHAKE {
         Ok(Conn::Tls(Box::new(acceptor.accept(stream).await?)))
+    } else if enforcing {
+        Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "a plaintext connection to a port with tls.server.mode=enforcing",
+        ))
     } else {
         Ok(Conn::Plain(stream))
     }

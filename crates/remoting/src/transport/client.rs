@@ -18,8 +18,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::connection::{establish, ConnectionConfig};
+use super::connection::{establish, ConnectionConfig, Io};
 use super::dispatch::{Dispatcher, RequestProcessor};
+use super::tls::ClientTls;
 use super::{ConnectionHandle, RemotingError, DEFAULT_MAX_FRAME_LEN};
 use crate::protocol::signature::Credentials;
 use crate::protocol::{LanguageCode, RemotingCommand, RMQ_VERSION};
@@ -42,6 +43,8 @@ pub struct ClientConfig {
     pub shutdown_grace: Duration,
     /// When set, every request is signed with these (Apache's ACL 1.0 `AclClientRPCHook`).
     pub credentials: Option<Credentials>,
+    /// When set, every connection is TLS (Java's `useTLS` / `-Dtls.enable=true`).
+    pub tls: Option<ClientTls>,
 }
 
 impl Default for ClientConfig {
@@ -55,6 +58,7 @@ impl Default for ClientConfig {
             write_queue: 4_096,
             shutdown_grace: Duration::from_secs(3),
             credentials: None,
+            tls: None,
         }
     }
 }
@@ -176,6 +180,22 @@ impl RemotingClient {
             }
         };
         let c = &self.inner.config;
+        let io = match &c.tls {
+            None => Io::tcp(stream),
+            Some(tls) => match tokio::time::timeout(limit, tls.connect(stream, addr)).await {
+                Ok(io) => io,
+                Err(_) => {
+                    return Err(RemotingError::ConnectTimeout {
+                        addr: addr.into(),
+                        millis: limit.as_millis() as u64,
+                    })
+                }
+            },
+        }
+        .map_err(|source| RemotingError::Connect {
+            addr: addr.into(),
+            source,
+        })?;
         let config = ConnectionConfig {
             max_frame_len: c.max_frame_len,
             idle_timeout: c.idle_timeout,
@@ -184,7 +204,7 @@ impl RemotingClient {
             shutdown_grace: c.shutdown_grace,
         };
         let (handle, driver) = establish(
-            stream,
+            io,
             Some(addr.to_owned()),
             self.inner.dispatcher.clone(),
             config,

@@ -12,8 +12,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use futures::StreamExt;
 use parking_lot::Mutex;
-use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio::task::JoinSet;
@@ -235,18 +234,57 @@ impl ConnectionHandle {
     }
 }
 
-/// Sets up a connection over `stream`. Returns its handle and the future that drives it; the
+type Reader = Box<dyn AsyncRead + Send + Unpin>;
+type Writer = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// A connection's bytes: plain TCP, or TLS over it.
+pub(crate) struct Io {
+    read: Reader,
+    write: Writer,
+    peer: SocketAddr,
+}
+
+impl Io {
+    /// Plain TCP (its halves split without a lock).
+    pub(crate) fn tcp(stream: TcpStream) -> std::io::Result<Io> {
+        let peer = stream.peer_addr()?;
+        stream.set_nodelay(true)?;
+        let (read, write) = stream.into_split();
+        Ok(Io {
+            read: Box::new(read),
+            write: Box::new(write),
+            peer,
+        })
+    }
+
+    pub(crate) fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// Any other stream, e.g. TLS over the TCP connection to `peer`.
+    pub(crate) fn wrapped<S>(stream: S, peer: SocketAddr) -> Io
+    where
+        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    {
+        let (read, write) = tokio::io::split(stream);
+        Io {
+            read: Box::new(read),
+            write: Box::new(write),
+            peer,
+        }
+    }
+}
+
+/// Sets up a connection over `io`. Returns its handle and the future that drives it; the
 /// caller spawns that future on a task it owns. `shutdown` closes the connection gracefully.
 pub(crate) fn establish(
-    stream: TcpStream,
+    io: Io,
     label: Option<String>,
     dispatcher: Arc<Dispatcher>,
     config: ConnectionConfig,
     shutdown: CancellationToken,
 ) -> std::io::Result<(ConnectionHandle, impl Future<Output = ()> + Send + 'static)> {
-    let peer = stream.peer_addr()?;
-    stream.set_nodelay(true)?;
-    let (read, write) = stream.into_split();
+    let Io { read, write, peer } = io;
     let (tx, rx) = mpsc::channel(config.write_queue.max(1));
     let shared = Arc::new(Shared {
         id: ConnectionId(NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed)),
@@ -269,8 +307,8 @@ pub(crate) fn establish(
 
 async fn drive(
     handle: ConnectionHandle,
-    read: OwnedReadHalf,
-    write: OwnedWriteHalf,
+    read: Reader,
+    write: Writer,
     rx: mpsc::Receiver<RemotingCommand>,
     dispatcher: Arc<Dispatcher>,
     config: ConnectionConfig,
@@ -372,7 +410,7 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
 
 /// Writes queued commands, coalescing everything queued into one buffer per write.
 async fn write_loop(
-    mut write: OwnedWriteHalf,
+    mut write: Writer,
     mut rx: mpsc::Receiver<RemotingCommand>,
     stop: CancellationToken,
     shared: Arc<Shared>,

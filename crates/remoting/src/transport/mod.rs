@@ -17,6 +17,8 @@ mod connection;
 mod dispatch;
 mod error;
 mod server;
+mod tls;
+mod tls_settings;
 
 pub use client::{ClientConfig, RemotingClient};
 pub use codec::{CodecError, RemotingCodec, DEFAULT_MAX_FRAME_LEN};
@@ -26,3 +28,5 @@ pub use dispatch::{
 };
 pub use error::RemotingError;
 pub use server::{RemotingServer, ServerConfig};
+pub use tls::{load_certs, load_key, ClientAuth, ClientTls, ServerTls, TlsError, TlsMode};
+pub use tls_settings::{load as load_tls, self_signed, DaemonTls, Identity, TlsSettings};

@@ -9,13 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
-use super::connection::{establish, ConnectionConfig};
+use super::connection::{establish, ConnectionConfig, Io};
 use super::dispatch::{ConnectionListener, Dispatcher, RequestGuard, RequestProcessor};
+use super::tls::{ServerTls, TlsMode};
 use super::DEFAULT_MAX_FRAME_LEN;
 
 /// Server settings. Defaults follow Apache's `NettyServerConfig` where it has one.
@@ -33,6 +34,8 @@ pub struct ServerConfig {
     pub write_queue: usize,
     /// How long shutdown waits for in-flight requests before aborting them (10 s).
     pub shutdown_grace: Duration,
+    /// TLS (`tls.server.mode`); plain only by default.
+    pub tls: ServerTls,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +47,7 @@ impl Default for ServerConfig {
             max_in_flight_per_connection: 65_536,
             write_queue: 4_096,
             shutdown_grace: Duration::from_secs(10),
+            tls: ServerTls::disabled(),
         }
     }
 }
@@ -128,6 +132,7 @@ impl RemotingServer {
             limit: Arc::new(Semaphore::new(self.config.max_connections.max(1))),
             tracker: TaskTracker::new(),
             connection: self.config.connection_config(),
+            tls: self.config.tls.clone(),
         };
         futures::future::join_all(
             listeners
@@ -146,14 +151,36 @@ impl RemotingServer {
 }
 
 /// What the accept loops of one server share.
+#[derive(Clone)]
 struct Accepting {
     dispatcher: Arc<Dispatcher>,
     limit: Arc<Semaphore>,
     tracker: TaskTracker,
     connection: ConnectionConfig,
+    tls: ServerTls,
 }
 
 impl Accepting {
+    /// Runs a connection over `io` on the tracker, holding its connection `permit`.
+    fn serve(&self, io: Io, permit: OwnedSemaphorePermit, shutdown: &CancellationToken) {
+        let peer = io.peer();
+        match establish(
+            io,
+            None,
+            self.dispatcher.clone(),
+            self.connection.clone(),
+            shutdown.child_token(),
+        ) {
+            Ok((_handle, driver)) => {
+                self.tracker.spawn(async move {
+                    driver.await;
+                    drop(permit);
+                });
+            }
+            Err(e) => debug!(%peer, error = %e, "could not set up accepted connection"),
+        }
+    }
+
     async fn accept_loop(&self, listener: TcpListener, shutdown: CancellationToken) {
         let local = listener.local_addr().ok();
         info!(addr = ?local, "remoting server listening");
@@ -186,21 +213,22 @@ impl Accepting {
                     continue;
                 }
             };
-            match establish(
-                stream,
-                None,
-                self.dispatcher.clone(),
-                self.connection.clone(),
-                shutdown.child_token(),
-            ) {
-                Ok((_handle, driver)) => {
-                    self.tracker.spawn(async move {
-                        driver.await;
-                        drop(permit);
-                    });
+            if self.tls.mode() == TlsMode::Disabled {
+                match Io::tcp(stream) {
+                    Ok(io) => self.serve(io, permit, &shutdown),
+                    Err(e) => debug!(%peer, error = %e, "could not set up accepted connection"),
                 }
-                Err(e) => debug!(%peer, error = %e, "could not set up accepted connection"),
+                continue;
             }
+            // The first byte and a TLS handshake are waited for on the connection's own task,
+            // so a slow client delays nobody.
+            let (tls, me, shutdown) = (self.tls.clone(), self.clone(), shutdown.clone());
+            self.tracker.spawn(async move {
+                match tls.accept(stream, peer).await {
+                    Ok(io) => me.serve(io, permit, &shutdown),
+                    Err(e) => debug!(%peer, error = %e, "connection refused at TLS"),
+                }
+            });
         }
         drop(listener);
         info!(addr = ?local, "remoting server stopped");
