@@ -36,6 +36,26 @@ struct Args {
     rate: u64,
     #[arg(long, default_value_t = 5)]
     seconds: u64,
+    /// Sign every request with this ACL account (with --secret-key).
+    #[arg(long, requires = "secret_key")]
+    access_key: Option<String>,
+    #[arg(long, requires = "access_key")]
+    secret_key: Option<String>,
+    /// Connect over TLS.
+    #[arg(long)]
+    use_tls: bool,
+}
+
+/// The ACL account and TLS setting every client of the run uses.
+fn client_options(a: &Args) -> rmq_client::ClientOptions {
+    let mut o = rmq_client::ClientOptions::default();
+    o.credentials = a
+        .access_key
+        .clone()
+        .zip(a.secret_key.clone())
+        .map(|(ak, sk)| rmq_client::Credentials::new(ak, sk));
+    o.use_tls = a.use_tls;
+    o
 }
 
 fn now_micros() -> u64 {
@@ -58,6 +78,7 @@ async fn run(a: Args) -> anyhow::Result<()> {
     let body = vec![b'x'; a.size];
     let producer = Producer::builder()
         .group("BenchProducer")
+        .options(client_options(&a))
         .name_server(&a.namesrv)
         .build()
         .await?;
@@ -128,6 +149,7 @@ async fn run(a: Args) -> anyhow::Result<()> {
     let group = format!("BenchConsumer{}", now_micros());
     let consumer = PushConsumer::builder()
         .group(&group)
+        .options(client_options(&a))
         .name_server(&a.namesrv)
         .subscribe(&a.topic, "*")
         .consume_from(ConsumeFrom::FirstOffset)
@@ -157,6 +179,7 @@ async fn run(a: Args) -> anyhow::Result<()> {
     let l = lat.clone();
     let consumer = PushConsumer::builder()
         .group(format!("BenchE2E{}", now_micros()))
+        .options(client_options(&a))
         .name_server(&a.namesrv)
         .subscribe(&e2e_topic, "*")
         .consume_from(ConsumeFrom::LastOffset)

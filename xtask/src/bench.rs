@@ -44,6 +44,39 @@ pub struct BenchArgs {
     /// Rounds of the comparison (each: rmq, then the other cluster).
     #[arg(long, default_value_t = 2)]
     rounds: usize,
+    /// Also measure the cost of ACL (aclEnable=true, every request signed) and of TLS
+    /// (tls.server.mode=enforcing, every connection TLS), 1 KiB bodies.
+    #[arg(long)]
+    security: bool,
+}
+
+/// The ACL account of the `--security` runs.
+const BENCH_ACL: &str =
+    "accounts:\n  - accessKey: benchadmin\n    secretKey: bench-secret\n    admin: true\n";
+
+/// One local run: the broker's properties, the body size, a slave or not, and what the
+/// client benchmark adds to its command line.
+struct Run {
+    title: &'static str,
+    props: String,
+    size: usize,
+    slave: bool,
+    client_args: Vec<String>,
+    /// Run the gRPC send benchmark too (it neither signs nor speaks TLS yet).
+    grpc: bool,
+}
+
+impl Run {
+    fn plain(title: &'static str, props: &str, size: usize, slave: bool) -> Run {
+        Run {
+            title,
+            props: props.to_owned(),
+            size,
+            slave,
+            client_args: Vec::new(),
+            grpc: true,
+        }
+    }
 }
 
 fn free_port() -> Result<u16> {
@@ -208,7 +241,7 @@ fn start_cluster(dir: &Path, broker_props: &str, with_slave: bool) -> Result<Clu
 /// Runs the gRPC send benchmark (crates/broker/examples/grpc_bench.rs) against `endpoint`;
 /// returns its table rows.
 fn grpc_bench(endpoint: &str, messages: usize, size: usize, topic: &str) -> Result<String> {
-    table_of("grpc_bench", "-e", endpoint, messages, size, topic)
+    table_of("grpc_bench", "-e", endpoint, messages, size, topic, &[])
         .with_context(|| format!("the gRPC benchmark against {endpoint}"))
 }
 
@@ -220,9 +253,11 @@ fn table_of(
     messages: usize,
     size: usize,
     topic: &str,
+    extra: &[String],
 ) -> Result<String> {
     let bin = release_dir().join("examples").join(example);
     let out = Command::new(&bin)
+        .args(extra)
         .args([
             flag,
             target,
@@ -261,8 +296,14 @@ fn scrape(port: u16, metric: &str) -> Option<f64> {
 }
 
 /// Runs the client benchmark; returns its table.
-fn client_bench(namesrv: &str, messages: usize, size: usize, topic: &str) -> Result<String> {
-    table_of("bench", "-n", namesrv, messages, size, topic)
+fn client_bench(
+    namesrv: &str,
+    messages: usize,
+    size: usize,
+    topic: &str,
+    extra: &[String],
+) -> Result<String> {
+    table_of("bench", "-n", namesrv, messages, size, topic, extra)
         .with_context(|| format!("the client benchmark; is the cluster at {namesrv} up?"))
 }
 
@@ -282,21 +323,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
             .unwrap_or_default()
     ));
 
-    // (title, broker properties, body size, with a slave)
-    let mut runs: Vec<(&str, &str, usize, bool)> = vec![
-        (
+    let mut runs = vec![
+        Run::plain(
             "ASYNC_FLUSH broker",
             "flushDiskType=ASYNC_FLUSH",
             1024,
             false,
         ),
-        (
+        Run::plain(
             "ASYNC_FLUSH broker",
             "flushDiskType=ASYNC_FLUSH",
             100,
             false,
         ),
-        (
+        Run::plain(
             "SYNC_FLUSH broker (group commit)",
             "flushDiskType=SYNC_FLUSH",
             1024,
@@ -304,18 +344,44 @@ pub fn run(args: BenchArgs) -> Result<()> {
         ),
     ];
     if args.ha {
-        runs.push((
+        runs.push(Run::plain(
             "ASYNC_MASTER with a slave",
             "brokerRole=ASYNC_MASTER",
             1024,
             true,
         ));
-        runs.push((
+        runs.push(Run::plain(
             "SYNC_MASTER with a slave",
             "brokerRole=SYNC_MASTER",
             1024,
             true,
         ));
+    }
+    if args.security {
+        let acl_file = root.join("target/bench/plain_acl.yml");
+        std::fs::create_dir_all(root.join("target/bench"))?;
+        std::fs::write(&acl_file, BENCH_ACL)?;
+        runs.push(Run {
+            title: "ASYNC_FLUSH broker, ACL on (every request signed and checked)",
+            props: format!(
+                "flushDiskType=ASYNC_FLUSH\naclEnable=true\naclFile={}",
+                acl_file.display()
+            ),
+            size: 1024,
+            slave: false,
+            client_args: ["--access-key", "benchadmin", "--secret-key", "bench-secret"]
+                .map(str::to_owned)
+                .to_vec(),
+            grpc: false,
+        });
+        runs.push(Run {
+            title: "ASYNC_FLUSH broker, TLS only (tls.server.mode=enforcing)",
+            props: "flushDiskType=ASYNC_FLUSH\ntls.server.mode=enforcing".to_owned(),
+            size: 1024,
+            slave: false,
+            client_args: vec!["--use-tls".to_owned()],
+            grpc: false,
+        });
     }
     if let Some(other) = &args.compare {
         report.push_str(&compare(&root, other, &args)?);
@@ -368,29 +434,32 @@ pub fn run(args: BenchArgs) -> Result<()> {
 }
 
 /// A local run per entry of `runs` (or the client benchmark against `-n`'s cluster).
-fn measure(
-    root: &Path,
-    args: &BenchArgs,
-    runs: Vec<(&str, &str, usize, bool)>,
-    report: &mut String,
-) -> Result<()> {
+fn measure(root: &Path, args: &BenchArgs, runs: Vec<Run>, report: &mut String) -> Result<()> {
     match &args.namesrv {
         Some(n) => {
             for size in [1024, 100] {
                 eprintln!("client benchmark against {n}, {size} B bodies ...");
-                let t = client_bench(n, args.messages, size, &format!("BenchTopic{size}"))?;
+                let t = client_bench(n, args.messages, size, &format!("BenchTopic{size}"), &[])?;
                 report.push_str(&format!("## cluster {n}, {size} B bodies\n\n{t}\n"));
             }
         }
         None => {
-            for (i, (title, props, size, slave)) in runs.into_iter().enumerate() {
+            for (i, run) in runs.into_iter().enumerate() {
+                let Run {
+                    title,
+                    props,
+                    size,
+                    slave,
+                    client_args,
+                    grpc,
+                } = run;
                 let dir = root.join(format!("target/bench/run-{i}"));
                 let _ = std::fs::remove_dir_all(&dir);
                 eprintln!(
                     "[{}] {title}, {size} B bodies: starting the cluster ...",
                     i + 1
                 );
-                let cluster = start_cluster(&dir, props, slave)?;
+                let cluster = start_cluster(&dir, &props, slave)?;
                 let peak = Arc::new(AtomicU64::new(0));
                 let lag = Arc::new(AtomicU64::new(0));
                 let stop = Arc::new(AtomicBool::new(false));
@@ -412,13 +481,22 @@ fn measure(
                     })
                 };
                 eprintln!("[{}] running the client benchmark ...", i + 1);
-                let table = client_bench(&cluster.addr, args.messages, size, "BenchTopic")
-                    .and_then(|mut t| {
-                        eprintln!("[{}] running the gRPC send benchmark ...", i + 1);
-                        let endpoint = format!("127.0.0.1:{}", cluster.grpc_port);
-                        t.push_str(&grpc_bench(&endpoint, args.messages, size, "BenchTopic")?);
-                        Ok(t)
-                    });
+                let table = client_bench(
+                    &cluster.addr,
+                    args.messages,
+                    size,
+                    "BenchTopic",
+                    &client_args,
+                )
+                .and_then(|mut t| {
+                    if !grpc {
+                        return Ok(t);
+                    }
+                    eprintln!("[{}] running the gRPC send benchmark ...", i + 1);
+                    let endpoint = format!("127.0.0.1:{}", cluster.grpc_port);
+                    t.push_str(&grpc_bench(&endpoint, args.messages, size, "BenchTopic")?);
+                    Ok(t)
+                });
                 stop.store(true, Ordering::Relaxed);
                 let _ = sampler.join();
                 let table = table?;
@@ -459,9 +537,10 @@ fn compare(root: &Path, other: &str, args: &BenchArgs) -> Result<String> {
             args.messages,
             1024,
             &format!("Compare{round}"),
+            &[],
         )?;
         eprintln!("[round {round}] client benchmark against {other} ...");
-        let theirs = client_bench(other, args.messages, 1024, &format!("Compare{round}"))?;
+        let theirs = client_bench(other, args.messages, 1024, &format!("Compare{round}"), &[])?;
         rounds.push(crate::compare::Round {
             rmq: crate::compare::parse(&rmq),
             other: crate::compare::parse(&theirs),

@@ -8,7 +8,11 @@ use rmq_store::BrokerRole;
 
 fn deploy_confs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/conf");
-    let mut out = vec![root.join("broker.conf"), root.join("acl/broker-acl.conf")];
+    let mut out = vec![
+        root.join("broker.conf"),
+        root.join("acl/broker-acl.conf"),
+        root.join("tls/broker-tls.conf"),
+    ];
     for mode in ["2m-noslave", "2m-2s-async", "2m-2s-sync"] {
         for e in std::fs::read_dir(root.join(mode)).unwrap() {
             out.push(e.unwrap().path());
@@ -20,7 +24,7 @@ fn deploy_confs() -> Vec<PathBuf> {
 #[test]
 fn shipped_configs_load_without_unknown_keys() {
     let confs = deploy_confs();
-    assert!(confs.len() >= 12);
+    assert!(confs.len() >= 13);
     for p in confs {
         let (cfg, unknown) = BrokerStartupConfig::load(Some(&p), Some("127.0.0.1:9876")).unwrap();
         assert!(

@@ -38,6 +38,9 @@ pub struct ConsoleConfig {
     pub users_file: Option<PathBuf>,
     /// How often the sampler measures TPS and backlog.
     pub sample_interval: Duration,
+    /// How the console's clients reach the cluster: ACL credentials and TLS (the name servers
+    /// come from `namesrv`).
+    pub client: rmq_client::ClientOptions,
 }
 
 /// Runs the console until `shutdown`; `on_listening` gets the bound address (tests and
@@ -68,6 +71,7 @@ pub async fn run(
         }
     };
     let admin = Admin::builder()
+        .options(config.client.clone())
         .name_server(&config.namesrv)
         .build()
         .await?;
@@ -75,6 +79,7 @@ pub async fn run(
         auth::Auth::new(users),
         sampler::Samples::new(config.sample_interval),
         admin,
+        config.client.clone(),
     ));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
-use rmq_client::{Admin, ClusterInfo, Producer};
+use rmq_client::{Admin, ClientOptions, ClusterInfo, Producer};
 use rmq_common::topic::RETRY_GROUP_TOPIC_PREFIX;
 
 use crate::auth::Auth;
@@ -39,10 +39,12 @@ pub struct Console {
     /// Every name server address the console was given or switched to.
     known_namesrvs: Mutex<BTreeSet<String>>,
     producer: tokio::sync::Mutex<Option<Arc<Producer>>>,
+    /// Credentials and TLS for every client the console makes.
+    client: ClientOptions,
 }
 
 impl Console {
-    pub fn new(auth: Auth, samples: Samples, admin: Admin) -> Console {
+    pub fn new(auth: Auth, samples: Samples, admin: Admin, client: ClientOptions) -> Console {
         let known = split_list(&admin.name_server_list()).collect();
         Console {
             auth,
@@ -50,6 +52,7 @@ impl Console {
             admin: RwLock::new(Arc::new(admin)),
             known_namesrvs: Mutex::new(known),
             producer: tokio::sync::Mutex::new(None),
+            client,
         }
     }
 
@@ -65,7 +68,11 @@ impl Console {
     /// Uses the name server list `list` from now on (the old clients stop when the last
     /// request holding them ends).
     pub async fn switch_namesrv(&self, list: &str) -> ApiResult<()> {
-        let admin = Admin::builder().name_server(list).build().await?;
+        let admin = Admin::builder()
+            .options(self.client.clone())
+            .name_server(list)
+            .build()
+            .await?;
         // Fail here, not on the next page: the new name servers must answer.
         admin.cluster_info().await?;
         self.known_namesrvs.lock().extend(split_list(list));
@@ -81,6 +88,7 @@ impl Console {
             return Ok(p.clone());
         }
         let p = Producer::builder()
+            .options(self.client.clone())
             .name_server(&self.admin().name_server_list())
             .group(PRODUCER_GROUP)
             .build()

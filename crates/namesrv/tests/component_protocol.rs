@@ -145,6 +145,14 @@ async fn route_json_is_fastjson_for_old_versions_and_standard_from_401() {
 /// Sends one frame on a raw socket and reads one back: (header type byte, response).
 async fn raw_round_trip(addr: &str, request: &RemotingCommand) -> (u8, RemotingCommand) {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    raw_round_trip_on(&mut s, request).await
+}
+
+/// [`raw_round_trip`] on an open socket.
+async fn raw_round_trip_on(
+    s: &mut tokio::net::TcpStream,
+    request: &RemotingCommand,
+) -> (u8, RemotingCommand) {
     s.write_all(&request.to_bytes()).await.unwrap();
     let len = s.read_u32().await.unwrap() as usize;
     let mut frame = BytesMut::zeroed(len);
@@ -161,12 +169,15 @@ async fn both_header_forms_are_accepted_and_answered_in_kind() {
     let addr = ns.local_addr().to_string();
 
     for form in [SerializeType::Json, SerializeType::RocketMq] {
+        // The broker's connection stays open while the route is asked: a name server drops a
+        // broker whose connection closes.
+        let mut broker = tokio::net::TcpStream::connect(&addr).await.unwrap();
         let mut reg = broker_a()
             .request()
             .with_serialize_type(form)
             .with_opaque(41);
         reg.version = 479;
-        let (ty, r) = raw_round_trip(&addr, &reg).await;
+        let (ty, r) = raw_round_trip_on(&mut broker, &reg).await;
         assert_eq!(ty, form.code());
         assert_eq!((r.code, r.opaque), (0, 41), "{:?}", r.remark);
         assert!(r.is_response());

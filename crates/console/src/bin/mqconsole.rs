@@ -27,6 +27,16 @@ struct Args {
     /// Seconds between the sampler's measurements of TPS and backlog.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     sample_interval: u64,
+    /// ACL account the console signs its requests with (with --secret-key), for brokers with
+    /// aclEnable=true; it needs admin rights for the console's write actions.
+    #[arg(long = "access-key", value_name = "AK", requires = "secret_key")]
+    access_key: Option<String>,
+    /// The account's secret.
+    #[arg(long = "secret-key", value_name = "SK", requires = "access_key")]
+    secret_key: Option<String>,
+    /// Reach the cluster over TLS (server certificates are not checked).
+    #[arg(long = "use-tls")]
+    use_tls: bool,
     /// Read a password from standard input, print its argon2 hash for the users file, exit.
     #[arg(long)]
     hash_password: bool,
@@ -55,11 +65,18 @@ fn run(args: Args) -> anyhow::Result<()> {
         .namesrv
         .or_else(|| std::env::var("NAMESRV_ADDR").ok())
         .unwrap_or_else(|| "127.0.0.1:9876".into());
+    let mut client = rmq_client::ClientOptions::default();
+    client.credentials = args
+        .access_key
+        .zip(args.secret_key)
+        .map(|(ak, sk)| rmq_client::Credentials::new(ak, sk));
+    client.use_tls = args.use_tls;
     let config = ConsoleConfig {
         namesrv,
         listen: args.listen,
         users_file: args.users,
         sample_interval: Duration::from_secs(args.sample_interval),
+        client,
     };
     rmq_runtime::signal::run_daemon("console", |shutdown| async move {
         let stop = async move {
