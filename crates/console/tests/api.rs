@@ -646,3 +646,33 @@ async fn overview_cluster_producers_and_name_servers() {
     assert_eq!(count(&overview, "brokers"), 0, "{overview}");
     producer.shutdown().await;
 }
+
+/// With ACL on the broker, the console signs as the account it is given: topic creation (an
+/// admin request) and a test message go through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_acl_the_console_signs_as_its_account() {
+    let acl = tempfile::tempdir().unwrap();
+    let file = acl.path().join("plain_acl.yml");
+    std::fs::write(
+        &file,
+        "accounts:\n  - accessKey: conadmin\n    secretKey: console-secret\n    admin: true\n",
+    )
+    .unwrap();
+    let c = Cluster::start_with(
+        &["--access-key", "conadmin", "--secret-key", "console-secret"],
+        &format!("aclEnable=true\naclFile={}", file.display()),
+    )
+    .unwrap();
+    let api = Api::local(&c.url).await.unwrap();
+    create_topic(&api, "ConsoleAcl", 2).await;
+    let sent = until_within(WAIT, "the console sends to the new topic", || async {
+        api.post("/api/topics/ConsoleAcl/send", json!({"body": "signed"}))
+            .await
+            .ok()
+            .filter(|s| s["status"] == "SEND_OK")
+    })
+    .await;
+    assert!(sent["msgId"].as_str().is_some(), "{sent}");
+    let all = api.get("/api/topics").await.unwrap();
+    assert!(topic_names(&all).contains(&"ConsoleAcl"), "{all}");
+}
