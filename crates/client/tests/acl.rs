@@ -65,6 +65,18 @@ async fn cluster() -> Cluster {
     let (ns_d, ns) = namesrv_process(dir.path(), "namesrv").unwrap();
     let extra = format!("aclEnable=true\naclFile={}\n", acl_file.display());
     let (b_d, broker) = broker_process(dir.path(), "broker-a", &ns, &extra).unwrap();
+    // The name servers do not check ACL: wait there until the broker has registered, so a
+    // refusal below is the broker's and not an unknown cluster.
+    let ns_admin = Admin::builder().name_server(&ns).build().await.unwrap();
+    until_within(LIMIT, "the broker registers", || async {
+        ns_admin
+            .cluster_info()
+            .await
+            .ok()
+            .filter(|i| !i.broker_addr_table.is_empty())
+    })
+    .await;
+    ns_admin.shutdown().await;
     Cluster {
         dir,
         daemons: vec![ns_d, b_d],
