@@ -90,6 +90,7 @@ pub fn load(b: &TlsSettings, host: &str) -> Result<DaemonTls, TlsError> {
             let chain = load_certs(Path::new(cert), "certificate")?;
             let key = load_key(Path::new(key))?;
             tracing::info!(cert, "TLS certificate loaded");
+            warn_if_out_of_date(&chain, cert);
             Identity { chain, key }
         }
     };
@@ -125,4 +126,40 @@ pub fn self_signed(host: &str) -> Result<Identity, TlsError> {
             generated.signing_key.serialize_der(),
         )),
     })
+}
+
+/// Logs, naming the file, a certificate that has expired or is not valid yet: clients that
+/// check certificates will refuse it (rmq's and Apache's clients do not by default).
+fn warn_if_out_of_date(chain: &[CertificateDer<'static>], path: &str) {
+    let Some(leaf) = chain.first() else {
+        return;
+    };
+    let Ok(cert) = webpki::EndEntityCert::try_from(leaf) else {
+        return;
+    };
+    // webpki checks the validity period before it looks for an issuer, so with no trust
+    // anchors an out-of-date certificate fails as such and any other as UnknownIssuer.
+    let checked = cert.verify_for_usage(
+        &[],
+        &[],
+        &[],
+        rustls::pki_types::UnixTime::now(),
+        webpki::KeyUsage::server_auth(),
+        None,
+        None,
+    );
+    match checked {
+        Err(webpki::Error::CertExpired { not_after, .. }) => tracing::error!(
+            cert = path,
+            not_after_unix = not_after.as_secs(),
+            "the TLS certificate has EXPIRED; clients that check certificates will refuse \
+             this port: renew it"
+        ),
+        Err(webpki::Error::CertNotValidYet { not_before, .. }) => tracing::error!(
+            cert = path,
+            not_before_unix = not_before.as_secs(),
+            "the TLS certificate is NOT VALID YET (is the clock right?)"
+        ),
+        _ => {}
+    }
 }
