@@ -91,20 +91,21 @@ impl Acl {
     pub fn check(&self, peer: IpAddr, request: &RemotingCommand) -> Result<(), Refusal> {
         self.decide(
             peer,
-            &request.request_code().to_string(),
+            &|| request.request_code().to_string(),
             request.ext_fields.get(ACCESS_KEY),
             &|secret| signature::verify(request, secret),
             &|| resources::needed(request),
         )
     }
 
-    /// The decision for one request of either protocol: `what` names it in remarks,
+    /// The decision for one request of either protocol: `what` names it in remarks (made only
+    /// for a refusal),
     /// `access_key` is the account it names, `verify` checks its proof against a secret, and
     /// `needed` says what it touches (computed only once the account is proven).
     pub fn decide(
         &self,
         peer: IpAddr,
-        what: &str,
+        what: &dyn Fn() -> String,
         access_key: Option<&str>,
         verify: &dyn Fn(&str) -> bool,
         needed: &dyn Fn() -> Result<Needed, String>,
@@ -115,6 +116,7 @@ impl Acl {
             return Ok(());
         }
         let Some(access_key) = access_key else {
+            let what = what();
             return Err(Unauthenticated(format!(
                 "ACL: {what} names no account (no AccessKey); sign requests with an account of \
                  the broker's plain_acl.yml (Java: AclClientRPCHook; rmq: credentials in the \
@@ -137,6 +139,7 @@ impl Acl {
         }
         let needed = needed().map_err(|e| Forbidden(format!("ACL: {e}")))?;
         if needed.admin && !account.admin {
+            let what = what();
             return Err(Forbidden(format!(
                 "ACL: {what} needs an admin account; accessKey={access_key} is not admin"
             )));

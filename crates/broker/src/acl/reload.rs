@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::{read, Acl};
+use super::{Acl, AclError, PlainAcl};
 
 /// How often the file's size and modification time are looked at.
 const CHECK_EVERY: Duration = Duration::from_millis(500);
@@ -17,33 +17,46 @@ const CHECK_EVERY: Duration = Duration::from_millis(500);
 /// the file system's time granularity keeps the time).
 type Stamp = Option<(SystemTime, u64, u64)>;
 
-fn stamp(acl: &Acl) -> Stamp {
-    let meta = std::fs::metadata(acl.path()).ok()?;
-    let text = std::fs::read(acl.path()).ok()?;
-    let hash = {
+/// The file's stamp and text, read once.
+fn look(acl: &Acl) -> (Stamp, std::io::Result<Vec<u8>>) {
+    let text = std::fs::read(acl.path());
+    let stamp = (|| {
+        let meta = std::fs::metadata(acl.path()).ok()?;
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        text.hash(&mut h);
-        h.finish()
-    };
-    Some((meta.modified().ok()?, meta.len(), hash))
+        text.as_ref().ok()?.hash(&mut h);
+        Some((meta.modified().ok()?, meta.len(), h.finish()))
+    })();
+    (stamp, text)
 }
 
 /// Starts the one task that owns reloading; it stops on `shutdown`.
 pub(crate) fn start(acl: Arc<Acl>, tasks: &TaskTracker, shutdown: CancellationToken) {
     tasks.spawn(async move {
-        let mut seen = stamp(&acl);
+        let mut seen = look(&acl).0;
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = tokio::time::sleep(CHECK_EVERY) => {}
             }
-            let now = stamp(&acl);
+            let (now, text) = look(&acl);
             if now == seen {
                 continue;
             }
             seen = now;
-            match read(acl.path()) {
+            let parsed = match text {
+                Ok(bytes) => PlainAcl::parse(&String::from_utf8_lossy(&bytes)).map_err(|error| {
+                    AclError::Parse {
+                        path: acl.path().to_owned(),
+                        error,
+                    }
+                }),
+                Err(source) => Err(AclError::Read {
+                    path: acl.path().to_owned(),
+                    source,
+                }),
+            };
+            match parsed {
                 Ok(rules) => {
                     tracing::info!(
                         file = %acl.path().display(),

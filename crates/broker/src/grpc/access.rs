@@ -40,7 +40,7 @@ pub fn check<T: Touches>(
     let rpc = rpc_name::<T>();
     acl.decide(
         peer,
-        &format!("gRPC {rpc}"),
+        &|| format!("gRPC {rpc}"),
         proof.as_ref().map(|p| p.access_key.as_str()),
         &|secret| proof.as_ref().is_some_and(|p| p.verify(secret)),
         &|| Ok(request.get_ref().touches(who)),
