@@ -170,11 +170,12 @@ impl Broker {
             }
             false => None,
         };
-        let acl = match config.broker.acl_enable {
-            true => Some(crate::acl::Acl::load(&config.broker.acl_file_path())?),
-            false => None,
-        };
-        let config_credentials = config.broker.inner_credentials();
+        let auth_store = Arc::new(crate::acl::v2::AuthStore::load(&config_dir)?);
+        let gate = crate::acl::gate_for(&config.broker, &auth_store)?;
+        let config_credentials = config
+            .broker
+            .inner_credentials()
+            .map_err(BrokerError::Auth)?;
         let outbound_tls = match config.broker.tls_enable {
             true => Some(rmq_remoting::ClientTls::trust_any()?),
             false => None,
@@ -238,9 +239,12 @@ impl Broker {
             ..ServerConfig::default()
         });
         crate::processor::register_all(&mut server, &ctx);
-        if let Some(acl) = acl.clone() {
-            server.set_request_guard(crate::acl::Guard(acl.clone()));
-            crate::acl::start_reload(acl, &parts.tasks, parts.shutdown.clone());
+        crate::acl::v2::register(&mut server, &ctx, auth_store);
+        if let Some(gate) = gate.clone() {
+            if let crate::acl::Gate::V1(acl) = &gate {
+                crate::acl::start_reload(acl.clone(), &parts.tasks, parts.shutdown.clone());
+            }
+            server.set_request_guard(crate::acl::Guard(gate));
         }
         server.set_connection_listener(clients.clone());
         let server_stop = CancellationToken::new();
@@ -252,7 +256,7 @@ impl Broker {
             parts.tasks.spawn(crate::grpc::serve(
                 listener,
                 ctx.clone(),
-                acl,
+                gate,
                 (tls.mode, tls.identity),
                 parts.shutdown.clone(),
             ));

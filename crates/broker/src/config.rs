@@ -66,6 +66,24 @@ pub struct BrokerConfig {
     /// when their ACL is on (Apache 5.x keys).
     pub inner_access_key: String,
     pub inner_secret_key: String,
+    /// ACL 2.0 (Apache 5.3+): every request proves a user.
+    pub authentication_enabled: bool,
+    /// ACL 2.0: users other than `Super` ones need an ACL entry for what they do.
+    pub authorization_enabled: bool,
+    /// Comma-separated request codes that skip authentication / authorization.
+    pub authentication_whitelist: String,
+    pub authorization_whitelist: String,
+    /// `{"username":"…","password":"…"}`: a super user created at start when absent.
+    pub init_authentication_user: String,
+    /// `{"accessKey":"…","secretKey":"…"}`: the broker's own super user, created at start when
+    /// absent, and the account the broker signs its own requests with.
+    pub inner_client_authentication_credentials: String,
+    /// Apache's pluggable providers and the 1.0 migration: only the built-in ones exist here.
+    pub authentication_provider: String,
+    pub authorization_provider: String,
+    pub authentication_metadata_provider: String,
+    pub authorization_metadata_provider: String,
+    pub migrate_auth_from_v1_enabled: bool,
     /// Apache's `tls.*` settings: `disabled`, `permissive` (TLS and plain on one port; the
     /// default, as Apache's) or `enforcing`.
     pub tls_server_mode: String,
@@ -163,6 +181,17 @@ impl Default for BrokerConfig {
             acl_file: String::new(),
             inner_access_key: String::new(),
             inner_secret_key: String::new(),
+            authentication_enabled: false,
+            authorization_enabled: false,
+            authentication_whitelist: String::new(),
+            authorization_whitelist: String::new(),
+            init_authentication_user: String::new(),
+            inner_client_authentication_credentials: String::new(),
+            authentication_provider: String::new(),
+            authorization_provider: String::new(),
+            authentication_metadata_provider: String::new(),
+            authorization_metadata_provider: String::new(),
+            migrate_auth_from_v1_enabled: false,
             tls_server_mode: "permissive".into(),
             tls_server_cert_path: String::new(),
             tls_server_key_path: String::new(),
@@ -254,6 +283,17 @@ config_fields!(BrokerConfig {
     acl_file: "aclFile",
     inner_access_key: "innerAccessKey",
     inner_secret_key: "innerSecretKey",
+    authentication_enabled: "authenticationEnabled",
+    authorization_enabled: "authorizationEnabled",
+    authentication_whitelist: "authenticationWhitelist",
+    authorization_whitelist: "authorizationWhitelist",
+    init_authentication_user: "initAuthenticationUser",
+    inner_client_authentication_credentials: "innerClientAuthenticationCredentials",
+    authentication_provider: "authenticationProvider",
+    authorization_provider: "authorizationProvider",
+    authentication_metadata_provider: "authenticationMetadataProvider",
+    authorization_metadata_provider: "authorizationMetadataProvider",
+    migrate_auth_from_v1_enabled: "migrateAuthFromV1Enabled",
     tls_server_mode: "tls.server.mode",
     tls_server_cert_path: "tls.server.certPath",
     tls_server_key_path: "tls.server.keyPath",
@@ -314,11 +354,89 @@ impl BrokerConfig {
         }
     }
 
-    /// The broker's own account (`innerAccessKey`/`innerSecretKey`), when both are set.
-    pub fn inner_credentials(&self) -> Option<rmq_remoting::Credentials> {
-        (!self.inner_access_key.is_empty() && !self.inner_secret_key.is_empty())
-            .then(|| rmq_remoting::Credentials::new(&self.inner_access_key, &self.inner_secret_key))
+    /// The broker's own account: `innerAccessKey`/`innerSecretKey` when both are set, else
+    /// ACL 2.0's `innerClientAuthenticationCredentials`.
+    pub fn inner_credentials(&self) -> Result<Option<rmq_remoting::Credentials>, String> {
+        if !self.inner_access_key.is_empty() && !self.inner_secret_key.is_empty() {
+            return Ok(Some(rmq_remoting::Credentials::new(
+                &self.inner_access_key,
+                &self.inner_secret_key,
+            )));
+        }
+        Ok(self
+            .inner_client_user()?
+            .map(|u| rmq_remoting::Credentials::new(&u.name, &u.password)))
     }
+
+    /// Whether ACL 2.0 checks requests.
+    pub fn auth_v2(&self) -> bool {
+        self.authentication_enabled || self.authorization_enabled
+    }
+
+    /// The user `innerClientAuthenticationCredentials` names.
+    pub fn inner_client_user(&self) -> Result<Option<crate::acl::v2::model::User>, String> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Creds {
+            access_key: String,
+            secret_key: String,
+        }
+        let text = self.inner_client_authentication_credentials.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let c: Creds = serde_json::from_str(text).map_err(|e| {
+            format!(
+                "innerClientAuthenticationCredentials={text} is not \
+                 {{\"accessKey\":\"…\",\"secretKey\":\"…\"}}: {e}"
+            )
+        })?;
+        start_user(
+            &c.access_key,
+            &c.secret_key,
+            "innerClientAuthenticationCredentials",
+        )
+        .map(Some)
+    }
+
+    /// The user `initAuthenticationUser` names.
+    pub fn init_user(&self) -> Result<Option<crate::acl::v2::model::User>, String> {
+        #[derive(serde::Deserialize)]
+        struct Init {
+            username: String,
+            password: String,
+        }
+        let text = self.init_authentication_user.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let u: Init = serde_json::from_str(text).map_err(|e| {
+            format!(
+                "initAuthenticationUser={text} is not \
+                 {{\"username\":\"…\",\"password\":\"…\"}}: {e}"
+            )
+        })?;
+        start_user(&u.username, &u.password, "initAuthenticationUser").map(Some)
+    }
+}
+
+fn start_user(
+    name: &str,
+    password: &str,
+    key: &str,
+) -> Result<crate::acl::v2::model::User, String> {
+    use crate::acl::v2::model::{User, UserStatus, UserType};
+    if name.trim().is_empty() || password.is_empty() {
+        return Err(format!(
+            "{key}: the user name and the password must not be empty"
+        ));
+    }
+    Ok(User {
+        name: name.trim().to_owned(),
+        password: password.to_owned(),
+        kind: UserType::Super,
+        status: UserStatus::Enable,
+    })
 }
 
 /// Everything `mqbroker` needs to start: broker keys and store keys.

@@ -14,6 +14,8 @@ pub enum BrokerError {
     Acl(#[from] crate::acl::AclError),
     #[error(transparent)]
     Tls(#[from] rmq_remoting::TlsError),
+    #[error("ACL 2.0: {0}")]
+    Auth(String),
     #[error(transparent)]
     Config(#[from] rmq_common::config::ConfigError),
     #[error("cannot open the message store: {0}")]
@@ -72,6 +74,7 @@ impl BrokerError {
         match self {
             BrokerError::Config(_)
             | BrokerError::Acl(_)
+            | BrokerError::Auth(_)
             | BrokerError::Tls(_)
             | BrokerError::Store(_)
             | BrokerError::ConfigFile { .. }

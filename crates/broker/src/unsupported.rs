@@ -129,6 +129,32 @@ const NOT_SUPPORTED: &[(&str, Severity, &str)] = &[
          transactional work",
     ),
     (
+        "authenticationProvider",
+        Severity::Error,
+        "only the built-in ACL 2.0 authentication (users and passwords of this broker) exists",
+    ),
+    (
+        "authorizationProvider",
+        Severity::Error,
+        "only the built-in ACL 2.0 authorization (ACLs of this broker) exists",
+    ),
+    (
+        "authenticationMetadataProvider",
+        Severity::Warn,
+        "users are kept in <storePathRootDir>/config/users.json",
+    ),
+    (
+        "authorizationMetadataProvider",
+        Severity::Warn,
+        "ACLs are kept in <storePathRootDir>/config/acls.json",
+    ),
+    (
+        "migrateAuthFromV1Enabled",
+        Severity::Warn,
+        "plain_acl.yml accounts are not copied into ACL 2.0 users; create them with mqadmin \
+         createUser/createAcl",
+    ),
+    (
         "accessMessageInMemoryMaxRatio",
         Severity::Warn,
         "pull limits do not depend on whether the data is in memory",

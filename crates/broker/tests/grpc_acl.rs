@@ -1,6 +1,7 @@
-//! ACL 1.0 on the gRPC port of an in-process broker, over real TCP: the 5.x clients'
-//! `authorization` header (HMAC-SHA1 of `x-mq-date-time`) names the account, and the accounts
-//! and permissions of `plain_acl.yml` apply as on the remoting port.
+//! ACL 1.0 and 2.0 on the gRPC port of an in-process broker, over real TCP: the 5.x clients'
+//! `authorization` header (HMAC-SHA1 of `x-mq-date-time`) names the account (1.0) or user
+//! (2.0), and the accounts and permissions of `plain_acl.yml`, or the users and ACLs written
+//! with the AUTH_* request codes, apply as on the remoting port.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -11,8 +12,10 @@ use common::{config, start};
 use rmq_proto::v2::{
     Code, Message, MessageType, QueryRouteRequest, SendMessageRequest, SystemProperties,
 };
+use rmq_remoting::body::{AclInfo, JsonBody, UserInfo};
+use rmq_remoting::header::{AclRequestHeader, UserRequestHeader};
 use rmq_remoting::protocol::signature::hmac_sha1;
-use rmq_remoting::{ClientConfig, Credentials, RemotingClient};
+use rmq_remoting::{ClientConfig, Credentials, RemotingClient, RemotingCommand, RequestCode};
 use tonic::Request;
 
 const RULES: &str = "\
@@ -133,6 +136,129 @@ async fn accounts_and_permissions_apply_to_grpc_calls() {
     );
     let s = c
         .send_message(signed(message(2), Some(("producer1", "producer-secret"))))
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    assert_eq!(s.code, Code::Ok as i32, "{s:?}");
+    broker.shutdown().await;
+}
+
+/// Sends an AUTH_* request; returns the response code and remark.
+async fn auth_call(
+    c: &RemotingClient,
+    broker: &str,
+    req: RemotingCommand,
+) -> (rmq_remoting::ResponseCode, String) {
+    let r = c
+        .invoke(broker, req, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    (r.response_code(), r.remark.clone().unwrap_or_default())
+}
+
+fn create_user(name: &str, password: &str) -> RemotingCommand {
+    let h = UserRequestHeader {
+        username: Some(name.into()),
+    };
+    let body = UserInfo {
+        username: Some(name.into()),
+        password: Some(password.into()),
+        ..UserInfo::default()
+    };
+    RemotingCommand::request(RequestCode::AuthCreateUser, &h).with_body(body.to_json_bytes())
+}
+
+fn create_acl(subject: &str, json: &str) -> RemotingCommand {
+    let h = AclRequestHeader {
+        subject: Some(subject.into()),
+    };
+    let body = AclInfo::from_json_bytes(json.as_bytes()).unwrap();
+    RemotingCommand::request(RequestCode::AuthCreateAcl, &h).with_body(body.to_json_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acl_2_users_and_rules_apply_to_grpc_calls() {
+    use rmq_remoting::ResponseCode;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start(config(
+        dir.path(),
+        &[
+            ("authenticationEnabled", "true"),
+            ("authorizationEnabled", "true"),
+            (
+                "initAuthenticationUser",
+                r#"{"username":"rocketmq","password":"12345678"}"#,
+            ),
+        ],
+    ))
+    .await;
+    let addr = broker.local_addr().to_string();
+    let root = RemotingClient::new(ClientConfig {
+        credentials: Some(Credentials::new("rocketmq", "12345678")),
+        ..ClientConfig::default()
+    });
+    create_topic(&root, &addr, "GrpcAcl", 2).await;
+    for (name, pw) in [("writer", "writer-pw"), ("reader", "reader-pw")] {
+        let (code, remark) = auth_call(&root, &addr, create_user(name, pw)).await;
+        assert_eq!(code, ResponseCode::Success, "{remark}");
+    }
+    let entry = |actions: &str| {
+        format!(
+            r#"{{"policies":[{{"entries":[{{"resource":"Topic:GrpcAcl","actions":[{actions}],"decision":"Allow"}}]}}]}}"#
+        )
+    };
+    for (subject, actions) in [("User:writer", r#""Pub""#), ("User:reader", r#""Sub""#)] {
+        let (code, remark) = auth_call(&root, &addr, create_acl(subject, &entry(actions))).await;
+        assert_eq!(code, ResponseCode::Success, "{remark}");
+    }
+    // A normal user may not manage users: that needs the cluster's Update.
+    let writer = RemotingClient::new(ClientConfig {
+        credentials: Some(Credentials::new("writer", "writer-pw")),
+        ..ClientConfig::default()
+    });
+    let (code, remark) = auth_call(&writer, &addr, create_user("mallory", "x")).await;
+    assert_eq!(code, ResponseCode::NoPermission, "{remark}");
+    assert!(
+        remark.contains("User:writer") && remark.contains("Cluster:"),
+        "{remark}"
+    );
+
+    let mut c = connect(broker.grpc_addr().unwrap()).await;
+    let route = || QueryRouteRequest {
+        topic: resource("GrpcAcl"),
+        endpoints: None,
+    };
+    let s = c
+        .query_route(signed(route(), Some(("nobody", "x"))))
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    assert_eq!(s.code, Code::Unauthorized as i32, "{s:?}");
+    assert!(s.message.contains("no user nobody"), "{s:?}");
+    let r = c
+        .query_route(signed(route(), Some(("reader", "reader-pw"))))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.status.unwrap().code, Code::Ok as i32);
+    let s = c
+        .send_message(signed(message(3), Some(("reader", "reader-pw"))))
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    assert_eq!(s.code, Code::Forbidden as i32, "{s:?}");
+    assert!(
+        s.message.contains("User:reader") && s.message.contains("Pub Topic:GrpcAcl"),
+        "{s:?}"
+    );
+    let s = c
+        .send_message(signed(message(4), Some(("writer", "writer-pw"))))
         .await
         .unwrap()
         .into_inner()

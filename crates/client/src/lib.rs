@@ -55,13 +55,13 @@ pub use rmq_common::{Message, MessageExt, MessageQueue, TopicConfig};
 pub use rmq_remoting::body::ElectMasterResponseBody;
 /// The wire bodies [`Admin`] returns and takes, with Apache's JSON names.
 pub use rmq_remoting::body::{
-    BrokerData, BrokerMemberGroup, BrokerReplicasInfo, ClusterInfo, Connection,
+    AclInfo, BrokerData, BrokerMemberGroup, BrokerReplicasInfo, ClusterInfo, Connection,
     ConsumeMessageDirectlyResult, ConsumeResult, ConsumeStats, ConsumeStatus, ConsumerConnection,
     ConsumerOffsetSerializeWrapper, ConsumerRunningInfo, DelayOffsetSerializeWrapper, EpochEntry,
-    EpochEntryCache, GroupList, OffsetWrapper, ProcessQueueInfo, ProducerConnection, QueueData,
-    ReplicaIdentity, ReplicasInfo, SubscriptionData, SubscriptionGroupConfig,
-    SubscriptionGroupWrapper, TopicConfigSerializeWrapper, TopicList, TopicOffset, TopicRouteData,
-    TopicStatsTable,
+    EpochEntryCache, GroupList, OffsetWrapper, PolicyEntryInfo, PolicyInfo, ProcessQueueInfo,
+    ProducerConnection, QueueData, ReplicaIdentity, ReplicasInfo, SubscriptionData,
+    SubscriptionGroupConfig, SubscriptionGroupWrapper, TopicConfigSerializeWrapper, TopicList,
+    TopicOffset, TopicRouteData, TopicStatsTable, UserInfo,
 };
 /// The wire headers [`Admin`] returns, with Apache's field names.
 pub use rmq_remoting::header::{ElectMasterResponseHeader, GetMetaDataResponseHeader};

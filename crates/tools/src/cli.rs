@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::session::Session;
-use crate::{cluster, config, controller, group, message, offset, topic};
+use crate::{auth, cluster, config, controller, group, message, offset, topic};
 
 /// Administration of an rmq or Apache RocketMQ cluster.
 #[derive(Debug, Parser)]
@@ -112,12 +112,45 @@ pub enum Command {
     /// Controller mode: each controller's settings.
     #[command(name = "getControllerConfig")]
     GetControllerConfig(controller::GetControllerConfig),
+    /// ACL 2.0: create a user on a broker or on every broker of a cluster.
+    #[command(name = "createUser")]
+    CreateUser(auth::CreateUser),
+    /// ACL 2.0: change a user's password, type or status.
+    #[command(name = "updateUser")]
+    UpdateUser(auth::UpdateUser),
+    /// ACL 2.0: delete a user.
+    #[command(name = "deleteUser")]
+    DeleteUser(auth::DeleteUser),
+    /// ACL 2.0: show a user.
+    #[command(name = "getUser")]
+    GetUser(auth::GetUser),
+    /// ACL 2.0: list users.
+    #[command(name = "listUser")]
+    ListUser(auth::ListUser),
+    /// ACL 2.0: grant or deny a subject actions on resources.
+    #[command(name = "createAcl")]
+    CreateAcl(auth::AclArgs),
+    /// ACL 2.0: replace a subject's entries for resources.
+    #[command(name = "updateAcl")]
+    UpdateAcl(auth::AclArgs),
+    /// ACL 2.0: delete a subject's entries for resources, or its whole ACL.
+    #[command(name = "deleteAcl")]
+    DeleteAcl(auth::DeleteAcl),
+    /// ACL 2.0: show a subject's ACL.
+    #[command(name = "getAcl")]
+    GetAcl(auth::GetAcl),
+    /// ACL 2.0: list ACLs.
+    #[command(name = "listAcl")]
+    ListAcl(auth::ListAcl),
 }
 
 impl Command {
     /// Whether the command asks the name servers (controller commands need them only to list
     /// a cluster's groups).
     fn needs_name_server(&self) -> bool {
+        if let Some(b) = self.auth_brokers() {
+            return b.is_cluster();
+        }
         match self {
             Command::GetControllerMetaData(_)
             | Command::ElectMaster(_)
@@ -125,6 +158,23 @@ impl Command {
             | Command::GetControllerConfig(_) => false,
             Command::GetSyncStateSet(a) => a.cluster.is_some(),
             _ => true,
+        }
+    }
+
+    /// Where an ACL 2.0 command acts (they need the name servers only to list a cluster's
+    /// brokers).
+    fn auth_brokers(&self) -> Option<&auth::Brokers> {
+        match self {
+            Command::CreateUser(a) => Some(&a.brokers),
+            Command::UpdateUser(a) => Some(&a.brokers),
+            Command::DeleteUser(a) => Some(&a.brokers),
+            Command::GetUser(a) => Some(&a.brokers),
+            Command::ListUser(a) => Some(&a.brokers),
+            Command::CreateAcl(a) | Command::UpdateAcl(a) => Some(&a.brokers),
+            Command::DeleteAcl(a) => Some(&a.brokers),
+            Command::GetAcl(a) => Some(&a.brokers),
+            Command::ListAcl(a) => Some(&a.brokers),
+            _ => None,
         }
     }
 }
@@ -178,6 +228,16 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Command::CleanBrokerMetadata(a) => controller::clean_broker_metadata(s, a).await,
         Command::GetControllerConfig(a) => controller::get_controller_config(s, a).await,
         Command::GetBrokerEpoch(a) => controller::get_broker_epoch(s, a).await,
+        Command::CreateUser(a) => auth::create_user(s, a).await,
+        Command::UpdateUser(a) => auth::update_user(s, a).await,
+        Command::DeleteUser(a) => auth::delete_user(s, a).await,
+        Command::GetUser(a) => auth::get_user(s, a).await,
+        Command::ListUser(a) => auth::list_user(s, a).await,
+        Command::CreateAcl(a) => auth::create_acl(s, a).await,
+        Command::UpdateAcl(a) => auth::update_acl(s, a).await,
+        Command::DeleteAcl(a) => auth::delete_acl(s, a).await,
+        Command::GetAcl(a) => auth::get_acl(s, a).await,
+        Command::ListAcl(a) => auth::list_acl(s, a).await,
     };
     session.close().await;
     result
@@ -255,5 +315,47 @@ mod tests {
             panic!("electMaster -bn did not parse: {elect:?}");
         };
         assert_eq!((a.broker_id, a.broker_name.as_str()), (2, "broker-a"));
+    }
+
+    #[test]
+    fn acl_commands_take_apaches_flags() {
+        let parse = |args: &[&str]| MqAdmin::try_parse_from(["mqadmin"].iter().chain(args));
+        let acl = parse(&[
+            "createAcl",
+            "-c",
+            "DefaultCluster",
+            "-s",
+            "User:alice",
+            "-r",
+            "Topic:T1,Group:G*",
+            "-a",
+            "Pub,Sub",
+            "-i",
+            "10.0.0.0/8",
+            "-d",
+            "Allow",
+        ]);
+        let Ok(MqAdmin {
+            command: Command::CreateAcl(a),
+            ..
+        }) = &acl
+        else {
+            panic!("createAcl did not parse: {acl:?}");
+        };
+        assert_eq!(a.brokers.cluster.as_deref(), Some("DefaultCluster"));
+        assert_eq!(a.source_ip.as_deref(), Some("10.0.0.0/8"));
+        let Ok(cli) = &acl else { return };
+        assert!(cli.command.needs_name_server());
+        let user = parse(&["createUser", "-b", "1.2.3.4:10911", "-u", "u", "-p", "p"]);
+        assert!(user.is_ok_and(|c| !c.command.needs_name_server()));
+        // -b or -c, exactly one.
+        assert!(parse(&["getUser", "-u", "u"]).is_err());
+        assert!(parse(&["getUser", "-u", "u", "-b", "a:1", "-c", "C"]).is_err());
+        // updateUser needs something to change.
+        assert!(parse(&["updateUser", "-b", "a:1", "-u", "u"]).is_err());
+        assert!(parse(&["updateUser", "-b", "a:1", "-u", "u", "-s", "disable"]).is_ok());
+        assert!(parse(&["deleteAcl", "-b", "a:1", "-s", "User:u"]).is_ok());
+        assert!(parse(&["listAcl", "-c", "C", "-s", "User:", "-r", "Topic:"]).is_ok());
+        assert!(parse(&["listUser", "-c", "C", "-f", "al"]).is_ok());
     }
 }

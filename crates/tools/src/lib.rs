@@ -4,11 +4,13 @@
 //! * [`cli`] — `mqadmin`'s arguments (Apache's camelCase subcommands and flags) and dispatch;
 //! * [`session`] — the `rmq_client::Admin` of one run, the lookups every command shares, and
 //!   client errors turned into advice;
-//! * [`topic`], [`cluster`], [`group`], [`offset`], [`message`], [`controller`] — one module per
-//!   command family;
+//! * [`topic`], [`cluster`], [`group`], [`offset`], [`message`], [`controller`], [`auth`] — one
+//!   module per command family ([`auth`]: ACL 2.0's `createUser`, `updateUser`, `deleteUser`,
+//!   `getUser`, `listUser`, `createAcl`, `updateAcl`, `deleteAcl`, `getAcl`, `listAcl`);
 //! * [`output`] — aligned tables, `--json`, timestamps, message bodies;
 //! * [`shutdown`] — `mqshutdown`: find the local daemons and stop them with SIGTERM.
 
+pub mod auth;
 pub mod cli;
 pub mod cluster;
 pub mod config;

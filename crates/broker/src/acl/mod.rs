@@ -1,3 +1,6 @@
+//! Access control. `gate.rs` picks ACL 1.0 (this file, `plain.rs`) or ACL 2.0 (`v2/`); both
+//! share the request-to-resource mapping (`resources.rs`) and the signature check.
+//!
 //! ACL 1.0, as Apache's `PlainAccessValidator` applies it: every remoting request names an
 //! account (`AccessKey`) and is signed with its secret; the account's permissions on the topics
 //! and groups the request touches, and its admin flag, decide. Addresses in
@@ -7,27 +10,30 @@
 //! permission; the connection stays open. The rules come from `plain_acl.yml` and are re-read
 //! when the file changes (`reload.rs`); a file that does not parse keeps the rules in force.
 
+pub(crate) mod action;
 mod address;
+mod gate;
 mod grpc_proof;
 pub(crate) mod perm;
 mod plain;
 mod reload;
 mod resources;
+pub mod v2;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use rmq_remoting::protocol::signature::{self, ACCESS_KEY};
-use rmq_remoting::{ProcessError, RemotingCommand, RequestContext, RequestGuard, ResponseCode};
 
+pub use gate::{gate_for, Gate, Guard};
 pub use grpc_proof::GrpcProof;
 pub use plain::{FileError, PlainAcl};
 pub(crate) use reload::start as start_reload;
 
 pub(crate) use perm::{ANY, PUB, SUB};
 pub(crate) use resources::{Needed, Resource};
+pub use v2::Rpc;
 
 /// Why a request is refused; the text is the remark.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,18 +92,6 @@ impl Acl {
         *self.rules.write() = Arc::new(rules);
     }
 
-    /// Whether the remoting `request` from `peer` may proceed; the error is the remark of the
-    /// refusal.
-    pub fn check(&self, peer: IpAddr, request: &RemotingCommand) -> Result<(), Refusal> {
-        self.decide(
-            peer,
-            &|| request.request_code().to_string(),
-            request.ext_fields.get(ACCESS_KEY),
-            &|secret| signature::verify(request, secret),
-            &|| resources::needed(request),
-        )
-    }
-
     /// The decision for one request of either protocol: `what` names it in remarks (made only
     /// for a refusal),
     /// `access_key` is the account it names, `verify` checks its proof against a secret, and
@@ -144,7 +138,8 @@ impl Acl {
                 "ACL: {what} needs an admin account; accessKey={access_key} is not admin"
             )));
         }
-        for (resource, wanted) in &needed.resources {
+        for need in needed.resources.iter().filter(|n| n.perm != 0) {
+            let (resource, wanted) = (&need.resource, &need.perm);
             let (explicit, default, kind) = match resource {
                 Resource::Topic(t) => (
                     account.topic_perms.get(t),
@@ -156,6 +151,7 @@ impl Acl {
                     account.default_group_perm,
                     "groups",
                 ),
+                Resource::Cluster => continue,
             };
             let allowed = match explicit {
                 Some(owned) => perm::allows(*wanted, *owned),
@@ -174,21 +170,6 @@ impl Acl {
             }
         }
         Ok(())
-    }
-}
-
-/// The remoting server's guard: refusals answer NO_PERMISSION with the reason.
-pub struct Guard(pub Arc<Acl>);
-
-impl RequestGuard for Guard {
-    fn check(&self, ctx: &RequestContext, request: &RemotingCommand) -> Result<(), ProcessError> {
-        self.0
-            .check(ctx.peer_addr().ip(), request)
-            .map_err(|refusal| {
-                let remark = refusal.to_string();
-                tracing::debug!(peer = %ctx.peer_addr(), %remark, "request refused");
-                ProcessError::response(ResponseCode::NoPermission, remark)
-            })
     }
 }
 

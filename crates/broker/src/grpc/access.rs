@@ -15,20 +15,20 @@ use rmq_proto::v2::{
 
 use super::metadata::Caller;
 use super::status::status;
-use crate::acl::{Acl, GrpcProof, Needed, Refusal, Resource, ANY, PUB, SUB};
+use crate::acl::{Gate, GrpcProof, Needed, Refusal, Resource, Rpc, ANY, PUB, SUB};
 
 /// The topics and groups a request touches, with the permission each needs.
 pub trait Touches {
     fn touches(&self, who: &Caller) -> Needed;
 }
 
-/// Checks `request` against `acl` (none: ACL off).
+/// Checks `request` against `gate` (none: access control off).
 pub fn check<T: Touches>(
-    acl: Option<&Acl>,
+    gate: Option<&Gate>,
     who: &Caller,
     request: &tonic::Request<T>,
 ) -> Result<(), Status> {
-    let Some(acl) = acl else {
+    let Some(gate) = gate else {
         return Ok(());
     };
     let md = request.metadata();
@@ -38,8 +38,10 @@ pub fn check<T: Touches>(
         .peer
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.ip());
     let rpc = rpc_name::<T>();
-    acl.decide(
+    let message = std::any::type_name::<T>().rsplit("::").next().unwrap_or("");
+    gate.decide(
         peer,
+        Rpc::Grpc(message),
         &|| format!("gRPC {rpc}"),
         proof.as_ref().map(|p| p.access_key.as_str()),
         &|secret| proof.as_ref().is_some_and(|p| p.verify(secret)),

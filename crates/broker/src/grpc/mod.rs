@@ -40,7 +40,7 @@ use crate::context::BrokerContext;
 pub(crate) async fn serve(
     listener: TcpListener,
     ctx: Arc<BrokerContext>,
-    acl: Option<Arc<crate::acl::Acl>>,
+    acl: Option<crate::acl::Gate>,
     tls: (rmq_remoting::TlsMode, Option<rmq_remoting::Identity>),
     shutdown: CancellationToken,
 ) {

@@ -26,23 +26,23 @@ use super::status::{not_implemented, ok};
 use super::{
     assignment, consume, offsets, polling, pull, receive, route, send, telemetry, transaction,
 };
-use crate::acl::Acl;
+use crate::acl::Gate;
 use crate::context::BrokerContext;
 
 pub struct Messaging {
     ctx: Arc<BrokerContext>,
-    acl: Option<Arc<Acl>>,
+    acl: Option<Gate>,
 }
 
 impl Messaging {
-    pub fn new(ctx: Arc<BrokerContext>, acl: Option<Arc<Acl>>) -> Self {
+    pub fn new(ctx: Arc<BrokerContext>, acl: Option<Gate>) -> Self {
         Messaging { ctx, acl }
     }
 
     /// The caller of `req` once its metadata is acceptable and the ACL (when on) lets it in.
     fn caller<T: Touches>(&self, req: &Request<T>) -> Result<Caller, rmq_proto::v2::Status> {
         let who = caller(req)?;
-        access::check(self.acl.as_deref(), &who, req)?;
+        access::check(self.acl.as_ref(), &who, req)?;
         Ok(who)
     }
 }

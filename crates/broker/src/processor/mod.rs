@@ -30,8 +30,12 @@ use crate::context::BrokerContext;
 pub use client_manage::{join_group, notify_ids_changed};
 
 /// Registers `f` for `code`, handing it the broker context.
-fn route<F, Fut>(server: &mut RemotingServer, ctx: &Arc<BrokerContext>, code: RequestCode, f: F)
-where
+pub(crate) fn route<F, Fut>(
+    server: &mut RemotingServer,
+    ctx: &Arc<BrokerContext>,
+    code: RequestCode,
+    f: F,
+) where
     F: Fn(Arc<BrokerContext>, RequestContext, RemotingCommand) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ProcessResult> + Send + 'static,
 {

@@ -13,11 +13,13 @@
 //! * `message` — lookups by id, key, queue offset and time range;
 //! * `broker` — runtime figures and broker config;
 //! * `kv` — the name servers' KV config;
-//! * `controller` — the controllers of controller mode: leader, SyncStateSets, elections.
+//! * `controller` — the controllers of controller mode: leader, SyncStateSets, elections;
+//! * `auth` — ACL 2.0 users and ACLs, one broker at a time.
 //!
 //! Calls that name an address act on that one broker; calls that name a topic or group find
 //! their brokers through the name servers (with failover) and merge what they answer.
 
+mod auth;
 mod broker;
 mod cluster;
 mod controller;

@@ -8,6 +8,7 @@
 //! fastjson's non-standard map keys.
 
 mod admin;
+mod auth;
 mod controller;
 mod group;
 mod heartbeat;
@@ -20,6 +21,7 @@ mod route;
 mod running;
 
 pub use admin::*;
+pub use auth::*;
 pub use controller::*;
 pub use group::*;
 pub use heartbeat::*;

@@ -12,6 +12,7 @@
 //! and re-encode (a proxy or the broker can see which broker a request was meant for).
 
 mod admin;
+mod auth;
 mod consumer;
 mod controller;
 mod macros;
@@ -25,6 +26,7 @@ mod transaction;
 mod value;
 
 pub use admin::*;
+pub use auth::*;
 pub use consumer::*;
 pub use controller::*;
 pub use namesrv::*;

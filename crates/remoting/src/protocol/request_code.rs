@@ -97,6 +97,11 @@ code_enum! {
         GetAllDelayOffset = 45 => "GET_ALL_DELAY_OFFSET",
         CheckClientConfig = 46 => "CHECK_CLIENT_CONFIG",
         GetClientConfig = 47 => "GET_CLIENT_CONFIG",
+        UpdateAndCreateAclConfig = 50 => "UPDATE_AND_CREATE_ACL_CONFIG",
+        DeleteAclConfig = 51 => "DELETE_ACL_CONFIG",
+        GetBrokerClusterAclInfo = 52 => "GET_BROKER_CLUSTER_ACL_INFO",
+        UpdateGlobalWhiteAddrsConfig = 53 => "UPDATE_GLOBAL_WHITE_ADDRS_CONFIG",
+        GetBrokerClusterAclConfig = 54 => "GET_BROKER_CLUSTER_ACL_CONFIG",
         PutKvConfig = 100 => "PUT_KV_CONFIG",
         GetKvConfig = 101 => "GET_KV_CONFIG",
         DeleteKvConfig = 102 => "DELETE_KV_CONFIG",
@@ -181,6 +186,16 @@ code_enum! {
         ControllerRaftVote = 1902 => "RMQ_CONTROLLER_RAFT_VOTE",
         /// rmq's own: a Raft snapshot chunk between controllers.
         ControllerRaftInstallSnapshot = 1903 => "RMQ_CONTROLLER_RAFT_INSTALL_SNAPSHOT",
+        AuthCreateUser = 3001 => "AUTH_CREATE_USER",
+        AuthUpdateUser = 3002 => "AUTH_UPDATE_USER",
+        AuthDeleteUser = 3003 => "AUTH_DELETE_USER",
+        AuthGetUser = 3004 => "AUTH_GET_USER",
+        AuthListUser = 3005 => "AUTH_LIST_USER",
+        AuthCreateAcl = 3006 => "AUTH_CREATE_ACL",
+        AuthUpdateAcl = 3007 => "AUTH_UPDATE_ACL",
+        AuthDeleteAcl = 3008 => "AUTH_DELETE_ACL",
+        AuthGetAcl = 3009 => "AUTH_GET_ACL",
+        AuthListAcl = 3010 => "AUTH_LIST_ACL",
     }
 }
 
