@@ -161,7 +161,6 @@ impl Broker {
             ));
         }
         store.start()?;
-        let ha = crate::ha::BrokerHa::start(&mut config, &store, dynamic_port).await?;
 
         let epochs = match config.controller.enable_controller_mode {
             true => {
@@ -176,6 +175,14 @@ impl Broker {
             .broker
             .inner_credentials()
             .map_err(BrokerError::Auth)?;
+        let ha_guard = gate
+            .clone()
+            .map(|g| Arc::new(crate::acl::ReplicationGuard(g)) as Arc<dyn rmq_ha::HaGuard>);
+        let ha_prover = config_credentials
+            .clone()
+            .map(|c| Arc::new(crate::acl::ReplicationProver(c)) as Arc<dyn rmq_ha::HaProver>);
+        let ha = crate::ha::BrokerHa::start(&mut config, &store, dynamic_port, ha_guard, ha_prover)
+            .await?;
         let outbound_tls = match config.broker.tls_enable {
             true => Some(rmq_remoting::ClientTls::trust_any()?),
             false => None,

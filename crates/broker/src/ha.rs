@@ -60,10 +60,14 @@ fn ha_config(cfg: &BrokerStartupConfig) -> HaConfig {
 impl BrokerHa {
     /// Starts the role's side. `dynamic_port` says the broker's own port was picked by the OS,
     /// so a busy `listenPort + 1` falls back to any free port instead of failing.
+    /// `guard` decides which slaves may replicate (ACL on); `prover` is this broker's own
+    /// account, proven to its master.
     pub async fn start(
         cfg: &mut BrokerStartupConfig,
         store: &Arc<MessageStore>,
         dynamic_port: bool,
+        guard: Option<Arc<dyn rmq_ha::HaGuard>>,
+        prover: Option<Arc<dyn rmq_ha::HaProver>>,
     ) -> Result<BrokerHa, BrokerError> {
         let (master_addr, rx) = watch::channel(None);
         let role = cfg.store.broker_role;
@@ -83,13 +87,23 @@ impl BrokerHa {
         let controlled = cfg.controller.enable_controller_mode;
         if controlled {
             // Idle until the controllers name a master to follow.
-            ha.client = Some(HaClient::start(store.clone(), rx, ha_config(cfg))?);
+            ha.client = Some(HaClient::start_proving(
+                store.clone(),
+                rx,
+                ha_config(cfg),
+                prover,
+            )?);
         } else if role == BrokerRole::Slave {
             if !cfg.broker.ha_master_address.is_empty() {
                 ha.master_addr
                     .send_replace(Some(cfg.broker.ha_master_address.clone()));
             }
-            ha.client = Some(HaClient::start(store.clone(), rx, ha_config(cfg))?);
+            ha.client = Some(HaClient::start_proving(
+                store.clone(),
+                rx,
+                ha_config(cfg),
+                prover,
+            )?);
             return Ok(ha);
         }
         let addr = format!("0.0.0.0:{}", cfg.broker.ha_listen_port);
@@ -105,7 +119,12 @@ impl BrokerHa {
             }
         };
         cfg.broker.ha_listen_port = listener.local_addr()?.port();
-        ha.server = Some(HaServer::start(listener, store.clone(), ha_config(cfg))?);
+        ha.server = Some(HaServer::start_guarded(
+            listener,
+            store.clone(),
+            ha_config(cfg),
+            guard,
+        )?);
         Ok(ha)
     }
 

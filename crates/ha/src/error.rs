@@ -21,6 +21,8 @@ pub enum HaError {
     Closed { peer: String },
     #[error("nothing read from {peer} for {silent_ms} ms (haHousekeepingInterval); closing")]
     Silent { peer: String, silent_ms: u128 },
+    #[error("HA connection from {peer} refused: {reason}")]
+    Refused { peer: String, reason: String },
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
     #[error("appending replicated data at offset {offset}: {source}")]

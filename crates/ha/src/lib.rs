@@ -50,6 +50,7 @@
 //! # Ok(()) }
 //! ```
 
+mod auth;
 mod clock;
 mod config;
 pub mod epoch_file;
@@ -62,6 +63,7 @@ mod slave;
 mod slave_session;
 pub mod wire;
 
+pub use auth::{HaGuard, HaProver, AUTH_MAGIC, CHALLENGE_SIZE};
 pub use config::HaConfig;
 pub use epoch_file::{EpochEntry, EpochFile, EpochFileError};
 pub use error::{HaError, ProtocolError};

@@ -17,6 +17,7 @@ mod grpc_proof;
 pub(crate) mod perm;
 mod plain;
 mod reload;
+mod replication;
 mod resources;
 pub mod v2;
 
@@ -30,6 +31,7 @@ pub use gate::{gate_for, Gate, Guard};
 pub use grpc_proof::GrpcProof;
 pub use plain::{FileError, PlainAcl};
 pub(crate) use reload::start as start_reload;
+pub use replication::{ReplicationGuard, ReplicationProver};
 
 pub(crate) use perm::{ANY, PUB, SUB};
 pub(crate) use resources::{Needed, Resource};
@@ -86,6 +88,11 @@ impl Acl {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> Arc<PlainAcl> {
+        self.rules.read().clone()
     }
 
     fn replace(&self, rules: PlainAcl) {

@@ -32,7 +32,8 @@ const IDLE_POLL_MIN: Duration = Duration::from_millis(1);
 const IDLE_POLL_MAX: Duration = Duration::from_millis(50);
 
 /// Starts the reader and writer tasks of one accepted slave connection.
-pub(crate) fn spawn(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
+/// `prefix`: report-stream bytes already read while admitting the slave.
+pub(crate) fn spawn(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr, prefix: Vec<u8>) {
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(slave = %peer, error = %e, "could not set TCP_NODELAY");
     }
@@ -44,7 +45,7 @@ pub(crate) fn spawn(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
 
     let (s, c, h) = (Arc::clone(shared), cancel.clone(), Arc::clone(&slave));
     shared.tracker.spawn(async move {
-        let result = read_reports(&s, rd, &h, report_tx, &c).await;
+        let result = read_reports(&s, rd, &h, report_tx, &c, prefix).await;
         c.cancel();
         finish(&h, "reader", result);
     });
@@ -77,12 +78,20 @@ async fn read_reports(
     slave: &SlaveHandle,
     report_tx: watch::Sender<Option<i64>>,
     cancel: &CancellationToken,
+    prefix: Vec<u8>,
 ) -> Result<(), HaError> {
     let peer = slave.addr().to_string();
     let silence = shared.cfg.housekeeping_interval;
     let mut decoder = ReportDecoder::new();
     let mut buf = [0u8; 1024];
+    let mut pending = (!prefix.is_empty()).then_some(prefix);
     loop {
+        if let Some(bytes) = pending.take() {
+            let n = bytes.len().min(buf.len());
+            buf[..n].copy_from_slice(&bytes[..n]);
+            on_reports(shared, slave, &report_tx, &mut decoder, &buf[..n], &peer)?;
+            continue;
+        }
         let n = tokio::select! {
             _ = cancel.cancelled() => return Ok(()),
             r = tokio::time::timeout(silence, rd.read(&mut buf)) => match r {
@@ -92,24 +101,37 @@ async fn read_reports(
                 Ok(Ok(n)) => n,
             },
         };
-        let report = decoder.feed(&buf[..n])?;
-        if let Some(id) = decoder
-            .broker_id()
-            .filter(|id| slave.broker_id() != Some(*id))
-        {
-            tracing::info!(slave = %peer, broker_id = id, "HA slave introduced itself");
-            slave.set_broker_id(id);
-        }
-        if let Some(offset) = report {
-            slave.on_ack(offset);
-            report_tx.send_replace(Some(offset));
-            if shared.replicas.in_sync().is_some() {
-                shared
-                    .store
-                    .set_replica_confirm(shared.replicas.in_sync_confirm());
-            }
+        on_reports(shared, slave, &report_tx, &mut decoder, &buf[..n], &peer)?;
+    }
+}
+
+/// Takes in what the slave sent: its hello, its latest report.
+fn on_reports(
+    shared: &Shared,
+    slave: &SlaveHandle,
+    report_tx: &watch::Sender<Option<i64>>,
+    decoder: &mut ReportDecoder,
+    bytes: &[u8],
+    peer: &str,
+) -> Result<(), HaError> {
+    let report = decoder.feed(bytes)?;
+    if let Some(id) = decoder
+        .broker_id()
+        .filter(|id| slave.broker_id() != Some(*id))
+    {
+        tracing::info!(slave = %peer, broker_id = id, "HA slave introduced itself");
+        slave.set_broker_id(id);
+    }
+    if let Some(offset) = report {
+        slave.on_ack(offset);
+        report_tx.send_replace(Some(offset));
+        if shared.replicas.in_sync().is_some() {
+            shared
+                .store
+                .set_replica_confirm(shared.replicas.in_sync_confirm());
         }
     }
+    Ok(())
 }
 
 /// Streams CommitLog data (and heartbeats) as the session decides.

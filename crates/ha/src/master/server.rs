@@ -52,6 +52,17 @@ impl HaServer {
         store: Arc<MessageStore>,
         cfg: HaConfig,
     ) -> Result<HaServer, HaError> {
+        Self::start_guarded(listener, store, cfg, None)
+    }
+
+    /// As [`start`](Self::start); with a guard, only slaves that prove an account it accepts
+    /// may replicate (`crate::auth`).
+    pub fn start_guarded(
+        listener: TcpListener,
+        store: Arc<MessageStore>,
+        cfg: HaConfig,
+        guard: Option<Arc<dyn crate::HaGuard>>,
+    ) -> Result<HaServer, HaError> {
         let local_addr = listener.local_addr().map_err(|source| HaError::Io {
             op: "local address of",
             peer: "HA listener".into(),
@@ -64,6 +75,7 @@ impl HaServer {
             data_ready: Notify::new(),
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
+            guard,
         });
         let s = Arc::clone(&shared);
         shared.tracker.spawn(accept_loop(s, listener));
@@ -183,7 +195,19 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
                     tracing::warn!(slave = %peer, limit = MAX_SLAVES, "refusing HA connection: too many slaves");
                     continue;
                 }
-                connection::spawn(&shared, stream, peer);
+                let s = Arc::clone(&shared);
+                shared.tracker.spawn(async move {
+                    let mut stream = stream;
+                    let within = s.cfg.housekeeping_interval;
+                    let admitted = tokio::select! {
+                        _ = s.cancel.cancelled() => return,
+                        r = crate::auth::admit(&mut stream, peer.ip(), s.guard.as_deref(), within) => r,
+                    };
+                    match admitted {
+                        Ok(prefix) => connection::spawn(&s, stream, peer, prefix),
+                        Err(e) => tracing::warn!(slave = %peer, error = %e, "HA slave not admitted"),
+                    }
+                });
             }
             Err(e) => {
                 // Usually out of file descriptors: back off instead of spinning.

@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::HaGuard;
 use crate::config::HaConfig;
 use crate::master::replicas::Replicas;
 
@@ -21,4 +22,6 @@ pub(crate) struct Shared {
     pub data_ready: Notify,
     pub cancel: CancellationToken,
     pub tracker: TaskTracker,
+    /// With ACL on: who may replicate ([`crate::auth`]).
+    pub guard: Option<Arc<dyn HaGuard>>,
 }

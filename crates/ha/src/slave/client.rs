@@ -49,6 +49,17 @@ impl HaClient {
         master_addr: watch::Receiver<Option<String>>,
         cfg: HaConfig,
     ) -> Result<HaClient, HaError> {
+        Self::start_proving(store, master_addr, cfg, None)
+    }
+
+    /// As [`start`](Self::start); with a prover, every connection opens by proving its account
+    /// (masters with ACL on require it).
+    pub fn start_proving(
+        store: Arc<MessageStore>,
+        master_addr: watch::Receiver<Option<String>>,
+        cfg: HaConfig,
+        prover: Option<Arc<dyn crate::HaProver>>,
+    ) -> Result<HaClient, HaError> {
         let role = store.role();
         if role != BrokerRole::Slave {
             return Err(HaError::NotSlave { role });
@@ -60,6 +71,7 @@ impl HaClient {
             master_offset: AtomicI64::new(-1),
             master_addr: Mutex::new(None),
             broker_id: AtomicI64::new(-1),
+            prover,
         });
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();

@@ -35,6 +35,16 @@ pub(crate) async fn replicate(addr: &str, state: &ClientState) -> Result<(), HaE
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(master = %peer, error = %e, "could not set TCP_NODELAY");
     }
+    let mut stream = stream;
+    if let Some(prover) = &state.prover {
+        crate::auth::prove(
+            &mut stream,
+            &peer,
+            prover.as_ref(),
+            cfg.housekeeping_interval,
+        )
+        .await?;
+    }
     let local = stream.local_addr().ok();
     let (mut rd, mut wr) = stream.into_split();
     let store = &state.store;

@@ -20,4 +20,6 @@ pub(crate) struct ClientState {
     pub master_addr: Mutex<Option<String>>,
     /// Controller mode: this broker's id, sent in a hello before the first report; -1: none.
     pub broker_id: AtomicI64,
+    /// With credentials: proves the account on every new connection ([`crate::auth`]).
+    pub prover: Option<Arc<dyn crate::HaProver>>,
 }

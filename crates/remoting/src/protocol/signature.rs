@@ -97,6 +97,17 @@ pub fn hmac_sha1(secret: &str, data: &[u8]) -> Vec<u8> {
     hmac::sign(&key, data).as_ref().to_vec()
 }
 
+/// 16 bytes from the system's secure random source (challenges); zeros if it fails, which
+/// only makes a challenge guessable, never a wrong proof accepted.
+pub fn random_challenge() -> [u8; 16] {
+    use ring::rand::SecureRandom;
+    let mut out = [0u8; 16];
+    if ring::rand::SystemRandom::new().fill(&mut out).is_err() {
+        tracing::error!("the system random source failed; the HA challenge is predictable");
+    }
+    out
+}
+
 /// Equality that takes as long for every pair of equal-length inputs, so a forger cannot learn
 /// the signature byte by byte from response times.
 pub fn same(a: &[u8], b: &[u8]) -> bool {

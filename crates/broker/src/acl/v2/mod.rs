@@ -81,6 +81,11 @@ impl Auth {
         })
     }
 
+    /// The users and ACLs.
+    pub fn store(&self) -> &AuthStore {
+        &self.store
+    }
+
     /// The decision for one request of either protocol (see `Acl::decide` for the arguments).
     pub fn decide(
         &self,
