@@ -11,6 +11,7 @@ fn deploy_confs() -> Vec<PathBuf> {
     let mut out = vec![
         root.join("broker.conf"),
         root.join("acl/broker-acl.conf"),
+        root.join("acl/broker-acl2.conf"),
         root.join("tls/broker-tls.conf"),
     ];
     for mode in ["2m-noslave", "2m-2s-async", "2m-2s-sync"] {
@@ -154,4 +155,31 @@ fn the_shipped_acl_file_parses() {
     let rules = rmq_broker::acl::PlainAcl::parse(&text).unwrap();
     assert_eq!(rules.accounts.len(), 2);
     assert!(rules.accounts["ops-admin"].admin);
+}
+
+#[test]
+fn acl_2_start_users_parse_and_mistakes_are_named() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/conf");
+    let (cfg, _) =
+        BrokerStartupConfig::load(Some(&root.join("acl/broker-acl2.conf")), None).unwrap();
+    assert!(cfg.broker.auth_v2());
+    assert_eq!(cfg.broker.init_user().unwrap().unwrap().name, "ops-admin");
+    let inner = cfg.broker.inner_credentials().unwrap().unwrap();
+    assert_eq!(inner.access_key, "broker-inner");
+
+    let mut bad = cfg.broker.clone();
+    bad.init_authentication_user = "{username: ops}".into();
+    let err = bad.init_user().unwrap_err();
+    assert!(err.contains("initAuthenticationUser"), "{err}");
+    bad.inner_client_authentication_credentials = r#"{"accessKey":"","secretKey":"x"}"#.into();
+    let err = bad.inner_credentials().unwrap_err();
+    assert!(err.contains("innerClientAuthenticationCredentials"), "{err}");
+
+    // 1.0 and 2.0 at once: the broker refuses to start, naming both.
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(rmq_broker::acl::v2::AuthStore::load(dir.path()).unwrap());
+    let mut both = cfg.broker.clone();
+    both.acl_enable = true;
+    let err = rmq_broker::acl::gate_for(&both, &store).unwrap_err().to_string();
+    assert!(err.contains("aclEnable") && err.contains("authenticationEnabled"), "{err}");
 }
