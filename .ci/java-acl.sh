@@ -27,6 +27,24 @@ aclFile=$acl_dir/plain_acl.yml" start_rmq_for_java java-acl $ns_port 40931
 interop/java/run.sh 127.0.0.1:$ns_port acl-plain
 status=$?
 
+# Apache's mqadmin 4.9.8 edits and reads plain_acl.yml through rmq's broker.
+. .ci/apache-mqadmin.sh
+apache_mqadmin_build 4.9.8
+admin_home=$(tool_home admin rmqadmin admin-secret)
+addr=127.0.0.1:40931
+check updateAclConfig "create or update plain access config to $addr success" \
+  updateAclConfig -b $addr -a javanew -s javanew-secret -i PUB -t 'JNoWrite=DENY'
+if grep -q "accessKey: javanew" "$acl_dir/plain_acl.yml"; then
+  echo "PASS acl-file-edited: javanew is in plain_acl.yml"
+else
+  echo "FAIL acl-file-edited: javanew is not in plain_acl.yml"; status=$((status + 1))
+fi
+check clusterAclConfigVersion "broker-a" clusterAclConfigVersion -c DefaultCluster
+check updateGlobalWhiteAddr "update global white remote addresses to $addr success" \
+  updateGlobalWhiteAddr -b $addr -g '10.10.103.*'
+check deleteAclConfig "delete plain access config account from $addr success" \
+  deleteAclConfig -b $addr -a javanew
+
 # gRPC: javaprod sends; javasub (SUB only) is refused FORBIDDEN, naming the permission.
 . .ci/java-acl-grpc.sh
 grpc_acl_checks $ns_port $grpc_port "javasub has no PUB permission"

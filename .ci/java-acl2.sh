@@ -23,55 +23,10 @@ status=0
 addr=127.0.0.1:$broker_port
 
 # Apache's mqadmin 5.5.0, from the interop/java Maven project.
-here=$(pwd)/interop/java
-out=$here/target/5.5.0
-mkdir -p "$out"
-if ! (cd "$here" && mvn -q -B -Drocketmq.version=5.5.0 -Dcompat=compat-v5 compile dependency:build-classpath \
-    -Dmdep.outputFile=target/5.5.0/classpath.txt > target/5.5.0.build.log 2>&1); then
-  echo "java-acl2: FAIL: interop/java 5.5.0 did not build (Maven Central reachable?)"
-  tail -20 "$here/target/5.5.0.build.log"
-  exit 1
-fi
-cp="$out/classes:$(cat "$out/classpath.txt")"
-tool_home() { # NAME ACCESS_KEY SECRET_KEY: a ROCKETMQ_HOME whose conf/tools.yml signs as that user
-  local home=$here/target/acl2/$1
-  mkdir -p "$home/conf" "$home/logs"
-  printf 'accessKey: %s\nsecretKey: %s\n' "$2" "$3" > "$home/conf/tools.yml"
-  cat > "$home/conf/rmq.tools.logback.xml" <<XML
-<configuration>
-  <appender name="FILE" class="ch.qos.logback.core.FileAppender">
-    <file>$home/logs/tools.log</file>
-    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{32} - %msg%n</pattern></encoder>
-  </appender>
-  <root level="INFO"><appender-ref ref="FILE"/></root>
-</configuration>
-XML
-  echo "$home"
-}
+. .ci/apache-mqadmin.sh
+apache_mqadmin_build 5.5.0
 admin_home=$(tool_home admin rmqadmin admin-secret)
 prod_home=$(tool_home javaprod javaprod prod-secret)
-# apache_mqadmin HOME NAME ARGS...: output in $here/target/acl2/NAME.out, also in $last
-apache_mqadmin() {
-  local home=$1 name=$2
-  shift 2
-  last=$here/target/acl2/$name.out
-  (cd "$home" && ROCKETMQ_HOME=$home timeout 90 java -Duser.home="$home" \
-    -Drmq.logback.configurationFile="$home/conf/rmq.tools.logback.xml" \
-    -cp "$cp" org.apache.rocketmq.tools.command.MQAdminStartup "$@" -n 127.0.0.1:$ns_port) > "$last" 2>&1
-}
-# check NAME REGEX ARGS...: runs Apache's mqadmin as rmqadmin; PASS when the output matches
-# REGEX and shows no exception.
-check() {
-  local name=$1 want=$2
-  shift 2
-  apache_mqadmin "$admin_home" "$name" "$@"
-  if grep -qE "$want" "$last" && ! grep -qE 'Exception|CODE:' "$last"; then
-    echo "PASS apache-mqadmin-$name"
-  else
-    echo "FAIL apache-mqadmin-$name: $(grep -m1 -E 'Exception|CODE:' "$last" || head -1 "$last") (output: $last)"
-    status=$((status + 1))
-  fi
-}
 check createUser-b "create user to $addr success" createUser -b $addr -u javaprod -p prod-secret
 check createUser-c "create user to $addr success" createUser -c DefaultCluster -u javasub -p sub-secret
 check createAcl-b "create acl to $addr success" createAcl -b $addr -s User:javaprod -r 'Topic:*' -a Pub -d Allow

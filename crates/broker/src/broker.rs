@@ -247,6 +247,11 @@ impl Broker {
         });
         crate::processor::register_all(&mut server, &ctx);
         crate::acl::v2::register(&mut server, &ctx, auth_store);
+        let plain = match &gate {
+            Some(crate::acl::Gate::V1(acl)) => Some(acl.clone()),
+            _ => None,
+        };
+        crate::processor::plain_acl::register(&mut server, &ctx, plain);
         if let Some(gate) = gate.clone() {
             if let crate::acl::Gate::V1(acl) = &gate {
                 crate::acl::start_reload(acl.clone(), &parts.tasks, parts.shutdown.clone());

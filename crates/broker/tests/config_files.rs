@@ -173,13 +173,21 @@ fn acl_2_start_users_parse_and_mistakes_are_named() {
     assert!(err.contains("initAuthenticationUser"), "{err}");
     bad.inner_client_authentication_credentials = r#"{"accessKey":"","secretKey":"x"}"#.into();
     let err = bad.inner_credentials().unwrap_err();
-    assert!(err.contains("innerClientAuthenticationCredentials"), "{err}");
+    assert!(
+        err.contains("innerClientAuthenticationCredentials"),
+        "{err}"
+    );
 
     // 1.0 and 2.0 at once: the broker refuses to start, naming both.
     let dir = tempfile::tempdir().unwrap();
     let store = std::sync::Arc::new(rmq_broker::acl::v2::AuthStore::load(dir.path()).unwrap());
     let mut both = cfg.broker.clone();
     both.acl_enable = true;
-    let err = rmq_broker::acl::gate_for(&both, &store).unwrap_err().to_string();
-    assert!(err.contains("aclEnable") && err.contains("authenticationEnabled"), "{err}");
+    let err = rmq_broker::acl::gate_for(&both, &store)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("aclEnable") && err.contains("authenticationEnabled"),
+        "{err}"
+    );
 }

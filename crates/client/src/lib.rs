@@ -58,11 +58,15 @@ pub use rmq_remoting::body::{
     AclInfo, BrokerData, BrokerMemberGroup, BrokerReplicasInfo, ClusterInfo, Connection,
     ConsumeMessageDirectlyResult, ConsumeResult, ConsumeStats, ConsumeStatus, ConsumerConnection,
     ConsumerOffsetSerializeWrapper, ConsumerRunningInfo, DelayOffsetSerializeWrapper, EpochEntry,
-    EpochEntryCache, GroupList, OffsetWrapper, PolicyEntryInfo, PolicyInfo, ProcessQueueInfo,
-    ProducerConnection, QueueData, ReplicaIdentity, ReplicasInfo, SubscriptionData,
-    SubscriptionGroupConfig, SubscriptionGroupWrapper, TopicConfigSerializeWrapper, TopicList,
-    TopicOffset, TopicRouteData, TopicStatsTable, UserInfo,
+    EpochEntryCache, GetBrokerClusterAclConfigResponseBody, GroupList, OffsetWrapper,
+    PlainAccessConfig, PolicyEntryInfo, PolicyInfo, ProcessQueueInfo, ProducerConnection,
+    QueueData, ReplicaIdentity, ReplicasInfo, SubscriptionData, SubscriptionGroupConfig,
+    SubscriptionGroupWrapper, TopicConfigSerializeWrapper, TopicList, TopicOffset, TopicRouteData,
+    TopicStatsTable, UserInfo,
 };
 /// The wire headers [`Admin`] returns, with Apache's field names.
-pub use rmq_remoting::header::{ElectMasterResponseHeader, GetMetaDataResponseHeader};
+pub use rmq_remoting::header::{
+    CreateAccessConfigRequestHeader, ElectMasterResponseHeader, GetBrokerAclConfigResponseHeader,
+    GetMetaDataResponseHeader,
+};
 pub use rmq_remoting::{Credentials, RemotingError, ResponseCode};

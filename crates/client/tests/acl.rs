@@ -409,3 +409,77 @@ async fn mqadmin_signs_with_flags_or_the_tools_file() {
     let (ok, text) = run(update("ToolAcl2"), Some(home));
     assert!(ok && text.contains("success"), "{text}");
 }
+
+/// The ACL 1.0 admin codes edit `plain_acl.yml` through the broker: an account created by an
+/// admin can send at once and is in the file; a non-admin may not edit; a deleted account is
+/// refused; the version moves with each change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_edit_the_accounts_through_the_broker() {
+    let c = cluster().await;
+    let admin = c.admin(Some(("rmqadmin", "admin-secret"))).await;
+    until_within(LIMIT, "the admin account creates the topic", || async {
+        admin
+            .create_topic(
+                TopicTarget::Cluster("DefaultCluster".into()),
+                &TopicConfig::new(TOPIC, 4, 4, 6),
+            )
+            .await
+            .ok()
+    })
+    .await;
+    let before = admin.acl_config_version(&c.broker).await.unwrap();
+    let account = rmq_client::CreateAccessConfigRequestHeader {
+        access_key: Some("newcomer".into()),
+        secret_key: Some("newcomer-secret".into()),
+        default_topic_perm: Some("PUB".into()),
+        ..Default::default()
+    };
+    let not_admin = c.admin(Some(("consumer1", "consumer-secret"))).await;
+    let text = not_admin
+        .update_acl_config(&c.broker, &account)
+        .await
+        .expect_err("only an admin account may edit the file")
+        .to_string();
+    assert!(
+        text.contains("admin") && text.contains("consumer1"),
+        "{text}"
+    );
+    not_admin.shutdown().await;
+
+    admin.update_acl_config(&c.broker, &account).await.unwrap();
+    assert!(std::fs::read_to_string(&c.acl_file)
+        .unwrap()
+        .contains("newcomer"));
+    let newcomer = c.producer("newcomer", "newcomer-secret").await;
+    newcomer.send(Message::new(TOPIC, "hello")).await.unwrap();
+    let body = admin.acl_config(&c.broker).await.unwrap();
+    assert!(body
+        .plain_access_configs
+        .iter()
+        .any(|a| a.access_key == "newcomer" && a.default_topic_perm.as_deref() == Some("PUB")));
+    let after = admin.acl_config_version(&c.broker).await.unwrap();
+    assert_ne!(before.version, after.version);
+    assert_eq!(after.broker_name.as_deref(), Some("broker-a"));
+
+    // Bad input is refused by name and changes nothing.
+    let short = rmq_client::CreateAccessConfigRequestHeader {
+        access_key: Some("abc".into()),
+        secret_key: Some("abc".into()),
+        ..Default::default()
+    };
+    let text = admin
+        .update_acl_config(&c.broker, &short)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("shorter than 6"), "{text}");
+
+    admin
+        .delete_acl_config(&c.broker, "newcomer")
+        .await
+        .unwrap();
+    let text = refused(&newcomer, "gone").await;
+    assert!(text.contains("no account accessKey=newcomer"), "{text}");
+    newcomer.shutdown().await;
+    admin.shutdown().await;
+}

@@ -69,6 +69,32 @@ impl AddressPattern {
     }
 }
 
+/// The pattern as `plain_acl.yml` writes it (an open-ended `192.168.*` reads back as
+/// `192.168.*.*`).
+impl std::fmt::Display for AddressPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AddressPattern::All => f.write_str("*"),
+            AddressPattern::V6(a) => write!(f, "{a}"),
+            AddressPattern::V4(parts) => {
+                let text: Vec<String> = parts
+                    .iter()
+                    .map(|p| match p {
+                        Part::Any => "*".to_owned(),
+                        Part::Range(lo, hi) if lo == hi => lo.to_string(),
+                        Part::Range(lo, hi) => format!("{lo}-{hi}"),
+                        Part::List(l) => format!(
+                            "{{{}}}",
+                            l.iter().map(u8::to_string).collect::<Vec<_>>().join(",")
+                        ),
+                    })
+                    .collect();
+                f.write_str(&text.join("."))
+            }
+        }
+    }
+}
+
 fn part(piece: &str) -> Option<Part> {
     let number = |s: &str| s.trim().parse::<u8>().ok();
     if piece == "*" {

@@ -12,6 +12,7 @@
 
 pub(crate) mod action;
 mod address;
+mod edit;
 mod gate;
 mod grpc_proof;
 pub(crate) mod perm;
@@ -53,6 +54,10 @@ pub enum Refusal {
 pub struct Acl {
     path: PathBuf,
     rules: RwLock<Arc<PlainAcl>>,
+    /// Apache's `DataVersion` of the rules: bumped on every load.
+    version: edit::Version,
+    /// One edit of the file at a time (`edit.rs`).
+    editing: parking_lot::Mutex<()>,
 }
 
 /// Why the ACL file cannot be used at start.
@@ -83,6 +88,8 @@ impl Acl {
         Ok(Arc::new(Acl {
             path: path.to_owned(),
             rules: RwLock::new(Arc::new(rules)),
+            version: edit::Version::new(),
+            editing: parking_lot::Mutex::new(()),
         }))
     }
 
@@ -97,6 +104,7 @@ impl Acl {
 
     fn replace(&self, rules: PlainAcl) {
         *self.rules.write() = Arc::new(rules);
+        self.version.bump();
     }
 
     /// The decision for one request of either protocol: `what` names it in remarks (made only

@@ -103,7 +103,8 @@ impl Needed {
 }
 
 /// The request codes Apache reserves for 1.0 admin accounts (`Permission.ADMIN_CODE`), the
-/// batch form of topic creation, and the 2.0 user and ACL management codes.
+/// batch form of topic creation, the codes that edit or reveal `plain_acl.yml` (secrets
+/// included), and the 2.0 user and ACL management codes.
 fn admin_only(code: RequestCode) -> bool {
     matches!(
         code,
@@ -123,6 +124,10 @@ fn admin_only(code: RequestCode) -> bool {
             | RequestCode::AuthDeleteAcl
             | RequestCode::AuthGetAcl
             | RequestCode::AuthListAcl
+            | RequestCode::UpdateAndCreateAclConfig
+            | RequestCode::DeleteAclConfig
+            | RequestCode::UpdateGlobalWhiteAddrsConfig
+            | RequestCode::GetBrokerClusterAclConfig
     )
 }
 

@@ -7,6 +7,7 @@ pub(crate) mod end_transaction;
 mod epoch_cache;
 mod lock;
 mod offsets;
+pub(crate) mod plain_acl;
 mod pop;
 mod pull;
 mod query;

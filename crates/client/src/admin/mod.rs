@@ -14,7 +14,8 @@
 //! * `broker` — runtime figures and broker config;
 //! * `kv` — the name servers' KV config;
 //! * `controller` — the controllers of controller mode: leader, SyncStateSets, elections;
-//! * `auth` — ACL 2.0 users and ACLs, one broker at a time.
+//! * `auth` — ACL 2.0 users and ACLs, one broker at a time;
+//! * `plain_acl` — ACL 1.0: a broker's `plain_acl.yml`, edited and read through the broker.
 //!
 //! Calls that name an address act on that one broker; calls that name a topic or group find
 //! their brokers through the name servers (with failover) and merge what they answer.
@@ -27,6 +28,7 @@ mod group;
 mod kv;
 mod message;
 mod offset;
+mod plain_acl;
 mod rpc;
 mod topic;
 
