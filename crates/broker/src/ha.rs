@@ -85,26 +85,18 @@ impl BrokerHa {
             }),
         };
         let controlled = cfg.controller.enable_controller_mode;
-        if controlled {
-            // Idle until the controllers name a master to follow.
-            ha.client = Some(HaClient::start_proving(
-                store.clone(),
-                rx,
-                ha_config(cfg),
-                prover,
-            )?);
-        } else if role == BrokerRole::Slave {
-            if !cfg.broker.ha_master_address.is_empty() {
+        // Controller mode follows whoever the controllers name (idle until then); a classic
+        // slave follows its master and serves no slaves.
+        if controlled || role == BrokerRole::Slave {
+            if !controlled && !cfg.broker.ha_master_address.is_empty() {
                 ha.master_addr
                     .send_replace(Some(cfg.broker.ha_master_address.clone()));
             }
-            ha.client = Some(HaClient::start_proving(
-                store.clone(),
-                rx,
-                ha_config(cfg),
-                prover,
-            )?);
-            return Ok(ha);
+            let client = HaClient::start_proving(store.clone(), rx, ha_config(cfg), prover)?;
+            ha.client = Some(client);
+            if !controlled {
+                return Ok(ha);
+            }
         }
         let addr = format!("0.0.0.0:{}", cfg.broker.ha_listen_port);
         let listener = match TcpListener::bind(&addr).await {

@@ -53,6 +53,36 @@ fn signed<T>(msg: T, account: Option<(&str, &str)>) -> Request<T> {
     r
 }
 
+type Client =
+    rmq_proto::v2::messaging_service_client::MessagingServiceClient<tonic::transport::Channel>;
+
+fn route() -> QueryRouteRequest {
+    QueryRouteRequest {
+        topic: resource("GrpcAcl"),
+        endpoints: None,
+    }
+}
+
+/// The status of a route query by `account`.
+async fn route_status(c: &mut Client, account: Option<(&str, &str)>) -> rmq_proto::v2::Status {
+    c.query_route(signed(route(), account))
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap()
+}
+
+/// The status of sending message `n` as `account`.
+async fn send_status(c: &mut Client, n: u32, account: (&str, &str)) -> rmq_proto::v2::Status {
+    c.send_message(signed(message(n), Some(account)))
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap()
+}
+
 fn message(n: u32) -> SendMessageRequest {
     SendMessageRequest {
         messages: vec![Message {
@@ -85,28 +115,12 @@ async fn accounts_and_permissions_apply_to_grpc_calls() {
     });
     create_topic(&admin, &broker.local_addr().to_string(), "GrpcAcl", 2).await;
     let mut c = connect(broker.grpc_addr().unwrap()).await;
-    let route = || QueryRouteRequest {
-        topic: resource("GrpcAcl"),
-        endpoints: None,
-    };
 
     // Unsigned, and signed with a wrong secret: UNAUTHORIZED, saying why.
-    let s = c
-        .query_route(signed(route(), None))
-        .await
-        .unwrap()
-        .into_inner()
-        .status
-        .unwrap();
+    let s = route_status(&mut c, None).await;
     assert_eq!(s.code, Code::Unauthorized as i32, "{s:?}");
     assert!(s.message.contains("AccessKey"), "{s:?}");
-    let s = c
-        .query_route(signed(route(), Some(("consumer1", "wrong"))))
-        .await
-        .unwrap()
-        .into_inner()
-        .status
-        .unwrap();
+    let s = route_status(&mut c, Some(("consumer1", "wrong"))).await;
     assert_eq!(s.code, Code::Unauthorized as i32, "{s:?}");
     assert!(s.message.contains("signature"), "{s:?}");
 
@@ -120,13 +134,7 @@ async fn accounts_and_permissions_apply_to_grpc_calls() {
     assert_eq!(r.message_queues.len(), 2);
 
     // Sending needs PUB: FORBIDDEN for consumer1, naming what is missing; OK for producer1.
-    let s = c
-        .send_message(signed(message(1), Some(("consumer1", "consumer-secret"))))
-        .await
-        .unwrap()
-        .into_inner()
-        .status
-        .unwrap();
+    let s = send_status(&mut c, 1, ("consumer1", "consumer-secret")).await;
     assert_eq!(s.code, Code::Forbidden as i32, "{s:?}");
     assert!(
         s.message.contains("consumer1")
@@ -134,13 +142,7 @@ async fn accounts_and_permissions_apply_to_grpc_calls() {
             && s.message.contains("GrpcAcl"),
         "{s:?}"
     );
-    let s = c
-        .send_message(signed(message(2), Some(("producer1", "producer-secret"))))
-        .await
-        .unwrap()
-        .into_inner()
-        .status
-        .unwrap();
+    let s = send_status(&mut c, 2, ("producer1", "producer-secret")).await;
     assert_eq!(s.code, Code::Ok as i32, "{s:?}");
     broker.shutdown().await;
 }
@@ -226,17 +228,7 @@ async fn acl_2_users_and_rules_apply_to_grpc_calls() {
     );
 
     let mut c = connect(broker.grpc_addr().unwrap()).await;
-    let route = || QueryRouteRequest {
-        topic: resource("GrpcAcl"),
-        endpoints: None,
-    };
-    let s = c
-        .query_route(signed(route(), Some(("nobody", "x"))))
-        .await
-        .unwrap()
-        .into_inner()
-        .status
-        .unwrap();
+    let s = route_status(&mut c, Some(("nobody", "x"))).await;
     assert_eq!(s.code, Code::Unauthorized as i32, "{s:?}");
     assert!(s.message.contains("no user nobody"), "{s:?}");
     let r = c
@@ -245,25 +237,13 @@ async fn acl_2_users_and_rules_apply_to_grpc_calls() {
         .unwrap()
         .into_inner();
     assert_eq!(r.status.unwrap().code, Code::Ok as i32);
-    let s = c
-        .send_message(signed(message(3), Some(("reader", "reader-pw"))))
-        .await
-        .unwrap()
-        .into_inner()
-        .status
-        .unwrap();
+    let s = send_status(&mut c, 3, ("reader", "reader-pw")).await;
     assert_eq!(s.code, Code::Forbidden as i32, "{s:?}");
     assert!(
         s.message.contains("User:reader") && s.message.contains("Pub Topic:GrpcAcl"),
         "{s:?}"
     );
-    let s = c
-        .send_message(signed(message(4), Some(("writer", "writer-pw"))))
-        .await
-        .unwrap()
-        .into_inner()
-        .status
-        .unwrap();
+    let s = send_status(&mut c, 4, ("writer", "writer-pw")).await;
     assert_eq!(s.code, Code::Ok as i32, "{s:?}");
     broker.shutdown().await;
 }

@@ -5,6 +5,8 @@
 //! reconnect, and a broken file keeps the rules in force.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/collect.rs"]
+mod collect;
 #[path = "support/until.rs"]
 mod until;
 
@@ -13,11 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
-use rmq_client::{
-    Admin, ConsumeConcurrentlyStatus, ConsumeFrom, Message, Producer, PushConsumer, TopicConfig,
-    TopicTarget,
-};
+use rmq_client::{Admin, Message, Producer, PushConsumer, TopicConfig, TopicTarget};
 use rmq_testkit::{broker_process, namesrv_process, test_dir, Daemon};
 use until::until_within;
 
@@ -209,24 +207,14 @@ async fn allowed_requests_pass_and_the_others_are_refused_by_name() {
     sub_only.shutdown().await;
 
     // The consumer account consumes everything producer1 sent.
-    let got = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink = got.clone();
-    let consumer = PushConsumer::builder()
-        .group(GROUP)
-        .name_server(&c.ns)
-        .credentials("consumer1", "consumer-secret")
-        .subscribe(TOPIC, "*")
-        .consume_from(ConsumeFrom::FirstOffset)
-        .listener_concurrently(move |msgs| {
-            sink.lock().extend(
-                msgs.iter()
-                    .map(|m| String::from_utf8_lossy(&m.message.body).into_owned()),
-            );
-            ConsumeConcurrentlyStatus::ConsumeSuccess
-        })
-        .build()
-        .await
-        .unwrap();
+    let (consumer, got) = collect::collecting(
+        PushConsumer::builder()
+            .group(GROUP)
+            .name_server(&c.ns)
+            .credentials("consumer1", "consumer-secret")
+            .subscribe(TOPIC, "*"),
+    )
+    .await;
     until_within(LIMIT, "consumer1 receives the 10 messages", || async {
         (got.lock().len() >= 10).then_some(())
     })
@@ -406,8 +394,60 @@ async fn mqadmin_signs_with_flags_or_the_tools_file() {
         "accessKey: rmqadmin\nsecretKey: admin-secret\n",
     )
     .unwrap();
-    let (ok, text) = run(update("ToolAcl2"), Some(home));
+    let (ok, text) = run(update("ToolAcl2"), Some(home.clone()));
     assert!(ok && text.contains("success"), "{text}");
+
+    // The ACL 1.0 commands edit and read the broker's file.
+    let acl = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let (ok, text) = run(
+        acl(&[
+            "updateAclConfig",
+            "-b",
+            &c.broker,
+            "-a",
+            "toolnew",
+            "-s",
+            "toolnew-secret",
+            "-i",
+            "PUB",
+        ]),
+        Some(home.clone()),
+    );
+    assert!(
+        ok && text.contains("create or update plain access config"),
+        "{text}"
+    );
+    assert!(std::fs::read_to_string(&c.acl_file)
+        .unwrap()
+        .contains("toolnew"));
+    let (ok, text) = run(acl(&["getAclConfig", "-b", &c.broker]), Some(home.clone()));
+    assert!(ok && text.contains("toolnew"), "{text}");
+    let (ok, text) = run(
+        acl(&["clusterAclConfigVersion", "-c", "DefaultCluster"]),
+        Some(home.clone()),
+    );
+    assert!(ok && text.contains("broker-a"), "{text}");
+    let (ok, text) = run(
+        acl(&[
+            "updateAclConfig",
+            "-b",
+            &c.broker,
+            "-a",
+            "toolnew",
+            "-i",
+            "WRITE",
+        ]),
+        Some(home.clone()),
+    );
+    assert!(
+        !ok && text.contains("WRITE"),
+        "a bad permission must be refused: {text}"
+    );
+    let (ok, text) = run(
+        acl(&["deleteAclConfig", "-b", &c.broker, "-a", "toolnew"]),
+        Some(home),
+    );
+    assert!(ok && text.contains("delete plain access config"), "{text}");
 }
 
 /// The ACL 1.0 admin codes edit `plain_acl.yml` through the broker: an account created by an

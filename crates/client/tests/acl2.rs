@@ -6,17 +6,14 @@
 //! naming the user and the resource. Users and ACLs survive a restart.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/collect.rs"]
+mod collect;
 #[path = "support/until.rs"]
 mod until;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
-use rmq_client::{
-    Admin, ConsumeConcurrentlyStatus, ConsumeFrom, Message, Producer, PushConsumer, TopicConfig,
-    TopicTarget,
-};
+use rmq_client::{Admin, Message, Producer, PushConsumer, TopicConfig, TopicTarget};
 use rmq_testkit::{broker_process, namesrv_process, test_dir};
 use until::until_within;
 
@@ -219,24 +216,14 @@ async fn users_and_acls_decide_every_request_and_survive_a_restart() {
     wrong.shutdown().await;
 
     // bob consumes everything alice sent, as group Billing.
-    let got = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink = got.clone();
-    let consumer = PushConsumer::builder()
-        .group("Billing")
-        .name_server(&ns)
-        .credentials("bob", "bob-pw")
-        .subscribe("Orders", "*")
-        .consume_from(ConsumeFrom::FirstOffset)
-        .listener_concurrently(move |msgs| {
-            sink.lock().extend(
-                msgs.iter()
-                    .map(|m| String::from_utf8_lossy(&m.message.body).into_owned()),
-            );
-            ConsumeConcurrentlyStatus::ConsumeSuccess
-        })
-        .build()
-        .await
-        .unwrap();
+    let (consumer, got) = collect::collecting(
+        PushConsumer::builder()
+            .group("Billing")
+            .name_server(&ns)
+            .credentials("bob", "bob-pw")
+            .subscribe("Orders", "*"),
+    )
+    .await;
     until_within(LIMIT, "bob receives the 10 messages", || async {
         (got.lock().len() >= 10).then_some(())
     })

@@ -5,18 +5,15 @@
 //! naming the file.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/collect.rs"]
+mod collect;
 #[path = "support/until.rs"]
 mod until;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
-use rmq_client::{
-    Admin, ConsumeConcurrentlyStatus, ConsumeFrom, Message, Producer, PushConsumer, TopicConfig,
-    TopicTarget,
-};
+use rmq_client::{Admin, Message, Producer, PushConsumer, TopicConfig, TopicTarget};
 use rmq_remoting::{ClientConfig, ClientTls, RemotingClient, RemotingCommand, RequestCode};
 use rmq_testkit::{binary, broker_process, free_port, test_dir, Daemon};
 use until::until_within;
@@ -101,24 +98,14 @@ async fn permissive_serves_plain_and_tls_clients_at_once() {
             .await
             .unwrap();
     }
-    let got = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink = got.clone();
-    let consumer = PushConsumer::builder()
-        .group("TlsConsumers")
-        .name_server(&ns)
-        .use_tls(true)
-        .subscribe("TlsMixed", "*")
-        .consume_from(ConsumeFrom::FirstOffset)
-        .listener_concurrently(move |msgs| {
-            sink.lock().extend(
-                msgs.iter()
-                    .map(|m| String::from_utf8_lossy(&m.message.body).into_owned()),
-            );
-            ConsumeConcurrentlyStatus::ConsumeSuccess
-        })
-        .build()
-        .await
-        .unwrap();
+    let (consumer, got) = collect::collecting(
+        PushConsumer::builder()
+            .group("TlsConsumers")
+            .name_server(&ns)
+            .use_tls(true)
+            .subscribe("TlsMixed", "*"),
+    )
+    .await;
     until_within(LIMIT, "a TLS consumer receives all 20", || async {
         (got.lock().len() >= 20).then_some(())
     })

@@ -91,7 +91,7 @@ pub fn cluster_brokers(
 }
 
 /// A client error on the call to `addr` as advice that names the broker.
-fn failed_at(s: &Session, addr: &str, e: ClientError) -> anyhow::Error {
+pub(crate) fn failed_at(s: &Session, addr: &str, e: ClientError) -> anyhow::Error {
     let e = s.explain(e);
     let text = format!("{e:#}");
     if text.contains(addr) {
@@ -103,7 +103,7 @@ fn failed_at(s: &Session, addr: &str, e: ClientError) -> anyhow::Error {
 
 /// Runs `op` on every broker in turn; without `--json` prints `line(addr)` after each success.
 /// The first failure ends the command, saying which brokers had already taken the change.
-async fn apply(
+pub(crate) async fn apply(
     s: &Session,
     brokers: &[String],
     line: impl Fn(&str) -> String,
@@ -127,7 +127,7 @@ async fn apply(
 }
 
 /// `value` (of flag `flag`, a `what`) spelled as in `names`, matched case-insensitively.
-fn one_of(flag: &str, what: &str, value: &str, names: &[&str]) -> Result<String> {
+pub(crate) fn one_of(flag: &str, what: &str, value: &str, names: &[&str]) -> Result<String> {
     let v = value.trim();
     names
         .iter()
@@ -143,7 +143,7 @@ fn one_of(flag: &str, what: &str, value: &str, names: &[&str]) -> Result<String>
 
 /// A list flag's items: split at `,` (or `;`, as Apache's tools also accept), trimmed, empty
 /// items dropped.
-fn split_list(value: &str) -> Vec<&str> {
+pub(crate) fn split_list(value: &str) -> Vec<&str> {
     value
         .split([',', ';'])
         .map(str::trim)

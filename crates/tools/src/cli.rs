@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::session::Session;
-use crate::{auth, cluster, config, controller, group, message, offset, topic};
+use crate::{auth, cluster, config, controller, group, message, offset, plain_acl, topic};
 
 /// Administration of an rmq or Apache RocketMQ cluster.
 #[derive(Debug, Parser)]
@@ -142,6 +142,21 @@ pub enum Command {
     /// ACL 2.0: list ACLs.
     #[command(name = "listAcl")]
     ListAcl(auth::ListAcl),
+    /// ACL 1.0: create or update an account of the brokers' plain_acl.yml.
+    #[command(name = "updateAclConfig")]
+    UpdateAclConfig(plain_acl::UpdateAclConfig),
+    /// ACL 1.0: delete an account of the brokers' plain_acl.yml.
+    #[command(name = "deleteAclConfig", alias = "deleteAccessConfig")]
+    DeleteAclConfig(plain_acl::DeleteAclConfig),
+    /// ACL 1.0: replace the global white remote addresses of the brokers' plain_acl.yml.
+    #[command(name = "updateGlobalWhiteAddr")]
+    UpdateGlobalWhiteAddr(plain_acl::UpdateGlobalWhiteAddr),
+    /// ACL 1.0: show the version of each broker's plain_acl.yml.
+    #[command(name = "clusterAclConfigVersion")]
+    ClusterAclConfigVersion(plain_acl::ClusterAclConfigVersion),
+    /// ACL 1.0: show the accounts and global white addresses a broker has in force.
+    #[command(name = "getAclConfig", alias = "getAccessConfigSubCommand")]
+    GetAclConfig(plain_acl::GetAclConfig),
 }
 
 impl Command {
@@ -161,8 +176,8 @@ impl Command {
         }
     }
 
-    /// Where an ACL 2.0 command acts (they need the name servers only to list a cluster's
-    /// brokers).
+    /// Where an ACL 1.0 or 2.0 command acts (they need the name servers only to list a
+    /// cluster's brokers).
     fn auth_brokers(&self) -> Option<&auth::Brokers> {
         match self {
             Command::CreateUser(a) => Some(&a.brokers),
@@ -174,6 +189,11 @@ impl Command {
             Command::DeleteAcl(a) => Some(&a.brokers),
             Command::GetAcl(a) => Some(&a.brokers),
             Command::ListAcl(a) => Some(&a.brokers),
+            Command::UpdateAclConfig(a) => Some(&a.brokers),
+            Command::DeleteAclConfig(a) => Some(&a.brokers),
+            Command::UpdateGlobalWhiteAddr(a) => Some(&a.brokers),
+            Command::ClusterAclConfigVersion(a) => Some(&a.brokers),
+            Command::GetAclConfig(a) => Some(&a.brokers),
             _ => None,
         }
     }
@@ -238,6 +258,11 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Command::DeleteAcl(a) => auth::delete_acl(s, a).await,
         Command::GetAcl(a) => auth::get_acl(s, a).await,
         Command::ListAcl(a) => auth::list_acl(s, a).await,
+        Command::UpdateAclConfig(a) => plain_acl::update_acl_config(s, a).await,
+        Command::DeleteAclConfig(a) => plain_acl::delete_acl_config(s, a).await,
+        Command::UpdateGlobalWhiteAddr(a) => plain_acl::update_global_white_addr(s, a).await,
+        Command::ClusterAclConfigVersion(a) => plain_acl::cluster_acl_config_version(s, a).await,
+        Command::GetAclConfig(a) => plain_acl::get_acl_config(s, a).await,
     };
     session.close().await;
     result
@@ -357,5 +382,110 @@ mod tests {
         assert!(parse(&["deleteAcl", "-b", "a:1", "-s", "User:u"]).is_ok());
         assert!(parse(&["listAcl", "-c", "C", "-s", "User:", "-r", "Topic:"]).is_ok());
         assert!(parse(&["listUser", "-c", "C", "-f", "al"]).is_ok());
+    }
+
+    #[test]
+    fn acl_1_commands_take_apache_4_flags() {
+        let parse = |args: &[&str]| MqAdmin::try_parse_from(["mqadmin"].iter().chain(args));
+        let update = parse(&[
+            "updateAclConfig",
+            "-b",
+            "1.2.3.4:10911",
+            "-a",
+            "RocketMQ",
+            "-s",
+            "12345678",
+            "-w",
+            "192.168.0.*",
+            "-i",
+            "DENY",
+            "-u",
+            "SUB",
+            "-t",
+            "topicA=DENY,topicD=SUB",
+            "-g",
+            "groupA=PUB|SUB",
+            "-m",
+            "true",
+        ]);
+        let Ok(MqAdmin {
+            command: Command::UpdateAclConfig(a),
+            ..
+        }) = &update
+        else {
+            panic!("updateAclConfig did not parse: {update:?}");
+        };
+        assert_eq!(
+            (
+                a.access_key.as_str(),
+                a.secret_key.as_deref(),
+                a.admin.as_deref()
+            ),
+            ("RocketMQ", Some("12345678"), Some("true"))
+        );
+        assert_eq!(a.topic_perms.as_deref(), Some("topicA=DENY,topicD=SUB"));
+        assert_eq!(a.default_group_perm.as_deref(), Some("SUB"));
+        // -a and -s are the account's, not the signing account (--access-key, --secret-key).
+        assert!(update.is_ok_and(|c| !c.command.needs_name_server()
+            && c.access_key.is_none()
+            && c.secret_key.is_none()));
+        let signed = parse(&[
+            "deleteAclConfig",
+            "--access-key",
+            "rmqadmin",
+            "--secret-key",
+            "admin-secret",
+            "-b",
+            "a:1",
+            "-a",
+            "RocketMQ",
+        ]);
+        let Ok(MqAdmin {
+            access_key,
+            command: Command::DeleteAclConfig(d),
+            ..
+        }) = &signed
+        else {
+            panic!("deleteAclConfig did not parse: {signed:?}");
+        };
+        assert_eq!(
+            (access_key.as_deref(), d.access_key.as_str()),
+            (Some("rmqadmin"), "RocketMQ")
+        );
+        // -a is required; -b or -c, exactly one.
+        assert!(parse(&["updateAclConfig", "-b", "a:1"]).is_err());
+        assert!(parse(&["updateAclConfig", "-a", "RocketMQ"]).is_err());
+        assert!(parse(&["deleteAclConfig", "-b", "a:1", "-c", "C", "-a", "RocketMQ"]).is_err());
+        let delete = parse(&["deleteAccessConfig", "-c", "C", "-a", "RocketMQ"]);
+        assert!(delete
+            .is_ok_and(|c| matches!(c.command, Command::DeleteAclConfig(_))
+                && c.command.needs_name_server()));
+        // An empty -g clears the list; -p is accepted.
+        let white = parse(&[
+            "updateGlobalWhiteAddr",
+            "-b",
+            "a:1",
+            "-g",
+            "",
+            "-p",
+            "/x.yml",
+        ]);
+        let Ok(MqAdmin {
+            command: Command::UpdateGlobalWhiteAddr(w),
+            ..
+        }) = &white
+        else {
+            panic!("updateGlobalWhiteAddr did not parse: {white:?}");
+        };
+        assert_eq!(
+            (w.addresses.as_str(), w.acl_file_full_path.as_deref()),
+            ("", Some("/x.yml"))
+        );
+        assert!(parse(&["updateGlobalWhiteAddr", "-b", "a:1"]).is_err());
+        assert!(parse(&["clusterAclConfigVersion", "-c", "C"]).is_ok());
+        assert!(parse(&["clusterAclConfigVersion"]).is_err());
+        assert!(parse(&["getAclConfig", "-b", "a:1"]).is_ok());
+        let get = parse(&["getAccessConfigSubCommand", "-c", "C"]);
+        assert!(get.is_ok_and(|c| matches!(c.command, Command::GetAclConfig(_))));
     }
 }

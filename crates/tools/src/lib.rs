@@ -4,9 +4,11 @@
 //! * [`cli`] — `mqadmin`'s arguments (Apache's camelCase subcommands and flags) and dispatch;
 //! * [`session`] — the `rmq_client::Admin` of one run, the lookups every command shares, and
 //!   client errors turned into advice;
-//! * [`topic`], [`cluster`], [`group`], [`offset`], [`message`], [`controller`], [`auth`] — one
-//!   module per command family ([`auth`]: ACL 2.0's `createUser`, `updateUser`, `deleteUser`,
-//!   `getUser`, `listUser`, `createAcl`, `updateAcl`, `deleteAcl`, `getAcl`, `listAcl`);
+//! * [`topic`], [`cluster`], [`group`], [`offset`], [`message`], [`controller`], [`auth`],
+//!   [`plain_acl`] — one module per command family ([`auth`]: ACL 2.0's `createUser`,
+//!   `updateUser`, `deleteUser`, `getUser`, `listUser`, `createAcl`, `updateAcl`, `deleteAcl`,
+//!   `getAcl`, `listAcl`; [`plain_acl`]: ACL 1.0's `updateAclConfig`, `deleteAclConfig`,
+//!   `updateGlobalWhiteAddr`, `clusterAclConfigVersion`, `getAclConfig`);
 //! * [`output`] — aligned tables, `--json`, timestamps, message bodies;
 //! * [`shutdown`] — `mqshutdown`: find the local daemons and stop them with SIGTERM.
 
@@ -20,6 +22,7 @@ pub mod group;
 pub mod message;
 pub mod offset;
 pub mod output;
+pub mod plain_acl;
 pub mod session;
 pub mod shutdown;
 pub mod topic;
