@@ -44,8 +44,9 @@ pub struct BenchArgs {
     /// Rounds of the comparison (each: rmq, then the other cluster).
     #[arg(long, default_value_t = 2)]
     rounds: usize,
-    /// Also measure the cost of ACL (aclEnable=true, every request signed) and of TLS
-    /// (tls.server.mode=enforcing, every connection TLS), 1 KiB bodies.
+    /// Also measure the cost of ACL 1.0 (aclEnable=true) and 2.0 (authenticationEnabled and
+    /// authorizationEnabled), every request signed, and of TLS (tls.server.mode=enforcing, every
+    /// connection TLS), 1 KiB bodies.
     #[arg(long)]
     security: bool,
 }
@@ -367,6 +368,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 "flushDiskType=ASYNC_FLUSH\naclEnable=true\naclFile={}",
                 acl_file.display()
             ),
+            size: 1024,
+            slave: false,
+            client_args: ["--access-key", "benchadmin", "--secret-key", "bench-secret"]
+                .map(str::to_owned)
+                .to_vec(),
+            grpc: false,
+        });
+        runs.push(Run {
+            title: "ASYNC_FLUSH broker, ACL 2.0 on (every request signed by a Super user)",
+            props: "flushDiskType=ASYNC_FLUSH\nauthenticationEnabled=true\n\
+                    authorizationEnabled=true\n\
+                    initAuthenticationUser={\"username\":\"benchadmin\",\"password\":\"bench-secret\"}"
+                .to_owned(),
             size: 1024,
             slave: false,
             client_args: ["--access-key", "benchadmin", "--secret-key", "bench-secret"]
