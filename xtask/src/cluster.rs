@@ -275,6 +275,16 @@ fn up(mode: &str, namesrv_port: u16, base: u16, no_build: bool) -> Result<()> {
     Ok(())
 }
 
+/// The program `pid` runs when it is not one of rmq's daemons (`mq*` binaries); `None` when it
+/// is one, or when that cannot be read (then the pid file is trusted, as before).
+fn foreign_process(pid: i32) -> Option<String> {
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+    let name = exe.file_name()?.to_string_lossy().into_owned();
+    let name = name.trim_end_matches(" (deleted)");
+    let ours = ["mqnamesrv", "mqbroker", "mqcontroller", "mqconsole"].contains(&name);
+    (!ours).then(|| exe.display().to_string())
+}
+
 fn down() -> Result<()> {
     let pids_file = state_dir().join("pids");
     let text = std::fs::read_to_string(&pids_file)
@@ -293,6 +303,12 @@ fn down() -> Result<()> {
         let alive = unsafe { libc::kill(pid, 0) } == 0;
         if !alive {
             println!("{name} (pid {pid}) was not running");
+            continue;
+        }
+        // The pid may have been reused since `up` (a reboot, a crash): signal only rmq's own
+        // daemons.
+        if let Some(exe) = foreign_process(pid) {
+            println!("{name}: pid {pid} is now {exe}, not an rmq daemon; left alone");
             continue;
         }
         // SAFETY: as above.

@@ -9,6 +9,7 @@ mod cluster;
 mod compare;
 mod dist;
 mod rto;
+mod soak;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,9 @@ enum Cmd {
     Dist(dist::DistArgs),
     /// Controller mode's recovery time: each fault N times on a fresh local cluster.
     Rto(rto::RtoArgs),
+    /// SIGKILL soak: a SYNC_FLUSH broker under load killed and restarted N times, every
+    /// acknowledged message checked after each restart.
+    Soak(soak::SoakArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -41,6 +45,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Bench(args) => bench::run(args),
         Cmd::Dist(args) => dist::run(args),
         Cmd::Rto(args) => rto::run(args),
+        Cmd::Soak(args) => soak::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -266,6 +266,11 @@ impl BrokerContext {
         self.send_permits.clone().try_acquire_owned().ok()
     }
 
+    /// Sends processed at once at most (`sendThreadPoolQueueCapacity`, at least 1).
+    pub(crate) fn send_capacity(&self) -> usize {
+        self.send_capacity
+    }
+
     /// Sends being processed now.
     pub(crate) fn sends_in_flight(&self) -> usize {
         self.send_capacity

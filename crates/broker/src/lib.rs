@@ -44,6 +44,7 @@ mod registration_wanted;
 mod schedule;
 mod slave_sync;
 mod stats;
+mod supervise;
 mod timer;
 mod topics;
 mod transaction;

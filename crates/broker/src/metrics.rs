@@ -88,6 +88,24 @@ impl BrokerMetrics {
         b.inc_by(bytes);
     }
 
+    /// Drops a deleted topic's series, so deleted topics do not pile up in memory or in
+    /// `/metrics`.
+    pub fn forget_topic(&self, topic: &str) {
+        let l = TopicLabel {
+            topic: topic.to_owned(),
+        };
+        for family in [
+            &self.messages_in,
+            &self.bytes_in,
+            &self.messages_out,
+            &self.bytes_out,
+        ] {
+            family.remove(&l);
+        }
+        self.in_cache.write().remove(topic);
+        self.out_cache.write().remove(topic);
+    }
+
     /// A topic's (messages, bytes) counters, looked up by `&str` so the hot path allocates
     /// nothing once a topic has been seen.
     fn topic_counters(
@@ -173,5 +191,34 @@ impl BrokerMetrics {
             "Consumer groups with live members",
             self.connected_consumers.clone(),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(m: &BrokerMetrics) -> String {
+        let mut r = Registry::default();
+        m.register(&mut r);
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &r).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_deleted_topic_leaves_no_series() {
+        let m = BrokerMetrics::new();
+        m.record_in("Gone", 3, 300);
+        m.record_out("Gone", 1, 100);
+        m.record_in("Kept", 1, 10);
+        assert!(text(&m).contains("topic=\"Gone\""));
+        m.forget_topic("Gone");
+        let after = text(&m);
+        assert!(!after.contains("topic=\"Gone\""), "{after}");
+        assert!(after.contains("topic=\"Kept\""));
+        // Seen again later: counted from zero.
+        m.record_in("Gone", 1, 1);
+        assert!(text(&m).contains("topic=\"Gone\""));
     }
 }

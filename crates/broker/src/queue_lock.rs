@@ -1,5 +1,9 @@
 //! Queue locks for orderly consumers (`RebalanceLockManager`): a client holds a queue of a group
 //! exclusively until it unlocks it or stops renewing for `lock_max_live` (60 s).
+//!
+//! Bounded: every lock request first drops the locks that have expired (in every group), and at
+//! most [`MAX_LOCKS`] are held at once; a request beyond that gets only the queues it already
+//! holds. The processor hands in only queues of this broker's topics.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -9,6 +13,11 @@ use rmq_common::MessageQueue;
 
 pub const DEFAULT_LOCK_MAX_LIVE: Duration = Duration::from_secs(60);
 
+/// Most locks held at once, over every group: far above what real orderly consumers hold (one
+/// per queue and group), low enough that lock requests cannot grow memory without bound.
+pub const MAX_LOCKS: usize = 100_000;
+
+#[derive(Debug)]
 struct LockEntry {
     client_id: String,
     last_update: Instant,
@@ -17,15 +26,27 @@ struct LockEntry {
 /// Per-group queue locks.
 pub struct QueueLocks {
     max_live: Duration,
+    max_locks: usize,
     groups: Mutex<HashMap<String, HashMap<MessageQueue, LockEntry>>>,
 }
 
 impl QueueLocks {
     pub fn new(max_live: Duration) -> Self {
+        Self::with_limit(max_live, MAX_LOCKS)
+    }
+
+    pub fn with_limit(max_live: Duration, max_locks: usize) -> Self {
         QueueLocks {
             max_live,
+            max_locks,
             groups: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Locks held now, over every group.
+    #[cfg(test)]
+    pub fn held(&self) -> usize {
+        self.groups.lock().values().map(HashMap::len).sum()
     }
 
     /// Locks (or renews) every queue that is free, expired or already held by `client_id`, and
@@ -38,16 +59,25 @@ impl QueueLocks {
         now: Instant,
     ) -> BTreeSet<MessageQueue> {
         let mut groups = self.groups.lock();
+        let max_live = self.max_live;
+        groups.retain(|_, table| {
+            table.retain(|_, e| now.saturating_duration_since(e.last_update) <= max_live);
+            !table.is_empty()
+        });
+        let mut total: usize = groups.values().map(HashMap::len).sum();
         let table = groups.entry(group.to_owned()).or_default();
         let mut held = BTreeSet::new();
+        let mut refused = 0usize;
         for mq in queues {
             match table.get_mut(mq) {
                 Some(e) if e.client_id == client_id => {
                     e.last_update = now;
                     held.insert(mq.clone());
                 }
-                Some(e) if now.duration_since(e.last_update) <= self.max_live => {}
-                _ => {
+                Some(_) => {}
+                None if total >= self.max_locks => refused += 1,
+                None => {
+                    total += 1;
                     table.insert(
                         mq.clone(),
                         LockEntry {
@@ -58,6 +88,18 @@ impl QueueLocks {
                     held.insert(mq.clone());
                 }
             }
+        }
+        if table.is_empty() {
+            groups.remove(group);
+        }
+        if refused > 0 {
+            tracing::warn!(
+                group,
+                client = client_id,
+                refused,
+                limit = self.max_locks,
+                "queue locks refused: the broker holds its maximum of locks"
+            );
         }
         held
     }
@@ -116,18 +158,35 @@ mod tests {
             set(&[2])
         );
         assert!(locks.is_locked_by("g", &MessageQueue::new("T", "b", 1), "c1", t0));
+        // Another client's unlock leaves c1's lock alone.
+        locks.unlock_batch("g", &set(&[0]), "c2");
+        assert!(locks.is_locked_by("g", &MessageQueue::new("T", "b", 0), "c1", t0));
         // c1 stops renewing: after 61 s c2 takes queue 1.
         let later = t0 + Duration::from_secs(61);
         assert_eq!(
             locks.try_lock_batch("g", &set(&[1]), "c2", later),
             set(&[1])
         );
-        locks.unlock_batch("g", &set(&[0]), "c2");
-        assert!(locks.is_locked_by("g", &MessageQueue::new("T", "b", 0), "c1", t0));
         locks.unlock_batch("g", &set(&[0]), "c1");
         assert_eq!(
             locks.try_lock_batch("g", &set(&[0]), "c2", later),
             set(&[0])
         );
+    }
+
+    #[test]
+    fn expired_locks_go_and_the_total_is_bounded() {
+        let locks = QueueLocks::with_limit(Duration::from_secs(60), 3);
+        let t0 = Instant::now();
+        assert_eq!(locks.try_lock_batch("g1", &set(&[0, 1]), "c1", t0).len(), 2);
+        // Only one more fits, in any group.
+        assert_eq!(locks.try_lock_batch("g2", &set(&[0, 1]), "c2", t0).len(), 1);
+        assert_eq!(locks.held(), 3);
+        // Renewing what one holds still works at the limit.
+        assert_eq!(locks.try_lock_batch("g1", &set(&[0, 1]), "c1", t0).len(), 2);
+        // After expiry a request in another group sweeps every stale lock.
+        let later = t0 + Duration::from_secs(61);
+        assert_eq!(locks.try_lock_batch("g3", &set(&[5]), "c3", later).len(), 1);
+        assert_eq!(locks.held(), 1);
     }
 }

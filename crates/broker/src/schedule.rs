@@ -27,6 +27,10 @@ use crate::long_poll::ArrivalNotifier;
 const FLUSH_INTERVAL: Duration = Duration::from_secs(10);
 const RETRY_AFTER_FAILED_PUT: Duration = Duration::from_secs(1);
 
+/// Where delayed messages that cannot be delivered (no REAL_TOPIC) are kept, in full, queue 0:
+/// kept for an operator to inspect, never dropped.
+pub const UNDELIVERABLE_TOPIC: &str = "rmq_sys_SCHEDULE_UNDELIVERABLE";
+
 /// Rewrites a message with `DELAY > 0` for the schedule topic: the real topic and queue go into
 /// `REAL_TOPIC`/`REAL_QID` and it is stored in `SCHEDULE_TOPIC_XXXX` queue `level - 1`.
 /// Returns the (topic, queue) to store under.
@@ -64,7 +68,13 @@ impl DelayDelivery {
     pub fn start(self, tasks: &TaskTracker, shutdown: &CancellationToken) {
         let this = Arc::new(self);
         for level in 1..=this.levels.max_level() {
-            tasks.spawn(this.clone().deliver_level(level, shutdown.clone()));
+            let (me, stop) = (this.clone(), shutdown.clone());
+            crate::supervise::spawn_supervised(
+                tasks,
+                shutdown.clone(),
+                format!("delay level {level}"),
+                move || me.clone().deliver_level(level, stop.clone()),
+            );
         }
         let offsets = this.offsets.clone();
         let shutdown = shutdown.clone();
@@ -119,7 +129,25 @@ impl DelayDelivery {
                 }
                 match self.redeliver(&view).await {
                     Ok(()) => offset = queue_offset + 1,
-                    Err(e) => {
+                    Err(Redeliver::Unusable(why)) => {
+                        // Retrying cannot help and would hold back every later message of
+                        // the level: keep it aside, in full, and go on.
+                        match self.set_aside(&view).await {
+                            Ok(()) => {
+                                tracing::error!(level, offset = queue_offset, %why,
+                                    aside = UNDELIVERABLE_TOPIC,
+                                    "delayed message cannot be delivered; kept aside");
+                                offset = queue_offset + 1;
+                            }
+                            Err(e) => {
+                                tracing::warn!(level, error = %e, "could not set an undeliverable delayed message aside; retrying");
+                                wait_until =
+                                    Some(now_millis() + RETRY_AFTER_FAILED_PUT.as_millis() as i64);
+                                break;
+                            }
+                        }
+                    }
+                    Err(Redeliver::Failed(e)) => {
                         tracing::warn!(level, error = %e, "could not deliver a delayed message; retrying");
                         wait_until = Some(now_millis() + RETRY_AFTER_FAILED_PUT.as_millis() as i64);
                         break;
@@ -144,13 +172,17 @@ impl DelayDelivery {
     }
 
     /// Puts a due message back into its real topic and queue.
-    async fn redeliver(&self, view: &RecordView<'_>) -> Result<(), String> {
+    async fn redeliver(&self, view: &RecordView<'_>) -> Result<(), Redeliver> {
         let mut props = decode_properties(view.properties);
         props.remove(keys::DELAY);
-        let Some(topic) = props.get(keys::REAL_TOPIC).cloned() else {
-            return Err(
-                "delayed message has no REAL_TOPIC; dropping is not allowed, fix the record".into(),
-            );
+        let Some(topic) = props
+            .get(keys::REAL_TOPIC)
+            .cloned()
+            .filter(|t| !t.is_empty())
+        else {
+            return Err(Redeliver::Unusable(
+                "the record names no REAL_TOPIC to deliver it to".into(),
+            ));
         };
         if topic == RMQ_SYS_TRANS_HALF_TOPIC {
             return Ok(());
@@ -162,6 +194,93 @@ impl DelayDelivery {
         props.insert(keys::WAIT.into(), "false".into());
         let props = encode_properties(&props);
         let msg = PutMessage::again(view, topic, queue_id, props, self.store_host);
+        self.store
+            .put_message(msg)
+            .await
+            .stored()
+            .map(drop)
+            .map_err(Redeliver::Failed)
+    }
+
+    /// Stores an undeliverable schedule record, unchanged, in [`UNDELIVERABLE_TOPIC`].
+    async fn set_aside(&self, view: &RecordView<'_>) -> Result<(), String> {
+        let props = encode_properties(&decode_properties(view.properties));
+        let msg = PutMessage::again(
+            view,
+            UNDELIVERABLE_TOPIC.to_owned(),
+            0,
+            props,
+            self.store_host,
+        );
         self.store.put_message(msg).await.stored().map(drop)
+    }
+}
+
+/// Why a due message was not delivered.
+#[derive(Debug)]
+enum Redeliver {
+    /// The record itself is unusable (no REAL_TOPIC): retrying cannot help.
+    Unusable(String),
+    /// The put failed (disk, store state): retry.
+    Failed(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmq_store::MessageStoreConfig;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_record_without_real_topic_is_set_aside_and_the_level_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = MessageStoreConfig::with_root(dir.path());
+        cfg.mapped_file_size_commit_log = 1 << 20;
+        cfg.mapped_file_size_consume_queue = 20 * 1000;
+        cfg.max_hash_slot_num = 64;
+        cfg.max_index_num = 512;
+        cfg.warm_mapped_file_enable = false;
+        let store = MessageStore::open(cfg).unwrap();
+        let arrivals = Arc::new(ArrivalNotifier::new(16));
+        let a = arrivals.clone();
+        store.set_arrival_listener(Arc::new(move |topic: &str, q: i32, _: i64, _: i64| {
+            a.on_arrival(topic, q)
+        }));
+        store.start().unwrap();
+        // A broken record first: without REAL_TOPIC it could never be delivered.
+        assert!(store
+            .put_message(PutMessage::new(SCHEDULE_TOPIC, 0, &b"broken"[..]))
+            .await
+            .is_ok());
+        let mut props = Properties::new();
+        props.insert(keys::REAL_TOPIC.into(), "Real".into());
+        props.insert(keys::REAL_QID.into(), "0".into());
+        props.insert(keys::DELAY.into(), "1".into());
+        let mut good = PutMessage::new(SCHEDULE_TOPIC, 0, &b"good"[..]);
+        good.properties = encode_properties(&props);
+        assert!(store.put_message(good).await.is_ok());
+
+        let tasks = TaskTracker::new();
+        let shutdown = CancellationToken::new();
+        DelayDelivery {
+            store: store.clone(),
+            levels: DelayLevels::parse("1s").unwrap(),
+            offsets: Arc::new(DelayOffsets::load(dir.path().join("delayOffset.json")).unwrap()),
+            arrivals,
+            store_host: "127.0.0.1:10911".parse().unwrap(),
+        }
+        .start(&tasks, &shutdown);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while store.max_offset_in_queue("Real", 0) < 1
+            || store.max_offset_in_queue(UNDELIVERABLE_TOPIC, 0) < 1
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the good message was not delivered past the broken one"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        shutdown.cancel();
+        tasks.close();
+        tasks.wait().await;
     }
 }

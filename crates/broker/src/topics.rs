@@ -128,10 +128,6 @@ impl TopicConfigs {
         self.state.read().table.get(topic).cloned()
     }
 
-    pub fn contains(&self, topic: &str) -> bool {
-        self.state.read().table.contains_key(topic)
-    }
-
     /// Every topic config with the data version, for registration and GET_ALL_TOPIC_CONFIG.
     pub fn snapshot(&self) -> (DataVersion, BTreeMap<String, TopicConfig>) {
         let s = self.state.read();

@@ -58,16 +58,27 @@ pub struct TransactionCheck {
 
 impl TransactionCheck {
     /// Starts the check service (masters only), owned by `tasks`.
+    /// Restarted after a panic (`supervise.rs`); the scan position is kept in the offsets.
     pub fn start(self, tasks: &TaskTracker, shutdown: CancellationToken) {
-        tasks.spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(self.interval) => {}
-                    _ = shutdown.cancelled() => return,
+        let this = std::sync::Arc::new(self);
+        let stop = shutdown.clone();
+        crate::supervise::spawn_supervised(
+            tasks,
+            shutdown,
+            "transaction check".into(),
+            move || {
+                let (this, stop) = (this.clone(), stop.clone());
+                async move {
+                    loop {
+                        tokio::select! {
+                            _ = tokio::time::sleep(this.interval) => {}
+                            _ = stop.cancelled() => return,
+                        }
+                        this.check_once().await;
+                    }
                 }
-                self.check_once().await;
-            }
-        });
+            },
+        );
     }
 
     /// One pass over the half queue.

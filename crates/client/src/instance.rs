@@ -75,8 +75,12 @@ impl ClientInstance {
         let rebalance_notify = Arc::new(Notify::new());
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
-        let server_requests =
-            ServerRequests::new(rebalance_notify.clone(), tracker.clone(), cancel.clone());
+        let server_requests = ServerRequests::new(
+            rebalance_notify.clone(),
+            tracker.clone(),
+            cancel.clone(),
+            options.max_inflated_body,
+        );
         let handler = {
             let requests = server_requests.clone();
             move |ctx: rmq_remoting::RequestContext, req: RemotingCommand| {

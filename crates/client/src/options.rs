@@ -39,6 +39,11 @@ pub struct ClientOptions {
     /// certificates are not checked (Java's default, `tls.client.authServer=false`): brokers
     /// usually present self-signed ones.
     pub use_tls: bool,
+    /// The largest body a consumer inflates from a compressed message (Java's
+    /// `maxMessageSize`, 4 MiB, also the broker's default): a body that would inflate beyond it
+    /// is handed over compressed, with a warning, instead of taking the consumer's memory. Raise
+    /// it with the broker's `maxMessageSize`.
+    pub max_inflated_body: usize,
     /// Set by [`AdminBuilder`](crate::AdminBuilder): an admin client may ask only brokers or
     /// controllers by address, so it needs no name server.
     pub(crate) name_server_optional: bool,
@@ -57,6 +62,7 @@ impl Default for ClientOptions {
             rebalance_interval: Duration::from_secs(20),
             credentials: None,
             use_tls: false,
+            max_inflated_body: 4 * 1024 * 1024,
             name_server_optional: false,
         }
     }
@@ -76,6 +82,11 @@ impl ClientOptions {
         if self.name_servers.is_empty() && !self.name_server_optional {
             return Err(ClientError::Config(
                 "no name server address given (e.g. \"127.0.0.1:9876\")".into(),
+            ));
+        }
+        if self.max_inflated_body == 0 {
+            return Err(ClientError::Config(
+                "max_inflated_body must not be zero (default 4 MiB)".into(),
             ));
         }
         for (name, d) in [
@@ -159,6 +170,13 @@ macro_rules! client_option_setters {
         /// Connects over TLS (Java's `useTLS`); server certificates are not checked.
         pub fn use_tls(mut self, on: bool) -> Self {
             self.options.use_tls = on;
+            self
+        }
+
+        /// The largest body a consumer inflates (default 4 MiB, as Java's `maxMessageSize`);
+        /// set it to the broker's `maxMessageSize` when that is raised.
+        pub fn max_inflated_body(mut self, bytes: usize) -> Self {
+            self.options.max_inflated_body = bytes;
             self
         }
 

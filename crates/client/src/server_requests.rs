@@ -56,16 +56,24 @@ pub(crate) struct ServerRequests {
     consumer: Arc<RwLock<Option<Arc<dyn ConsumerControl>>>>,
     tracker: TaskTracker,
     cancel: CancellationToken,
+    /// The largest body inflated from a compressed message (`ClientOptions.max_message_size`).
+    max_body: usize,
 }
 
 impl ServerRequests {
-    pub fn new(rebalance: Arc<Notify>, tracker: TaskTracker, cancel: CancellationToken) -> Self {
+    pub fn new(
+        rebalance: Arc<Notify>,
+        tracker: TaskTracker,
+        cancel: CancellationToken,
+        max_body: usize,
+    ) -> Self {
         ServerRequests {
             rebalance,
             transaction_check: Arc::default(),
             consumer: Arc::default(),
             tracker,
             cancel,
+            max_body,
         }
     }
 
@@ -198,7 +206,7 @@ impl ServerRequests {
                 ))
             }
         };
-        decompress_message(&mut message);
+        decompress_message(&mut message, self.max_body);
         let result = consumer
             .consume_directly(message, h.broker_name.unwrap_or_default())
             .await;
@@ -219,7 +227,7 @@ impl ServerRequests {
         };
         let message = match decode_messages(&req.body).map(|v| v.into_iter().next()) {
             Ok(Some(mut m)) => {
-                decompress_message(&mut m);
+                decompress_message(&mut m, self.max_body);
                 m
             }
             Ok(None) => {

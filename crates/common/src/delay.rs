@@ -33,7 +33,8 @@ impl DelayLevels {
                 "d" => 86_400_000,
                 _ => return Err(err()),
             };
-            delays.push(Duration::from_millis(n * ms));
+            // A level past u64 milliseconds (584 million years) is a typo, not a delay.
+            delays.push(Duration::from_millis(n.checked_mul(ms).ok_or_else(err)?));
         }
         if delays.is_empty() {
             return Err(DelayLevelError {
@@ -96,5 +97,8 @@ mod tests {
         assert_eq!(e.entry, "5x");
         assert!(DelayLevels::parse("").is_err());
         assert!(DelayLevels::parse("s").is_err());
+        // Overflowing milliseconds: refused by name, no panic.
+        let e = DelayLevels::parse("1s 99999999999999999d").unwrap_err();
+        assert_eq!(e.entry, "99999999999999999d");
     }
 }

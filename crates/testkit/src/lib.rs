@@ -237,6 +237,20 @@ pub fn test_dir(prefix: &str) -> tempfile::TempDir {
     d
 }
 
+/// Starts again the `mqnamesrv` that [`namesrv_process`] started as `name` under `dir`, on the
+/// same address `addr` (after it was killed); returns it once it listens.
+pub fn namesrv_restart(dir: &Path, name: &str, addr: &str) -> Result<Daemon> {
+    let conf = dir.join(format!("{name}.properties"));
+    let logs = dir.join("logs");
+    let conf = conf.to_string_lossy().into_owned();
+    let log_arg = logs.to_string_lossy().into_owned();
+    let bin = binary("mqnamesrv")?;
+    let args = ["-c", conf.as_str(), "--log-dir", log_arg.as_str()];
+    let mut d = Daemon::start(name, &bin, &args, &logs)?;
+    d.wait_listening(addr.parse()?, Duration::from_secs(20))?;
+    Ok(d)
+}
+
 /// Starts `mqnamesrv` on a free port with its files under `dir/<name>`; returns it and its
 /// address once it listens.
 pub fn namesrv_process(dir: &Path, name: &str) -> Result<(Daemon, String)> {
@@ -286,6 +300,19 @@ pub fn broker_process(
     let addr = format!("127.0.0.1:{port}");
     d.wait_listening(addr.parse()?, Duration::from_secs(20))?;
     Ok((d, addr))
+}
+
+/// Starts again the `mqbroker` that [`broker_process`] started as `name` under `dir` (same
+/// properties file, port and store), registered with `namesrv`; returns it once it listens on
+/// `addr`.
+pub fn broker_restart(dir: &Path, name: &str, namesrv: &str, addr: &str) -> Result<Daemon> {
+    let conf = dir.join(format!("{name}.properties"));
+    let conf = conf.to_string_lossy().into_owned();
+    let bin = binary("mqbroker")?;
+    let args = ["-c", conf.as_str(), "-n", namesrv];
+    let mut d = Daemon::start(name, &bin, &args, &dir.join("logs"))?;
+    d.wait_listening(addr.parse()?, Duration::from_secs(60))?;
+    Ok(d)
 }
 
 /// Starts `mqconsole` for the name servers `namesrv` on a free loopback port with `args`

@@ -112,6 +112,7 @@ pub async fn delete_topic(
     }
     ctx.topics().remove(&h.topic)?;
     ctx.offsets().remove_topic(&h.topic);
+    ctx.metrics().forget_topic(&h.topic);
     let store = ctx.store().clone();
     let t = h.topic.clone();
     let _ = tokio::task::spawn_blocking(move || store.delete_topics(&[t.as_str()])).await;

@@ -14,6 +14,9 @@ use crate::context::BrokerContext;
 /// extField that marks `key` as a UNIQ_KEY (`MixAll.UNIQUE_MSG_QUERY_FLAG`).
 const UNIQUE_KEY_QUERY: &str = "_UNIQUE_KEY_QUERY";
 
+/// Most messages one QUERY_MESSAGE answers (Apache's `maxMsgsNumBatch`).
+pub const MAX_QUERY_HITS: usize = 64;
+
 pub async fn query_message(
     ctx: Arc<BrokerContext>,
     _rc: RequestContext,
@@ -24,11 +27,14 @@ pub async fn query_message(
         .ext_fields
         .get(UNIQUE_KEY_QUERY)
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    // Apache caps every query at maxMsgsNumBatch (64): an index walk per hit, and the answer
+    // is one frame.
     let max = if unique {
         ctx.config().store.default_query_max_num
     } else {
-        h.max_num.max(1) as usize
-    };
+        usize::try_from(h.max_num.max(1)).unwrap_or(1)
+    }
+    .min(MAX_QUERY_HITS);
     let end = if h.end_timestamp <= 0 {
         i64::MAX
     } else {

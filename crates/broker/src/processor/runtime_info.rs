@@ -33,7 +33,6 @@ pub async fn process(
 fn runtime_table(ctx: &BrokerContext) -> BTreeMap<String, String> {
     let s = &ctx.store();
     let stats = ctx.stats().snapshot();
-    let broker = &ctx.config().broker;
     let mut t = BTreeMap::new();
     let mut put = |k: &str, v: String| {
         t.insert(k.to_owned(), v);
@@ -97,7 +96,7 @@ fn runtime_table(ctx: &BrokerContext) -> BTreeMap<String, String> {
 
     // Request queues: sends in flight against their bound, pulls being worked on (held pulls
     // wait for messages, not for the broker, as in Apache's hold service).
-    let send_capacity = broker.send_thread_pool_queue_capacity;
+    let send_capacity = ctx.send_capacity();
     put("sendThreadPoolQueueSize", ctx.sends_in_flight().to_string());
     put("sendThreadPoolQueueCapacity", send_capacity.to_string());
     put(

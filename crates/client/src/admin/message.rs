@@ -66,7 +66,7 @@ impl Admin {
         let mut m = msgs
             .pop()
             .ok_or_else(|| bad(&addr, "empty VIEW_MESSAGE_BY_ID body"))?;
-        decompress_message(&mut m);
+        decompress_message(&mut m, self.instance.options.max_inflated_body);
         Ok(m)
     }
 
@@ -133,7 +133,7 @@ impl Admin {
                     for mut m in batch {
                         offset = offset.max(m.queue_offset + 1);
                         if (begin_ms..end_ms).contains(&m.store_timestamp) && out.len() < max {
-                            decompress_message(&mut m);
+                            decompress_message(&mut m, self.instance.options.max_inflated_body);
                             out.push(m);
                         }
                     }
@@ -155,7 +155,7 @@ impl Admin {
         match self.pull_at(addr, topic, queue_id, offset, 1).await? {
             Pulled::Messages(msgs) => match msgs.into_iter().find(|m| m.queue_offset == offset) {
                 Some(mut m) => {
-                    decompress_message(&mut m);
+                    decompress_message(&mut m, self.instance.options.max_inflated_body);
                     Ok(PullOne::Found(Box::new(m)))
                 }
                 None => Err(bad(
@@ -267,7 +267,7 @@ impl Admin {
                     m.message.keys().any(|k| k == key)
                 };
                 if hit && m.message.topic == topic {
-                    decompress_message(&mut m);
+                    decompress_message(&mut m, self.instance.options.max_inflated_body);
                     out.push(m);
                 }
             }

@@ -449,7 +449,14 @@ impl PullInner {
             .instance
             .pull(&addr, request, suspend + Duration::from_secs(5))
             .await
-            .and_then(|resp| process_pull_response(&addr, &resp, &st.sub));
+            .and_then(|resp| {
+                process_pull_response(
+                    &addr,
+                    &resp,
+                    &st.sub,
+                    self.instance.options.max_inflated_body,
+                )
+            });
         match result {
             Ok(r) => {
                 if r.status == PullStatus::OffsetIllegal {

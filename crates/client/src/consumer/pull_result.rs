@@ -38,11 +38,13 @@ pub struct PullResult {
     pub messages: Vec<MessageExt>,
 }
 
-/// Processes a pull response from `addr` for subscription `sub`.
+/// Processes a pull response from `addr` for subscription `sub`; compressed bodies are inflated
+/// up to `max_body` bytes.
 pub fn process_pull_response(
     addr: &str,
     response: &RemotingCommand,
     sub: &SubscriptionData,
+    max_body: usize,
 ) -> Result<PullResult> {
     let status = match ResponseCode::from(response.code) {
         ResponseCode::Success => PullStatus::Found,
@@ -66,7 +68,7 @@ pub fn process_pull_response(
             if !matches(sub, &m) {
                 continue;
             }
-            decompress_message(&mut m);
+            decompress_message(&mut m, max_body);
             m.message
                 .properties
                 .insert(keys::MIN_OFFSET.to_owned(), min.clone());
@@ -148,7 +150,7 @@ mod tests {
         let z = crate::compress::zlib_compress(b"zipped");
         record(12, "TagB", &z, 0x301, &mut buf);
         let sub = build_subscription("T", "TagA || TagB");
-        let r = process_pull_response("b", &response(0, buf.freeze()), &sub).unwrap();
+        let r = process_pull_response("b", &response(0, buf.freeze()), &sub, usize::MAX).unwrap();
         assert_eq!(r.status, PullStatus::Found);
         assert_eq!(r.next_begin_offset, 13);
         let offs: Vec<_> = r.messages.iter().map(|m| m.queue_offset).collect();
@@ -166,19 +168,26 @@ mod tests {
             (20, PullStatus::NoMatchedMsg),
             (21, PullStatus::OffsetIllegal),
         ] {
-            let r = process_pull_response("b", &response(code, Bytes::new()), &sub).unwrap();
+            let r = process_pull_response("b", &response(code, Bytes::new()), &sub, usize::MAX)
+                .unwrap();
             assert_eq!(r.status, st);
             assert_eq!(r.next_begin_offset, 13);
             assert!(r.messages.is_empty());
         }
-        let e =
-            process_pull_response("b", &RemotingCommand::new_response(24, None), &sub).unwrap_err();
+        let e = process_pull_response(
+            "b",
+            &RemotingCommand::new_response(24, None),
+            &sub,
+            usize::MAX,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("SUBSCRIPTION_NOT_EXIST"), "{e}");
         // A garbled body is an error, not a panic.
         let e = process_pull_response(
             "b",
             &response(0, Bytes::from_static(&[0, 0, 0, 99, 1])),
             &sub,
+            usize::MAX,
         );
         assert!(matches!(e, Err(ClientError::BadResponse { .. })));
     }

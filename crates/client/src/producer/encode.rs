@@ -364,7 +364,7 @@ mod tests {
         let big = prepare_message(&Message::new("T", vec![1u8; 4096]), &ids(), LIMITS).unwrap();
         assert_eq!(big.sys_flag, 0x301);
         assert_eq!(
-            crate::compress::zlib_decompress(&big.body).unwrap(),
+            crate::compress::zlib_decompress(&big.body, usize::MAX).unwrap(),
             vec![1u8; 4096]
         );
     }

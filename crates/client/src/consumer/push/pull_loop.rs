@@ -77,7 +77,9 @@ pub(crate) async fn run(
         let result = instance
             .pull(&addr, request, timeout)
             .await
-            .and_then(|resp| process_pull_response(&addr, &resp, &sub));
+            .and_then(|resp| {
+                process_pull_response(&addr, &resp, &sub, instance.options.max_inflated_body)
+            });
         let r = match result {
             Ok(r) => r,
             Err(e) => {
