@@ -21,6 +21,10 @@ pub struct SoakArgs {
     /// Use the binaries already built.
     #[arg(long)]
     no_build: bool,
+    /// `single` (one SYNC_FLUSH broker) or `2m-2s-sync` (two SYNC_MASTERs with a slave each,
+    /// killed in turn).
+    #[arg(long, default_value = "single")]
+    mode: String,
 }
 
 pub fn run(args: SoakArgs) -> Result<()> {
@@ -45,7 +49,7 @@ pub fn run(args: SoakArgs) -> Result<()> {
     };
     let status = Command::new(dir.join("examples/soak"))
         .current_dir(workspace_root())
-        .args(["--cycles", &args.cycles.to_string()])
+        .args(["--cycles", &args.cycles.to_string(), "--mode", &args.mode])
         .env("RMQ_BIN_DIR", &dir)
         .env(
             "RUST_LOG",

@@ -13,8 +13,12 @@
 //! redeliveries after a kill are counted, not failures). A failing check stops the run and keeps
 //! its directory (stores and logs) for inspection.
 //!
+//! `--mode 2m-2s-sync` does the same to two SYNC_MASTERs with a slave each, killing the four
+//! brokers in turn (master a, slave a, master b, slave b, ...); a send counts as acknowledged
+//! only with SEND_OK, which a SYNC_MASTER gives once its slave has the message.
+//!
 //! ```text
-//! RMQ_BIN_DIR=target/release target/release/examples/soak --cycles 100
+//! RMQ_BIN_DIR=target/release target/release/examples/soak --cycles 100 [--mode 2m-2s-sync]
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -53,6 +57,55 @@ struct Args {
     /// Longest load before the kill, ms (each cycle picks a moment up to it).
     #[arg(long, default_value_t = 3000)]
     max_load_ms: u64,
+    /// `single` (one SYNC_FLUSH broker) or `2m-2s-sync`.
+    #[arg(long, default_value = "single")]
+    mode: String,
+}
+
+/// One broker of the cluster under test: its name (for a restart) and address, and the broker
+/// name of the queues it serves when it is a master.
+struct Node {
+    name: String,
+    daemon: Option<rmq_testkit::Daemon>,
+    addr: String,
+    master_of: Option<String>,
+}
+
+/// Starts the brokers of `mode`, registered with `ns`.
+fn start_brokers(run: &std::path::Path, ns: &str, mode: &str) -> Result<Vec<Node>> {
+    let node = |name: &str, extra: &str, master_of: Option<&str>| -> Result<Node> {
+        let (daemon, addr) = broker_process(run, name, ns, extra)?;
+        Ok(Node {
+            name: name.to_owned(),
+            daemon: Some(daemon),
+            addr,
+            master_of: master_of.map(str::to_owned),
+        })
+    };
+    match mode {
+        "single" => Ok(vec![node(
+            "broker-a",
+            "flushDiskType=SYNC_FLUSH\n",
+            Some("broker-a"),
+        )?]),
+        "2m-2s-sync" => {
+            let mut nodes = Vec::new();
+            for group in ["broker-a", "broker-b"] {
+                let master = format!(
+                    "brokerRole=SYNC_MASTER\nhaListenPort={}\n",
+                    rmq_testkit::free_port()
+                );
+                nodes.push(node(group, &master, Some(group))?);
+                let slave = format!(
+                    "brokerName={group}\nbrokerId=1\nbrokerRole=SLAVE\nhaListenPort={}\n",
+                    rmq_testkit::free_port()
+                );
+                nodes.push(node(&format!("{group}-s"), &slave, None)?);
+            }
+            Ok(nodes)
+        }
+        other => bail!("--mode {other}: expected single or 2m-2s-sync"),
+    }
 }
 
 /// One acknowledged send.
@@ -60,6 +113,7 @@ struct Args {
 struct Acked {
     producer: usize,
     seq: u64,
+    broker: String,
     queue_id: i32,
     offset: i64,
 }
@@ -115,13 +169,14 @@ async fn produce(p: Producer, id: usize, load: Arc<Load>) {
             load.idle.fetch_sub(1, Ordering::SeqCst);
         }
         match p.send(Message::new(TOPIC, body(id, seq))).await {
-            Ok(r) => load.acked.lock().push(Acked {
+            Ok(r) if r.status == rmq_client::SendStatus::SendOk => load.acked.lock().push(Acked {
                 producer: id,
                 seq,
+                broker: r.message_queue.broker_name.clone(),
                 queue_id: r.message_queue.queue_id,
                 offset: r.queue_offset,
             }),
-            Err(_) => {
+            Ok(_) | Err(_) => {
                 load.failed.fetch_add(1, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -200,66 +255,72 @@ impl Findings {
     }
 }
 
+/// A queue: its broker name and id.
+type Queue = (String, i32);
+
 /// The stored state of the queues the checks have read so far.
 #[derive(Default)]
 struct Stored {
     /// Next offset to read, per queue.
-    next: BTreeMap<i32, i64>,
+    next: BTreeMap<Queue, i64>,
     /// Body by (queue, offset).
-    at: HashMap<(i32, i64), String>,
-    /// Every body seen, per queue.
+    at: HashMap<(Queue, i64), String>,
+    /// Every body seen.
     bodies: HashSet<String>,
     /// Last sequence seen per (queue, producer).
-    last_seq: HashMap<(i32, usize), u64>,
+    last_seq: HashMap<(Queue, usize), u64>,
 }
 
+/// Reads every queue of every master from where the last check stopped, then looks for every
+/// acknowledged send at its offset.
 async fn check(
     c: &RemotingClient,
-    broker: &str,
+    masters: &[(String, String)],
     stored: &mut Stored,
     acked: &[Acked],
 ) -> Result<Findings> {
     let mut f = Findings::default();
-    for q in 0..QUEUES {
-        let from = *stored.next.get(&q).unwrap_or(&0);
-        let read = read_queue(c, broker, q, from).await?;
-        let mut expect = from;
-        for (offset, b) in read {
-            if offset != expect {
-                f.gaps.push(format!(
-                    "queue {q}: offset {expect} missing, next is {offset}"
-                ));
-            }
-            expect = offset + 1;
-            if !stored.bodies.insert(format!("{q}/{b}")) {
-                f.duplicates
-                    .push(format!("queue {q} offset {offset}: {b} stored twice"));
-            }
-            if let Some((p, seq)) = parse_body(&b) {
-                if let Some(last) = stored.last_seq.insert((q, p), seq) {
-                    if seq <= last {
-                        f.disorder.push(format!(
-                            "queue {q} offset {offset}: producer {p} seq {seq} after {last}"
-                        ));
+    for (name, addr) in masters {
+        for q in 0..QUEUES {
+            let queue: Queue = (name.clone(), q);
+            let from = *stored.next.get(&queue).unwrap_or(&0);
+            let mut expect = from;
+            for (offset, b) in read_queue(c, addr, q, from).await? {
+                if offset != expect {
+                    f.gaps.push(format!(
+                        "{name} queue {q}: offset {expect} missing, next is {offset}"
+                    ));
+                }
+                expect = offset + 1;
+                if !stored.bodies.insert(b.clone()) {
+                    f.duplicates.push(format!(
+                        "{name} queue {q} offset {offset}: {b} stored twice"
+                    ));
+                }
+                if let Some((p, seq)) = parse_body(&b) {
+                    match stored.last_seq.insert((queue.clone(), p), seq) {
+                        Some(last) if seq <= last => f.disorder.push(format!(
+                            "{name} queue {q} offset {offset}: producer {p} seq {seq} after {last}"
+                        )),
+                        _ => {}
                     }
                 }
+                stored.at.insert((queue.clone(), offset), b);
             }
-            stored.at.insert((q, offset), b);
+            stored.next.insert(queue, expect);
         }
-        stored.next.insert(q, expect);
     }
     for a in acked {
         let want = body(a.producer, a.seq);
-        match stored.at.get(&(a.queue_id, a.offset)) {
+        let at = format!("{} queue {} offset {}", a.broker, a.queue_id, a.offset);
+        match stored.at.get(&((a.broker.clone(), a.queue_id), a.offset)) {
             Some(b) if *b == want => {}
-            Some(b) => f.lost.push(format!(
-                "{want} acknowledged at queue {} offset {}, which holds {b}",
-                a.queue_id, a.offset
-            )),
-            None => f.lost.push(format!(
-                "{want} acknowledged at queue {} offset {}, which is not there",
-                a.queue_id, a.offset
-            )),
+            Some(b) => f
+                .lost
+                .push(format!("{want} acknowledged at {at}, which holds {b}")),
+            None => f
+                .lost
+                .push(format!("{want} acknowledged at {at}, which is not there")),
         }
     }
     Ok(f)
@@ -274,18 +335,22 @@ async fn main() -> Result<()> {
     let run = args.dir.join(format!("run-{}", std::process::id()));
     std::fs::create_dir_all(&run).with_context(|| format!("creating {}", run.display()))?;
     let (_ns, ns) = namesrv_process(&run, "namesrv")?;
-    let (mut broker_d, broker) =
-        broker_process(&run, "broker-a", &ns, "flushDiskType=SYNC_FLUSH\n")?;
+    let mut nodes = start_brokers(&run, &ns, &args.mode)?;
+    let masters: Vec<(String, String)> = nodes
+        .iter()
+        .filter_map(|n| Some((n.master_of.clone()?, n.addr.clone())))
+        .collect();
     let admin = Admin::builder().name_server(&ns).build().await?;
-    poll::until_within(LIMIT, "the topic is routed", || async {
+    poll::until_within(LIMIT, "the topic is routed to every master", || async {
         admin
             .create_topic(
-                TopicTarget::Broker(broker.clone()),
+                TopicTarget::Cluster("DefaultCluster".into()),
                 &TopicConfig::new(TOPIC, QUEUES, QUEUES, 6),
             )
             .await
             .ok()?;
-        admin.topic_route(TOPIC).await.ok()
+        let route = admin.topic_route(TOPIC).await.ok()?;
+        (route.queue_datas.len() == masters.len()).then_some(())
     })
     .await;
 
@@ -328,19 +393,25 @@ async fn main() -> Result<()> {
     );
     let started = Instant::now();
     println!(
-        "soak: {} cycles of SIGKILL under load (SYNC_FLUSH, {PRODUCERS} producers, 2 consumers), in {}",
+        "soak: {} cycles of SIGKILL under load ({}, {PRODUCERS} producers, 2 consumers), in {}",
         args.cycles,
+        args.mode,
         run.display()
     );
+    let nodes_len = nodes.len();
     for cycle in 1..=args.cycles {
         load.running.store(true, Ordering::SeqCst);
         let before = load.acked.lock().len();
         let after_ms = moments.next_ms(args.max_load_ms);
         tokio::time::sleep(Duration::from_millis(after_ms)).await;
-        broker_d.kill()?;
+        let node = &mut nodes[(cycle - 1) % nodes_len];
+        if let Some(d) = node.daemon.take() {
+            d.kill()?;
+        }
         let restarted = Instant::now();
-        broker_d = broker_restart(&run, "broker-a", &ns, &broker)?;
+        node.daemon = Some(broker_restart(&run, &node.name, &ns, &node.addr)?);
         let restart_ms = restarted.elapsed().as_millis();
+        let killed = node.name.clone();
         // Let the producers find the broker again, then pause them for the check.
         tokio::time::sleep(Duration::from_millis(300)).await;
         load.running.store(false, Ordering::SeqCst);
@@ -351,10 +422,10 @@ async fn main() -> Result<()> {
         let acked = load.acked.lock().clone();
         // A fresh connection: the last one died with the broker.
         let verifier = RemotingClient::new(ClientConfig::default());
-        let findings = check(&verifier, &broker, &mut stored, &acked).await?;
+        let findings = check(&verifier, &masters, &mut stored, &acked).await?;
         println!(
-            "cycle {cycle}/{}: killed after {after_ms} ms; {} acknowledged (+{}), {} sends failed \
-             so far; restart {restart_ms} ms; {}",
+            "cycle {cycle}/{}: {killed} killed after {after_ms} ms; {} acknowledged (+{}), {} \
+             sends failed so far; restart {restart_ms} ms; {}",
             args.cycles,
             acked.len(),
             acked.len() - before,
@@ -425,7 +496,11 @@ async fn main() -> Result<()> {
         received,
         received - wanted.len()
     );
-    broker_d.terminate(Duration::from_secs(30))?;
+    for node in nodes {
+        if let Some(d) = node.daemon {
+            d.terminate(Duration::from_secs(30))?;
+        }
+    }
     std::fs::remove_dir_all(&run).ok();
     Ok(())
 }

@@ -107,7 +107,14 @@ impl IndexFile {
             .write(true)
             .create_new(true)
             .open(path)?;
-        file.set_len(Self::file_size(slot_num, index_num) as u64)?;
+        // Reserved up front: a mapped write that has to allocate a block on a full disk is a
+        // SIGBUS; a failed reservation is an error the caller can report.
+        if let Err(e) = crate::mapped_file::preallocate(&file, Self::file_size(slot_num, index_num))
+        {
+            // No half-made file left behind: the next attempt creates it afresh.
+            let _ = std::fs::remove_file(path);
+            return Err(e);
+        }
         let mut f = Self::map(path, file, slot_num, index_num)?;
         write_header(
             &mut f.map.get_mut()[..],

@@ -345,8 +345,9 @@ impl AsRef<[u8]> for Region {
     }
 }
 
-/// Reserves the disk blocks of a file so mapped writes do not allocate blocks on first touch.
-fn preallocate(file: &File, size: usize) -> io::Result<()> {
+/// Reserves the disk blocks of a file so mapped writes do not allocate blocks on first touch
+/// (on a full disk such a write is a SIGBUS, not an error).
+pub(crate) fn preallocate(file: &File, size: usize) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
         // SAFETY: plain FFI call on a file descriptor owned by `file`, valid for the call.
