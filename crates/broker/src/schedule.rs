@@ -253,7 +253,6 @@ mod tests {
             .is_ok());
         let mut props = Properties::new();
         props.insert(keys::REAL_TOPIC.into(), "Real".into());
-        props.insert(keys::REAL_QID.into(), "0".into());
         props.insert(keys::DELAY.into(), "1".into());
         let mut good = PutMessage::new(SCHEDULE_TOPIC, 0, &b"good"[..]);
         good.properties = encode_properties(&props);

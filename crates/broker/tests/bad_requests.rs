@@ -6,16 +6,32 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::cluster::create_topic;
+use common::cluster::{create_topic, wait_until};
 use common::*;
 use rmq_common::record::decode_messages;
 use rmq_common::MessageQueue;
 use rmq_remoting::body::{LockBatchRequestBody, LockBatchResponseBody};
 use rmq_remoting::header::{QueryMessageRequestHeader, UpdateConsumerOffsetRequestHeader};
 use rmq_remoting::json::JsonBody;
-use rmq_remoting::{RemotingCommand, RequestCode, ResponseCode};
+use rmq_remoting::{RemotingClient, RemotingCommand, RequestCode, ResponseCode};
+
+/// How many messages one QUERY_MESSAGE answers.
+async fn query_hits(c: &RemotingClient, addr: &str, query: &QueryMessageRequestHeader) -> usize {
+    let r = c
+        .invoke(
+            addr,
+            RemotingCommand::request(RequestCode::QueryMessage, query),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    match r.response_code() {
+        ResponseCode::Success => decode_messages(&r.body).unwrap().len(),
+        _ => 0,
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn out_of_range_queues_and_oversized_queries_are_bounded() {
@@ -112,25 +128,14 @@ async fn out_of_range_queues_and_oversized_queries_are_bounded() {
         end_timestamp: i64::MAX,
         rpc: Default::default(),
     };
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let found = loop {
-        let r = c
-            .invoke(
-                &addr,
-                RemotingCommand::request(RequestCode::QueryMessage, &query),
-                TIMEOUT,
-            )
-            .await
-            .unwrap();
-        let n = match r.response_code() {
-            ResponseCode::Success => decode_messages(&r.body).unwrap().len(),
-            _ => 0,
-        };
-        if n >= 64 || Instant::now() > deadline {
-            break n;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let hits = || query_hits(&c, &addr, &query);
+    wait_until(
+        "the key index holds at least 64 hits",
+        Duration::from_secs(15),
+        || async { hits().await >= 64 },
+    )
+    .await;
+    let found = hits().await;
     assert_eq!(found, 64, "the answer must stop at 64 of the 70 hits");
     broker.shutdown().await;
 }

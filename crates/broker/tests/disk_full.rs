@@ -9,8 +9,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::cluster::wait_until;
 use common::*;
 use rmq_common::record::decode_messages;
 use rmq_remoting::header::pull_sys_flag;
@@ -118,21 +119,17 @@ async fn a_full_disk_refuses_sends_keeps_reads_and_recovers_by_itself() {
 
     // Space comes back: sends succeed again without anyone touching the broker.
     std::fs::remove_file(&ballast).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let r = c
-            .invoke(&addr, send_request("Full", 0, b"after", None), TIMEOUT)
-            .await
-            .unwrap();
-        if r.response_code() == ResponseCode::Success {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "sends are still refused after space was freed: {:?}",
-            r.remark
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until(
+        "sends succeed again after space was freed",
+        Duration::from_secs(60),
+        || async {
+            let r = c
+                .invoke(&addr, send_request("Full", 0, b"after", None), TIMEOUT)
+                .await
+                .unwrap();
+            r.response_code() == ResponseCode::Success
+        },
+    )
+    .await;
     broker.shutdown().await;
 }

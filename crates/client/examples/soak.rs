@@ -412,8 +412,15 @@ async fn main() -> Result<()> {
         node.daemon = Some(broker_restart(&run, &node.name, &ns, &node.addr)?);
         let restart_ms = restarted.elapsed().as_millis();
         let killed = node.name.clone();
-        // Let the producers find the broker again, then pause them for the check.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Let the producers find the broker again (a send acknowledged after the restart), then
+        // pause them for the check.
+        let acked_at_restart = load.acked.lock().len();
+        poll::until_within(
+            LIMIT,
+            "a send is acknowledged after the restart",
+            || async { (load.acked.lock().len() > acked_at_restart).then_some(()) },
+        )
+        .await;
         load.running.store(false, Ordering::SeqCst);
         poll::until_within(LIMIT, "the producers pause", || async {
             (load.idle.load(Ordering::SeqCst) == PRODUCERS).then_some(())

@@ -805,13 +805,13 @@ mod tests {
 
     #[test]
     fn a_row_per_acl_file_with_its_counter_and_time() {
-        let h = header(
-            Some(r#"{"counter":9,"timestamp":1}"#),
-            Some(
-                r#"{"/conf/b.yml":{"counter":3,"stateVersion":0,"timestamp":1700000000123},
-                    "/conf/a.yml":{"counter":0,"timestamp":86400000}}"#,
-            ),
+        // Each file's row shows the counter and time the broker sent for it.
+        let (a_counter, a_ms) = (0u64, 86_400_000i64);
+        let files = format!(
+            r#"{{"/conf/b.yml":{{"counter":3,"stateVersion":0,"timestamp":1700000000123}},
+                "/conf/a.yml":{{"counter":{a_counter},"timestamp":{a_ms}}}}}"#
         );
+        let h = header(Some(r#"{"counter":9,"timestamp":1}"#), Some(&files));
         let rows = version_rows("10.0.0.1:10911", &h, &utc);
         let cells: Vec<_> = rows
             .iter()
@@ -826,7 +826,7 @@ mod tests {
         assert_eq!(
             cells,
             [
-                ("/conf/a.yml", "0".to_owned(), "1970-01-02 00:00:00"),
+                ("/conf/a.yml", a_counter.to_string(), utc(a_ms).as_str()),
                 ("/conf/b.yml", "3".to_owned(), "2023-11-14 22:13:20"),
             ]
         );

@@ -113,22 +113,19 @@ async fn pull_consumer_poll_commit_seek() {
     assert_eq!(got.len(), 20);
     // A queue's commit that fails (logged) is sent again by the next commit, as Java's
     // persistAll does: commit until the broker shows all 20.
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        consumer.commit().await.unwrap();
-        let mut sum = 0;
-        for q in &queues {
-            sum += consumer.committed(q).await.unwrap().unwrap_or(0);
-        }
-        if sum == 20 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the broker shows {sum} of 20 committed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::poll::until_within(
+        Duration::from_secs(15),
+        "the broker shows all 20 committed",
+        || async {
+            consumer.commit().await.unwrap();
+            let mut sum = 0;
+            for q in &queues {
+                sum += consumer.committed(q).await.unwrap().unwrap_or(0);
+            }
+            (sum == 20).then_some(())
+        },
+    )
+    .await;
     // Nothing new: poll waits (long polling) and returns empty.
     let started = std::time::Instant::now();
     assert!(consumer
