@@ -22,25 +22,53 @@ pub mod netns;
 /// broker's HA port is listenPort + 1, its VIP port listenPort - 2) are free too, and none of
 /// these is handed out again by this process, so daemons configured before any of them starts
 /// cannot collide.
+///
+/// Ports come from below the kernel's ephemeral range (`net.ipv4.ip_local_port_range`): a port
+/// from that range can be taken by any outgoing connection (a client of another test, a broker
+/// heartbeat) between this answer and the daemon's bind, which once failed a CI run with the
+/// broker's HA port "already in use". Each process starts at its own offset so test binaries
+/// running side by side rarely probe the same ports.
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
     static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    loop {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        drop(l);
-        if port <= 1024 || port >= 65000 {
-            continue;
-        }
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    const LOW: u32 = 10_000;
+    let high = ephemeral_low().saturating_sub(4).max(LOW + 1_000);
+    let span_len = high - LOW;
+    if NEXT.load(Ordering::Relaxed) == u32::MAX {
+        let seed = std::process::id()
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+        let _ = NEXT.compare_exchange(
+            u32::MAX,
+            seed % span_len,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+    }
+    for _ in 0..span_len {
+        let step = NEXT.fetch_add(4, Ordering::Relaxed);
+        let port = (LOW + step % span_len) as u16;
         let span = [port - 2, port - 1, port, port + 1];
         let mut given = GIVEN.lock().unwrap();
         if span.iter().any(|p| given.contains(p)) {
             continue;
         }
-        if [port - 2, port + 1].iter().all(|p| port_is_free(*p)) {
+        if span.iter().all(|p| port_is_free(*p)) {
             given.extend(span);
             return port;
         }
     }
+    panic!("no free port pair below the ephemeral range {LOW}..{high}");
+}
+
+/// The first port of the kernel's ephemeral range (32768 when it cannot be read).
+fn ephemeral_low() -> u32 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768)
 }
 
 fn port_is_free(port: u16) -> bool {
