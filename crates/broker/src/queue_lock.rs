@@ -1,9 +1,10 @@
 //! Queue locks for orderly consumers (`RebalanceLockManager`): a client holds a queue of a group
 //! exclusively until it unlocks it or stops renewing for `lock_max_live` (60 s).
 //!
-//! Bounded: every lock request first drops the locks that have expired (in every group), and at
-//! most [`MAX_LOCKS`] are held at once; a request beyond that gets only the queues it already
-//! holds. The processor hands in only queues of this broker's topics.
+//! Bounded: a lock request drops the expired locks of its own group, every group's expired locks
+//! are dropped at most every [`SWEEP_EVERY`] (and whenever the limit is reached), and at most
+//! [`MAX_LOCKS`] are held at once; a request beyond that gets only the queues it already holds.
+//! The processor hands in only queues of this broker's topics.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -17,6 +18,9 @@ pub const DEFAULT_LOCK_MAX_LIVE: Duration = Duration::from_secs(60);
 /// per queue and group), low enough that lock requests cannot grow memory without bound.
 pub const MAX_LOCKS: usize = 100_000;
 
+/// How often a lock request also drops the expired locks of every other group.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(10);
+
 #[derive(Debug)]
 struct LockEntry {
     client_id: String,
@@ -27,7 +31,27 @@ struct LockEntry {
 pub struct QueueLocks {
     max_live: Duration,
     max_locks: usize,
-    groups: Mutex<HashMap<String, HashMap<MessageQueue, LockEntry>>>,
+    groups: Mutex<Groups>,
+}
+
+#[derive(Default)]
+struct Groups {
+    tables: HashMap<String, HashMap<MessageQueue, LockEntry>>,
+    last_sweep: Option<Instant>,
+}
+
+impl Groups {
+    fn sweep(&mut self, max_live: Duration, now: Instant) {
+        self.tables.retain(|_, table| {
+            table.retain(|_, e| now.saturating_duration_since(e.last_update) <= max_live);
+            !table.is_empty()
+        });
+        self.last_sweep = Some(now);
+    }
+
+    fn total(&self) -> usize {
+        self.tables.values().map(HashMap::len).sum()
+    }
 }
 
 impl QueueLocks {
@@ -39,14 +63,14 @@ impl QueueLocks {
         QueueLocks {
             max_live,
             max_locks,
-            groups: Mutex::new(HashMap::new()),
+            groups: Mutex::new(Groups::default()),
         }
     }
 
     /// Locks held now, over every group.
     #[cfg(test)]
     pub fn held(&self) -> usize {
-        self.groups.lock().values().map(HashMap::len).sum()
+        self.groups.lock().total()
     }
 
     /// Locks (or renews) every queue that is free, expired or already held by `client_id`, and
@@ -60,12 +84,20 @@ impl QueueLocks {
     ) -> BTreeSet<MessageQueue> {
         let mut groups = self.groups.lock();
         let max_live = self.max_live;
-        groups.retain(|_, table| {
+        let sweep_due = groups
+            .last_sweep
+            .is_none_or(|t| now.saturating_duration_since(t) >= SWEEP_EVERY);
+        if sweep_due {
+            groups.sweep(max_live, now);
+        } else if let Some(table) = groups.tables.get_mut(group) {
             table.retain(|_, e| now.saturating_duration_since(e.last_update) <= max_live);
-            !table.is_empty()
-        });
-        let mut total: usize = groups.values().map(HashMap::len).sum();
-        let table = groups.entry(group.to_owned()).or_default();
+        }
+        let mut total = groups.total();
+        if total >= self.max_locks && !sweep_due {
+            groups.sweep(max_live, now);
+            total = groups.total();
+        }
+        let table = groups.tables.entry(group.to_owned()).or_default();
         let mut held = BTreeSet::new();
         let mut refused = 0usize;
         for mq in queues {
@@ -90,7 +122,7 @@ impl QueueLocks {
             }
         }
         if table.is_empty() {
-            groups.remove(group);
+            groups.tables.remove(group);
         }
         if refused > 0 {
             tracing::warn!(
@@ -107,14 +139,14 @@ impl QueueLocks {
     /// Releases the queues held by `client_id`; others' locks are untouched.
     pub fn unlock_batch(&self, group: &str, queues: &BTreeSet<MessageQueue>, client_id: &str) {
         let mut groups = self.groups.lock();
-        if let Some(table) = groups.get_mut(group) {
+        if let Some(table) = groups.tables.get_mut(group) {
             for mq in queues {
                 if table.get(mq).is_some_and(|e| e.client_id == client_id) {
                     table.remove(mq);
                 }
             }
             if table.is_empty() {
-                groups.remove(group);
+                groups.tables.remove(group);
             }
         }
     }
@@ -129,9 +161,13 @@ impl QueueLocks {
         now: Instant,
     ) -> bool {
         let groups = self.groups.lock();
-        groups.get(group).and_then(|t| t.get(mq)).is_some_and(|e| {
-            e.client_id == client_id && now.duration_since(e.last_update) <= self.max_live
-        })
+        groups
+            .tables
+            .get(group)
+            .and_then(|t| t.get(mq))
+            .is_some_and(|e| {
+                e.client_id == client_id && now.duration_since(e.last_update) <= self.max_live
+            })
     }
 }
 
@@ -188,5 +224,25 @@ mod tests {
         let later = t0 + Duration::from_secs(61);
         assert_eq!(locks.try_lock_batch("g3", &set(&[5]), "c3", later).len(), 1);
         assert_eq!(locks.held(), 1);
+    }
+
+    #[test]
+    fn other_groups_are_swept_when_due_or_at_the_limit() {
+        let locks = QueueLocks::with_limit(Duration::from_secs(60), 3);
+        let t0 = Instant::now();
+        assert_eq!(locks.try_lock_batch("g1", &set(&[0, 1]), "c1", t0).len(), 2);
+        // g1 expires between two sweeps: a request in g2 before the next sweep is due
+        // leaves g1's stale locks (nothing needs the room).
+        let stale = t0 + Duration::from_secs(55);
+        assert_eq!(locks.try_lock_batch("g2", &set(&[0]), "c2", stale).len(), 1);
+        let expired = stale + Duration::from_secs(6);
+        assert!(expired.duration_since(stale) < SWEEP_EVERY);
+        assert_eq!(locks.held(), 3);
+        // At the limit the request sweeps first, so g1's expired locks make room.
+        assert_eq!(
+            locks.try_lock_batch("g3", &set(&[7]), "c3", expired).len(),
+            1
+        );
+        assert_eq!(locks.held(), 2);
     }
 }

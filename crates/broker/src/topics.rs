@@ -128,6 +128,16 @@ impl TopicConfigs {
         self.state.read().table.get(topic).cloned()
     }
 
+    /// How many queues `topic` has (the larger of its read and write counts), without copying
+    /// its config; `None` for a topic this broker does not have.
+    pub fn queue_count(&self, topic: &str) -> Option<i32> {
+        self.state
+            .read()
+            .table
+            .get(topic)
+            .map(|t| t.read_queue_nums.max(t.write_queue_nums))
+    }
+
     /// Every topic config with the data version, for registration and GET_ALL_TOPIC_CONFIG.
     pub fn snapshot(&self) -> (DataVersion, BTreeMap<String, TopicConfig>) {
         let s = self.state.read();

@@ -27,6 +27,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
+use rmq_common::time::now_millis;
+use rmq_remoting::body::DataVersion;
 
 pub use gate::{gate_for, Gate, Guard};
 pub use grpc_proof::GrpcProof;
@@ -55,7 +57,7 @@ pub struct Acl {
     path: PathBuf,
     rules: RwLock<Arc<PlainAcl>>,
     /// Apache's `DataVersion` of the rules: bumped on every load.
-    version: edit::Version,
+    version: parking_lot::Mutex<DataVersion>,
     /// One edit of the file at a time (`edit.rs`).
     editing: parking_lot::Mutex<()>,
 }
@@ -88,7 +90,7 @@ impl Acl {
         Ok(Arc::new(Acl {
             path: path.to_owned(),
             rules: RwLock::new(Arc::new(rules)),
-            version: edit::Version::new(),
+            version: parking_lot::Mutex::new(DataVersion::new(now_millis())),
             editing: parking_lot::Mutex::new(()),
         }))
     }
@@ -104,7 +106,7 @@ impl Acl {
 
     fn replace(&self, rules: PlainAcl) {
         *self.rules.write() = Arc::new(rules);
-        self.version.bump();
+        self.version.lock().next_version(now_millis());
     }
 
     /// The decision for one request of either protocol: `what` names it in remarks (made only

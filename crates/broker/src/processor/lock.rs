@@ -19,10 +19,10 @@ fn queues_here(ctx: &BrokerContext, wanted: BTreeSet<MessageQueue>) -> BTreeSet<
         .into_iter()
         .filter(|mq| {
             (mq.broker_name.is_empty() || mq.broker_name == ctx.broker_name())
-                && ctx.topics().get(&mq.topic).is_some_and(|t| {
-                    let queues = t.read_queue_nums.max(t.write_queue_nums);
-                    (0..queues).contains(&mq.queue_id)
-                })
+                && ctx
+                    .topics()
+                    .queue_count(&mq.topic)
+                    .is_some_and(|queues| (0..queues).contains(&mq.queue_id))
         })
         .collect()
 }

@@ -53,14 +53,13 @@ pub async fn update(
             format!("subscription group [{}] does not exist", h.consumer_group),
         ));
     }
-    let Some(topic) = ctx.topics().get(&h.topic) else {
+    let Some(queues) = ctx.topics().queue_count(&h.topic) else {
         return Err(ProcessError::response(
             ResponseCode::TopicNotExist,
             format!("topic[{}] not exist", h.topic),
         ));
     };
     // Offsets are kept per queue: a queue the topic does not have would only grow the table.
-    let queues = topic.read_queue_nums.max(topic.write_queue_nums);
     if !(0..queues).contains(&h.queue_id) {
         return Err(ProcessError::response(
             ResponseCode::InvalidParameter,

@@ -129,6 +129,7 @@ impl Auth {
             return Ok(());
         }
         let needed = needed().map_err(|e| Forbidden(format!("ACL 2.0: {e}")))?;
+        let rule = tables.acls.get(&model::subject_of(name));
         for need in needed.resources.iter().filter(|n| !n.actions.is_empty()) {
             let (kind, res_name) = match &need.resource {
                 Resource::Topic(t) => (Kind::Topic, t.as_str()),
@@ -140,7 +141,6 @@ impl Auth {
                 Kind::Group => format!("Group:{res_name}"),
                 _ => format!("Cluster:{res_name}"),
             };
-            let rule = tables.acls.get(&model::subject_of(name));
             let best = rule.and_then(|rule| {
                 [PolicyType::Custom, PolicyType::Default]
                     .iter()
