@@ -55,6 +55,8 @@ pub enum ProtocolError {
     NegativeOffset(i64),
     #[error("transfer header with invalid body size {0}")]
     BadBodySize(i32),
+    #[error("transfer header at offset {offset} with {size} bytes ends past the largest offset")]
+    EndsPastMax { offset: i64, size: usize },
     #[error("slave reported negative offset {0}")]
     NegativeReport(i64),
 }

@@ -66,10 +66,15 @@ impl TransferHeader {
         if offset < 0 {
             return Err(ProtocolError::NegativeOffset(offset));
         }
-        match usize::try_from(size) {
-            Ok(s) if s <= MAX_BODY_SIZE => Ok(TransferHeader { offset, size: s }),
-            _ => Err(ProtocolError::BadBodySize(size)),
+        let size = match usize::try_from(size) {
+            Ok(s) if s <= MAX_BODY_SIZE => s,
+            _ => return Err(ProtocolError::BadBodySize(size)),
+        };
+        // The frame's end (offset + size) is what the slave reports next: it must be an offset.
+        if offset.checked_add(size as i64).is_none() {
+            return Err(ProtocolError::EndsPastMax { offset, size });
         }
+        Ok(TransferHeader { offset, size })
     }
 }
 
@@ -144,6 +149,19 @@ mod tests {
         assert_eq!(
             TransferHeader::decode(&bad),
             Err(ProtocolError::BadBodySize(-1))
+        );
+        // Found by the ha_frames fuzz target: an end past i64::MAX overflowed the slave's
+        // notion of the master's offset.
+        let past = TransferHeader {
+            offset: i64::MAX,
+            size: 1,
+        };
+        assert_eq!(
+            TransferHeader::decode(&past.encode()),
+            Err(ProtocolError::EndsPastMax {
+                offset: i64::MAX,
+                size: 1
+            })
         );
     }
 
