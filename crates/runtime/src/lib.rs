@@ -10,9 +10,13 @@
 //!   daemon on every line;
 //! * `signal` — the SIGTERM/SIGINT future a daemon's `run(config, shutdown)` waits on;
 //! * `metrics` — the Prometheus `GET /metrics` endpoint;
-//! * `report` — an error and its causes as the one stderr line a daemon exits with.
+//! * `report` — an error and its causes as the one stderr line a daemon exits with;
+//! * `limits` — the open-file limit raised to what the system allows, as the JVM does for
+//!   Apache's daemons.
 
 pub mod fs;
+#[cfg(feature = "daemon")]
+pub mod limits;
 #[cfg(feature = "daemon")]
 pub mod logging;
 #[cfg(feature = "daemon")]

@@ -21,13 +21,23 @@ impl fmt::Display for Signal {
 }
 
 /// Runs a daemon on a new multi-threaded tokio runtime (threads named `thread_name`): the
-/// signal handlers go in first, then `daemon(shutdown)` runs to its end. What every daemon
-/// binary's `main` does once its config is read and its logging set up.
+/// open-file limit raised (see [`crate::limits`]), the signal handlers go in first, then
+/// `daemon(shutdown)` runs to its end. What every daemon binary's `main` does once its config is
+/// read and its logging set up.
 pub fn run_daemon<F, Fut>(thread_name: &str, daemon: F) -> std::io::Result<Fut::Output>
 where
     F: FnOnce(std::pin::Pin<Box<dyn std::future::Future<Output = Signal> + Send>>) -> Fut,
     Fut: std::future::Future,
 {
+    match crate::limits::raise_open_files() {
+        Ok(l) => tracing::info!(
+            soft = l.soft,
+            hard = l.hard,
+            was = l.before,
+            "open-file limit"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name(thread_name)
