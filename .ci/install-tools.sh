@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Rust toolchain, when it is missing: Node.js and
 # Python for the independently written clients, a JDK 17 and Maven for the official Java
-# clients, Chromium and its WebDriver for the console's browser tests. Debian's packages; a
-# failure stops CI with the package that could not be installed.
+# clients, Chromium and its WebDriver for the console's browser tests, libfaketime for the
+# clock-jump tests. Debian's packages; a failure stops CI with the package that could not be
+# installed.
 set -eu
 need=()
 command -v node >/dev/null || need+=(nodejs npm)
@@ -11,6 +12,7 @@ command -v java >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || need+=(maven)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need+=(libfaketime)
 if [ ${#need[@]} -eq 0 ]; then
   echo "tools: node $(node --version), $(python3 --version), java $(java -version 2>&1 | head -1 | cut -d'"' -f2), maven $(mvn -v 2>/dev/null | head -1 | awk '{print $3}'), $(/usr/bin/chromium --version 2>/dev/null)"
   exit 0

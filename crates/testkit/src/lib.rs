@@ -334,13 +334,46 @@ pub fn broker_process(
 /// properties file, port and store), registered with `namesrv`; returns it once it listens on
 /// `addr`.
 pub fn broker_restart(dir: &Path, name: &str, namesrv: &str, addr: &str) -> Result<Daemon> {
+    broker_restart_with_env(dir, name, namesrv, addr, &[])
+}
+
+/// [`broker_restart`] with environment variables set for the broker (for example
+/// [`faketime`]'s, to run it with its wall clock shifted).
+pub fn broker_restart_with_env(
+    dir: &Path,
+    name: &str,
+    namesrv: &str,
+    addr: &str,
+    env: &[(String, String)],
+) -> Result<Daemon> {
     let conf = dir.join(format!("{name}.properties"));
-    let conf = conf.to_string_lossy().into_owned();
-    let bin = binary("mqbroker")?;
-    let args = ["-c", conf.as_str(), "-n", namesrv];
-    let mut d = Daemon::start(name, &bin, &args, &dir.join("logs"))?;
+    let mut cmd = Command::new(binary("mqbroker")?);
+    cmd.args(["-c", &conf.to_string_lossy(), "-n", namesrv]);
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    let mut d = Daemon::from_command(name, cmd, &dir.join("logs"))?;
     d.wait_listening(addr.parse()?, Duration::from_secs(60))?;
     Ok(d)
+}
+
+/// Where Debian's libfaketime puts the preload library (`apt-get install libfaketime`).
+pub const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// The environment that runs a process with its wall clock (`CLOCK_REALTIME`) shifted by
+/// `offset` (libfaketime's syntax: `-2d`, `+5d`, `-3h`); the monotonic clock is left alone, as a
+/// real clock jump leaves it. An error (never a silent skip) when libfaketime is not installed.
+pub fn faketime(offset: &str) -> Result<Vec<(String, String)>> {
+    if !Path::new(LIBFAKETIME).exists() {
+        bail!(
+            "{LIBFAKETIME} is missing: the clock-jump tests need libfaketime \
+             (apt-get install libfaketime; .ci/install-tools.sh installs it)"
+        );
+    }
+    Ok(vec![
+        ("LD_PRELOAD".into(), LIBFAKETIME.into()),
+        ("FAKETIME".into(), offset.into()),
+        ("FAKETIME_DONT_FAKE_MONOTONIC".into(), "1".into()),
+        ("FAKETIME_NO_CACHE".into(), "1".into()),
+    ])
 }
 
 /// Starts `mqconsole` for the name servers `namesrv` on a free loopback port with `args`
