@@ -332,6 +332,7 @@ impl BrokerContext {
         match self.topics.get_or_create_simple(topic, queues, perm)? {
             crate::topics::TopicLookup::Created(c) => {
                 tracing::info!(topic = %c.topic_name, queues = c.write_queue_nums, "created topic");
+                self.topics.persisted().await?;
                 self.announce_new_topic().await;
                 Ok(c)
             }

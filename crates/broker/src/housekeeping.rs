@@ -41,10 +41,19 @@ impl Housekeeping {
                     _ = topics.changed() => {}
                     _ = stop.cancelled() => return,
                 }
-                // Let a burst of changes (thousands of topics created) share one write.
-                tokio::time::sleep(crate::topics::PERSIST_DELAY).await;
-                if let Err(e) = topics.persist_if_dirty() {
-                    tracing::error!(error = %e, "could not persist topic configs; check the disk");
+                // Changes made while this write runs share the next one.
+                loop {
+                    let t = topics.clone();
+                    match tokio::task::spawn_blocking(move || t.persist_if_dirty()).await {
+                        Ok(Ok(())) => break,
+                        Ok(Err(e)) => tracing::error!(error = %e,
+                            "could not persist topic configs; check the disk"),
+                        Err(e) => tracing::error!(error = %e, "writing topic configs panicked"),
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                        _ = stop.cancelled() => return,
+                    }
                 }
             }
         });

@@ -6,14 +6,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::RwLock;
 use rmq_common::perm;
 use rmq_common::topic::{self, TopicConfig};
 use rmq_remoting::body::DataVersion;
 use serde::{Deserialize, Serialize};
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 
 use rmq_common::time::now_millis;
 
@@ -44,14 +44,22 @@ struct State {
 pub struct TopicConfigs {
     path: PathBuf,
     state: RwLock<State>,
-    /// Changes not yet written; a background task writes them within `PERSIST_DELAY`, so
-    /// creating thousands of topics writes the file a few times, not once per topic.
-    dirty: AtomicBool,
+    /// Group commit: every change takes the next number; the broker's persister task writes
+    /// the file at once and publishes the highest number the write covers, so changes made
+    /// while a write runs share the next one (thousands of topics created at once cost a few
+    /// writes), and whoever must not answer before the change is on disk waits for its number.
+    changes: AtomicU64,
+    written: watch::Sender<Written>,
     changed: Notify,
 }
 
-/// How long a change may wait before `topics.json` is rewritten (changes in between share it).
-pub const PERSIST_DELAY: std::time::Duration = std::time::Duration::from_millis(100);
+/// What the persister has done: every change up to `upto` is on disk; `failed` is the last
+/// failed write (the highest change it covered, and why).
+#[derive(Clone, Default)]
+struct Written {
+    upto: u64,
+    failed: Option<(u64, String)>,
+}
 
 /// Settings that shape the system topics.
 pub struct TopicDefaults {
@@ -108,7 +116,8 @@ impl TopicConfigs {
             table.entry(c.topic_name.clone()).or_insert(c);
         }
         Ok(TopicConfigs {
-            dirty: AtomicBool::new(false),
+            changes: AtomicU64::new(0),
+            written: watch::Sender::new(Written::default()),
             changed: Notify::new(),
             path,
             state: RwLock::new(State {
@@ -280,7 +289,7 @@ impl TopicConfigs {
     }
 
     fn mark_dirty(&self) {
-        self.dirty.store(true, Ordering::Release);
+        self.changes.fetch_add(1, Ordering::AcqRel);
         self.changed.notify_one();
     }
 
@@ -289,15 +298,45 @@ impl TopicConfigs {
         self.changed.notified().await;
     }
 
-    /// Writes the file if anything changed since the last write.
+    /// Writes the file if anything changed since the last write (the persister task).
     pub fn persist_if_dirty(&self) -> Result<(), BrokerError> {
-        if self.dirty.swap(false, Ordering::AcqRel) {
-            if let Err(e) = self.persist() {
-                self.dirty.store(true, Ordering::Release);
-                return Err(e);
+        // Read the number first: the snapshot `persist` takes includes every change up to it.
+        let upto = self.changes.load(Ordering::Acquire);
+        if upto <= self.written.borrow().upto {
+            return Ok(());
+        }
+        match self.persist() {
+            Ok(()) => {
+                self.written.send_modify(|w| w.upto = w.upto.max(upto));
+                Ok(())
+            }
+            Err(e) => {
+                self.written
+                    .send_modify(|w| w.failed = Some((upto, e.to_string())));
+                Err(e)
             }
         }
-        Ok(())
+    }
+
+    /// Waits until every change made so far is on disk: what an answer that promises a topic
+    /// (UPDATE_AND_CREATE_TOPIC, a send that created one) waits for, so a crash right after
+    /// it cannot lose the topic. Immediate when nothing is pending; an error when the write
+    /// covering the changes failed.
+    pub async fn persisted(&self) -> Result<(), BrokerError> {
+        let want = self.changes.load(Ordering::Acquire);
+        let mut rx = self.written.subscribe();
+        let outcome = rx
+            .wait_for(|w| w.upto >= want || w.failed.as_ref().is_some_and(|f| f.0 >= want))
+            .await;
+        match outcome {
+            Ok(w) if w.upto >= want => Ok(()),
+            Ok(w) => Err(BrokerError::ConfigFile {
+                path: self.path.clone(),
+                reason: w.failed.as_ref().map_or_else(String::new, |f| f.1.clone()),
+            }),
+            // The sender lives in `self`, so it cannot be gone while we hold `&self`.
+            Err(_) => Ok(()),
+        }
     }
 
     pub fn persist(&self) -> Result<(), BrokerError> {

@@ -133,3 +133,127 @@ async fn a_full_disk_refuses_sends_keeps_reads_and_recovers_by_itself() {
     .await;
     broker.shutdown().await;
 }
+
+/// Queue `queue_id`'s minimum offset, as GET_MIN_OFFSET answers it.
+async fn min_offset(c: &rmq_remoting::RemotingClient, addr: &str, topic: &str) -> i64 {
+    use rmq_remoting::header::{GetMinOffsetRequestHeader, GetMinOffsetResponseHeader};
+    let h = GetMinOffsetRequestHeader {
+        topic: topic.to_owned(),
+        queue_id: 0,
+        ..Default::default()
+    };
+    let req = rmq_remoting::RemotingCommand::request(rmq_remoting::RequestCode::GetMinOffset, &h);
+    let r = c.invoke(addr, req, TIMEOUT).await.unwrap();
+    r.decode_header::<GetMinOffsetResponseHeader>()
+        .unwrap()
+        .offset
+}
+
+/// Used share of the filesystem holding `path`, as the broker's probe computes it.
+fn used_ratio(path: &Path) -> f64 {
+    use rmq_store::DiskUsageProbe;
+    rmq_store::StatvfsProbe.used_ratio(path).unwrap()
+}
+
+/// Above `diskMaxUsedSpaceRatio` the broker deletes old CommitLog files at once, whatever
+/// `deleteWhen` says; above `diskSpaceCleanForciblyRatio` it deletes them even though
+/// `fileReservedTime` has not passed (Apache's `CleanCommitLogService`). So a 64 MiB disk takes
+/// 96 MiB of sends without one refusal, and what it keeps reads back in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn above_disk_max_used_space_ratio_old_files_go_before_the_disk_fills() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().join("disk");
+    let _mount = Tmpfs::mount(&disk, 64);
+    let store = disk.join("store");
+    let cfg = config(
+        &store,
+        &[
+            ("mappedFileSizeCommitLog", "4194304"),
+            ("cleanResourceInterval", "100"),
+            ("fileReservedTime", "72"),
+            ("diskMaxUsedSpaceRatio", "40"),
+            ("diskSpaceCleanForciblyRatio", "0.5"),
+        ],
+    );
+    let broker = start(cfg).await;
+    let addr = broker.local_addr().to_string();
+    let c = client();
+
+    // 96 MiB in rounds of 4 MiB; before each round the disk is back below the forcible ratio
+    // (cleanup keeps up by itself; the test only waits for it).
+    let rounds = 24;
+    for round in 0..rounds {
+        wait_until(
+            "cleanup brings the disk below diskSpaceCleanForciblyRatio",
+            Duration::from_secs(60),
+            || async { used_ratio(&disk) < 0.5 },
+        )
+        .await;
+        for _ in 0..16 {
+            let r = c
+                .invoke(&addr, send_request("Spill", 0, &BODY, None), TIMEOUT)
+                .await
+                .unwrap();
+            assert_eq!(
+                r.response_code(),
+                ResponseCode::Success,
+                "round {round}: a send was refused: {:?}",
+                r.remark
+            );
+        }
+    }
+    let sent = rounds * 16;
+    // Cleanup goes on until the disk is below diskMaxUsedSpaceRatio, several files a pass, and
+    // moves the queue's minimum at the end of the pass; then it rests (the files are younger
+    // than fileReservedTime). Wait for that: the minimum the broker reports is the first message
+    // a pull there returns.
+    wait_until(
+        "cleanup brings the disk below diskMaxUsedSpaceRatio",
+        Duration::from_secs(60),
+        || async { used_ratio(&disk) < 0.4 },
+    )
+    .await;
+    let pull_at = |offset: i64| {
+        let (c, addr) = (&c, &addr);
+        async move {
+            let r = pull_until_found(c, addr, || {
+                pull_request(
+                    "Reader",
+                    "Spill",
+                    0,
+                    offset,
+                    pull_sys_flag::SUBSCRIPTION,
+                    0,
+                    Some("*"),
+                )
+            })
+            .await;
+            assert_eq!(r.response_code(), ResponseCode::Success, "{:?}", r.remark);
+            decode_messages(&r.body).unwrap()
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let min = loop {
+        let min = min_offset(&c, &addr, "Spill").await;
+        if pull_at(min).await.first().map(|m| m.queue_offset) == Some(min) {
+            break min;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the minimum offset {min} never became the first message kept"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(min > 0, "old files were deleted (min offset {min})");
+    assert!(used_ratio(&disk) < 0.9, "the disk never filled");
+
+    // What is kept reads back in order, from the minimum to the last send.
+    let mut offset = min;
+    while offset < sent as i64 {
+        for m in pull_at(offset).await {
+            assert_eq!(m.queue_offset, offset);
+            offset += 1;
+        }
+    }
+    broker.shutdown().await;
+}

@@ -88,6 +88,8 @@ pub async fn create_topic(
         apply_attributes(&mut config.attributes, spec)?;
     }
     ctx.topics().put(config)?;
+    // Apache writes topics.json before answering: a crash right after cannot lose the topic.
+    ctx.topics().persisted().await?;
     tracing::info!(topic = %h.topic, read = h.read_queue_nums, write = h.write_queue_nums, perm = h.perm, "topic created or updated");
     // As Apache's broker: the name servers know the topic before the tool is answered, so a
     // route lookup right after `updateTopic` finds it.
@@ -111,6 +113,7 @@ pub async fn delete_topic(
         ));
     }
     ctx.topics().remove(&h.topic)?;
+    ctx.topics().persisted().await?;
     ctx.offsets().remove_topic(&h.topic);
     ctx.metrics().forget_topic(&h.topic);
     let store = ctx.store().clone();

@@ -76,6 +76,10 @@ pub(crate) async fn send(
         ));
     }
     let (config, created) = check_and_resolve_topic(ctx, header)?;
+    // The topic's config is on disk before its first message is acknowledged, so a crash
+    // cannot leave stored messages under a topic the broker forgot (immediate when no topic
+    // change is pending).
+    ctx.topics().persisted().await?;
     if created {
         ctx.announce_new_topic().await;
     }
@@ -292,6 +296,7 @@ async fn put_single(
             topic = topic::dlq_topic(&group);
             queue_id = 0;
             ctx.ensure_topic(&topic, 1, perm::READ | perm::WRITE)?;
+            ctx.topics().persisted().await?;
             props.insert(keys::DELAY.into(), "-1".into());
             tracing::info!(group = %group, "message exceeded max reconsume times, sent to DLQ");
         }
