@@ -415,7 +415,9 @@ async fn write_loop(
     stop: CancellationToken,
     shared: Arc<Shared>,
 ) {
-    let mut buf = BytesMut::with_capacity(64 * 1024);
+    // Grows with what is written: an idle or heartbeat-only connection (thousands of them on a
+    // broker) keeps a few hundred bytes, not a preallocated write buffer.
+    let mut buf = BytesMut::new();
     loop {
         let first = tokio::select! {
             biased;
@@ -438,7 +440,7 @@ async fn write_loop(
         shared.touch();
         buf.clear();
         if buf.capacity() > MAX_RETAINED_BUFFER {
-            buf = BytesMut::with_capacity(64 * 1024);
+            buf = BytesMut::new();
         }
     }
     // Stopping: flush what was queued before the stop, then close our side.

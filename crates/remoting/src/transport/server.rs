@@ -26,7 +26,8 @@ pub struct ServerConfig {
     pub max_frame_len: usize,
     /// Close connections with no reads or writes for this long (120 s); `None` never.
     pub idle_timeout: Option<Duration>,
-    /// Connections served at once; further accepts wait (10,000).
+    /// Connections served at once; further accepts wait (65,536). The open-file limit bounds
+    /// them too: an accept that fails with EMFILE is retried with a back-off and logged.
     pub max_connections: usize,
     /// Requests processed at once per connection; the reader pauses beyond it (65,536).
     pub max_in_flight_per_connection: usize,
@@ -43,7 +44,7 @@ impl Default for ServerConfig {
         ServerConfig {
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
             idle_timeout: Some(Duration::from_secs(120)),
-            max_connections: 10_000,
+            max_connections: 65_536,
             max_in_flight_per_connection: 65_536,
             write_queue: 4_096,
             shutdown_grace: Duration::from_secs(10),
