@@ -22,7 +22,8 @@ fi
 cargo +nightly fmt --check
 # -O: optimised; -a: debug assertions on, so an arithmetic overflow is a crash too.
 cargo +nightly fuzz build -O -a
-targets=$(cargo +nightly fuzz list)
+# FUZZ_TARGETS="a b" runs only those.
+targets="${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}"
 bin=target/x86_64-unknown-linux-gnu/release
 run() {
   local t=$1

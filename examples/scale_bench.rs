@@ -44,6 +44,9 @@ enum Run {
         every: u64,
         #[arg(short = 't', long, default_value = "ScaleTopic")]
         topic: String,
+        /// How many messages the new consumer group reads from the start.
+        #[arg(long, default_value_t = 1_000_000)]
+        read: u64,
     },
     /// Many topics versus one.
     Topics {
@@ -105,6 +108,7 @@ async fn accumulate(
     total: u64,
     every: u64,
     topic: &str,
+    read_target: u64,
 ) -> anyhow::Result<()> {
     let body = vec![b's'; a.size];
     println!("| messages stored | msgs/s in segment | batch p50 | batch p99 | batch p999 |");
@@ -139,8 +143,8 @@ async fn accumulate(
     let t = Instant::now();
     let mut first = None;
     let mut read = 0usize;
-    let target = 1_000_000.min(done as usize);
-    while read < target && t.elapsed() < Duration::from_secs(300) {
+    let target = read_target.min(done) as usize;
+    while read < target && t.elapsed() < Duration::from_secs(900) {
         let batch = c.poll(Duration::from_secs(5)).await?;
         if first.is_none() && !batch.is_empty() {
             first = Some(t.elapsed());
@@ -231,7 +235,8 @@ async fn main() -> anyhow::Result<()> {
             total,
             every,
             topic,
-        } => accumulate(&a, &p, *total, *every, topic).await?,
+            read,
+        } => accumulate(&a, &p, *total, *every, topic, *read).await?,
         Run::Topics {
             topics,
             queues,
