@@ -37,11 +37,12 @@ impl Housekeeping {
         let stop = shutdown.clone();
         tasks.spawn(async move {
             loop {
-                tokio::select! {
-                    _ = topics.changed() => {}
-                    _ = stop.cancelled() => return,
-                }
-                // Changes made while this write runs share the next one.
+                let mut stopping = tokio::select! {
+                    _ = topics.changed() => false,
+                    _ = stop.cancelled() => true,
+                };
+                // Changes made while this write runs share the next one. A last write on the
+                // way out answers whoever still waits for one.
                 loop {
                     let t = topics.clone();
                     match tokio::task::spawn_blocking(move || t.persist_if_dirty()).await {
@@ -50,10 +51,17 @@ impl Housekeeping {
                             "could not persist topic configs; check the disk"),
                         Err(e) => tracing::error!(error = %e, "writing topic configs panicked"),
                     }
+                    if stopping {
+                        break;
+                    }
                     tokio::select! {
                         _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-                        _ = stop.cancelled() => return,
+                        // One more try, then out.
+                        _ = stop.cancelled() => stopping = true,
                     }
+                }
+                if stopping {
+                    return;
                 }
             }
         });
