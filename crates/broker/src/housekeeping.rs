@@ -33,38 +33,7 @@ pub struct Housekeeping {
 impl Housekeeping {
     /// Starts every chore, owned by `tasks`.
     pub fn start(self, tasks: &TaskTracker, shutdown: &CancellationToken) {
-        let topics = self.topics.clone();
-        let stop = shutdown.clone();
-        tasks.spawn(async move {
-            loop {
-                let mut stopping = tokio::select! {
-                    _ = topics.changed() => false,
-                    _ = stop.cancelled() => true,
-                };
-                // Changes made while this write runs share the next one. A last write on the
-                // way out answers whoever still waits for one.
-                loop {
-                    let t = topics.clone();
-                    match tokio::task::spawn_blocking(move || t.persist_if_dirty()).await {
-                        Ok(Ok(())) => break,
-                        Ok(Err(e)) => tracing::error!(error = %e,
-                            "could not persist topic configs; check the disk"),
-                        Err(e) => tracing::error!(error = %e, "writing topic configs panicked"),
-                    }
-                    if stopping {
-                        break;
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-                        // One more try, then out.
-                        _ = stop.cancelled() => stopping = true,
-                    }
-                }
-                if stopping {
-                    return;
-                }
-            }
-        });
+        tasks.spawn(persist_topics(self.topics.clone(), shutdown.clone()));
         let offsets = self.offsets.clone();
         let every = self.flush_offsets_every.max(Duration::from_millis(100));
         let stop = shutdown.clone();
@@ -136,6 +105,46 @@ impl ConnectionListener for ClientConnections {
         for group in self.consumers.on_connection_closed(id) {
             tracing::info!(group = %group, addr = %peer, "consumer connection closed");
             notify_ids_changed(&self.consumers, &self.tasks, &group);
+        }
+    }
+}
+
+/// Writes `topics.json` whenever topic configs change. Changes made while a write runs share the
+/// next one; a failed write is retried every second; on the way out one last write answers
+/// whoever still waits for one.
+async fn persist_topics(topics: Arc<TopicConfigs>, stop: CancellationToken) {
+    loop {
+        let stopping = tokio::select! {
+            _ = topics.changed() => false,
+            _ = stop.cancelled() => true,
+        };
+        while !write_topics(&topics).await && !stopping {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.cancelled() => {
+                    write_topics(&topics).await;
+                    return;
+                }
+            }
+        }
+        if stopping {
+            return;
+        }
+    }
+}
+
+/// One write off the async workers; `false` (logged) when it failed.
+async fn write_topics(topics: &Arc<TopicConfigs>) -> bool {
+    let t = topics.clone();
+    match tokio::task::spawn_blocking(move || t.persist_if_dirty()).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "could not persist topic configs; check the disk");
+            false
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "writing topic configs panicked");
+            false
         }
     }
 }

@@ -232,18 +232,17 @@ async fn above_disk_max_used_space_ratio_old_files_go_before_the_disk_fills() {
             decode_messages(&r.body).unwrap()
         }
     };
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let min = loop {
-        let min = min_offset(&c, &addr, "Spill").await;
-        if pull_at(min).await.first().map(|m| m.queue_offset) == Some(min) {
-            break min;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the minimum offset {min} never became the first message kept"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let min = std::cell::Cell::new(0);
+    wait_until(
+        "the minimum offset is the first message kept",
+        Duration::from_secs(60),
+        || async {
+            min.set(min_offset(&c, &addr, "Spill").await);
+            pull_at(min.get()).await.first().map(|m| m.queue_offset) == Some(min.get())
+        },
+    )
+    .await;
+    let min = min.get();
     assert!(min > 0, "old files were deleted (min offset {min})");
     assert!(used_ratio(&disk) < 0.9, "the disk never filled");
 

@@ -49,13 +49,10 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use parking_lot::Mutex;
 use rmq_client::{Admin, Message, MessageQueue, Producer, SendStatus, TopicConfig, TopicTarget};
 use rmq_remoting::body::{
-    ConsumeFromWhere, ConsumeType, ConsumerConnection, ConsumerData, HeartbeatData, JsonBody,
-    MessageModel, ProducerConnection, ProducerData, SubscriptionData, SubscriptionGroupConfig,
+    Connection, ConsumeFromWhere, ConsumeType, ConsumerData, HeartbeatData, JsonBody, MessageModel,
+    ProducerData, SubscriptionData, SubscriptionGroupConfig,
 };
-use rmq_remoting::header::{
-    pull_sys_flag, GetConsumerConnectionListRequestHeader, GetProducerConnectionListRequestHeader,
-    PullMessageRequestHeader,
-};
+use rmq_remoting::header::{pull_sys_flag, PullMessageRequestHeader};
 use rmq_remoting::{
     ClientConfig, ConnectionHandle, RemotingClient, RemotingCommand, RequestCode, ResponseCode,
     ServerConfig,
@@ -424,6 +421,25 @@ async fn heartbeat(c: &Conn, i: usize, groups: usize) -> Result<()> {
     success(&resp, &format!("client {i}: HEART_BEAT"))
 }
 
+/// Requires the broker to list exactly `expect` members of `group`, with the client ids `want`.
+fn check_members(
+    kind: &str,
+    group: &str,
+    listed: &BTreeSet<Connection>,
+    want: &BTreeSet<String>,
+    expect: usize,
+) -> Result<()> {
+    let ids: BTreeSet<String> = listed.iter().map(|c| c.client_id.clone()).collect();
+    if ids != *want || listed.len() != expect {
+        bail!(
+            "{group} lists {} {kind} ({} of them ours), expected {expect}",
+            listed.len(),
+            ids.intersection(want).count()
+        );
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Phase: connections
 
@@ -510,70 +526,35 @@ async fn connections(args: &Args, b: &Broker, admin: &Admin) -> Result<Row> {
         bail!("{closed} connections closed during the second heartbeat round");
     }
 
-    // The broker's view of one group, asked over one of the connections: `Admin` would need
-    // connection n + 1, which waits when n is the broker's cap.
+    // The broker's view of one group's members.
     let expect = n.div_ceil(groups);
-    let (_, probe) = &clients[0];
-    let h = GetConsumerConnectionListRequestHeader {
-        consumer_group: consumer_group(0),
-        ..Default::default()
-    };
-    let resp = probe
-        .call(RemotingCommand::request(
-            RequestCode::GetConsumerConnectionList,
-            &h,
-        ))
-        .await?;
-    success(
-        &resp,
-        &format!("consumer connections of {}", consumer_group(0)),
-    )?;
-    let consumers = ConsumerConnection::from_json_bytes(&resp.body)?;
-    let h = GetProducerConnectionListRequestHeader {
-        producer_group: producer_group(0),
-        ..Default::default()
-    };
-    let resp = probe
-        .call(RemotingCommand::request(
-            RequestCode::GetProducerConnectionList,
-            &h,
-        ))
-        .await?;
-    success(
-        &resp,
-        &format!("producer connections of {}", producer_group(0)),
-    )?;
-    let producers = ProducerConnection::from_json_bytes(&resp.body)?;
     let want_ids: BTreeSet<String> = (0..n)
         .filter(|i| i.is_multiple_of(groups))
         .map(client_id)
         .collect();
-    let consumer_ids: BTreeSet<String> = consumers
-        .connection_set
-        .iter()
-        .map(|c| c.client_id.clone())
-        .collect();
-    let producer_ids: BTreeSet<String> = producers
-        .connection_set
-        .iter()
-        .map(|c| c.client_id.clone())
-        .collect();
-    if consumer_ids != want_ids || consumers.connection_set.len() != expect {
-        bail!(
-            "{} lists {} consumers ({} of them ours), expected {expect}",
-            consumer_group(0),
-            consumers.connection_set.len(),
-            consumer_ids.intersection(&want_ids).count()
-        );
-    }
-    if producer_ids != want_ids || producers.connection_set.len() != expect {
-        bail!(
-            "{} lists {} producers ({} of them ours), expected {expect}",
-            producer_group(0),
-            producers.connection_set.len(),
-            producer_ids.intersection(&want_ids).count()
-        );
-    }
+    let consumers = admin
+        .consumer_connection(&b.addr, &consumer_group(0))
+        .await?
+        .map(|c| c.connection_set)
+        .unwrap_or_default();
+    check_members(
+        "consumers",
+        &consumer_group(0),
+        &consumers,
+        &want_ids,
+        expect,
+    )?;
+    let producers = admin
+        .producer_connection(&b.addr, &producer_group(0))
+        .await?
+        .connection_set;
+    check_members(
+        "producers",
+        &producer_group(0),
+        &producers,
+        &want_ids,
+        expect,
+    )?;
     let open_kib = rss_anon_kib(b.pid)?;
     println!(
         "connections: {n} registered in {:.1} s, second round in {:.1} s; {} lists {expect} \
