@@ -58,6 +58,7 @@ pub(crate) async fn start(
     }
     Housekeeping {
         topics: p.topics.clone(),
+        groups: p.groups.clone(),
         offsets: p.offsets.clone(),
         clients,
         arrivals: p.arrivals.clone(),

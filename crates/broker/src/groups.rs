@@ -1,7 +1,10 @@
 //! Consumer group configs (`SubscriptionGroupManager`): created on first heartbeat when
 //! `autoCreateSubscriptionGroup` is on, or by an admin; persisted to
 //! `config/subscriptionGroup.json` as `{"dataVersion":..,"subscriptionGroupTable":{..}}` (the
-//! wire type `SubscriptionGroupWrapper`, shared with the admin client).
+//! wire type `SubscriptionGroupWrapper`, shared with the admin client) by the persister task
+//! ([`crate::group_commit`]): an admin change is answered once it is on disk
+//! ([`SubscriptionGroups::persisted`]); an auto-created group is not waited for (lost in a
+//! crash, it is created again the same way).
 
 use std::path::PathBuf;
 
@@ -10,6 +13,7 @@ use rmq_remoting::body::{SubscriptionGroupConfig, SubscriptionGroupWrapper};
 
 use rmq_common::time::now_millis;
 
+use crate::group_commit::{Durable, GroupCommit};
 use crate::persist;
 use crate::BrokerError;
 
@@ -17,12 +21,14 @@ pub struct SubscriptionGroups {
     path: PathBuf,
     auto_create: bool,
     state: RwLock<SubscriptionGroupWrapper>,
+    commit: GroupCommit,
 }
 
 impl SubscriptionGroups {
     pub fn load(path: PathBuf, auto_create: bool) -> Result<Self, BrokerError> {
         let file: SubscriptionGroupWrapper = persist::load_json(&path)?;
         Ok(SubscriptionGroups {
+            commit: GroupCommit::new(path.clone()),
             path,
             auto_create,
             state: RwLock::new(file),
@@ -61,20 +67,27 @@ impl SubscriptionGroups {
                 .insert(group.to_owned(), g.clone());
             s.data_version.next_version(now_millis());
         }
-        self.persist()?;
+        self.commit.mark();
         Ok(Some(g))
     }
 
-    pub fn put(&self, g: SubscriptionGroupConfig) -> Result<(), BrokerError> {
+    /// Creates or replaces a group; [`Self::persisted`] tells when it is on disk.
+    pub fn put(&self, g: SubscriptionGroupConfig) {
         {
             let mut s = self.state.write();
             s.subscription_group_table.insert(g.group_name.clone(), g);
             s.data_version.next_version(now_millis());
         }
-        self.persist()
+        self.commit.mark();
     }
 
-    pub fn remove(&self, group: &str) -> Result<bool, BrokerError> {
+    /// Waits until every change made so far is on disk (an error when that write failed).
+    pub async fn persisted(&self) -> Result<(), BrokerError> {
+        self.commit.persisted().await
+    }
+
+    /// Removes a group; [`Self::persisted`] tells when that is on disk.
+    pub fn remove(&self, group: &str) -> bool {
         let removed = {
             let mut s = self.state.write();
             let r = s.subscription_group_table.remove(group).is_some();
@@ -84,9 +97,9 @@ impl SubscriptionGroups {
             r
         };
         if removed {
-            self.persist()?;
+            self.commit.mark();
         }
-        Ok(removed)
+        removed
     }
 
     pub fn group_names(&self) -> Vec<String> {
@@ -106,7 +119,8 @@ impl SubscriptionGroups {
                 reason: format!("master's subscription groups are unreadable: {e}"),
             })?;
         *self.state.write() = file;
-        self.persist()
+        self.commit.mark();
+        Ok(())
     }
 
     pub fn encode(&self) -> String {
@@ -114,6 +128,17 @@ impl SubscriptionGroups {
     }
 
     pub fn persist(&self) -> Result<(), BrokerError> {
-        persist::store_json(&self.path, &*self.state.read())
+        let text = persist::encode_json(&self.path, &*self.state.read())?;
+        persist::write_json(&self.path, &text)
+    }
+}
+
+impl Durable for SubscriptionGroups {
+    const WHAT: &'static str = "subscription groups";
+    fn commit(&self) -> &GroupCommit {
+        &self.commit
+    }
+    fn write(&self) -> Result<(), BrokerError> {
+        self.persist()
     }
 }

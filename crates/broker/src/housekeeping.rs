@@ -13,6 +13,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::clients::{ConsumerManager, ProducerManager};
+use crate::group_commit;
+use crate::groups::SubscriptionGroups;
 use crate::long_poll::ArrivalNotifier;
 use crate::offsets::ConsumerOffsets;
 use crate::processor::notify_ids_changed;
@@ -21,6 +23,7 @@ use crate::topics::TopicConfigs;
 /// What the chores touch.
 pub struct Housekeeping {
     pub topics: Arc<TopicConfigs>,
+    pub groups: Arc<SubscriptionGroups>,
     pub offsets: Arc<ConsumerOffsets>,
     pub clients: ClientConnections,
     pub arrivals: Arc<ArrivalNotifier>,
@@ -33,7 +36,14 @@ pub struct Housekeeping {
 impl Housekeeping {
     /// Starts every chore, owned by `tasks`.
     pub fn start(self, tasks: &TaskTracker, shutdown: &CancellationToken) {
-        tasks.spawn(persist_topics(self.topics.clone(), shutdown.clone()));
+        tasks.spawn(group_commit::persister(
+            self.topics.clone(),
+            shutdown.clone(),
+        ));
+        tasks.spawn(group_commit::persister(
+            self.groups.clone(),
+            shutdown.clone(),
+        ));
         let offsets = self.offsets.clone();
         let every = self.flush_offsets_every.max(Duration::from_millis(100));
         let stop = shutdown.clone();
@@ -45,8 +55,12 @@ impl Housekeeping {
                     _ = tick.tick() => {}
                     _ = stop.cancelled() => return,
                 }
-                if let Err(e) = offsets.persist() {
-                    tracing::error!(error = %e, "could not persist consumer offsets; check the disk");
+                // Off the async workers: a slow disk must not hold the request path.
+                let o = offsets.clone();
+                match tokio::task::spawn_blocking(move || o.persist()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "could not persist consumer offsets; check the disk"),
+                    Err(e) => tracing::error!(error = %e, "writing consumer offsets panicked"),
                 }
             }
         });
@@ -105,46 +119,6 @@ impl ConnectionListener for ClientConnections {
         for group in self.consumers.on_connection_closed(id) {
             tracing::info!(group = %group, addr = %peer, "consumer connection closed");
             notify_ids_changed(&self.consumers, &self.tasks, &group);
-        }
-    }
-}
-
-/// Writes `topics.json` whenever topic configs change. Changes made while a write runs share the
-/// next one; a failed write is retried every second; on the way out one last write answers
-/// whoever still waits for one.
-async fn persist_topics(topics: Arc<TopicConfigs>, stop: CancellationToken) {
-    loop {
-        let stopping = tokio::select! {
-            _ = topics.changed() => false,
-            _ = stop.cancelled() => true,
-        };
-        while !write_topics(&topics).await && !stopping {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                _ = stop.cancelled() => {
-                    write_topics(&topics).await;
-                    return;
-                }
-            }
-        }
-        if stopping {
-            return;
-        }
-    }
-}
-
-/// One write off the async workers; `false` (logged) when it failed.
-async fn write_topics(topics: &Arc<TopicConfigs>) -> bool {
-    let t = topics.clone();
-    match tokio::task::spawn_blocking(move || t.persist_if_dirty()).await {
-        Ok(Ok(())) => true,
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "could not persist topic configs; check the disk");
-            false
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "writing topic configs panicked");
-            false
         }
     }
 }

@@ -18,6 +18,7 @@ mod context;
 pub mod controller_mode;
 mod delay_offsets;
 mod error;
+mod group_commit;
 pub mod groups;
 mod grpc;
 mod ha;

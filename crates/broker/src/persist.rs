@@ -26,11 +26,25 @@ pub fn load_json<T: serde::de::DeserializeOwned + Default>(
 
 /// Writes a JSON config file atomically (pretty-printed like Apache's).
 pub fn store_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), crate::BrokerError> {
-    let text = serde_json::to_vec_pretty(value).map_err(|e| crate::BrokerError::ConfigFile {
+    let text = encode_json(path, value)?;
+    write_json(path, &text)
+}
+
+/// The text [`store_json`] writes: lets a caller encode under its lock and write without it
+/// (a slow disk must not hold the lock every request takes).
+pub fn encode_json<T: serde::Serialize>(
+    path: &Path,
+    value: &T,
+) -> Result<Vec<u8>, crate::BrokerError> {
+    serde_json::to_vec_pretty(value).map_err(|e| crate::BrokerError::ConfigFile {
         path: path.to_owned(),
         reason: e.to_string(),
-    })?;
-    write_atomic_keeping_backup(path, &text).map_err(|e| crate::BrokerError::ConfigFile {
+    })
+}
+
+/// Writes text from [`encode_json`] atomically.
+pub fn write_json(path: &Path, text: &[u8]) -> Result<(), crate::BrokerError> {
+    write_atomic_keeping_backup(path, text).map_err(|e| crate::BrokerError::ConfigFile {
         path: path.to_owned(),
         reason: e.to_string(),
     })

@@ -84,8 +84,12 @@ impl DelayDelivery {
                     _ = tokio::time::sleep(FLUSH_INTERVAL) => {}
                     _ = shutdown.cancelled() => return,
                 }
-                if let Err(e) = offsets.persist() {
-                    tracing::error!(error = %e, "could not persist delay offsets; check the disk");
+                // Off the async workers: a slow disk must not hold the request path.
+                let o = offsets.clone();
+                match tokio::task::spawn_blocking(move || o.persist()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "could not persist delay offsets; check the disk"),
+                    Err(e) => tracing::error!(error = %e, "writing delay offsets panicked"),
                 }
             }
         });

@@ -6,17 +6,15 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use parking_lot::RwLock;
 use rmq_common::perm;
 use rmq_common::topic::{self, TopicConfig};
 use rmq_remoting::body::DataVersion;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{watch, Notify};
 
 use rmq_common::time::now_millis;
 
+use crate::group_commit::{Durable, GroupCommit};
 use crate::persist;
 use crate::registration_wanted::RegistrationWanted;
 use crate::BrokerError;
@@ -44,21 +42,8 @@ struct State {
 pub struct TopicConfigs {
     path: PathBuf,
     state: RwLock<State>,
-    /// Group commit: every change takes the next number; the broker's persister task writes
-    /// the file at once and publishes the highest number the write covers, so changes made
-    /// while a write runs share the next one (thousands of topics created at once cost a few
-    /// writes), and whoever must not answer before the change is on disk waits for its number.
-    changes: AtomicU64,
-    written: watch::Sender<Written>,
-    changed: Notify,
-}
-
-/// What the persister has done: every change up to `upto` is on disk; `failed` is the last
-/// failed write (the highest change it covered, and why).
-#[derive(Clone, Default)]
-struct Written {
-    upto: u64,
-    failed: Option<(u64, String)>,
+    /// `topics.json`, written by the persister task ([`crate::group_commit`]).
+    commit: GroupCommit,
 }
 
 /// Settings that shape the system topics.
@@ -116,9 +101,7 @@ impl TopicConfigs {
             table.entry(c.topic_name.clone()).or_insert(c);
         }
         Ok(TopicConfigs {
-            changes: AtomicU64::new(0),
-            written: watch::Sender::new(Written::default()),
-            changed: Notify::new(),
+            commit: GroupCommit::new(path.clone()),
             path,
             state: RwLock::new(State {
                 data_version: if file.data_version == DataVersion::default() {
@@ -289,70 +272,39 @@ impl TopicConfigs {
     }
 
     fn mark_dirty(&self) {
-        self.changes.fetch_add(1, Ordering::AcqRel);
-        self.changed.notify_one();
-    }
-
-    /// Waits for a change to write (used by the broker's persister task).
-    pub async fn changed(&self) {
-        self.changed.notified().await;
-    }
-
-    /// Writes the file if anything changed since the last write (the persister task).
-    pub fn persist_if_dirty(&self) -> Result<(), BrokerError> {
-        // Read the number first: the snapshot `persist` takes includes every change up to it.
-        let upto = self.changes.load(Ordering::Acquire);
-        if upto <= self.written.borrow().upto {
-            return Ok(());
-        }
-        match self.persist() {
-            Ok(()) => {
-                self.written.send_modify(|w| w.upto = w.upto.max(upto));
-                Ok(())
-            }
-            Err(e) => {
-                self.written
-                    .send_modify(|w| w.failed = Some((upto, e.to_string())));
-                Err(e)
-            }
-        }
+        self.commit.mark();
     }
 
     /// Waits until every change made so far is on disk: what an answer that promises a topic
     /// (UPDATE_AND_CREATE_TOPIC, a send that created one) waits for, so a crash right after
-    /// it cannot lose the topic. Immediate when nothing is pending; an error when the write
-    /// covering the changes failed.
+    /// it cannot lose the topic.
     pub async fn persisted(&self) -> Result<(), BrokerError> {
-        let want = self.changes.load(Ordering::Acquire);
-        // The send path calls this on every send: with nothing pending it costs a load and a
-        // read lock, no receiver.
-        if self.written.borrow().upto >= want {
-            return Ok(());
-        }
-        let mut rx = self.written.subscribe();
-        let outcome = rx
-            .wait_for(|w| w.upto >= want || w.failed.as_ref().is_some_and(|f| f.0 >= want))
-            .await;
-        match outcome {
-            Ok(w) if w.upto >= want => Ok(()),
-            Ok(w) => Err(BrokerError::ConfigFile {
-                path: self.path.clone(),
-                reason: w.failed.as_ref().map_or_else(String::new, |f| f.1.clone()),
-            }),
-            // The sender lives in `self`, so it cannot be gone while we hold `&self`.
-            Err(_) => Ok(()),
-        }
+        self.commit.persisted().await
     }
 
+    /// Writes `topics.json` now; the table is encoded under the read lock, written without it.
     pub fn persist(&self) -> Result<(), BrokerError> {
-        let s = self.state.read();
-        persist::store_json(
-            &self.path,
-            &TopicsFileRef {
-                data_version: &s.data_version,
-                topic_config_table: &s.table,
-            },
-        )
+        let text = {
+            let s = self.state.read();
+            persist::encode_json(
+                &self.path,
+                &TopicsFileRef {
+                    data_version: &s.data_version,
+                    topic_config_table: &s.table,
+                },
+            )?
+        };
+        persist::write_json(&self.path, &text)
+    }
+}
+
+impl Durable for TopicConfigs {
+    const WHAT: &'static str = "topic configs";
+    fn commit(&self) -> &GroupCommit {
+        &self.commit
+    }
+    fn write(&self) -> Result<(), BrokerError> {
+        self.persist()
     }
 }
 

@@ -46,6 +46,11 @@ pub enum StoreError {
     #[error("flushing {path} failed: {reason}")]
     FlushFailed { path: PathBuf, reason: String },
     #[error(
+        "the disk failed a write ({0}); appends are refused until the broker restarts on a \
+         working disk (what was flushed before the failure is kept)"
+    )]
+    DiskFailed(String),
+    #[error(
         "append at offset {offset} does not continue the commit log, which ends at {expected}"
     )]
     OffsetMismatch { offset: i64, expected: i64 },

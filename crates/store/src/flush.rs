@@ -6,10 +6,15 @@
 //!   woken it flushes everything written so far with one `msync` per file touched, then completes
 //!   the oneshot of every waiting put whose end it covered (one flush serves many puts, and only
 //!   those are woken). A failed flush fails every put still waiting (never a silent OK).
+//! - A failed flush is final until the broker restarts: the kernel marks the pages it could not
+//!   write clean, so a second `msync` would report success for bytes that never reached the disk
+//!   (and recovery would later stop at the hole, dropping everything acknowledged after it).
+//!   From the first failure on nothing is flushed, no checkpoint moves and appends are refused
+//!   ([`FlushProgress::failure`]); what was flushed before it is what recovery finds.
 //! - ConsumeQueues, index and checkpoint: every `flushIntervalConsumeQueue` ms; the checkpoint is
 //!   written last so its timestamps never claim more than what is on disk.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,6 +42,9 @@ type Waiter = (i64, oneshot::Sender<Result<(), FlushWaitError>>);
 pub(crate) struct FlushProgress {
     flushed: AtomicI64,
     waiters: Mutex<Vec<Waiter>>,
+    /// Set by the first failed flush (what failed and why); never cleared.
+    failure: Mutex<Option<String>>,
+    failed: AtomicBool,
 }
 
 impl FlushProgress {
@@ -44,7 +52,21 @@ impl FlushProgress {
         FlushProgress {
             flushed: AtomicI64::new(flushed),
             waiters: Mutex::new(Vec::new()),
+            failure: Mutex::new(None),
+            failed: AtomicBool::new(false),
         }
+    }
+
+    /// What failed, once a flush has failed (appends must be refused from then on).
+    pub fn failure(&self) -> Option<String> {
+        if !self.failed.load(Ordering::Acquire) {
+            return None;
+        }
+        self.failure.lock().clone()
+    }
+
+    fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
     }
 
     pub fn flushed(&self) -> i64 {
@@ -58,11 +80,16 @@ impl FlushProgress {
         }
         let (tx, rx) = oneshot::channel();
         let mut w = self.waiters.lock();
-        // Re-check under the lock: `advance` publishes before it drains.
+        // Re-check under the lock: `advance` publishes before it drains, `fail` marks before it
+        // drains.
         if self.flushed() >= end {
             return None;
         }
-        w.push((end, tx));
+        if self.has_failed() {
+            let _ = tx.send(Err(FlushWaitError::Failed));
+        } else {
+            w.push((end, tx));
+        }
         Some(rx)
     }
 
@@ -91,7 +118,15 @@ impl FlushProgress {
         }
     }
 
-    fn fail(&self) {
+    /// Records the first failure (`what` failed, `why`) and fails every waiting put.
+    fn fail(&self, what: &str, why: &std::io::Error) {
+        {
+            let mut f = self.failure.lock();
+            if f.is_none() {
+                *f = Some(format!("{what}: {why}"));
+            }
+        }
+        self.failed.store(true, Ordering::Release);
         let failed = std::mem::take(&mut *self.waiters.lock());
         for (_, tx) in failed {
             let _ = tx.send(Err(FlushWaitError::Failed));
@@ -112,6 +147,9 @@ impl CommitLogFlusher {
     /// Flushes; returns whether it succeeded. Updates the checkpoint's physic timestamp only when
     /// everything written before the timestamp was read is flushed.
     pub fn flush(&self, least_pages: usize) -> bool {
+        if self.progress.has_failed() {
+            return false;
+        }
         let ts = self.commit_log.last_store_timestamp();
         let written = self.commit_log.max_offset();
         match self.commit_log.queue().flush(least_pages) {
@@ -129,9 +167,12 @@ impl CommitLogFlusher {
                 true
             }
             Err(e) => {
-                tracing::error!(dir = %self.commit_log.queue().dir().display(), error = %e,
-                    "commit log flush failed; waiting SYNC_FLUSH puts fail. Check the disk");
-                self.progress.fail();
+                let dir = self.commit_log.queue().dir().display().to_string();
+                tracing::error!(dir, error = %e,
+                    "commit log flush failed: waiting SYNC_FLUSH puts fail and appends are \
+                     refused until the broker restarts. Check the disk");
+                self.progress
+                    .fail(&format!("flushing the commit log in {dir}"), &e);
                 false
             }
         }
@@ -166,6 +207,11 @@ impl CommitLogFlusher {
                 self.flush(0);
                 return;
             }
+            if self.progress.has_failed() {
+                // Nothing more will be flushed (see the module comment): wait for the stop.
+                stop.bell.wait(Duration::from_secs(1), || stop.is_stopped());
+                continue;
+            }
             if pending() {
                 if self.flush(0) {
                     failures = 0;
@@ -192,31 +238,39 @@ pub(crate) struct LogicsFlusher {
 }
 
 impl LogicsFlusher {
-    pub fn flush(&self, least_pages: usize) {
+    /// Flushes; returns whether everything flushed. A failure is final, as for the commit log:
+    /// the checkpoint stops moving and appends are refused, so a restart rebuilds the queues.
+    pub fn flush(&self, least_pages: usize) -> bool {
+        if self.progress.has_failed() {
+            return false;
+        }
         let ts = self.dispatcher.last_timestamp();
         if let Err(e) = self.cqs.flush(least_pages) {
-            tracing::error!(error = %e, "consume queue flush failed; check the disk");
-            return;
+            tracing::error!(error = %e, "consume queue flush failed: appends are refused until the broker restarts. Check the disk");
+            self.progress.fail("flushing a consume queue", &e);
+            return false;
         }
         self.checkpoint
             .logics_msg_timestamp
             .fetch_max(ts, Ordering::AcqRel);
         if let Some(index) = &self.index {
-            match index.flush() {
-                Ok(()) => {
-                    self.checkpoint
-                        .index_msg_timestamp
-                        .fetch_max(ts, Ordering::AcqRel);
-                }
-                Err(e) => tracing::error!(error = %e, "index flush failed; check the disk"),
+            if let Err(e) = index.flush() {
+                tracing::error!(error = %e, "index flush failed: appends are refused until the broker restarts. Check the disk");
+                self.progress.fail("flushing the index", &e);
+                return false;
             }
+            self.checkpoint
+                .index_msg_timestamp
+                .fetch_max(ts, Ordering::AcqRel);
         }
         self.checkpoint
             .confirm_phy_offset
             .store(self.progress.flushed(), Ordering::Release);
         if let Err(e) = self.checkpoint.flush() {
             tracing::error!(error = %e, "checkpoint flush failed; check the disk");
+            return false;
         }
+        true
     }
 
     pub fn run(

@@ -374,15 +374,15 @@ impl MessageStore {
         let limit = self.limit_fn();
         self.dispatcher.dispatch_until(limit());
         self.logics_flush_thread.stop_and_join();
-        self.logics_flusher().flush(0);
+        let logics_ok = self.logics_flusher().flush(0);
         let caught_up = self.dispatcher.reput_offset() >= self.commit_log.max_offset();
-        if flushed_ok && caught_up {
+        if flushed_ok && logics_ok && caught_up {
             let abort = self.cfg.abort_path();
             if let Err(e) = std::fs::remove_file(&abort) {
                 tracing::warn!(file = %abort.display(), error = %e, "could not remove abort file; next start runs crash recovery");
             }
         } else {
-            tracing::warn!(flushed_ok, caught_up, "store not fully flushed or dispatched at shutdown; keeping the abort file so the next start runs crash recovery");
+            tracing::warn!(flushed_ok, logics_ok, caught_up, "store not fully flushed or dispatched at shutdown; keeping the abort file so the next start runs crash recovery");
         }
         tracing::info!(dir = %self.cfg.store_path_root_dir.display(), end = self.commit_log.max_offset(), "message store shut down");
     }
@@ -441,7 +441,10 @@ impl MessageStore {
             Ok(Ok(Ok(()))) => None,
             Ok(Ok(Err(_))) => Some(StoreError::FlushFailed {
                 path,
-                reason: "the flush covering this message failed".into(),
+                reason: format!(
+                    "the flush covering this message failed ({}); it may not be stored",
+                    self.progress.failure().unwrap_or_default()
+                ),
             }),
             Ok(Err(_)) => Some(StoreError::NotRunning("shut down while waiting for flush")),
             Err(_) => Some(StoreError::FlushFailed {
@@ -492,6 +495,12 @@ impl MessageStore {
         }
         if let Some(e) = self.cleaner.disk_full_error() {
             return fail(PutMessageStatus::ServiceNotAvailable, e);
+        }
+        if let Some(what) = self.progress.failure() {
+            return fail(
+                PutMessageStatus::ServiceNotAvailable,
+                StoreError::DiskFailed(what),
+            );
         }
         let Some(first) = msgs.first() else {
             return fail(

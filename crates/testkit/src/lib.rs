@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+pub mod faultfs;
 pub mod netns;
 
 /// A port on 127.0.0.1 that was free a moment ago. The ports a daemon derives from it (the

@@ -151,7 +151,8 @@ pub async fn update_group(
         ));
     }
     tracing::info!(group = %g.group_name, "subscription group created or updated");
-    ctx.groups().put(g)?;
+    ctx.groups().put(g);
+    ctx.groups().persisted().await?;
     Ok(Some(req.response_to(ResponseCode::Success)))
 }
 
@@ -161,11 +162,12 @@ pub async fn delete_group(
     req: RemotingCommand,
 ) -> ProcessResult {
     let h: DeleteSubscriptionGroupRequestHeader = req.decode_header()?;
-    ctx.groups().remove(&h.group_name)?;
+    ctx.groups().remove(&h.group_name);
     if h.clean_offset == Some(true) {
         ctx.offsets().remove_group(&h.group_name);
         ctx.pull_offsets().remove_group(&h.group_name);
     }
+    ctx.groups().persisted().await?;
     Ok(Some(req.response_to(ResponseCode::Success)))
 }
 

@@ -465,7 +465,12 @@ fn respond(
                     ctx.config().broker.trace_topic_enable.to_string(),
                 );
             if code != ResponseCode::Success {
-                resp = resp.with_remark(r.status.as_str());
+                // Stored but degraded (FLUSH_DISK_TIMEOUT, ...): say why when the store knows.
+                let remark = match &r.error {
+                    Some(e) => format!("{}: {e}", r.status.as_str()),
+                    None => r.status.as_str().to_owned(),
+                };
+                resp = resp.with_remark(remark);
             }
         }
         _ => {
