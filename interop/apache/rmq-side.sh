@@ -19,8 +19,8 @@
 #             sendMessage topicStatus queryMsgByKey queryMsgById queryMsgById-clientId
 #             queryMsgByOffset updateSubGroup consumerConnection consumerProgress
 #             consumerProgress-all resetOffsetByTime brokerStatus getBrokerConfig
-#             updateBrokerConfig updateKvConfig updateTopic-order deleteSubGroup deleteTopic, on a
-#             fresh topic and groups. The producer and push_consumer examples are the fixture
+#             updateBrokerConfig updateKvConfig updateTopic-order topicClusterList wipeWritePerm
+#             (with addWritePerm) deleteSubGroup deleteTopic, on a fresh topic and groups. The producer and push_consumer examples are the fixture
 #             (messages with keys, a live consumer). A subcommand rmq's mqadmin does not have
 #             (mqadmin --help) is a FAIL.
 #   examples  producer push_consumer push_consumer-commit batch_producer ordered_producer
@@ -220,7 +220,8 @@ mqadmin_part() {
   for check in clusterList clusterList-tps updateTopic topicList topicList-cluster topicRoute sendMessage \
       topicStatus queryMsgByKey queryMsgById queryMsgById-clientId queryMsgByOffset updateSubGroup \
       consumerConnection consumerProgress consumerProgress-all resetOffsetByTime brokerStatus \
-      getBrokerConfig updateBrokerConfig updateKvConfig updateTopic-order deleteSubGroup deleteTopic; do
+      getBrokerConfig updateBrokerConfig updateKvConfig updateTopic-order topicClusterList wipeWritePerm \
+      deleteSubGroup deleteTopic; do
     reason=
     last=/dev/null
     case $check in
@@ -458,6 +459,25 @@ mqadmin_part() {
         local saved=$last saved_rc=$rc
         mq deleteTopic-order deleteTopic -c "$cluster" -t "$otopic"
         last=$saved rc=$saved_rc
+        ;;
+      topicClusterList)
+        mq topicClusterList topicClusterList -t "$topic"
+        if [ $rc -ne 0 ]; then reason="exit status $rc"
+        elif ! grep -qx -- "$cluster" "$last"; then reason="no line '$cluster'"
+        fi
+        ;;
+      wipeWritePerm)
+        # Out of the write routes and back in (addWritePerm), on the name server itself.
+        mq wipeWritePerm wipeWritePerm -b "$broker"
+        local wipe_out=$last
+        if [ $rc -ne 0 ]; then reason="exit status $rc"
+        elif ! grep -qF -- "wipe write perm of broker[$broker] in name server[$ns] OK, " "$last"; then reason="no 'wipe write perm of broker[$broker] in name server[$ns] OK, <topics>'"
+        fi
+        mq addWritePerm addWritePerm -b "$broker"
+        if [ $rc -ne 0 ]; then reason="${reason:-addWritePerm: exit status $rc}"
+        elif ! grep -qF -- "add write perm of broker[$broker] in name server[$ns] OK, " "$last"; then reason="${reason:-no 'add write perm of broker[$broker] in name server[$ns] OK, <topics>'}"
+        fi
+        [ -n "$reason" ] || last=$wipe_out
         ;;
       deleteSubGroup)
         mq deleteSubGroup deleteSubGroup -c "$cluster" -g "$sgroup"

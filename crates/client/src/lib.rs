@@ -69,4 +69,4 @@ pub use rmq_remoting::header::{
     CreateAccessConfigRequestHeader, ElectMasterResponseHeader, GetBrokerAclConfigResponseHeader,
     GetMetaDataResponseHeader,
 };
-pub use rmq_remoting::{Credentials, RemotingError, ResponseCode};
+pub use rmq_remoting::{version_desc, Credentials, RemotingError, ResponseCode};

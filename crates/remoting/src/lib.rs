@@ -25,7 +25,8 @@ pub mod transport;
 pub use header::{CommandHeader, HeaderError};
 pub use protocol::signature::Credentials;
 pub use protocol::{
-    ExtFields, LanguageCode, RemotingCommand, RequestCode, ResponseCode, SerializeType,
+    version_desc, ExtFields, LanguageCode, RemotingCommand, RequestCode, ResponseCode,
+    SerializeType,
 };
 pub use transport::{
     load_certs, load_key, load_tls, self_signed, ClientAuth, ClientConfig, ClientTls,

@@ -5,7 +5,9 @@
 use clap::{Parser, Subcommand};
 
 use crate::session::Session;
-use crate::{auth, cluster, config, controller, group, message, offset, plain_acl, topic};
+use crate::{
+    auth, cluster, config, controller, group, message, offset, plain_acl, topic, write_perm,
+};
 
 /// Administration of an rmq or Apache RocketMQ cluster.
 #[derive(Debug, Parser)]
@@ -68,6 +70,18 @@ pub enum Command {
     #[command(name = "deleteKvConfig")]
     DeleteKvConfig(config::DeleteKvConfig),
     /// Create or update a consumer group's config.
+    #[command(name = "wipeWritePerm")]
+    WipeWritePerm(write_perm::WritePerm),
+
+    #[command(name = "addWritePerm")]
+    AddWritePerm(write_perm::WritePerm),
+
+    #[command(name = "topicClusterList")]
+    TopicClusterList(topic::TopicClusterList),
+
+    #[command(name = "producerConnection")]
+    ProducerConnection(group::ProducerConnectionArgs),
+
     #[command(name = "updateSubGroup")]
     UpdateSubGroup(group::UpdateSubGroup),
     /// Delete a consumer group's config.
@@ -232,6 +246,10 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Command::GetBrokerConfig(a) => config::get_broker_config(s, a).await,
         Command::UpdateBrokerConfig(a) => config::update_broker_config(s, a).await,
         Command::UpdateKvConfig(a) => config::update_kv_config(s, a).await,
+        Command::WipeWritePerm(a) => write_perm::write_perm(s, a, true).await,
+        Command::AddWritePerm(a) => write_perm::write_perm(s, a, false).await,
+        Command::TopicClusterList(a) => topic::topic_cluster_list(s, a).await,
+        Command::ProducerConnection(a) => group::producer_connection(s, a).await,
         Command::DeleteKvConfig(a) => config::delete_kv_config(s, a).await,
         Command::UpdateSubGroup(a) => group::update_sub_group(s, a).await,
         Command::DeleteSubGroup(a) => group::delete_sub_group(s, a).await,

@@ -1,4 +1,5 @@
-//! Consumer group commands: `updateSubGroup`, `deleteSubGroup`, `consumerConnection`.
+//! Group commands: `updateSubGroup`, `deleteSubGroup`, `consumerConnection`,
+//! `producerConnection`.
 //!
 //! Group configs live on each master separately, so create and delete act on one broker (`-b`)
 //! or on every master of a cluster (`-c`), like Apache's tools.
@@ -9,7 +10,7 @@ use rmq_client::SubscriptionGroupConfig;
 use serde::Serialize;
 
 use crate::output::{emit, Table};
-use crate::session::Session;
+use crate::session::{route_masters, Session};
 
 /// Arguments of `mqadmin updateSubGroup`.
 #[derive(Debug, Args)]
@@ -206,7 +207,7 @@ pub async fn consumer_connection(s: &Session, a: &ConsumerConnectionArgs) -> Res
                 c.client_id.clone(),
                 c.client_addr.clone(),
                 c.language.to_string(),
-                c.version.to_string(),
+                rmq_client::version_desc(c.version),
             ]);
         }
         let mut subs = Table::new(["Topic", "SubExpression"]);
@@ -224,6 +225,48 @@ pub async fn consumer_connection(s: &Session, a: &ConsumerConnectionArgs) -> Res
             show(cc.consume_from_where.map(|v| v.to_string())),
         ));
         out
+    });
+    Ok(())
+}
+
+/// Arguments of `mqadmin producerConnection`.
+#[derive(Debug, Args)]
+pub struct ProducerConnectionArgs {
+    /// Producer group name.
+    #[arg(short = 'g', long = "producerGroup")]
+    pub group: String,
+    /// A topic the group sends to: its first broker is asked, as Java's admin does.
+    #[arg(short = 't', long = "topic")]
+    pub topic: String,
+}
+
+/// Runs `mqadmin producerConnection`: the group's connected producers, in Apache's columns
+/// (number, client id, address, language, version).
+pub async fn producer_connection(s: &Session, a: &ProducerConnectionArgs) -> Result<()> {
+    let route = s.route(a.topic.trim()).await?;
+    let Some(target) = route_masters(&route).into_iter().next() else {
+        bail!("topic {} has no broker in its route", a.topic.trim());
+    };
+    let pc = s
+        .admin
+        .producer_connection(&target.addr, a.group.trim())
+        .await
+        .map_err(|e| s.explain(e))?;
+    emit(s.json, &pc, |pc| {
+        pc.connection_set
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                format!(
+                    "{:04}  {:<32} {:<22} {:<8} {}\n",
+                    i + 1,
+                    c.client_id,
+                    c.client_addr,
+                    c.language.to_string(),
+                    rmq_client::version_desc(c.version)
+                )
+            })
+            .collect()
     });
     Ok(())
 }

@@ -26,3 +26,4 @@ pub mod plain_acl;
 pub mod session;
 pub mod shutdown;
 pub mod topic;
+pub mod write_perm;

@@ -261,6 +261,27 @@ pub async fn topic_route(s: &Session, a: &TopicRoute) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin topicClusterList`.
+#[derive(Debug, Args)]
+pub struct TopicClusterList {
+    /// Topic name.
+    #[arg(short = 't', long = "topic")]
+    pub topic: String,
+}
+
+/// Runs `mqadmin topicClusterList`: the clusters whose brokers serve the topic, one per line.
+pub async fn topic_cluster_list(s: &Session, a: &TopicClusterList) -> Result<()> {
+    let clusters = s
+        .admin
+        .topic_clusters(a.topic.trim())
+        .await
+        .map_err(|e| s.explain(e))?;
+    emit(s.json, &clusters, |c| {
+        c.iter().map(|name| format!("{name}\n")).collect()
+    });
+    Ok(())
+}
+
 /// Arguments of `mqadmin topicStatus`.
 #[derive(Debug, Args)]
 pub struct TopicStatus {

@@ -84,6 +84,9 @@ async fn topic_cluster_and_message_commands() {
     let producer = Producer::builder()
         .group("PG-tools")
         .name_server(&c.ns_addr)
+        // The broker learns a producer group from heartbeats; the first goes out on the next
+        // tick after the route is known.
+        .heartbeat_interval(Duration::from_millis(200))
         .build()
         .await
         .unwrap();
@@ -93,7 +96,43 @@ async fn topic_cluster_and_message_commands() {
             .await
             .unwrap();
     }
+    // producerConnection while the producer runs: Apache's columns, the version by name.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let text = loop {
+        let run = c
+            .mqadmin(&["producerConnection", "-g", "PG-tools", "-t", "ToolTopic"])
+            .await;
+        if run.code == Some(0) || std::time::Instant::now() > deadline {
+            break run;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let line = text.ok().lines().next().unwrap_or_default().to_owned();
+    assert!(
+        line.starts_with("0001  ") && line.contains("RUST") && line.ends_with("V5_3_3"),
+        "{text:#?}"
+    );
+    let pc = c
+        .mqadmin(&[
+            "producerConnection",
+            "-g",
+            "PG-tools",
+            "-t",
+            "ToolTopic",
+            "--json",
+        ])
+        .await
+        .json();
+    assert_eq!(pc["connectionSet"].as_array().unwrap().len(), 1, "{pc:#}");
     producer.shutdown().await;
+
+    // topicClusterList: the cluster serving the topic.
+    let text = c.mqadmin(&["topicClusterList", "-t", "ToolTopic"]).await;
+    assert_eq!(
+        text.ok().lines().collect::<Vec<_>>(),
+        [CLUSTER],
+        "{text:#?}"
+    );
 
     // topicStatus: four messages across the queues.
     let status = c
@@ -528,4 +567,42 @@ async fn broker_config_and_kv_config_commands() {
     assert_eq!(admin.get_kv_config("NS_TOOL", "k1").await.unwrap(), None);
     admin.shutdown().await;
     c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_perm_commands_take_a_broker_out_of_the_write_routes_and_back() {
+    let c = Cluster::start().await;
+    create_topic(&c, "PermTopic").await;
+    assert_eq!(route_perm(&c).await, 6);
+
+    let text = c.mqadmin(&["wipeWritePerm", "-b", BROKER]).await;
+    let want = format!(
+        "wipe write perm of broker[{BROKER}] in name server[{}] OK, ",
+        c.ns_addr
+    );
+    assert!(text.ok().starts_with(&want), "{text:#?}");
+    let count: i64 = text.ok().trim()[want.len()..].parse().unwrap();
+    assert!(count >= 1, "no topic lost its write permission: {text:#?}");
+    assert_eq!(
+        route_perm(&c).await,
+        4,
+        "the route still offers the broker for writes"
+    );
+
+    let text = c
+        .mqadmin(&["addWritePerm", "-b", BROKER, "--json"])
+        .await
+        .json();
+    assert_eq!(text[0]["nameServer"], c.ns_addr.as_str(), "{text:#}");
+    assert!(text[0]["topicCount"].as_i64().unwrap() >= 1, "{text:#}");
+    assert_eq!(route_perm(&c).await, 6);
+}
+
+/// The permission PermTopic's route gives its broker.
+async fn route_perm(c: &Cluster) -> i64 {
+    let route = c
+        .mqadmin(&["topicRoute", "-t", "PermTopic", "--json"])
+        .await
+        .json();
+    route["queueDatas"][0]["perm"].as_i64().unwrap()
 }

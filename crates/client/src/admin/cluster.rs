@@ -1,11 +1,16 @@
-//! Cluster calls: the name servers' registry (GET_BROKER_CLUSTER_INFO) and the masters of a
-//! cluster, which most "on every broker of the cluster" admin writes start from.
+//! Cluster calls: the name servers' registry (GET_BROKER_CLUSTER_INFO), the masters of a
+//! cluster, which most "on every broker of the cluster" admin writes start from, and a broker's
+//! write permission on one name server (WIPE_WRITE_PERM_OF_BROKER, ADD_WRITE_PERM_OF_BROKER).
 
 use rmq_remoting::body::ClusterInfo;
+use rmq_remoting::header::{
+    AddWritePermOfBrokerRequestHeader, AddWritePermOfBrokerResponseHeader,
+    WipeWritePermOfBrokerRequestHeader, WipeWritePermOfBrokerResponseHeader,
+};
 use rmq_remoting::RequestCode;
 use serde::Serialize;
 
-use super::rpc::bare;
+use super::rpc::{bare, request};
 use super::Admin;
 use crate::error::{ClientError, Result};
 
@@ -40,6 +45,40 @@ impl Admin {
     /// [`ClientError::BrokerNotFound`].
     pub async fn cluster_masters(&self, cluster: &str) -> Result<Vec<BrokerTarget>> {
         masters_of(&self.cluster_info().await?, cluster)
+    }
+
+    /// The configured name servers, one address each.
+    pub fn name_servers(&self) -> Vec<String> {
+        self.instance.options.name_servers.clone()
+    }
+
+    /// WIPE_WRITE_PERM_OF_BROKER (205) on the name server `namesrv`: the routes it gives out
+    /// stop offering `broker_name` for writes (until the broker registers its own permission
+    /// again). Returns how many topics changed.
+    pub async fn wipe_write_perm(&self, namesrv: &str, broker_name: &str) -> Result<i32> {
+        let h = WipeWritePermOfBrokerRequestHeader {
+            broker_name: broker_name.to_owned(),
+            ..Default::default()
+        };
+        let r = self
+            .call(namesrv, request(RequestCode::WipeWritePermOfBroker, &h))
+            .await?;
+        Ok(r.header::<WipeWritePermOfBrokerResponseHeader>()?
+            .wipe_topic_count)
+    }
+
+    /// ADD_WRITE_PERM_OF_BROKER (327) on the name server `namesrv`: `broker_name` is offered
+    /// for writes again. Returns how many topics changed.
+    pub async fn add_write_perm(&self, namesrv: &str, broker_name: &str) -> Result<i32> {
+        let h = AddWritePermOfBrokerRequestHeader {
+            broker_name: broker_name.to_owned(),
+            ..Default::default()
+        };
+        let r = self
+            .call(namesrv, request(RequestCode::AddWritePermOfBroker, &h))
+            .await?;
+        Ok(r.header::<AddWritePermOfBrokerResponseHeader>()?
+            .add_topic_count)
     }
 }
 

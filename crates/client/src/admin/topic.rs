@@ -41,6 +41,22 @@ impl Admin {
             })
     }
 
+    /// The clusters serving `topic`: those whose broker names include a broker of its route
+    /// (Java's `getTopicClusterList`).
+    pub async fn topic_clusters(&self, topic: &str) -> Result<BTreeSet<String>> {
+        let route = self.topic_route(topic).await?;
+        let info = self.cluster_info().await?;
+        let mut out = BTreeSet::new();
+        for b in &route.broker_datas {
+            for (cluster, names) in &info.cluster_addr_table {
+                if names.contains(&b.broker_name) {
+                    out.insert(cluster.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206): every topic registered.
     pub async fn topic_list(&self) -> Result<TopicList> {
         self.call_namesrv(bare(RequestCode::GetAllTopicListFromNameserver))

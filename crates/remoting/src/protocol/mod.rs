@@ -16,6 +16,7 @@ mod language;
 mod request_code;
 mod response_code;
 pub mod signature;
+mod version;
 
 pub use command::{
     DecodeError, RemotingCommand, SerializeType, FLAG_ONEWAY, FLAG_RESPONSE, FRAME_PREFIX_LEN,
@@ -26,3 +27,4 @@ pub(crate) use json_text::write_json_str;
 pub use language::LanguageCode;
 pub use request_code::RequestCode;
 pub use response_code::ResponseCode;
+pub use version::version_desc;
