@@ -357,7 +357,7 @@ mqadmin_part() {
         else
           mq consumerConnection consumerConnection -g "$cgroup"
           if [ $rc -ne 0 ]; then reason="exit status $rc"
-          elif ! has '^[^# ][^ ]* +[0-9.]+:[0-9]+ +RUST +[0-9]+$'; then reason="no connection row '<clientId> <addr> RUST <version>'"
+          elif ! has '^[^# ][^ ]* +[0-9.]+:[0-9]+ +RUST +V[0-9_]+$'; then reason="no connection row '<clientId> <addr> RUST V<version>' (Apache's version names)"
           elif ! has "^$topic +\*\$"; then reason="no subscription row '$topic *'"
           elif ! has '^MessageModel: CLUSTERING$'; then reason="no 'MessageModel: CLUSTERING'"
           elif ! has '^ConsumeType: CONSUME_PASSIVELY$'; then reason="no 'ConsumeType: CONSUME_PASSIVELY'"

@@ -50,7 +50,8 @@ pub async fn write_perm(s: &Session, a: &WritePerm, wipe: bool) -> Result<()> {
             Err(e) => Outcome {
                 name_server: ns,
                 topic_count: None,
-                error: Some(s.explain(e).to_string()),
+                // The address is a name server's: the generic advice would say broker.
+                error: Some(e.to_string()),
             },
         });
     }
