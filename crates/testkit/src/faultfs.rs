@@ -218,6 +218,14 @@ struct PassThrough {
 /// Attributes are not cached by the kernel: every size and time comes from the backing file.
 const TTL: Duration = Duration::ZERO;
 
+/// Answers an operation with no data.
+fn done(reply: ReplyEmpty, r: Result<(), Errno>) {
+    match r {
+        Ok(()) => reply.ok(),
+        Err(e) => reply.error(e),
+    }
+}
+
 fn errno(e: &std::io::Error) -> Errno {
     Errno::from_i32(e.raw_os_error().unwrap_or(libc::EIO))
 }
@@ -298,6 +306,19 @@ impl PassThrough {
             .unwrap_or_else(|p| p.into_inner())
             .insert(fh, Arc::new(f));
         FileHandle(fh)
+    }
+
+    /// Removes `name` in `parent` with `how` (a file or an empty directory).
+    fn remove(
+        &self,
+        parent: INodeNo,
+        name: &OsStr,
+        how: fn(&Path) -> std::io::Result<()>,
+    ) -> Result<(), Errno> {
+        let rel = self.child(parent, name)?;
+        how(&self.full(&rel)).map_err(|e| errno(&e))?;
+        self.nodes().forget_path(&rel);
+        Ok(())
     }
 
     fn open_flags(flags: i32) -> OpenOptions {
@@ -393,29 +414,14 @@ impl Filesystem for PassThrough {
     }
 
     fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        let run = || -> Result<(), Errno> {
-            let rel = self.child(parent, name)?;
-            std::fs::remove_file(self.full(&rel)).map_err(|e| errno(&e))?;
-            self.nodes().forget_path(&rel);
-            Ok(())
-        };
-        match run() {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        done(
+            reply,
+            self.remove(parent, name, |p| std::fs::remove_file(p)),
+        );
     }
 
     fn rmdir(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        let run = || -> Result<(), Errno> {
-            let rel = self.child(parent, name)?;
-            std::fs::remove_dir(self.full(&rel)).map_err(|e| errno(&e))?;
-            self.nodes().forget_path(&rel);
-            Ok(())
-        };
-        match run() {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        done(reply, self.remove(parent, name, |p| std::fs::remove_dir(p)));
     }
 
     fn rename(
@@ -435,10 +441,7 @@ impl Filesystem for PassThrough {
             self.nodes().renamed(&from, &to);
             Ok(())
         };
-        match run() {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        done(reply, run());
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
@@ -587,10 +590,7 @@ impl Filesystem for PassThrough {
             }
             .map_err(|e| errno(&e))
         };
-        match run() {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        done(reply, run());
     }
 
     fn fsyncdir(
@@ -601,10 +601,7 @@ impl Filesystem for PassThrough {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        match self.switch.pass() {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        done(reply, self.switch.pass());
     }
 
     fn readdir(
@@ -702,9 +699,6 @@ impl Filesystem for PassThrough {
                 Err(errno(&std::io::Error::last_os_error()))
             }
         };
-        match run() {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        done(reply, run());
     }
 }
