@@ -1,70 +1,31 @@
-//! Body compression (protocol.md 3.3): producers zlib-compress bodies of at least
-//! `compressMsgBodyOverHowmuch` (4096) bytes at level 5 and set `COMPRESSED | ZLIB` (0x301);
-//! consumers inflate bodies with the COMPRESSED bit and clear it, as Java's `MessageDecoder`.
-//! Only zlib is supported; an LZ4/ZSTD body is handed over as stored, with the bit left set.
-
-use std::io::{Read, Write};
+//! Body compression in the client (protocol.md 3.3): producers compress bodies of at least
+//! `compressMsgBodyOverHowmuch` (4096) bytes and set `COMPRESSED` with the type bits of
+//! [`Compression`] (zlib at Java's level 5 by default: 0x301); consumers decompress bodies with
+//! the COMPRESSED bit and clear it, as Java's `MessageDecoder`. The codecs are
+//! `rmq_common::compress`.
 
 use bytes::Bytes;
-use flate2::read::ZlibDecoder;
-use flate2::write::ZlibEncoder;
-use flate2::Compression;
+#[cfg(test)]
+pub use rmq_common::compress::{zlib_compress, zlib_decompress};
+pub use rmq_common::compress::{Compression, InflateError};
 use rmq_common::sysflag::message as msg_flag;
 use rmq_common::MessageExt;
 
-/// Java's default compression level.
-pub const ZLIB_LEVEL: u32 = 5;
-
-/// zlib stream (RFC 1950) of `body`.
-pub fn zlib_compress(body: &[u8]) -> Vec<u8> {
-    let mut enc = ZlibEncoder::new(
-        Vec::with_capacity(body.len() / 2),
-        Compression::new(ZLIB_LEVEL),
-    );
-    // Writing into a Vec cannot fail.
-    let _ = enc.write_all(body);
-    enc.finish().unwrap_or_default()
-}
-
-/// Why a body was not inflated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InflateError {
-    /// Not a zlib stream.
-    Corrupt,
-    /// It inflates beyond the limit (a zip bomb, or a limit set too low).
-    TooLarge,
-}
-
-/// Inflates a zlib stream of at most `limit` bytes inflated.
-pub fn zlib_decompress(data: &[u8], limit: usize) -> Result<Vec<u8>, InflateError> {
-    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(limit));
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    ZlibDecoder::new(data)
-        .take(cap)
-        .read_to_end(&mut out)
-        .map_err(|_| InflateError::Corrupt)?;
-    match out.len() > limit {
-        true => Err(InflateError::TooLarge),
-        false => Ok(out),
-    }
-}
-
-/// Inflates a consumed message's body in place if it is zlib-compressed (type ZLIB, or 0 for old
-/// producers), clearing the COMPRESSED bit. Leaves anything it cannot inflate, or that would
-/// inflate beyond `limit` bytes, untouched.
+/// Decompresses a consumed message's body in place if it is compressed (zlib, LZ4 or zstd),
+/// clearing the COMPRESSED bit. Leaves anything it cannot decompress, or that would grow beyond
+/// `limit` bytes, untouched.
 pub fn decompress_message(m: &mut MessageExt, limit: usize) {
     if m.sys_flag & msg_flag::COMPRESSED == 0 {
         return;
     }
-    let ty = m.sys_flag & msg_flag::COMPRESSION_TYPE_MASK;
-    if ty != 0 && ty != msg_flag::COMPRESSION_ZLIB {
+    let Some(ty) = Compression::from_sys_flag(m.sys_flag) else {
         tracing::warn!(
             sys_flag = m.sys_flag,
-            "unsupported body compression type; body left compressed"
+            "unknown body compression type; body left compressed"
         );
         return;
-    }
-    match zlib_decompress(&m.message.body, limit) {
+    };
+    match ty.decompress(&m.message.body, limit) {
         Ok(body) => {
             m.message.body = Bytes::from(body);
             m.sys_flag &= !msg_flag::COMPRESSED;
@@ -99,6 +60,53 @@ mod tests {
             zlib_decompress(b"not zlib", 10_000),
             Err(InflateError::Corrupt)
         );
+    }
+
+    /// `rocketmq body ` 40 times, as the reference `lz4` and `zstd` tools frame it (the formats
+    /// lz4-java's `LZ4FrameOutputStream` and zstd-jni's `ZstdOutputStream` write).
+    const GOLDEN_LZ4: [u8; 45] = [
+        0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0x1a, 0x00, 0x00, 0x00, 0xef, 0x72, 0x6f, 0x63,
+        0x6b, 0x65, 0x74, 0x6d, 0x71, 0x20, 0x62, 0x6f, 0x64, 0x79, 0x20, 0x0e, 0x00, 0xff, 0xff,
+        0x0c, 0x50, 0x62, 0x6f, 0x64, 0x79, 0x20, 0x00, 0x00, 0x00, 0x00, 0xff, 0x71, 0x94, 0x7a,
+    ];
+    const GOLDEN_ZSTD: [u8; 35] = [
+        0x28, 0xb5, 0x2f, 0xfd, 0x64, 0x30, 0x01, 0xad, 0x00, 0x00, 0x70, 0x72, 0x6f, 0x63, 0x6b,
+        0x65, 0x74, 0x6d, 0x71, 0x20, 0x62, 0x6f, 0x64, 0x79, 0x20, 0x01, 0x00, 0x1f, 0xa2, 0x9a,
+        0x4a, 0x69, 0x72, 0x9b, 0xd7,
+    ];
+
+    #[test]
+    fn lz4_and_zstd_read_reference_frames_and_round_trip() {
+        let text = "rocketmq body ".repeat(40).into_bytes();
+        assert_eq!(
+            Compression::Lz4.decompress(&GOLDEN_LZ4, 1 << 20).unwrap(),
+            text
+        );
+        assert_eq!(
+            Compression::Zstd.decompress(&GOLDEN_ZSTD, 1 << 20).unwrap(),
+            text
+        );
+        let body: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        for c in [Compression::Zlib, Compression::Lz4, Compression::Zstd] {
+            let packed = c.compress(&body);
+            assert!(packed.len() < body.len(), "{c:?} did not compress");
+            assert_eq!(c.decompress(&packed, body.len()).unwrap(), body, "{c:?}");
+            assert_eq!(
+                c.decompress(&packed, body.len() - 1),
+                Err(InflateError::TooLarge),
+                "{c:?} ignored the limit"
+            );
+            assert_eq!(
+                c.decompress(b"not compressed at all", 1 << 20),
+                Err(InflateError::Corrupt),
+                "{c:?}"
+            );
+            assert_eq!(Compression::from_sys_flag(c.sys_flag() | 1), Some(c));
+        }
+        assert_eq!(Compression::from_sys_flag(1), Some(Compression::Zlib));
+        assert_eq!(Compression::from_sys_flag(0x401), None);
     }
 
     #[test]

@@ -41,6 +41,7 @@ mod server_requests;
 mod stop_on_drop;
 
 pub use admin::{Admin, AdminBuilder, BrokerTarget, Elected, PullOne, QueueReset, TopicTarget};
+pub use compress::Compression;
 pub use consumer::{
     ConsumeConcurrentlyStatus, ConsumeFrom, ConsumeOrderlyStatus, MessageModel, PullConsumer,
     PullConsumerBuilder, PushConsumer, PushConsumerBuilder,

@@ -3,6 +3,7 @@
 //! Java `.properties` format. Pure data and codecs: no tokio, no I/O.
 
 pub mod batch;
+pub mod compress;
 pub mod config;
 pub mod delay;
 pub mod java;

@@ -12,7 +12,11 @@ pub mod message {
     pub const STOREHOST_V6: i32 = 0x20;
     pub const NEED_UNWRAP: i32 = 0x40;
     pub const INNER_BATCH: i32 = 0x80;
+    /// The compression type bits (5.x): LZ4 0x100, ZSTD 0x200, ZLIB 0x300 (0 from 4.x producers
+    /// means zlib).
     pub const COMPRESSION_TYPE_MASK: i32 = 0x700;
+    pub const COMPRESSION_LZ4: i32 = 0x100;
+    pub const COMPRESSION_ZSTD: i32 = 0x200;
     pub const COMPRESSION_ZLIB: i32 = 0x300;
 
     /// The transaction type bits (`flag & 0xC`).

@@ -61,6 +61,30 @@ pub fn body_digest(body: &[u8]) -> Digest {
     }
 }
 
+/// The most an LZ4 or zstd body is decompressed to for a gRPC client (more is sent as stored).
+const GRPC_INFLATE_LIMIT: usize = 64 * 1024 * 1024;
+
+/// The body for a gRPC client and whether it is still compressed: a zlib body travels as stored
+/// (encoding GZIP, which the clients inflate); LZ4 and zstd bodies from 5.x remoting producers,
+/// which gRPC has no encoding for, are decompressed here as Apache's proxy does.
+fn grpc_body(sys_flag: i32, stored: &[u8]) -> (std::borrow::Cow<'_, [u8]>, bool) {
+    use rmq_common::compress::Compression;
+    if sys_flag & msg_flag::COMPRESSED == 0 {
+        return (stored.into(), false);
+    }
+    match Compression::from_sys_flag(sys_flag) {
+        Some(Compression::Zlib) => (stored.into(), true),
+        Some(c) => match c.decompress(stored, GRPC_INFLATE_LIMIT) {
+            Ok(plain) => (plain.into(), false),
+            Err(e) => {
+                tracing::warn!(sys_flag, error = ?e, "a compressed body does not decompress; sent as stored");
+                (stored.into(), true)
+            }
+        },
+        None => (stored.into(), true),
+    }
+}
+
 /// How the body travels: as stored, GZIP when the producer compressed it (the clients drop a
 /// message whose encoding is unspecified).
 pub fn body_encoding(compressed: bool) -> i32 {
@@ -95,7 +119,8 @@ pub fn to_message(caller: &Caller, v: &RecordView<'_>, delivery: Option<Delivery
     } else {
         MessageType::Normal
     };
-    let body = v.body();
+    let (body, compressed) = grpc_body(v.sys_flag, v.body());
+    let body: &[u8] = &body;
     let dead_letter_queue = match (
         props.get(keys::DLQ_ORIGIN_TOPIC),
         props.get(keys::DLQ_ORIGIN_MESSAGE_ID),
@@ -122,7 +147,7 @@ pub fn to_message(caller: &Caller, v: &RecordView<'_>, delivery: Option<Delivery
             .unwrap_or_default(),
         message_id,
         body_digest: Some(body_digest(body)),
-        body_encoding: body_encoding(v.sys_flag & msg_flag::COMPRESSED != 0),
+        body_encoding: body_encoding(compressed),
         message_type: message_type as i32,
         born_timestamp: Some(timestamp(v.born_timestamp)),
         born_host: props

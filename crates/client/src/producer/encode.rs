@@ -13,7 +13,7 @@ use rmq_common::{Message, MessageQueue};
 use rmq_remoting::header::{SendMessageRequestHeaderV2, SendMessageResponseHeader};
 use rmq_remoting::{RemotingCommand, ResponseCode};
 
-use crate::compress::zlib_compress;
+use crate::compress::Compression;
 use crate::error::{ClientError, Result};
 use crate::route::DEFAULT_TOPIC_QUEUE_NUMS;
 
@@ -80,6 +80,7 @@ pub struct PreparedMessage {
 pub struct EncodeLimits {
     pub max_message_size: usize,
     pub compress_threshold: usize,
+    pub compression: Compression,
 }
 
 fn check_topic(topic: &str) -> Result<()> {
@@ -129,8 +130,8 @@ pub fn prepare_message(
     }
     let mut sys_flag = 0;
     let body = if msg.body.len() >= limits.compress_threshold {
-        sys_flag |= msg_flag::COMPRESSED | msg_flag::COMPRESSION_ZLIB;
-        Bytes::from(zlib_compress(&msg.body))
+        sys_flag |= msg_flag::COMPRESSED | limits.compression.sys_flag();
+        Bytes::from(limits.compression.compress(&msg.body))
     } else {
         msg.body.clone()
     };
@@ -305,6 +306,7 @@ mod tests {
     const LIMITS: EncodeLimits = EncodeLimits {
         max_message_size: 4 * 1024 * 1024,
         compress_threshold: 4096,
+        compression: Compression::Zlib,
     };
 
     #[test]

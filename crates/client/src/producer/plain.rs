@@ -10,6 +10,7 @@ use rmq_remoting::{RemotingCommand, RequestCode};
 
 use super::encode::SendResult;
 use super::sender::{SendSettings, Sender};
+use crate::compress::Compression;
 use crate::error::Result;
 use crate::instance::ClientInstance;
 use crate::options::{client_option_setters, ClientOptions};
@@ -49,9 +50,16 @@ impl ProducerBuilder {
         self
     }
 
-    /// Bodies of at least this many bytes are zlib-compressed (4096).
+    /// Bodies of at least this many bytes are compressed (4096).
     pub fn compress_threshold(mut self, bytes: usize) -> Self {
         self.settings.limits.compress_threshold = bytes;
+        self
+    }
+
+    /// How large bodies are compressed (Java 5.x's `compressType`): zlib by default, which every
+    /// client reads; LZ4 and zstd need 5.x consumers (or rmq's).
+    pub fn compression(mut self, c: Compression) -> Self {
+        self.settings.limits.compression = c;
         self
     }
 

@@ -43,6 +43,7 @@ impl Default for SendSettings {
             limits: EncodeLimits {
                 max_message_size: 4 * 1024 * 1024,
                 compress_threshold: 4096,
+                compression: crate::compress::Compression::Zlib,
             },
         }
     }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use rmq_client::{ConsumeConcurrentlyStatus, Message, MessageExt, SendStatus};
+use rmq_client::{
+    Compression, ConsumeConcurrentlyStatus, Message, MessageExt, Producer, SendStatus,
+};
 
 use crate::harness::*;
 
@@ -139,6 +141,61 @@ async fn send_and_receive_with_tag_filter() {
     consumer.shutdown().await;
     producer.shutdown().await;
     admin.shutdown().await;
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lz4_and_zstd_bodies_are_stored_compressed_and_come_back_as_sent() {
+    let cluster = Cluster::start(1, &[]).await;
+    let topic = "PackedTopic";
+    cluster.create_topic(topic, 1).await;
+    let mut sent = Vec::new();
+    for (c, bits) in [(Compression::Lz4, 0x100), (Compression::Zstd, 0x200)] {
+        let producer = Producer::builder()
+            .group(format!("PG-{c:?}"))
+            .name_server(&cluster.ns_addr)
+            .compression(c)
+            .build()
+            .await
+            .unwrap();
+        let body = format!("{c:?} ").repeat(3_000);
+        let r = producer
+            .send(Message::new(topic, body.clone()))
+            .await
+            .unwrap();
+        assert_eq!(r.status, SendStatus::SendOk);
+        sent.push((r.msg_id, body, bits));
+        producer.shutdown().await;
+    }
+    let got: Arc<Mutex<Vec<MessageExt>>> = Arc::default();
+    let sink = got.clone();
+    let consumer = cluster
+        .consumer("CG-packed")
+        .subscribe(topic, "*")
+        .listener_concurrently(move |msgs| {
+            sink.lock().extend(msgs.iter().cloned());
+            ConsumeConcurrentlyStatus::ConsumeSuccess
+        })
+        .build()
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(15), || got.lock().len() >= sent.len()).await,
+        "got {} of {}",
+        got.lock().len(),
+        sent.len()
+    );
+    for (id, body, bits) in &sent {
+        let got = got.lock();
+        let m = got
+            .iter()
+            .find(|m| m.msg_id() == *id)
+            .expect("each message arrives");
+        assert_eq!(m.message.body.as_ref(), body.as_bytes(), "the body as sent");
+        // Stored with its type bits; the COMPRESSED bit is cleared once decompressed.
+        assert_eq!(m.sys_flag & 0x701, *bits, "sysFlag {:#x}", m.sys_flag);
+    }
+    consumer.shutdown().await;
     cluster.shutdown().await;
 }
 
