@@ -19,6 +19,9 @@ pub const CQ_UNIT_SIZE: usize = 20;
 /// Size of a pre-blank (hole) entry, as Apache's `fillPreBlank` writes it.
 pub const HOLE_SIZE: i32 = i32::MAX;
 
+/// A lower bound on a CommitLog record's length (its fixed fields alone take 97 bytes).
+const MIN_RECORD_LEN: i64 = 64;
+
 /// One consume-queue entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CqEntry {
@@ -225,7 +228,8 @@ impl ConsumeQueue {
         logic + per_file - logic % per_file
     }
 
-    /// Appends the entry for `queue_offset`. Returns `false` if the queue already holds it.
+    /// Appends the entry for `queue_offset`. Returns `false` if the queue already holds it, or
+    /// if `queue_offset` cannot be right (see the gap check).
     /// A gap (lost entries) is filled with holes so positions stay addressable.
     pub fn put(
         &self,
@@ -247,6 +251,21 @@ impl ConsumeQueue {
             self.min_logic.store(queue_offset, Ordering::Release);
             self.max_logic.store(first, Ordering::Release);
         } else if queue_offset > max {
+            // A gap holds at most as many records as fit between the last entry and this one
+            // in the CommitLog: more means the record's queue offset is damaged (the body CRC
+            // does not cover it), and filling such a gap with holes would write without bound.
+            let after_last = self
+                .entry(max - 1)
+                .filter(|e| !e.is_hole() && e.phy_offset <= phy_offset)
+                .map_or(0, |e| e.phy_offset + i64::from(e.size));
+            let room = (phy_offset - after_last).max(0) / MIN_RECORD_LEN + 1;
+            if queue_offset - max > room {
+                tracing::error!(topic = %self.topic, queue_id = self.queue_id, expected = max,
+                    got = queue_offset, phy_offset,
+                    "a CommitLog record's queue offset is past anything that can precede it \
+                     (damaged record?); not added to the consume queue");
+                return Ok(false);
+            }
             tracing::warn!(topic = %self.topic, queue_id = self.queue_id, expected = max, got = queue_offset,
                 "consume queue gap; filling it with holes");
         }
@@ -325,6 +344,34 @@ impl ConsumeQueue {
 mod tests {
     use super::*;
 
+    /// Found by the store_recovery fuzz target: a damaged queue offset in a CommitLog record
+    /// (the body CRC does not cover it) made dispatch fill a gap of billions of holes, creating
+    /// consume queue files until the disk was full.
+    #[test]
+    fn a_gap_larger_than_the_commit_log_allows_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let size = CQ_UNIT_SIZE * 4;
+        let cq = ConsumeQueue::new(dir.path(), "T", 0, size);
+        for i in 0..3 {
+            assert!(cq.put(i * 100, 100, i, i).unwrap());
+        }
+        // Records of 100 bytes end at 300; at 400 at most (400 - 300) / 64 + 1 = 2 can follow.
+        assert!(!cq.put(400, 100, 0, 1_000_000_000).unwrap());
+        assert!(!cq.put(400, 100, 0, 6).unwrap());
+        assert_eq!(cq.max_offset(), 3);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("T").join("0"))
+                .unwrap()
+                .count(),
+            1
+        );
+        // A gap the CommitLog has room for is filled with holes, as before.
+        assert!(cq.put(400, 100, 0, 5).unwrap());
+        assert_eq!(cq.max_offset(), 6);
+        assert!(cq.entry(3).unwrap().is_hole() && cq.entry(4).unwrap().is_hole());
+        assert_eq!(cq.entry(5).unwrap().phy_offset, 400);
+    }
+
     #[test]
     fn append_read_recover_truncate() {
         let dir = tempfile::tempdir().unwrap();
@@ -363,7 +410,7 @@ mod tests {
         assert_eq!(cq.min_offset(), 5);
         assert_eq!(cq.max_offset(), 6);
         assert!(cq.entry(4).unwrap().is_hole());
-        cq.put(10, 10, 0, 8).unwrap();
+        cq.put(1000, 100, 0, 8).unwrap();
         assert!(cq.entry(7).unwrap().is_hole());
         assert_eq!(cq.max_offset(), 9);
     }
