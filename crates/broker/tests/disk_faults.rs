@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::cluster::{create_topic, wait_until};
+use common::cluster::create_topic;
 use common::{client, pull_request, send_request, TIMEOUT};
 use rmq_common::record::decode_messages;
 use rmq_remoting::header::pull_sys_flag;
@@ -78,6 +78,14 @@ impl Rig {
         (r.response_code(), remark)
     }
 
+    /// Sends `n` messages, each answered SEND_OK.
+    async fn send_ok(&mut self, n: usize) {
+        for _ in 0..n {
+            let (code, remark) = self.send().await;
+            assert_eq!(code, ResponseCode::Success, "{remark}");
+        }
+    }
+
     /// The bodies queue 0 holds from offset 0, read until `expect` are there or the queue ends.
     async fn read_all(&self, expect: usize) -> Vec<String> {
         self.read_as("Reader", expect).await
@@ -88,15 +96,14 @@ impl Rig {
         let mut out = Vec::new();
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let req = pull_request(
-                group,
-                TOPIC,
-                0,
-                out.len() as i64,
-                pull_sys_flag::SUBSCRIPTION,
-                0,
-                Some("*"),
-            );
+            // Short of what is expected, the broker holds the pull until dispatch (which may lag
+            // the append a moment after a restart) brings the next message.
+            let (flags, hold_ms) = if out.len() < expect {
+                (pull_sys_flag::SUBSCRIPTION | pull_sys_flag::SUSPEND, 1_000)
+            } else {
+                (pull_sys_flag::SUBSCRIPTION, 0)
+            };
+            let req = pull_request(group, TOPIC, 0, out.len() as i64, flags, hold_ms, Some("*"));
             let r = self.c.invoke(&self.addr, req, TIMEOUT).await.unwrap();
             if r.response_code() != ResponseCode::Success {
                 if out.len() >= expect {
@@ -107,8 +114,6 @@ impl Rig {
                     "queue 0 ends at {} messages, {expect} expected: {out:?}",
                     out.len()
                 );
-                // Dispatch after a (re)start may lag the append a moment.
-                tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
             for m in decode_messages(&r.body).unwrap() {
@@ -147,22 +152,17 @@ impl Rig {
 }
 
 /// Waits until the fault has been met by at least one write or sync.
-async fn hit(fs: &FaultFs) {
-    wait_until(
-        "a write to reach the faulty disk",
-        Duration::from_secs(20),
-        || async { fs.hits() > 0 },
-    )
-    .await;
+fn hit(fs: &FaultFs) {
+    assert!(
+        fs.wait_for_hits_beyond(0, Duration::from_secs(20)),
+        "no write reached the faulty disk"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_disk_answers_flush_disk_timeout_and_loses_nothing() {
     let mut rig = Rig::start("disk-stall").await;
-    for _ in 0..10 {
-        let (code, remark) = rig.send().await;
-        assert_eq!(code, ResponseCode::Success, "{remark}");
-    }
+    rig.send_ok(10).await;
 
     assert_eq!(rig.read_all(10).await.len(), 10);
 
@@ -178,7 +178,7 @@ async fn a_stalled_disk_answers_flush_disk_timeout_and_loses_nothing() {
         "a send on a stalled disk: {remark}"
     );
     assert!(remark.contains("syncFlushTimeout"), "{remark}");
-    hit(rig.fs()).await;
+    hit(rig.fs());
     // Consumers go on reading what was flushed, a group first seen now too (its config file
     // is written in the background, not on the request path).
     assert_eq!(rig.read_all(10).await.len(), 10);
@@ -199,10 +199,7 @@ async fn a_stalled_disk_answers_flush_disk_timeout_and_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_disk_refuses_writes_and_acknowledges_nothing_it_did_not_store() {
     let mut rig = Rig::start("disk-eio").await;
-    for _ in 0..10 {
-        let (code, remark) = rig.send().await;
-        assert_eq!(code, ResponseCode::Success, "{remark}");
-    }
+    rig.send_ok(10).await;
 
     rig.fs().set(Fault::Eio);
     let (code, remark) = rig.send().await;
@@ -212,7 +209,7 @@ async fn a_failing_disk_refuses_writes_and_acknowledges_nothing_it_did_not_store
         "the send whose flush failed: {remark}"
     );
     assert!(remark.contains("failed"), "{remark}");
-    hit(rig.fs()).await;
+    hit(rig.fs());
     // From the failure on the store takes nothing: a second msync would "succeed" over pages
     // the kernel marked clean without writing them.
     let (code, remark) = rig.send().await;

@@ -14,8 +14,8 @@
 //! - ConsumeQueues, index and checkpoint: every `flushIntervalConsumeQueue` ms; the checkpoint is
 //!   written last so its timestamps never claim more than what is on disk.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -43,8 +43,7 @@ pub(crate) struct FlushProgress {
     flushed: AtomicI64,
     waiters: Mutex<Vec<Waiter>>,
     /// Set by the first failed flush (what failed and why); never cleared.
-    failure: Mutex<Option<String>>,
-    failed: AtomicBool,
+    failure: OnceLock<String>,
 }
 
 impl FlushProgress {
@@ -52,21 +51,17 @@ impl FlushProgress {
         FlushProgress {
             flushed: AtomicI64::new(flushed),
             waiters: Mutex::new(Vec::new()),
-            failure: Mutex::new(None),
-            failed: AtomicBool::new(false),
+            failure: OnceLock::new(),
         }
     }
 
     /// What failed, once a flush has failed (appends must be refused from then on).
     pub fn failure(&self) -> Option<String> {
-        if !self.failed.load(Ordering::Acquire) {
-            return None;
-        }
-        self.failure.lock().clone()
+        self.failure.get().cloned()
     }
 
     fn has_failed(&self) -> bool {
-        self.failed.load(Ordering::Acquire)
+        self.failure.get().is_some()
     }
 
     pub fn flushed(&self) -> i64 {
@@ -120,13 +115,8 @@ impl FlushProgress {
 
     /// Records the first failure (`what` failed, `why`) and fails every waiting put.
     fn fail(&self, what: &str, why: &std::io::Error) {
-        {
-            let mut f = self.failure.lock();
-            if f.is_none() {
-                *f = Some(format!("{what}: {why}"));
-            }
-        }
-        self.failed.store(true, Ordering::Release);
+        // The first failure is the one reported.
+        let _ = self.failure.set(format!("{what}: {why}"));
         let failed = std::mem::take(&mut *self.waiters.lock());
         for (_, tx) in failed {
             let _ = tx.send(Err(FlushWaitError::Failed));

@@ -57,11 +57,13 @@ impl Switch {
                 Fault::Healthy => return Ok(()),
                 Fault::Eio => {
                     self.hits.fetch_add(1, Ordering::Relaxed);
+                    self.changed.notify_all();
                     return Err(Errno::EIO);
                 }
                 Fault::Stall => {
                     if !counted {
                         self.hits.fetch_add(1, Ordering::Relaxed);
+                        self.changed.notify_all();
                         counted = true;
                     }
                     f = self.changed.wait(f).unwrap_or_else(|p| p.into_inner());
@@ -121,6 +123,17 @@ impl FaultFs {
     /// How many writes and syncs met a fault so far (proof that one was hit).
     pub fn hits(&self) -> u64 {
         self.switch.hits.load(Ordering::Relaxed)
+    }
+
+    /// Blocks until more than `seen` writes or syncs met a fault; `false` after `limit`.
+    pub fn wait_for_hits_beyond(&self, seen: u64, limit: Duration) -> bool {
+        let f = self.switch.fault.lock().unwrap_or_else(|p| p.into_inner());
+        let (_f, timeout) = self
+            .switch
+            .changed
+            .wait_timeout_while(f, limit, |_| self.hits() <= seen)
+            .unwrap_or_else(|p| p.into_inner());
+        !timeout.timed_out()
     }
 
     /// Clears the fault and unmounts; fails while a process still has files open there.

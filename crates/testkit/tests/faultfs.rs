@@ -72,18 +72,11 @@ fn mapped_writes_pass_stall_and_fail_on_command() {
     // Stalled: msync does not return until the stall is cleared.
     fs.set(Fault::Stall);
     let mut c = run_child(&file, 8);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while fs.hits() == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no write reached the stalled disk"
-        );
-        assert!(
-            c.try_wait().unwrap().is_none(),
-            "msync returned on a stalled disk"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    assert!(
+        fs.wait_for_hits_beyond(0, Duration::from_secs(20)),
+        "no write reached the stalled disk"
+    );
+    // The write is held: msync cannot have returned.
     assert!(
         c.try_wait().unwrap().is_none(),
         "msync returned on a stalled disk"

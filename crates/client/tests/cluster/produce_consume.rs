@@ -167,26 +167,16 @@ async fn lz4_and_zstd_bodies_are_stored_compressed_and_come_back_as_sent() {
         sent.push((r.msg_id, body, bits));
         producer.shutdown().await;
     }
-    let got: Arc<Mutex<Vec<MessageExt>>> = Arc::default();
-    let sink = got.clone();
-    let consumer = cluster
-        .consumer("CG-packed")
-        .subscribe(topic, "*")
-        .listener_concurrently(move |msgs| {
-            sink.lock().extend(msgs.iter().cloned());
-            ConsumeConcurrentlyStatus::ConsumeSuccess
-        })
-        .build()
-        .await
-        .unwrap();
-    assert!(
-        eventually(Duration::from_secs(15), || got.lock().len() >= sent.len()).await,
-        "got {} of {}",
-        got.lock().len(),
-        sent.len()
-    );
+    let got = drain(
+        &cluster,
+        "CG-packed",
+        topic,
+        sent.len(),
+        Duration::from_secs(15),
+    )
+    .await;
+    assert_eq!(got.len(), sent.len(), "got {} of {}", got.len(), sent.len());
     for (id, body, bits) in &sent {
-        let got = got.lock();
         let m = got
             .iter()
             .find(|m| m.msg_id() == *id)
@@ -195,7 +185,6 @@ async fn lz4_and_zstd_bodies_are_stored_compressed_and_come_back_as_sent() {
         // Stored with its type bits; the COMPRESSED bit is cleared once decompressed.
         assert_eq!(m.sys_flag & 0x701, *bits, "sysFlag {:#x}", m.sys_flag);
     }
-    consumer.shutdown().await;
     cluster.shutdown().await;
 }
 
