@@ -36,7 +36,8 @@ CLUSTER_TESTS=(
   clustering::dropping_a_consumer_stops_it_and_the_group_forgets_it
   clustering::broadcasting_every_member_sees_every_message
   offsets::offsets_resume_after_restart offsets::pull_consumer_poll_commit_seek
-  offsets::shutdown_commits_listener_calls_in_progress
+  offsets::shutdown_commits_listener_calls_in_progress offsets::first_commits_of_many_queues_all_land
+  offsets::shutdown_during_rebalance_rounds_commits_what_was_consumed
   operator::running_info_and_consume_directly_reach_the_consumer
   operator::reset_while_consuming_redelivers_server_side
   orderly::per_key_order_with_random_failures

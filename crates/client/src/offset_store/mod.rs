@@ -54,20 +54,25 @@ impl OffsetStore {
         Ok(found)
     }
 
-    /// Persists the offsets of `mqs` (all known queues when `None`).
+    /// Persists the offsets of `mqs` (all known queues when `None`), after any persist in
+    /// progress and with the offsets as they are then.
     pub async fn persist(&self, mqs: Option<&[MessageQueue]>) {
+        let _turn = self.table().persist_turn().await;
         let snapshot = self.table().snapshot();
-        let selected: HashMap<MessageQueue, i64> = match mqs {
-            None => snapshot,
-            Some(mqs) => mqs
-                .iter()
-                .filter_map(|q| snapshot.get(q).map(|o| (q.clone(), *o)))
-                .collect(),
-        };
         match self {
-            OffsetStore::Remote(s) => s.persist(selected).await,
+            OffsetStore::Remote(s) => {
+                let selected: HashMap<MessageQueue, i64> = match mqs {
+                    None => snapshot,
+                    Some(mqs) => mqs
+                        .iter()
+                        .filter_map(|q| snapshot.get(q).map(|o| (q.clone(), *o)))
+                        .collect(),
+                };
+                s.persist(selected).await
+            }
+            // The file holds every queue's offset.
             OffsetStore::Local(s) => {
-                if let Err(e) = s.persist(&self.table().snapshot()).await {
+                if let Err(e) = s.persist(&snapshot).await {
                     tracing::warn!(error = %e, "persisting local offsets failed");
                 }
             }

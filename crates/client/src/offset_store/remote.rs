@@ -37,24 +37,39 @@ impl RemoteOffsetStore {
         Ok(found)
     }
 
+    /// Sends the offsets that changed since the last successful persist: one broker at a time
+    /// per broker, brokers in parallel. Apache's broker creates a group's offset table for a
+    /// topic with a check-then-put, so two first commits of one topic processed at once (its
+    /// offset updates run on a thread pool) can lose one queue's offset: a consumer restarted
+    /// after that got the queue's messages again. Java's client sends them one by one too.
     pub(super) async fn persist(&self, offsets: HashMap<MessageQueue, i64>) {
-        let changed: Vec<(MessageQueue, i64)> = {
+        let mut by_broker: HashMap<String, Vec<(MessageQueue, i64)>> = HashMap::new();
+        {
             let persisted = self.persisted.lock();
-            offsets
-                .into_iter()
-                .filter(|(q, o)| persisted.get(q) != Some(o))
-                .collect()
-        };
-        let sends = changed.into_iter().map(|(mq, offset)| async move {
-            match self
-                .instance
-                .update_consumer_offset(&self.group, &mq, offset)
-                .await
-            {
-                Ok(()) => {
-                    self.persisted.lock().insert(mq, offset);
+            for (q, o) in offsets {
+                if persisted.get(&q) != Some(&o) {
+                    by_broker
+                        .entry(q.broker_name.clone())
+                        .or_default()
+                        .push((q, o));
                 }
-                Err(e) => tracing::debug!(queue = %mq, offset, error = %e, "offset commit failed"),
+            }
+        }
+        let sends = by_broker.into_values().map(|mut changed| async move {
+            changed.sort();
+            for (mq, offset) in changed {
+                match self
+                    .instance
+                    .update_consumer_offset(&self.group, &mq, offset)
+                    .await
+                {
+                    Ok(()) => {
+                        self.persisted.lock().insert(mq, offset);
+                    }
+                    Err(e) => {
+                        tracing::debug!(queue = %mq, offset, error = %e, "offset commit failed")
+                    }
+                }
             }
         });
         futures::future::join_all(sends).await;

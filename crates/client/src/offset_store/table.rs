@@ -6,10 +6,15 @@ use std::collections::HashMap;
 use parking_lot::Mutex;
 use rmq_common::MessageQueue;
 
-/// The in-memory offset table both stores share.
+/// The in-memory offset table both stores share, and the turn persists take.
 #[derive(Debug, Default)]
 pub(crate) struct OffsetTable {
     offsets: Mutex<HashMap<MessageQueue, i64>>,
+    /// One persist at a time, each sending a snapshot taken in its turn: two persists in flight
+    /// at once could land out of order (Apache's broker runs offset updates on a thread pool),
+    /// an older offset overwriting a newer one, and a consumer restarted after that would be
+    /// given messages it had consumed.
+    persist_turn: tokio::sync::Mutex<()>,
 }
 
 impl OffsetTable {
@@ -36,5 +41,10 @@ impl OffsetTable {
 
     pub fn snapshot(&self) -> HashMap<MessageQueue, i64> {
         self.offsets.lock().clone()
+    }
+
+    /// Waits for the persist in progress, if any; the caller persists while holding the guard.
+    pub async fn persist_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.persist_turn.lock().await
     }
 }

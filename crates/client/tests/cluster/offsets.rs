@@ -226,3 +226,127 @@ async fn shutdown_commits_listener_calls_in_progress() {
     admin.shutdown().await;
     cluster.shutdown().await;
 }
+
+/// Shutdown while rebalance rounds run back to back: what was consumed is what the broker
+/// holds afterwards, every time. A round under way when the shutdown takes the queues must not
+/// add one back: adding reads the queue's start offset from the broker into memory, over what
+/// was consumed since, and the shutdown would commit that older offset. Nothing is persisted
+/// periodically here, so only the shutdown's commit moves the broker's offsets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_during_rebalance_rounds_commits_what_was_consumed() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cluster = Cluster::start(1, &[]).await;
+    cluster.create_topic("RoundsAtShutdown", 4).await;
+    let producer = cluster.producer("PG-rounds-at-shutdown").await;
+    let queues = producer.publish_queues("RoundsAtShutdown").await.unwrap();
+    let admin = cluster.admin().await;
+    for round in 1..=4i64 {
+        for q in &queues {
+            for i in 0..10 {
+                let m = Message::new("RoundsAtShutdown", format!("{round}-{i}"));
+                producer.send_to_queue(m, q).await.unwrap();
+            }
+        }
+        let seen = Arc::new(AtomicUsize::new(0));
+        let s = seen.clone();
+        let consumer = cluster
+            .consumer("CG-rounds-at-shutdown")
+            .rebalance_interval(Duration::from_millis(1))
+            .persist_offset_interval(Duration::from_secs(3600))
+            .subscribe("RoundsAtShutdown", "*")
+            .listener_concurrently(move |msgs| {
+                s.fetch_add(msgs.len(), Ordering::SeqCst);
+                ConsumeConcurrentlyStatus::ConsumeSuccess
+            })
+            .build()
+            .await
+            .unwrap();
+        let consumed = || seen.load(Ordering::SeqCst);
+        assert!(eventually(Duration::from_secs(15), || consumed() >= 40).await);
+        consumer.shutdown().await;
+        assert_eq!(consumed(), 40, "round {round}: the new messages, once each");
+        for q in &queues {
+            let committed = admin
+                .query_consumer_offset(
+                    &cluster.broker_addrs[0],
+                    "CG-rounds-at-shutdown",
+                    "RoundsAtShutdown",
+                    q.queue_id,
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                committed,
+                Some(10 * round),
+                "round {round}, queue {}",
+                q.queue_id
+            );
+        }
+    }
+    producer.shutdown().await;
+    admin.shutdown().await;
+    cluster.shutdown().await;
+}
+
+/// The first commits of a group's many queues all land. Apache's broker creates a group's
+/// offset table for a topic with a check-then-put, and runs offset updates on a thread pool:
+/// first commits of several queues sent at once could lose all but one (a restarted member then
+/// got those queues' messages again). The shutdown's commit is the only one here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_commits_of_many_queues_all_land() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const QUEUES: usize = 16;
+    let cluster = Cluster::start(1, &[]).await;
+    cluster.create_topic("FirstCommits", QUEUES as i32).await;
+    let producer = cluster.producer("PG-first-commits").await;
+    let queues = producer.publish_queues("FirstCommits").await.unwrap();
+    assert_eq!(queues.len(), QUEUES);
+    for q in &queues {
+        producer
+            .send_to_queue(Message::new("FirstCommits", "one"), q)
+            .await
+            .unwrap();
+    }
+    producer.shutdown().await;
+    let seen = Arc::new(AtomicUsize::new(0));
+    let s = seen.clone();
+    let consumer = cluster
+        .consumer("CG-first-commits")
+        .persist_offset_interval(Duration::from_secs(3600))
+        .subscribe("FirstCommits", "*")
+        .listener_concurrently(move |msgs| {
+            s.fetch_add(msgs.len(), Ordering::SeqCst);
+            ConsumeConcurrentlyStatus::ConsumeSuccess
+        })
+        .build()
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(15), || seen.load(Ordering::SeqCst)
+            >= QUEUES)
+        .await
+    );
+    consumer.shutdown().await;
+    let admin = cluster.admin().await;
+    let mut missing = Vec::new();
+    for q in &queues {
+        let committed = admin
+            .query_consumer_offset(
+                &cluster.broker_addrs[0],
+                "CG-first-commits",
+                "FirstCommits",
+                q.queue_id,
+            )
+            .await
+            .unwrap();
+        if committed != Some(1) {
+            missing.push((q.queue_id, committed));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "queues without their commit: {missing:?}"
+    );
+    admin.shutdown().await;
+    cluster.shutdown().await;
+}

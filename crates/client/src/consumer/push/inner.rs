@@ -97,6 +97,10 @@ pub(crate) struct PushInner {
     pub sender: Sender,
     /// Set when shutdown begins: rebalance takes no new queue after that.
     pub closing: AtomicBool,
+    /// Held by a rebalance round, and by shutdown while it takes the queues away: a round that
+    /// was under way when shutdown began must not add a queue back (its start offset, read
+    /// from the broker, would replace what was consumed since and be committed at shutdown).
+    pub rebalancing: tokio::sync::Mutex<()>,
 }
 
 impl PushInner {

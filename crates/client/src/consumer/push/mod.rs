@@ -276,6 +276,7 @@ impl PushConsumerBuilder {
                 consume_tasks: TaskTracker::new(),
                 sender,
                 closing: AtomicBool::new(false),
+                rebalancing: tokio::sync::Mutex::new(()),
             }),
         };
         consumer.start().await;
@@ -339,7 +340,11 @@ impl PushConsumer {
         if inner.instance.cancel.is_cancelled() || inner.closing.swap(true, Ordering::AcqRel) {
             return;
         }
-        let handles: Vec<(MessageQueue, QueueHandle)> = inner.queues.lock().drain().collect();
+        // A round under way finishes first; later ones see `closing` and do nothing.
+        let handles: Vec<(MessageQueue, QueueHandle)> = {
+            let _no_rounds = inner.rebalancing.lock().await;
+            inner.queues.lock().drain().collect()
+        };
         // Orderly: wait for batches in progress to finish and commit, and start no new ones.
         let mut guards = Vec::new();
         if inner.is_orderly() {

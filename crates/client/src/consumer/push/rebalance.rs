@@ -47,6 +47,10 @@ pub(crate) fn spawn_tasks(inner: Arc<PushInner>) {
 
 /// One rebalance round over every subscription.
 pub(crate) async fn rebalance(inner: &Arc<PushInner>) -> RoundOutcome {
+    let _round = inner.rebalancing.lock().await;
+    if inner.closing.load(Ordering::Acquire) {
+        return RoundOutcome::Settled;
+    }
     let mut outcome = RoundOutcome::Settled;
     let mut wanted: HashMap<MessageQueue, SubscriptionData> = HashMap::new();
     let mut settled: BTreeSet<String> = BTreeSet::new();
