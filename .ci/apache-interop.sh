@@ -46,6 +46,7 @@ CLUSTER_TESTS=(
   produce_consume::name_server_failover
   retry::reconsume_later_redelivers_through_the_retry_topic
   retry::past_max_reconsume_times_the_message_goes_to_the_dlq retry::dlq_route_is_announced_at_once
+  sql92::sql92_selects_by_properties_from_the_backlog_and_while_waiting
   transaction::a_restarted_producer_of_the_group_resolves_the_check
 )
 # Apache 5.x writes a transaction's end to its op queue in batches (transactionOpBatchInterval,
@@ -59,6 +60,7 @@ cat > "$cluster_props" <<'EOF'
 messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s
 transactionCheckInterval=500
 transactionTimeOut=500
+enablePropertyFilter=true
 EOF
 # rmq-side.sh runs the examples as a user would: Apache's defaults, but checks every 5 s instead
 # of every 30-60 s. (With a transactionTimeOut shorter than 5.x's op-log batching, 3 s, a 5.x

@@ -1,7 +1,7 @@
 # Sourced by .ci/java-interop.sh and .ci/mqadmin-interop.sh: checks for a JDK, Maven and the
 # debug daemons, then starts mqnamesrv + mqbroker with the settings the Java checks are written
-# for (a small maxMessageSize, 1 s delay levels, quick transaction check-backs) and waits until
-# the name server lists the broker. Stops both when the calling script exits.
+# for (a small maxMessageSize, 1 s delay levels, quick transaction check-backs, SQL92 filters on)
+# and waits until the name server lists the broker. Stops both when the calling script exits.
 #
 #   start_rmq_for_java NAME NS_PORT BROKER_PORT   # sets $work, $ns, $broker
 #   (RMQ_GRPC_PORT: the broker's grpcServerPort; default 0, no gRPC. RMQ_BROKER_EXTRA: more
@@ -34,6 +34,7 @@ start_rmq_for_java() {
     echo "messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s"
     echo "transactionCheckInterval=2000"
     echo "transactionTimeOut=1000"
+    echo "enablePropertyFilter=true"
     printf '%s\n' "${RMQ_BROKER_EXTRA:-}"
   } > "$work/broker.properties"
   RMQ_LOG_DIR="$work/logs" "$bin/mqnamesrv" -c "$work/ns.properties" > "$work/ns.out" 2>&1 & ns=$!

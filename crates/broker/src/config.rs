@@ -40,6 +40,9 @@ pub struct BrokerConfig {
     pub pull_thread_pool_queue_capacity: usize,
     pub flush_consumer_offset_interval: u64,
     pub long_polling_enable: bool,
+    /// `enablePropertyFilter`: serve SQL92 subscriptions (filtered on the broker by message
+    /// properties); off by default, as in Apache.
+    pub enable_property_filter: bool,
     pub short_polling_time_mills: u64,
     pub notify_consumer_ids_changed_enable: bool,
     /// Reset offsets on the broker and move consumers at their next pull (5.x); `false` has
@@ -160,6 +163,7 @@ impl Default for BrokerConfig {
             pull_thread_pool_queue_capacity: 100_000,
             flush_consumer_offset_interval: 5_000,
             long_polling_enable: true,
+            enable_property_filter: false,
             short_polling_time_mills: 1_000,
             notify_consumer_ids_changed_enable: true,
             use_server_side_reset_offset: true,
@@ -262,6 +266,7 @@ config_fields!(BrokerConfig {
     pull_thread_pool_queue_capacity: "pullThreadPoolQueueCapacity",
     flush_consumer_offset_interval: "flushConsumerOffsetInterval",
     long_polling_enable: "longPollingEnable",
+    enable_property_filter: "enablePropertyFilter",
     short_polling_time_mills: "shortPollingTimeMills",
     notify_consumer_ids_changed_enable: "notifyConsumerIdsChangedEnable",
     use_server_side_reset_offset: "useServerSideResetOffset",

@@ -44,6 +44,7 @@ mod registration;
 mod registration_wanted;
 mod schedule;
 mod slave_sync;
+pub mod sql92;
 mod stats;
 mod supervise;
 mod timer;

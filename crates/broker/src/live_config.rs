@@ -23,6 +23,7 @@ pub const RUNTIME_KEYS: &[&str] = &[
     "notifyConsumerIdsChangedEnable",
     "useServerSideResetOffset",
     "longPollingEnable",
+    "enablePropertyFilter",
     "shortPollingTimeMills",
     "defaultQueryMaxNum",
 ];

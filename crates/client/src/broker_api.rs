@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use rmq_common::{MessageExt, MessageQueue};
 use rmq_remoting::body::{
-    GetConsumerListByGroupResponseBody, JsonBody, LockBatchRequestBody, LockBatchResponseBody,
-    UnlockBatchRequestBody,
+    CheckClientRequestBody, GetConsumerListByGroupResponseBody, JsonBody, LockBatchRequestBody,
+    LockBatchResponseBody, SubscriptionData, UnlockBatchRequestBody,
 };
 use rmq_remoting::header::{
     ConsumerSendMsgBackRequestHeader, GetConsumerListByGroupRequestHeader,
@@ -194,6 +194,33 @@ impl ClientInstance {
         .with_body(b.to_json_bytes());
         let resp = self.invoke_ok(&addr, req, self.options.rpc_timeout).await?;
         Ok(body::<LockBatchResponseBody>(&addr, &resp)?.lock_ok_mq_set)
+    }
+
+    /// CHECK_CLIENT_CONFIG on every master serving `sub`'s topic: an error names the first
+    /// broker that cannot serve the subscription and why (a SQL92 one where
+    /// `enablePropertyFilter` is off, an expression that does not parse). A topic without a
+    /// route yet is not checked.
+    pub async fn check_client_config(&self, group: &str, sub: &SubscriptionData) -> Result<()> {
+        let Ok(Some(route)) = self.subscribe_route(&sub.topic).await else {
+            return Ok(());
+        };
+        let mut masters: Vec<&String> = route
+            .brokers
+            .values()
+            .filter_map(|ids| ids.get(&rmq_remoting::body::MASTER_ID))
+            .collect();
+        masters.sort();
+        for addr in masters {
+            let body = CheckClientRequestBody {
+                client_id: self.client_id.clone(),
+                group: group.to_owned(),
+                subscription_data: Some(sub.clone()),
+            };
+            let req = RemotingCommand::new_request(RequestCode::CheckClientConfig)
+                .with_body(body.to_json_bytes());
+            self.invoke_ok(addr, req, self.options.rpc_timeout).await?;
+        }
+        Ok(())
     }
 
     /// UNLOCK_BATCH_MQ on the master of `broker_name`.

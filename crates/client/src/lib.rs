@@ -43,8 +43,8 @@ mod stop_on_drop;
 pub use admin::{Admin, AdminBuilder, BrokerTarget, Elected, PullOne, QueueReset, TopicTarget};
 pub use compress::Compression;
 pub use consumer::{
-    ConsumeConcurrentlyStatus, ConsumeFrom, ConsumeOrderlyStatus, MessageModel, PullConsumer,
-    PullConsumerBuilder, PushConsumer, PushConsumerBuilder,
+    ConsumeConcurrentlyStatus, ConsumeFrom, ConsumeOrderlyStatus, MessageModel, MessageSelector,
+    PullConsumer, PullConsumerBuilder, PushConsumer, PushConsumerBuilder,
 };
 pub use error::{ClientError, Result};
 pub use options::ClientOptions;

@@ -6,14 +6,20 @@ use rmq_store::MessageFilter;
 use super::status::status;
 use crate::processor::subscription::filter_for_expression;
 
-/// The filter for `f`; everything when the client sent none.
-pub fn message_filter(f: Option<&FilterExpression>) -> Result<Box<dyn MessageFilter>, Status> {
+/// The filter for `f`; everything when the client sent none. `property_filter` is the
+/// broker's `enablePropertyFilter`.
+pub fn message_filter(
+    f: Option<&FilterExpression>,
+    property_filter: bool,
+) -> Result<Box<dyn MessageFilter>, Status> {
     match f {
-        None => filter_for_expression(None, "*"),
+        None => filter_for_expression(None, "*", property_filter),
         Some(f) => match FilterType::try_from(f.r#type) {
-            Ok(FilterType::Sql) => filter_for_expression(Some("SQL92"), &f.expression),
-            _ => filter_for_expression(None, &f.expression),
+            Ok(FilterType::Sql) => {
+                filter_for_expression(Some("SQL92"), &f.expression, property_filter)
+            }
+            _ => filter_for_expression(None, &f.expression, property_filter),
         },
     }
-    .map_err(|e| status(Code::IllegalFilterExpression, e.0))
+    .map_err(|e| status(Code::IllegalFilterExpression, e.message()))
 }

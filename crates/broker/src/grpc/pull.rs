@@ -103,7 +103,10 @@ fn prepare(
             format!("offset {} is negative", req.offset),
         ));
     }
-    let filter = message_filter(req.filter_expression.as_ref())?;
+    let filter = message_filter(
+        req.filter_expression.as_ref(),
+        ctx.config().broker.enable_property_filter,
+    )?;
     // No timeout, or zero, answers at once; otherwise the same bounds as ReceiveMessage.
     let poll = match req.long_polling_timeout.as_ref().map(millis) {
         None | Some(..=0) => Duration::ZERO,

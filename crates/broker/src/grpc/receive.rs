@@ -103,7 +103,10 @@ fn prepare(
         }
         (ms, None)
     };
-    let filter = message_filter(req.filter_expression.as_ref())?;
+    let filter = message_filter(
+        req.filter_expression.as_ref(),
+        ctx.config().broker.enable_property_filter,
+    )?;
     // As Apache's proxy: a receive takes from every queue of this broker, whatever queue the
     // client named (the Python client names each queue of the route in turn).
     let queue_id = None;

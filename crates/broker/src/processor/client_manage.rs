@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use rmq_common::{perm, topic};
 use rmq_remoting::body::{
-    GetConsumerListByGroupResponseBody, HeartbeatData, MessageModel, SubscriptionGroupConfig,
+    CheckClientRequestBody, GetConsumerListByGroupResponseBody, HeartbeatData, MessageModel,
+    SubscriptionGroupConfig, EXPRESSION_TYPE_TAG,
 };
 use rmq_remoting::header::{
     GetConsumerListByGroupRequestHeader, NotifyConsumerIdsChangedRequestHeader,
@@ -22,6 +23,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::clients::{ClientChannel, ConsumerManager, ConsumerRegistration};
 use crate::context::BrokerContext;
+use crate::processor::subscription::filter_for_expression;
 
 /// A consumer group a client joins: its config (created when auto-creation allows) and its
 /// `%RETRY%` topic, so the group has a route for admin tools and redeliveries.
@@ -89,6 +91,34 @@ pub async fn heartbeat(
             .with_ext_field("IS_SUPPORT_HEART_BEAT_V2", "true")
             .with_ext_field("IS_SUB_CHANGE", sub_changed.to_string()),
     ))
+}
+
+/// CHECK_CLIENT_CONFIG: a consumer's non-TAG subscription is accepted only if this broker can
+/// serve it (SQL92 with `enablePropertyFilter=true`, and an expression that compiles); the
+/// answer names what is wrong, so a Java consumer fails at `start()` rather than later.
+pub async fn check_client_config(
+    ctx: Arc<BrokerContext>,
+    _rc: RequestContext,
+    req: RemotingCommand,
+) -> ProcessResult {
+    let body = CheckClientRequestBody::from_json_bytes(&req.body)?;
+    if let Some(sub) = &body.subscription_data {
+        if !sub
+            .expression_type()
+            .eq_ignore_ascii_case(EXPRESSION_TYPE_TAG)
+        {
+            let enabled = ctx.config().broker.enable_property_filter;
+            if let Err(e) =
+                filter_for_expression(Some(sub.expression_type()), &sub.sub_string, enabled)
+            {
+                return Ok(Some(
+                    req.response_to(e.response_code())
+                        .with_remark(e.message().to_owned()),
+                ));
+            }
+        }
+    }
+    Ok(Some(req.response_to(ResponseCode::Success)))
 }
 
 /// Tells every member of `group` to rebalance (oneway, from a task the broker owns).

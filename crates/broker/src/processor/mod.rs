@@ -80,6 +80,7 @@ pub fn register_all(server: &mut RemotingServer, ctx: &Arc<BrokerContext>) {
         ChangeMessageInvisibleTime => pop::change_invisible_time,
         EndTransaction => end_transaction::process,
         HeartBeat => client_manage::heartbeat,
+        CheckClientConfig => client_manage::check_client_config,
         UnregisterClient => client_manage::unregister,
         GetConsumerListByGroup => client_manage::consumer_list,
         QueryConsumerOffset => offsets::query,

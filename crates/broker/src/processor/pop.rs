@@ -47,8 +47,12 @@ pub async fn pop_message(
             format!("invisibleTime {} must be positive", h.invisible_time),
         ));
     }
-    let filter = filter_for_expression(h.exp_type.as_deref(), h.exp.as_deref().unwrap_or("*"))
-        .map_err(|e| ProcessError::response(ResponseCode::SubscriptionParseFailed, e.0))?;
+    let filter = filter_for_expression(
+        h.exp_type.as_deref(),
+        h.exp.as_deref().unwrap_or("*"),
+        ctx.config().broker.enable_property_filter,
+    )
+    .map_err(|e| ProcessError::response(e.response_code(), e.message()))?;
     let pop_req = PopRequest {
         group: h.consumer_group.clone(),
         topic: h.topic.clone(),

@@ -170,12 +170,14 @@ fn check(
         ));
     }
     let parse_failed = |e: super::subscription::UnsupportedExpression| {
-        ProcessError::response(ResponseCode::SubscriptionParseFailed, e.0)
+        ProcessError::response(e.response_code(), e.message())
     };
+    let property_filter = ctx.config().broker.enable_property_filter;
     if pull_flag::has_subscription(h.sys_flag) {
         return filter_for_expression(
             h.expression_type.as_deref(),
             h.subscription.as_deref().unwrap_or("*"),
+            property_filter,
         )
         .map_err(parse_failed);
     }
@@ -209,7 +211,7 @@ fn check(
             ),
         ));
     }
-    filter_for_subscription(&sub).map_err(parse_failed)
+    filter_for_subscription(&sub, property_filter).map_err(parse_failed)
 }
 
 /// Apache's mapping from the store's status to the pull response code.

@@ -19,3 +19,4 @@ pub use listener::{
 pub use pull_consumer::{PullConsumer, PullConsumerBuilder};
 pub use push::{PushConsumer, PushConsumerBuilder};
 pub use rmq_remoting::body::MessageModel;
+pub use subscription::MessageSelector;

@@ -26,7 +26,9 @@ use futures::FutureExt;
 use parking_lot::Mutex;
 use rmq_common::sysflag::pull as pull_flag;
 use rmq_common::{MessageExt, MessageQueue};
-use rmq_remoting::body::{ConsumeType, ConsumerData, MessageModel, SubscriptionData};
+use rmq_remoting::body::{
+    ConsumeType, ConsumerData, MessageModel, SubscriptionData, EXPRESSION_TYPE_TAG,
+};
 use rmq_remoting::header::PullMessageRequestHeader;
 use rmq_remoting::{RemotingCommand, RequestCode};
 use tokio::time::Instant;
@@ -36,7 +38,7 @@ use super::listener::ConsumeFrom;
 use super::pull_result::{process_pull_response, restore_retry_topic, PullStatus};
 use super::rebalance_schedule::{self, RoundOutcome};
 use super::start_offset::initial_offset;
-use super::subscription::build_subscription;
+use super::subscription::{build_subscription, MessageSelector};
 use crate::error::{ClientError, Result};
 use crate::instance::ClientInstance;
 use crate::offset_store::{OffsetStore, RemoteOffsetStore};
@@ -51,7 +53,7 @@ const MAX_SUSPEND: Duration = Duration::from_secs(15);
 pub struct PullConsumerBuilder {
     options: ClientOptions,
     group: Option<String>,
-    subscriptions: Vec<(String, String)>,
+    subscriptions: Vec<(String, MessageSelector)>,
     consume_from: ConsumeFrom,
     pull_batch_size: Option<i32>,
     auto_commit: Option<bool>,
@@ -68,7 +70,15 @@ impl PullConsumerBuilder {
 
     /// Shares `topic`'s queues with the group (rebalanced like a push consumer).
     pub fn subscribe(mut self, topic: impl Into<String>, expression: impl Into<String>) -> Self {
-        self.subscriptions.push((topic.into(), expression.into()));
+        self.subscriptions
+            .push((topic.into(), MessageSelector::tag(expression)));
+        self
+    }
+
+    /// Subscribes to `topic` with a tag or SQL92 selector: `subscribe_with("T",
+    /// MessageSelector::sql("region = 'eu'"))`.
+    pub fn subscribe_with(mut self, topic: impl Into<String>, selector: MessageSelector) -> Self {
+        self.subscriptions.push((topic.into(), selector));
         self
     }
 
@@ -111,6 +121,16 @@ impl PullConsumerBuilder {
         let mut options = self.options;
         options.unique_instance_name();
         let instance = ClientInstance::new(options)?;
+        let subscriptions: Vec<SubscriptionData> = self
+            .subscriptions
+            .iter()
+            .map(|(t, selector)| selector.subscription(t))
+            .collect();
+        for sub in &subscriptions {
+            if sub.expression_type() != EXPRESSION_TYPE_TAG {
+                instance.check_client_config(&group, sub).await?;
+            }
+        }
         let consumer = PullConsumer {
             _stop: StopOnDrop::new(&instance.cancel),
             pulls: Arc::default(),
@@ -118,11 +138,7 @@ impl PullConsumerBuilder {
                 offsets: OffsetStore::Remote(RemoteOffsetStore::new(instance.clone(), &group)),
                 instance,
                 group,
-                subscriptions: self
-                    .subscriptions
-                    .iter()
-                    .map(|(t, e)| build_subscription(t, e))
-                    .collect(),
+                subscriptions,
                 consume_from: self.consume_from,
                 pull_batch_size: self.pull_batch_size.unwrap_or(32),
                 auto_commit: self.auto_commit.unwrap_or(true),

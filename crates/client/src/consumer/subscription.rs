@@ -1,12 +1,51 @@
-//! Tag subscriptions: `*` or `TagA || TagB` parsed the way Java's `FilterAPI` does — split on
-//! `||`, trim, drop empties; the code set is Java's `String.hashCode()` of each tag, which the
-//! broker compares with consume-queue tag codes. Because the broker filters by hash only, the
-//! client re-checks the tag string of every pulled message ([`SubscriptionData`] + [`matches`]).
+//! Subscriptions. Tags: `*` or `TagA || TagB` parsed the way Java's `FilterAPI` does — split
+//! on `||`, trim, drop empties; the code set is Java's `String.hashCode()` of each tag, which
+//! the broker compares with consume-queue tag codes. Because the broker filters by hash only,
+//! the client re-checks the tag string of every pulled message ([`SubscriptionData`] +
+//! [`matches`]). SQL92 ([`MessageSelector::sql`]): the expression goes to the broker as it is
+//! and the broker alone filters (it needs `enablePropertyFilter=true`).
 
 use rmq_common::java::string_hash_code;
 use rmq_common::time::now_millis;
 use rmq_common::MessageExt;
-use rmq_remoting::body::{SubscriptionData, EXPRESSION_TYPE_TAG, SUB_ALL};
+use rmq_remoting::body::{SubscriptionData, EXPRESSION_TYPE_SQL92, EXPRESSION_TYPE_TAG, SUB_ALL};
+
+/// What a subscription selects, as Java's `MessageSelector`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageSelector {
+    /// `*`, or tags as `TagA || TagB`.
+    Tag(String),
+    /// A SQL92 condition over message properties, e.g. `region = 'eu' AND price > 10`
+    /// (`MessageSelector.bySql`); the brokers must run with `enablePropertyFilter=true`, and
+    /// building the consumer fails if one refuses the expression.
+    Sql92(String),
+}
+
+impl MessageSelector {
+    /// A tag selector: `*` or `TagA || TagB`.
+    pub fn tag(expression: impl Into<String>) -> Self {
+        MessageSelector::Tag(expression.into())
+    }
+
+    /// A SQL92 selector (`MessageSelector.bySql`).
+    pub fn sql(expression: impl Into<String>) -> Self {
+        MessageSelector::Sql92(expression.into())
+    }
+
+    /// The subscription of `topic` to this selector.
+    pub fn subscription(&self, topic: &str) -> SubscriptionData {
+        match self {
+            MessageSelector::Tag(e) => build_subscription(topic, e),
+            MessageSelector::Sql92(e) => SubscriptionData {
+                topic: topic.to_owned(),
+                sub_string: e.trim().to_owned(),
+                sub_version: now_millis(),
+                expression_type: EXPRESSION_TYPE_SQL92.to_owned(),
+                ..Default::default()
+            },
+        }
+    }
+}
 
 /// Builds the subscription of `topic` to `expression` (`*`, empty, or `A || B`).
 pub fn build_subscription(topic: &str, expression: &str) -> SubscriptionData {
@@ -36,9 +75,9 @@ pub fn build_subscription(topic: &str, expression: &str) -> SubscriptionData {
 }
 
 /// Whether a pulled message passes the subscription's tag filter (Java: messages without a tag
-/// pass only a subscribe-all).
+/// pass only a subscribe-all). A SQL92 subscription was filtered by the broker.
 pub fn matches(sub: &SubscriptionData, msg: &MessageExt) -> bool {
-    if sub.tags_set.is_empty() || sub.is_sub_all() {
+    if sub.tags_set.is_empty() || sub.is_sub_all() || sub.expression_type() != EXPRESSION_TYPE_TAG {
         return true;
     }
     msg.message.tags().is_some_and(|t| sub.tags_set.contains(t))

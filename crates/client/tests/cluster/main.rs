@@ -14,4 +14,5 @@ mod orderly;
 mod poll;
 mod produce_consume;
 mod retry;
+mod sql92;
 mod transaction;

@@ -136,6 +136,20 @@ pub struct HeartbeatData {
 
 impl JsonBody for HeartbeatData {}
 
+/// `CheckClientRequestBody` (CHECK_CLIENT_CONFIG): a consumer asks, before it starts, whether
+/// the broker can serve one of its (non-TAG) subscriptions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CheckClientRequestBody {
+    #[serde(deserialize_with = "lenient::string")]
+    pub client_id: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub group: String,
+    pub subscription_data: Option<SubscriptionData>,
+}
+
+impl JsonBody for CheckClientRequestBody {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,7 +41,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use rmq_common::topic::{retry_topic, CLIENT_INNER_PRODUCER_GROUP};
 use rmq_common::{MessageExt, MessageQueue};
-use rmq_remoting::body::{MessageModel, SubscriptionData};
+use rmq_remoting::body::{MessageModel, SubscriptionData, EXPRESSION_TYPE_TAG};
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
@@ -50,7 +50,7 @@ use super::listener::{
     erase_async, AsyncConcurrentListener, ConsumeConcurrentlyStatus, ConsumeFrom,
     ConsumeOrderlyStatus, Listener,
 };
-use super::subscription::build_subscription;
+use super::subscription::{build_subscription, MessageSelector};
 use crate::error::{ClientError, Result};
 use crate::instance::ClientInstance;
 use crate::offset_store::{
@@ -67,7 +67,7 @@ use queue_handle::QueueHandle;
 pub struct PushConsumerBuilder {
     options: ClientOptions,
     config: PushConfig,
-    subscriptions: Vec<(String, String)>,
+    subscriptions: Vec<(String, MessageSelector)>,
     listener: Option<Listener>,
 }
 
@@ -91,7 +91,15 @@ impl PushConsumerBuilder {
 
     /// Subscribes to `topic` with `*` or `TagA || TagB`.
     pub fn subscribe(mut self, topic: impl Into<String>, expression: impl Into<String>) -> Self {
-        self.subscriptions.push((topic.into(), expression.into()));
+        self.subscriptions
+            .push((topic.into(), MessageSelector::tag(expression)));
+        self
+    }
+
+    /// Subscribes to `topic` with a tag or SQL92 selector: `subscribe_with("T",
+    /// MessageSelector::sql("region = 'eu'"))`.
+    pub fn subscribe_with(mut self, topic: impl Into<String>, selector: MessageSelector) -> Self {
+        self.subscriptions.push((topic.into(), selector));
         self
     }
 
@@ -238,8 +246,13 @@ impl PushConsumerBuilder {
         let mut subscriptions: Vec<SubscriptionData> = self
             .subscriptions
             .iter()
-            .map(|(t, e)| build_subscription(t, e))
+            .map(|(t, selector)| selector.subscription(t))
             .collect();
+        for sub in &subscriptions {
+            if sub.expression_type() != EXPRESSION_TYPE_TAG {
+                instance.check_client_config(&config.group, sub).await?;
+            }
+        }
         if config.model == MessageModel::Clustering {
             subscriptions.push(build_subscription(&retry_topic(&config.group), "*"));
         }

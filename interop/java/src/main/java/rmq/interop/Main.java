@@ -29,6 +29,7 @@ public final class Main {
                 new ConsumerChecks.Broadcast(),
                 new ConsumerChecks.RetryToDlq(),
                 new ConsumerChecks.FromTimestamp(),
+                new SqlChecks.PushSql(),
                 new PullChecks.LiteSubscribe(),
                 new PullChecks.LiteAssignSeek(),
                 new PullChecks.PullConsumer(),
