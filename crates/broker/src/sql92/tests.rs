@@ -281,3 +281,32 @@ fn arbitrary_text_never_panics() {
     assert!(e.to_string().contains("operators"), "{e}");
     assert!(compile(&vec!["a = 1"; 200].join(" OR ")).is_ok());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+    /// Any text a client can send, made of the language's own pieces or of anything at all:
+    /// compiling and evaluating it answers, never panics.
+    #[test]
+    fn any_expression_answers(
+        pieces in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "a", "b", "TAGS", "=", "<>", ">", ">=", "<", "<=", "(", ")", ",", "+", "-",
+                "NOT", "AND", "OR", "BETWEEN", "IN", "IS", "NULL", "TRUE", "FALSE", "CONTAINS",
+                "STARTSWITH", "ENDSWITH", "1", "0", "2147483648", "1.5", ".5", "1e3", "'x'",
+                "''", "'", "--", "/*", "*/", "\n", "5L", "é", "?",
+            ]),
+            0..24,
+        ),
+        noise in ".{0,40}",
+        a in ".{0,8}",
+    ) {
+        let text = pieces.join(" ");
+        let props = format!("a\u{1}{a}\u{2}b\u{1}2\u{2}TAGS\u{1}x\u{2}");
+        for t in [text.as_str(), noise.as_str()] {
+            if let Ok(f) = compile(t) {
+                let _ = f.matches_properties(&props);
+            }
+        }
+    }
+}
