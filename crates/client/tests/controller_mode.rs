@@ -160,7 +160,7 @@ async fn a_slave_takes_over_and_the_old_master_rejoins_as_its_slave() {
 
     // The slave freezes: the master stores what comes next, but cannot acknowledge it (the
     // slave is in the SyncStateSet and has not been shrunk out yet).
-    b.signal(libc::SIGSTOP);
+    b.freeze().unwrap();
     for i in 0..3 {
         let r = producer
             .send(Message::new(TOPIC, format!("orphan-{i}")))

@@ -209,6 +209,36 @@ impl Daemon {
         }
     }
 
+    /// SIGSTOP, then waits until every thread of the process is stopped: kill(2) returns
+    /// before the threads stop, and a thread still running can, for instance, acknowledge a
+    /// replicated write the caller believes can no longer be acknowledged.
+    pub fn freeze(&self) -> Result<()> {
+        self.signal(libc::SIGSTOP);
+        let tasks = format!("/proc/{}/task", self.pid());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut all_stopped = true;
+            for t in std::fs::read_dir(&tasks)? {
+                let stat = std::fs::read_to_string(t?.path().join("stat")).unwrap_or_default();
+                // The state follows the parenthesised command name.
+                let state = stat
+                    .rsplit(')')
+                    .next()
+                    .and_then(|r| r.split_whitespace().next());
+                all_stopped &= matches!(state, Some("T" | "t"));
+            }
+            if all_stopped {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "{}: not every thread stopped 10 s after SIGSTOP",
+                self.name
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// SIGTERM, then waits for the exit status (SIGKILL after `timeout`).
     pub fn terminate(mut self, timeout: Duration) -> Result<ExitStatus> {
         self.signal(libc::SIGTERM);
