@@ -17,7 +17,7 @@
 # Parts:
 #   mqadmin   clusterList clusterList-tps updateTopic topicList topicList-cluster topicRoute
 #             sendMessage topicStatus queryMsgByKey queryMsgById queryMsgById-clientId
-#             queryMsgByOffset updateSubGroup consumerConnection consumerProgress
+#             queryMsgByUniqueKey queryMsgByOffset allocateMQ updateSubGroup consumerConnection consumerProgress
 #             consumerProgress-all resetOffsetByTime brokerStatus getBrokerConfig
 #             updateBrokerConfig updateKvConfig updateTopic-order topicClusterList wipeWritePerm
 #             (with addWritePerm) deleteSubGroup deleteTopic, on a fresh topic and groups. The producer and push_consumer examples are the fixture
@@ -218,7 +218,8 @@ mqadmin_part() {
   present() { case " $commands " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
   for check in clusterList clusterList-tps updateTopic topicList topicList-cluster topicRoute sendMessage \
-      topicStatus queryMsgByKey queryMsgById queryMsgById-clientId queryMsgByOffset updateSubGroup \
+      topicStatus queryMsgByKey queryMsgById queryMsgById-clientId queryMsgByUniqueKey queryMsgByOffset \
+      allocateMQ updateSubGroup \
       consumerConnection consumerProgress consumerProgress-all resetOffsetByTime brokerStatus \
       getBrokerConfig updateBrokerConfig updateKvConfig updateTopic-order topicClusterList wipeWritePerm \
       deleteSubGroup deleteTopic; do
@@ -323,11 +324,12 @@ mqadmin_part() {
           fi
         fi
         ;;
-      queryMsgById | queryMsgById-clientId | queryMsgByOffset)
+      queryMsgById | queryMsgById-clientId | queryMsgByUniqueKey | queryMsgByOffset)
         if [ -z "$msg_id" ]; then reason="no message (sendMessage failed)"; else
           case $check in
             queryMsgById) mq "$check" queryMsgById -i "$offset_id" ;;
             queryMsgById-clientId) mq "$check" queryMsgById -i "$msg_id" -t "$topic" ;;
+            queryMsgByUniqueKey) mq "$check" queryMsgByUniqueKey -i "$msg_id" -t "$topic" ;;
             queryMsgByOffset) mq "$check" queryMsgByOffset -t "$topic" -b "$broker" -i 0 -o 0 ;;
           esac
           if [ $rc -ne 0 ]; then reason="exit status $rc"
@@ -459,6 +461,13 @@ mqadmin_part() {
         local saved=$last saved_rc=$rc
         mq deleteTopic-order deleteTopic -c "$cluster" -t "$otopic"
         last=$saved rc=$saved_rc
+        ;;
+      allocateMQ)
+        # Two members share the topic's queues: each listed, every queue once.
+        mq allocateMQ allocateMQ -t "$topic" -i "m1@1,m2@2"
+        if [ $rc -ne 0 ]; then reason="exit status $rc"
+        elif ! has '"m1@1":\[\{' || ! has '"m2@2":\[\{'; then reason="no queues for m1@1 and m2@2"
+        fi
         ;;
       topicClusterList)
         mq topicClusterList topicClusterList -t "$topic"

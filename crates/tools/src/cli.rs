@@ -69,19 +69,22 @@ pub enum Command {
     /// Delete a key of the name servers' KV config.
     #[command(name = "deleteKvConfig")]
     DeleteKvConfig(config::DeleteKvConfig),
-    /// Create or update a consumer group's config.
+    /// Take a broker out of the write routes on every name server.
     #[command(name = "wipeWritePerm")]
     WipeWritePerm(write_perm::WritePerm),
-
+    /// Put a broker back into the write routes on every name server.
     #[command(name = "addWritePerm")]
     AddWritePerm(write_perm::WritePerm),
-
+    /// Show how a group of the listed members would share a topic's queues.
+    #[command(name = "allocateMQ")]
+    AllocateMq(topic::AllocateMq),
+    /// Show the clusters serving a topic.
     #[command(name = "topicClusterList")]
     TopicClusterList(topic::TopicClusterList),
-
+    /// Show a producer group's connected clients.
     #[command(name = "producerConnection")]
     ProducerConnection(group::ProducerConnectionArgs),
-
+    /// Create or update a consumer group's config.
     #[command(name = "updateSubGroup")]
     UpdateSubGroup(group::UpdateSubGroup),
     /// Delete a consumer group's config.
@@ -96,6 +99,9 @@ pub enum Command {
     /// Show messages by offset id or client id.
     #[command(name = "queryMsgById")]
     QueryMsgById(message::QueryMsgById),
+    /// Show a message by its client id (UNIQ_KEY), or have a member consume it again.
+    #[command(name = "queryMsgByUniqueKey")]
+    QueryMsgByUniqueKey(message::QueryMsgByUniqueKey),
     /// Find messages by key.
     #[command(name = "queryMsgByKey")]
     QueryMsgByKey(message::QueryMsgByKey),
@@ -249,6 +255,7 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Command::WipeWritePerm(a) => write_perm::write_perm(s, a, true).await,
         Command::AddWritePerm(a) => write_perm::write_perm(s, a, false).await,
         Command::TopicClusterList(a) => topic::topic_cluster_list(s, a).await,
+        Command::AllocateMq(a) => topic::allocate_mq(s, a).await,
         Command::ProducerConnection(a) => group::producer_connection(s, a).await,
         Command::DeleteKvConfig(a) => config::delete_kv_config(s, a).await,
         Command::UpdateSubGroup(a) => group::update_sub_group(s, a).await,
@@ -257,6 +264,7 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Command::ConsumerConnection(a) => group::consumer_connection(s, a).await,
         Command::QueryMsgById(a) => message::query_msg_by_id(s, a).await,
         Command::QueryMsgByKey(a) => message::query_msg_by_key(s, a).await,
+        Command::QueryMsgByUniqueKey(a) => message::query_msg_by_unique_key(s, a).await,
         Command::QueryMsgByOffset(a) => message::query_msg_by_offset(s, a).await,
         Command::SendMessage(a) => message::send_message(s, a).await,
         Command::ResetOffsetByTime(a) => offset::reset_offset_by_time(s, a).await,

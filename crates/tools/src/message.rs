@@ -173,6 +173,73 @@ pub async fn query_msg_by_id(s: &Session, a: &QueryMsgById) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `mqadmin queryMsgByUniqueKey`.
+#[derive(Debug, Args)]
+pub struct QueryMsgByUniqueKey {
+    /// The client message id (UNIQ_KEY) the producer got back.
+    #[arg(short = 'i', long = "msgId")]
+    pub msg_id: String,
+    /// Topic of the message.
+    #[arg(short = 't', long = "topic")]
+    pub topic: String,
+    /// With -d: the consumer group whose member consumes the message again.
+    #[arg(short = 'g', long = "consumerGroup")]
+    pub group: Option<String>,
+    /// With -g: the client id of the member that consumes it (CONSUME_MESSAGE_DIRECTLY).
+    #[arg(short = 'd', long = "clientId")]
+    pub client_id: Option<String>,
+    /// Show at most this many body bytes.
+    #[arg(long = "max-body", default_value_t = DEFAULT_BODY_LIMIT)]
+    pub max_body: usize,
+}
+
+/// Runs `mqadmin queryMsgByUniqueKey`: the message with that client id; with `-g` and `-d`,
+/// the named member of the group consumes it once more and the answer is printed.
+pub async fn query_msg_by_unique_key(s: &Session, a: &QueryMsgByUniqueKey) -> Result<()> {
+    let (topic, id) = (a.topic.trim(), a.msg_id.trim());
+    let m = s.admin.query_message_by_id(topic, id).await.map_err(|e| {
+        if e.response_code() == Some(rmq_client::ResponseCode::QueryNotFound) {
+            anyhow!("no message with client id {id} in topic {topic} — check the id and topic")
+        } else {
+            s.explain(e)
+        }
+    })?;
+    let (group, client) = match (&a.group, &a.client_id) {
+        (Some(g), Some(c)) => (g, c),
+        (None, None) => {
+            emit_messages(s, std::slice::from_ref(&m), a.max_body);
+            return Ok(());
+        }
+        _ => {
+            bail!("-g and -d go together: the group and the client id of the member to consume it")
+        }
+    };
+    let r = s
+        .admin
+        .consume_message_directly(
+            &m.store_host.to_string(),
+            group,
+            client,
+            topic,
+            &m.offset_msg_id(),
+        )
+        .await
+        .map_err(|e| s.explain(e))?;
+    emit(s.json, &r, |r| {
+        let result = serde_json::to_value(r.consume_result).unwrap_or_default();
+        format!(
+            "ConsumeMessageDirectlyResult [order={}, autoCommit={}, consumeResult={}, remark={}, \
+             spentTimeMills={}]\n",
+            r.order,
+            r.auto_commit,
+            result.as_str().unwrap_or("?"),
+            r.remark.as_deref().unwrap_or("null"),
+            r.spent_time_mills
+        )
+    });
+    Ok(())
+}
+
 /// Arguments of `mqadmin queryMsgByKey`.
 #[derive(Debug, Args)]
 pub struct QueryMsgByKey {

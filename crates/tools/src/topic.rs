@@ -282,6 +282,45 @@ pub async fn topic_cluster_list(s: &Session, a: &TopicClusterList) -> Result<()>
     Ok(())
 }
 
+/// Arguments of `mqadmin allocateMQ`.
+#[derive(Debug, Args)]
+pub struct AllocateMq {
+    /// Topic name.
+    #[arg(short = 't', long = "topic")]
+    pub topic: String,
+    /// Client ids of the group's members, comma separated (`ip@instance,...`).
+    #[arg(short = 'i', long = "ipList")]
+    pub ip_list: String,
+}
+
+/// Apache's `RebalanceResult`.
+#[derive(Debug, Serialize)]
+struct RebalanceResult {
+    result: BTreeMap<String, Vec<rmq_client::MessageQueue>>,
+}
+
+/// Runs `mqadmin allocateMQ`: the queues each listed member would own allocating averagely,
+/// as Apache's JSON (one line, both with and without `--json`).
+pub async fn allocate_mq(s: &Session, a: &AllocateMq) -> Result<()> {
+    let members: Vec<String> = a
+        .ip_list
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if members.is_empty() {
+        anyhow::bail!("-i names no member: give client ids separated by commas");
+    }
+    let result = s
+        .admin
+        .allocate_queues(a.topic.trim(), &members)
+        .await
+        .map_err(|e| s.explain(e))?;
+    println!("{}", serde_json::to_string(&RebalanceResult { result })?);
+    Ok(())
+}
+
 /// Arguments of `mqadmin topicStatus`.
 #[derive(Debug, Args)]
 pub struct TopicStatus {

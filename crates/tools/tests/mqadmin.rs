@@ -134,6 +134,26 @@ async fn topic_cluster_and_message_commands() {
         "{text:#?}"
     );
 
+    // allocateMQ: three members share the four queues as a group would, members sorted.
+    let alloc = c
+        .mqadmin(&["allocateMQ", "-t", "ToolTopic", "-i", "c@2,a@1, b@3"])
+        .await
+        .json();
+    let owned = |member: &str| -> Vec<i64> {
+        alloc["result"][member]
+            .as_array()
+            .unwrap_or_else(|| panic!("{member} missing: {alloc:#}"))
+            .iter()
+            .map(|q| q["queueId"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        (owned("a@1"), owned("b@3"), owned("c@2")),
+        (vec![0, 1], vec![2], vec![3]),
+        "{alloc:#}"
+    );
+    assert_eq!(alloc["result"]["a@1"][0]["topic"], "ToolTopic", "{alloc:#}");
+
     // topicStatus: four messages across the queues.
     let status = c
         .mqadmin(&["topicStatus", "-t", "ToolTopic", "--json"])
@@ -193,6 +213,33 @@ async fn topic_cluster_and_message_commands() {
     let no_topic = c.mqadmin(&["queryMsgById", "-i", &msg_id]).await;
     assert_ne!(no_topic.code, Some(0));
     assert!(no_topic.stderr.contains("-t"), "{no_topic:#?}");
+
+    // queryMsgByUniqueKey: the same message by its client id; -g without -d is refused.
+    let json = c
+        .mqadmin(&[
+            "queryMsgByUniqueKey",
+            "-i",
+            &msg_id,
+            "-t",
+            "ToolTopic",
+            "--json",
+        ])
+        .await
+        .json();
+    assert_eq!(json[0]["body"]["text"], "hello-tools", "{json:#}");
+    let half = c
+        .mqadmin(&[
+            "queryMsgByUniqueKey",
+            "-i",
+            &msg_id,
+            "-t",
+            "ToolTopic",
+            "-g",
+            "G",
+        ])
+        .await;
+    assert_ne!(half.code, Some(0));
+    assert!(half.stderr.contains("-g and -d go together"), "{half:#?}");
 
     // queryMsgByKey.
     let text = c

@@ -1,10 +1,10 @@
 //! Topic calls: routes and lists from the name servers, per-broker stats and config, and
 //! topic create/update/delete across a cluster's masters and every name server.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rmq_common::topic::AUTO_CREATE_TOPIC_KEY;
-use rmq_common::TopicConfig;
+use rmq_common::{MessageQueue, TopicConfig};
 use rmq_remoting::body::{
     GroupList, TopicConfigSerializeWrapper, TopicList, TopicRouteData, TopicStatsTable,
 };
@@ -17,6 +17,7 @@ use rmq_remoting::RequestCode;
 
 use super::rpc::{bare, request};
 use super::Admin;
+use crate::consumer::allocate::allocate_averagely;
 use crate::error::{ClientError, Result};
 
 /// Where [`Admin::create_topic`] creates a topic.
@@ -39,6 +40,24 @@ impl Admin {
                 topic: topic.to_owned(),
                 name_servers: self.instance.name_server_list(),
             })
+    }
+
+    /// What each of `client_ids` would own of `topic`'s readable queues as members of one
+    /// consumer group allocating averagely (`mqadmin allocateMQ`): queues and members sorted, as
+    /// the consumers themselves sort them.
+    pub async fn allocate_queues(
+        &self,
+        topic: &str,
+        client_ids: &[String],
+    ) -> Result<BTreeMap<String, Vec<MessageQueue>>> {
+        let route = crate::route::TopicRoute::new(topic, self.topic_route(topic).await?);
+        Ok(client_ids
+            .iter()
+            .map(|c| {
+                let owned = allocate_averagely(c, &route.subscribe_queues, client_ids);
+                (c.clone(), owned)
+            })
+            .collect())
     }
 
     /// The clusters serving `topic`: those whose broker names include a broker of its route
