@@ -17,7 +17,8 @@
 # Parts:
 #   mqadmin   clusterList clusterList-tps updateTopic topicList topicList-cluster topicRoute
 #             sendMessage topicStatus queryMsgByKey queryMsgById queryMsgById-clientId
-#             queryMsgByUniqueKey queryMsgByOffset allocateMQ updateSubGroup consumerConnection consumerProgress
+#             queryMsgByUniqueKey queryMsgByOffset allocateMQ cleanExpiredCQ deleteExpiredCommitLog
+#             updateSubGroup consumerConnection consumerProgress
 #             consumerProgress-all resetOffsetByTime brokerStatus getBrokerConfig
 #             updateBrokerConfig updateKvConfig updateTopic-order topicClusterList wipeWritePerm
 #             (with addWritePerm) deleteSubGroup deleteTopic, on a fresh topic and groups. The producer and push_consumer examples are the fixture
@@ -219,7 +220,7 @@ mqadmin_part() {
 
   for check in clusterList clusterList-tps updateTopic topicList topicList-cluster topicRoute sendMessage \
       topicStatus queryMsgByKey queryMsgById queryMsgById-clientId queryMsgByUniqueKey queryMsgByOffset \
-      allocateMQ updateSubGroup \
+      allocateMQ cleanExpiredCQ deleteExpiredCommitLog updateSubGroup \
       consumerConnection consumerProgress consumerProgress-all resetOffsetByTime brokerStatus \
       getBrokerConfig updateBrokerConfig updateKvConfig updateTopic-order topicClusterList wipeWritePerm \
       deleteSubGroup deleteTopic; do
@@ -467,6 +468,13 @@ mqadmin_part() {
         mq allocateMQ allocateMQ -t "$topic" -i "m1@1,m2@2"
         if [ $rc -ne 0 ]; then reason="exit status $rc"
         elif ! has '"m1@1":\[\{' || ! has '"m2@2":\[\{'; then reason="no queues for m1@1 and m2@2"
+        fi
+        ;;
+      cleanExpiredCQ | deleteExpiredCommitLog)
+        # The broker cleans now (nothing is old enough to go: fileReservedTime is 72 h).
+        mq "$check" "$check" -c "$cluster"
+        if [ $rc -ne 0 ]; then reason="exit status $rc"
+        elif ! has '^success$'; then reason="no line 'success'"
         fi
         ;;
       topicClusterList)

@@ -191,7 +191,36 @@ impl Cleaner {
         ratio
     }
 
+    /// One pass of the clean thread: expired CommitLog files at the `deleteWhen` hour or under
+    /// disk pressure, then the consume-queue and index files behind the CommitLog.
     pub fn run_once(&self) -> CleanReport {
+        self.run(false)
+    }
+
+    /// A pass asked for by an operator (DELETE_EXPIRED_COMMITLOG): expired files go now,
+    /// whatever the hour, as Apache's `executeDeleteFilesManually`.
+    pub fn run_manual(&self) -> CleanReport {
+        self.run(true)
+    }
+
+    /// Deletes the consume-queue files whose entries all point before the CommitLog's first
+    /// offset, and moves each queue's minimum past them; returns how many files went.
+    pub fn clean_consume_queues(&self) -> usize {
+        let min = self.commit_log.min_offset();
+        let mut deleted = 0;
+        for q in self.cqs.all() {
+            while let Some(f) = q.pop_expired_file(min) {
+                if let Err(e) = f.delete_file() {
+                    tracing::warn!(file = %f.path().display(), error = %e, "could not delete consume queue file");
+                }
+                deleted += 1;
+            }
+            q.correct_min_offset(min);
+        }
+        deleted
+    }
+
+    fn run(&self, manual: bool) -> CleanReport {
         let ratio = self.check_disk();
         let mut report = CleanReport {
             disk_used_ratio: ratio,
@@ -199,7 +228,7 @@ impl Cleaner {
             ..Default::default()
         };
         let now = self.hooks.clock.now_millis();
-        let time_hit = self.delete_when.contains(self.hooks.clock.local_hour());
+        let time_hit = manual || self.delete_when.contains(self.hooks.clock.local_hour());
         let pressure = ratio > self.max_used_ratio;
         let forcibly = ratio > self.forcibly_ratio;
         if time_hit || pressure {
@@ -226,16 +255,8 @@ impl Cleaner {
                 report.commit_log_files_deleted += 1;
             }
         }
+        report.consume_queue_files_deleted = self.clean_consume_queues();
         let min = self.commit_log.min_offset();
-        for q in self.cqs.all() {
-            while let Some(f) = q.pop_expired_file(min) {
-                if let Err(e) = f.delete_file() {
-                    tracing::warn!(file = %f.path().display(), error = %e, "could not delete consume queue file");
-                }
-                report.consume_queue_files_deleted += 1;
-            }
-            q.correct_min_offset(min);
-        }
         if let Some(index) = &self.index {
             report.index_files_deleted = index.delete_expired(min);
         }

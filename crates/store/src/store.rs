@@ -649,6 +649,19 @@ impl MessageStore {
         self.cleaner.run_once()
     }
 
+    /// Deletes expired CommitLog files now, whatever `deleteWhen` says (DELETE_EXPIRED_COMMITLOG;
+    /// files younger than `fileReservedTime` stay), and what follows them. Blocks while
+    /// deleting: call it off the async workers.
+    pub fn delete_expired_files_now(&self) -> CleanReport {
+        self.cleaner.run_manual()
+    }
+
+    /// Deletes the consume-queue files that point only before the CommitLog's first offset
+    /// (CLEAN_EXPIRED_CONSUMEQUEUE); returns how many went.
+    pub fn clean_expired_consume_queues(&self) -> usize {
+        self.cleaner.clean_consume_queues()
+    }
+
     /// Deletes the consume queues of topics (e.g. DELETE_TOPIC_IN_BROKER). Records stay in the
     /// CommitLog until cleanup. Returns the number of queues removed.
     pub fn delete_topics(&self, topics: &[&str]) -> usize {

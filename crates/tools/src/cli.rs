@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::session::Session;
 use crate::{
-    auth, cluster, config, controller, group, message, offset, plain_acl, topic, write_perm,
+    auth, clean, cluster, config, controller, group, message, offset, plain_acl, topic, write_perm,
 };
 
 /// Administration of an rmq or Apache RocketMQ cluster.
@@ -69,6 +69,12 @@ pub enum Command {
     /// Delete a key of the name servers' KV config.
     #[command(name = "deleteKvConfig")]
     DeleteKvConfig(config::DeleteKvConfig),
+    /// Delete a broker's expired CommitLog files now (-b), or every master's of a cluster (-c).
+    #[command(name = "deleteExpiredCommitLog")]
+    DeleteExpiredCommitLog(clean::CleanArgs),
+    /// Delete the consume-queue files that point only at deleted CommitLog (-b or -c).
+    #[command(name = "cleanExpiredCQ")]
+    CleanExpiredCq(clean::CleanArgs),
     /// Take a broker out of the write routes on every name server.
     #[command(name = "wipeWritePerm")]
     WipeWritePerm(write_perm::WritePerm),
@@ -256,6 +262,8 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Command::AddWritePerm(a) => write_perm::write_perm(s, a, false).await,
         Command::TopicClusterList(a) => topic::topic_cluster_list(s, a).await,
         Command::AllocateMq(a) => topic::allocate_mq(s, a).await,
+        Command::DeleteExpiredCommitLog(a) => clean::clean(s, a, clean::Cleanup::CommitLog).await,
+        Command::CleanExpiredCq(a) => clean::clean(s, a, clean::Cleanup::ConsumeQueues).await,
         Command::ProducerConnection(a) => group::producer_connection(s, a).await,
         Command::DeleteKvConfig(a) => config::delete_kv_config(s, a).await,
         Command::UpdateSubGroup(a) => group::update_sub_group(s, a).await,

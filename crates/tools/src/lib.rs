@@ -13,6 +13,7 @@
 //! * [`shutdown`] — `mqshutdown`: find the local daemons and stop them with SIGTERM.
 
 pub mod auth;
+pub mod clean;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -653,3 +653,86 @@ async fn route_perm(c: &Cluster) -> i64 {
         .json();
     route["queueDatas"][0]["perm"].as_i64().unwrap()
 }
+
+/// deleteExpiredCommitLog deletes expired CommitLog files at once, outside the `deleteWhen`
+/// hour, and consumers' queues then start after them; cleanExpiredCQ answers for a cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_cleaning_commands() {
+    // Every file but the one being written is expired (fileReservedTime=0), and the clean
+    // thread's hour is twelve hours away.
+    let hour = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 3600
+        + 12)
+        % 24;
+    let c = Cluster::start_with(&[
+        ("mappedFileSizeCommitLog", "1048576"),
+        ("fileReservedTime", "0"),
+        ("deleteWhen", &hour.to_string()),
+    ])
+    .await;
+    create_topic(&c, "CleanTopic").await;
+    let producer = Producer::builder()
+        .group("PG-clean")
+        .name_server(&c.ns_addr)
+        .build()
+        .await
+        .unwrap();
+    let body = "x".repeat(3000);
+    for _ in 0..1200 {
+        producer
+            .send(Message::new("CleanTopic", body.clone()))
+            .await
+            .unwrap();
+    }
+    producer.shutdown().await;
+    let commit_log = c.dir.path().join("store").join("commitlog");
+    let files = || std::fs::read_dir(&commit_log).unwrap().count();
+    let before = files();
+    assert!(before >= 3, "{before} files");
+
+    let out = c
+        .mqadmin(&["deleteExpiredCommitLog", "-b", &c.broker_addr])
+        .await;
+    assert!(out.ok().ends_with("success\n"), "{out:#?}");
+    // The file being written stays, and the next one if it was already prepared.
+    let after = files();
+    assert!(
+        after < before && after <= 2,
+        "{before} -> {after} files: {out:#?}"
+    );
+    assert!(
+        out.ok()
+            .contains(&format!("deleted {} CommitLog", before - after)),
+        "{out:#?}"
+    );
+    let status = c
+        .mqadmin(&["topicStatus", "-t", "CleanTopic", "--json"])
+        .await
+        .json();
+    let min: i64 = status
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["minOffset"].as_i64().unwrap())
+        .sum();
+    assert!(
+        min > 0,
+        "queues still start at the deleted messages: {status:#}"
+    );
+
+    let out = c
+        .mqadmin(&["cleanExpiredCQ", "-c", CLUSTER, "--json"])
+        .await;
+    let json = out.json();
+    assert_eq!(json[0]["addr"], c.broker_addr.as_str(), "{json:#}");
+    assert!(
+        json[0]["deleted"]
+            .as_str()
+            .unwrap()
+            .contains("consume queue"),
+        "{json:#}"
+    );
+}

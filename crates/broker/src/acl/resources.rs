@@ -103,7 +103,7 @@ impl Needed {
 }
 
 /// The request codes Apache reserves for 1.0 admin accounts (`Permission.ADMIN_CODE`), the
-/// batch form of topic creation, the codes that edit or reveal `plain_acl.yml` (secrets
+/// batch form of topic creation, the two that delete store files on request, the codes that edit or reveal `plain_acl.yml` (secrets
 /// included), and the 2.0 user and ACL management codes.
 fn admin_only(code: RequestCode) -> bool {
     matches!(
@@ -112,6 +112,8 @@ fn admin_only(code: RequestCode) -> bool {
             | RequestCode::UpdateAndCreateTopicList
             | RequestCode::UpdateBrokerConfig
             | RequestCode::DeleteTopicInBroker
+            | RequestCode::DeleteExpiredCommitlog
+            | RequestCode::CleanExpiredConsumequeue
             | RequestCode::UpdateAndCreateSubscriptionGroup
             | RequestCode::DeleteSubscriptionGroup
             | RequestCode::AuthCreateUser

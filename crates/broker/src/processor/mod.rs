@@ -18,6 +18,7 @@ mod role_notice;
 mod runtime_info;
 pub(crate) mod send;
 mod send_back;
+mod store_admin;
 pub(crate) mod subscription;
 
 use std::future::Future;
@@ -95,6 +96,8 @@ pub fn register_all(server: &mut RemotingServer, ctx: &Arc<BrokerContext>) {
         ViewMessageById => query::view_by_id,
         UpdateAndCreateTopic => admin::create_topic,
         DeleteTopicInBroker => admin::delete_topic,
+        DeleteExpiredCommitlog => store_admin::delete_expired_commit_log,
+        CleanExpiredConsumequeue => store_admin::clean_expired_consume_queues,
         GetAllTopicConfig => admin::all_topic_config,
         UpdateAndCreateSubscriptionGroup => admin::update_group,
         DeleteSubscriptionGroup => admin::delete_group,

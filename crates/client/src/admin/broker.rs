@@ -29,6 +29,24 @@ impl Admin {
         Ok(parse_properties(&text).into_iter().collect())
     }
 
+    /// DELETE_EXPIRED_COMMITLOG (329): the broker at `addr` deletes its expired CommitLog files
+    /// now (and what follows them); returns what it says it deleted.
+    pub async fn delete_expired_commit_log(&self, addr: &str) -> Result<String> {
+        let reply = self
+            .call(addr, bare(RequestCode::DeleteExpiredCommitlog))
+            .await?;
+        Ok(reply.remark().to_owned())
+    }
+
+    /// CLEAN_EXPIRED_CONSUMEQUEUE (306): the broker at `addr` deletes the consume-queue files
+    /// that point only at deleted CommitLog; returns what it says it deleted.
+    pub async fn clean_expired_consume_queues(&self, addr: &str) -> Result<String> {
+        let reply = self
+            .call(addr, bare(RequestCode::CleanExpiredConsumequeue))
+            .await?;
+        Ok(reply.remark().to_owned())
+    }
+
     /// UPDATE_BROKER_CONFIG (25): changes the given keys on one broker.
     pub async fn update_broker_config(
         &self,

@@ -37,6 +37,11 @@ impl Reply {
     }
 
     /// The raw body.
+    /// The answer's remark (what a broker says it did).
+    pub fn remark(&self) -> &str {
+        self.cmd.remark.as_deref().unwrap_or("")
+    }
+
     pub fn raw(&self) -> &bytes::Bytes {
         &self.cmd.body
     }

@@ -129,6 +129,7 @@ code_enum! {
         GetTopicsByCluster = 224 => "GET_TOPICS_BY_CLUSTER",
         QueryTopicConsumeByWho = 300 => "QUERY_TOPIC_CONSUME_BY_WHO",
         GetSystemTopicListFromNs = 304 => "GET_SYSTEM_TOPIC_LIST_FROM_NS",
+        CleanExpiredConsumequeue = 306 => "CLEAN_EXPIRED_CONSUMEQUEUE",
         GetConsumerRunningInfo = 307 => "GET_CONSUMER_RUNNING_INFO",
         ConsumeMessageDirectly = 309 => "CONSUME_MESSAGE_DIRECTLY",
         SendMessageV2 = 310 => "SEND_MESSAGE_V2",
@@ -140,6 +141,7 @@ code_enum! {
         SendReplyMessageV2 = 325 => "SEND_REPLY_MESSAGE_V2",
         PushReplyMessageToClient = 326 => "PUSH_REPLY_MESSAGE_TO_CLIENT",
         AddWritePermOfBroker = 327 => "ADD_WRITE_PERM_OF_BROKER",
+        DeleteExpiredCommitlog = 329 => "DELETE_EXPIRED_COMMITLOG",
         GetTopicConfig = 351 => "GET_TOPIC_CONFIG",
         GetSubscriptionGroupConfig = 352 => "GET_SUBSCRIPTIONGROUP_CONFIG",
         /// 5.x DefaultLitePullConsumer's pulls: PULL_MESSAGE's header and answer.

@@ -25,6 +25,11 @@ pub struct Cluster {
 
 impl Cluster {
     pub async fn start() -> Cluster {
+        Cluster::start_with(&[]).await
+    }
+
+    /// A cluster whose broker also gets `extra` (later keys win).
+    pub async fn start_with(extra: &[(&str, &str)]) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let config = NamesrvConfig {
             kv_config_path: dir.path().join("kvConfig.json"),
@@ -52,6 +57,7 @@ impl Cluster {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
+        .chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
         .collect();
         let unknown = cfg.apply(&pairs).unwrap();
         assert!(unknown.is_empty(), "unknown keys {unknown:?}");
