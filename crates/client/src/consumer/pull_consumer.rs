@@ -26,9 +26,7 @@ use futures::FutureExt;
 use parking_lot::Mutex;
 use rmq_common::sysflag::pull as pull_flag;
 use rmq_common::{MessageExt, MessageQueue};
-use rmq_remoting::body::{
-    ConsumeType, ConsumerData, MessageModel, SubscriptionData, EXPRESSION_TYPE_TAG,
-};
+use rmq_remoting::body::{ConsumeType, ConsumerData, MessageModel, SubscriptionData};
 use rmq_remoting::header::PullMessageRequestHeader;
 use rmq_remoting::{RemotingCommand, RequestCode};
 use tokio::time::Instant;
@@ -38,7 +36,7 @@ use super::listener::ConsumeFrom;
 use super::pull_result::{process_pull_response, restore_retry_topic, PullStatus};
 use super::rebalance_schedule::{self, RoundOutcome};
 use super::start_offset::initial_offset;
-use super::subscription::{build_subscription, MessageSelector};
+use super::subscription::{build_subscription, checked_subscriptions, MessageSelector};
 use crate::error::{ClientError, Result};
 use crate::instance::ClientInstance;
 use crate::offset_store::{OffsetStore, RemoteOffsetStore};
@@ -121,16 +119,7 @@ impl PullConsumerBuilder {
         let mut options = self.options;
         options.unique_instance_name();
         let instance = ClientInstance::new(options)?;
-        let subscriptions: Vec<SubscriptionData> = self
-            .subscriptions
-            .iter()
-            .map(|(t, selector)| selector.subscription(t))
-            .collect();
-        for sub in &subscriptions {
-            if sub.expression_type() != EXPRESSION_TYPE_TAG {
-                instance.check_client_config(&group, sub).await?;
-            }
-        }
+        let subscriptions = checked_subscriptions(&instance, &group, &self.subscriptions).await?;
         let consumer = PullConsumer {
             _stop: StopOnDrop::new(&instance.cancel),
             pulls: Arc::default(),

@@ -10,6 +10,9 @@ use rmq_common::time::now_millis;
 use rmq_common::MessageExt;
 use rmq_remoting::body::{SubscriptionData, EXPRESSION_TYPE_SQL92, EXPRESSION_TYPE_TAG, SUB_ALL};
 
+use crate::error::Result;
+use crate::instance::ClientInstance;
+
 /// What a subscription selects, as Java's `MessageSelector`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MessageSelector {
@@ -45,6 +48,23 @@ impl MessageSelector {
             },
         }
     }
+}
+
+/// The subscriptions of `(topic, selector)` pairs; each one that is not TAG is first checked
+/// with the brokers serving its topic (CHECK_CLIENT_CONFIG), so a consumer the brokers cannot
+/// serve fails to build.
+pub(crate) async fn checked_subscriptions(
+    instance: &ClientInstance,
+    group: &str,
+    pairs: &[(String, MessageSelector)],
+) -> Result<Vec<SubscriptionData>> {
+    let subs: Vec<SubscriptionData> = pairs.iter().map(|(t, s)| s.subscription(t)).collect();
+    for sub in &subs {
+        if sub.expression_type() != EXPRESSION_TYPE_TAG {
+            instance.check_client_config(group, sub).await?;
+        }
+    }
+    Ok(subs)
 }
 
 /// Builds the subscription of `topic` to `expression` (`*`, empty, or `A || B`).

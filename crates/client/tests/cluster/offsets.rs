@@ -6,9 +6,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use rmq_client::{ConsumeConcurrentlyStatus, ConsumeFrom, Message, PullConsumer};
+use rmq_client::{Admin, ConsumeConcurrentlyStatus, ConsumeFrom, Message, PullConsumer};
 
 use crate::harness::*;
+
+/// The offset the (first) broker holds for `group` on queue `queue_id` of `topic`.
+async fn committed(
+    cluster: &Cluster,
+    admin: &Admin,
+    group: &str,
+    topic: &str,
+    queue_id: i32,
+) -> Option<i64> {
+    admin
+        .query_consumer_offset(&cluster.broker_addrs[0], group, topic, queue_id)
+        .await
+        .unwrap()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offsets_resume_after_restart() {
@@ -213,15 +227,7 @@ async fn shutdown_commits_listener_calls_in_progress() {
     };
     tokio::join!(consumer.shutdown(), release_after_stop);
     let admin = cluster.admin().await;
-    let committed = admin
-        .query_consumer_offset(
-            &cluster.broker_addrs[0],
-            "CG-shutdown-commit",
-            "ShutdownCommit",
-            0,
-        )
-        .await
-        .unwrap();
+    let committed = committed(&cluster, &admin, "CG-shutdown-commit", "ShutdownCommit", 0).await;
     assert_eq!(committed, Some(5), "offset committed at shutdown");
     admin.shutdown().await;
     cluster.shutdown().await;
@@ -266,15 +272,14 @@ async fn shutdown_during_rebalance_rounds_commits_what_was_consumed() {
         consumer.shutdown().await;
         assert_eq!(consumed(), 40, "round {round}: the new messages, once each");
         for q in &queues {
-            let committed = admin
-                .query_consumer_offset(
-                    &cluster.broker_addrs[0],
-                    "CG-rounds-at-shutdown",
-                    "RoundsAtShutdown",
-                    q.queue_id,
-                )
-                .await
-                .unwrap();
+            let committed = committed(
+                &cluster,
+                &admin,
+                "CG-rounds-at-shutdown",
+                "RoundsAtShutdown",
+                q.queue_id,
+            )
+            .await;
             assert_eq!(
                 committed,
                 Some(10 * round),
@@ -330,15 +335,14 @@ async fn first_commits_of_many_queues_all_land() {
     let admin = cluster.admin().await;
     let mut missing = Vec::new();
     for q in &queues {
-        let committed = admin
-            .query_consumer_offset(
-                &cluster.broker_addrs[0],
-                "CG-first-commits",
-                "FirstCommits",
-                q.queue_id,
-            )
-            .await
-            .unwrap();
+        let committed = committed(
+            &cluster,
+            &admin,
+            "CG-first-commits",
+            "FirstCommits",
+            q.queue_id,
+        )
+        .await;
         if committed != Some(1) {
             missing.push((q.queue_id, committed));
         }

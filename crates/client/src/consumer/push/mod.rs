@@ -41,7 +41,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use rmq_common::topic::{retry_topic, CLIENT_INNER_PRODUCER_GROUP};
 use rmq_common::{MessageExt, MessageQueue};
-use rmq_remoting::body::{MessageModel, SubscriptionData, EXPRESSION_TYPE_TAG};
+use rmq_remoting::body::MessageModel;
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
@@ -50,7 +50,7 @@ use super::listener::{
     erase_async, AsyncConcurrentListener, ConsumeConcurrentlyStatus, ConsumeFrom,
     ConsumeOrderlyStatus, Listener,
 };
-use super::subscription::{build_subscription, MessageSelector};
+use super::subscription::{build_subscription, checked_subscriptions, MessageSelector};
 use crate::error::{ClientError, Result};
 use crate::instance::ClientInstance;
 use crate::offset_store::{
@@ -243,16 +243,8 @@ impl PushConsumerBuilder {
             options.unique_instance_name();
         }
         let instance = ClientInstance::new(options)?;
-        let mut subscriptions: Vec<SubscriptionData> = self
-            .subscriptions
-            .iter()
-            .map(|(t, selector)| selector.subscription(t))
-            .collect();
-        for sub in &subscriptions {
-            if sub.expression_type() != EXPRESSION_TYPE_TAG {
-                instance.check_client_config(&config.group, sub).await?;
-            }
-        }
+        let mut subscriptions =
+            checked_subscriptions(&instance, &config.group, &self.subscriptions).await?;
         if config.model == MessageModel::Clustering {
             subscriptions.push(build_subscription(&retry_topic(&config.group), "*"));
         }
