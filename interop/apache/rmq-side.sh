@@ -18,7 +18,7 @@
 #   mqadmin   clusterList clusterList-tps updateTopic topicList topicList-cluster topicRoute
 #             sendMessage topicStatus queryMsgByKey queryMsgById queryMsgById-clientId
 #             queryMsgByUniqueKey queryMsgByOffset allocateMQ cleanExpiredCQ deleteExpiredCommitLog
-#             updateSubGroup consumerConnection consumerProgress
+#             updateSubGroup consumerConnection consumerStatus consumerProgress
 #             consumerProgress-all resetOffsetByTime brokerStatus getBrokerConfig
 #             updateBrokerConfig updateKvConfig updateTopic-order topicClusterList wipeWritePerm
 #             (with addWritePerm) deleteSubGroup deleteTopic, on a fresh topic and groups. The producer and push_consumer examples are the fixture
@@ -221,7 +221,7 @@ mqadmin_part() {
   for check in clusterList clusterList-tps updateTopic topicList topicList-cluster topicRoute sendMessage \
       topicStatus queryMsgByKey queryMsgById queryMsgById-clientId queryMsgByUniqueKey queryMsgByOffset \
       allocateMQ cleanExpiredCQ deleteExpiredCommitLog updateSubGroup \
-      consumerConnection consumerProgress consumerProgress-all resetOffsetByTime brokerStatus \
+      consumerConnection consumerStatus consumerProgress consumerProgress-all resetOffsetByTime brokerStatus \
       getBrokerConfig updateBrokerConfig updateKvConfig updateTopic-order topicClusterList wipeWritePerm \
       deleteSubGroup deleteTopic; do
     reason=
@@ -364,6 +364,16 @@ mqadmin_part() {
           elif ! has "^$topic +\*\$"; then reason="no subscription row '$topic *'"
           elif ! has '^MessageModel: CLUSTERING$'; then reason="no 'MessageModel: CLUSTERING'"
           elif ! has '^ConsumeType: CONSUME_PASSIVELY$'; then reason="no 'ConsumeType: CONSUME_PASSIVELY'"
+          fi
+        fi
+        ;;
+      consumerStatus)
+        # The live consumer's running info, relayed by Apache's broker.
+        if [ -z "$consumer" ]; then reason="no consumer ran (push_consumer example missing)"; else
+          mq consumerStatus consumerStatus -g "$cgroup"
+          if [ $rc -ne 0 ]; then reason="exit status $rc"
+          elif ! has '^Same subscription in the same group of consumer$'; then reason="no 'Same subscription in the same group of consumer'"
+          elif ! has '^001 +[^ ]+@[^ ]+ +V[0-9_]+ +[0-9]+$'; then reason="no member row '001 <clientId> V<version> <queues>'"
           fi
         fi
         ;;

@@ -6,7 +6,8 @@ use clap::{Parser, Subcommand};
 
 use crate::session::Session;
 use crate::{
-    auth, clean, cluster, config, controller, group, message, offset, plain_acl, topic, write_perm,
+    auth, clean, cluster, config, consumer_status, controller, group, message, offset, plain_acl,
+    topic, write_perm,
 };
 
 /// Administration of an rmq or Apache RocketMQ cluster.
@@ -99,6 +100,9 @@ pub enum Command {
     /// Show a consumer group's progress per queue and its total lag.
     #[command(name = "consumerProgress")]
     ConsumerProgress(offset::ConsumerProgress),
+    /// Show what a consumer group's members report: queues, offsets, rates (-i for one).
+    #[command(name = "consumerStatus")]
+    ConsumerStatus(consumer_status::ConsumerStatus),
     /// Show a consumer group's connected clients and subscriptions.
     #[command(name = "consumerConnection")]
     ConsumerConnection(group::ConsumerConnectionArgs),
@@ -270,6 +274,7 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Command::DeleteSubGroup(a) => group::delete_sub_group(s, a).await,
         Command::ConsumerProgress(a) => offset::consumer_progress(s, a).await,
         Command::ConsumerConnection(a) => group::consumer_connection(s, a).await,
+        Command::ConsumerStatus(a) => consumer_status::consumer_status(s, a).await,
         Command::QueryMsgById(a) => message::query_msg_by_id(s, a).await,
         Command::QueryMsgByKey(a) => message::query_msg_by_key(s, a).await,
         Command::QueryMsgByUniqueKey(a) => message::query_msg_by_unique_key(s, a).await,

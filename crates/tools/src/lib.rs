@@ -17,6 +17,7 @@ pub mod clean;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod consumer_status;
 pub mod controller;
 pub mod credentials;
 pub mod group;

@@ -444,6 +444,37 @@ async fn group_and_offset_commands() {
         .await
         .json();
     assert_eq!(json["connectionSet"].as_array().unwrap().len(), 1);
+    // consumerStatus: the members, then one member's sections.
+    let text = c.mqadmin(&["consumerStatus", "-g", "CG-tools"]).await;
+    assert!(
+        text.ok().contains(consumer.client_id())
+            && text
+                .ok()
+                .contains("Same subscription in the same group of consumer"),
+        "{text:#?}"
+    );
+    let text = c
+        .mqadmin(&[
+            "consumerStatus",
+            "-g",
+            "CG-tools",
+            "-i",
+            consumer.client_id(),
+        ])
+        .await;
+    for want in [
+        "#Consumer Properties#",
+        "#Consumer Subscription#",
+        "#Consumer Offset#",
+        "GroupTopic",
+    ] {
+        assert!(text.ok().contains(want), "no {want}: {text:#?}");
+    }
+    let unknown = c
+        .mqadmin(&["consumerStatus", "-g", "CG-tools", "-i", "1.2.3.4@nobody"])
+        .await;
+    assert_ne!(unknown.code, Some(0));
+    assert!(unknown.stderr.contains("no member"), "{unknown:#?}");
     consumer.shutdown().await;
 
     // resetOffsetByTime back to the start, then to now.

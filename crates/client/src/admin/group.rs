@@ -186,6 +186,32 @@ impl Admin {
             .body()
     }
 
+    /// The running info of the member `client_id` of `group`, asked through the first master
+    /// it is connected to, with that master's address; `None` when no master knows it.
+    pub async fn member_running_info(
+        &self,
+        group: &str,
+        client_id: &str,
+        jstack: bool,
+    ) -> Result<Option<(String, ConsumerRunningInfo)>> {
+        let info = self.cluster_info().await?;
+        for b in info.broker_addr_table.values() {
+            let Some(addr) = b.master_addr() else {
+                continue;
+            };
+            let Some(cc) = self.consumer_connection(addr, group).await? else {
+                continue;
+            };
+            if cc.connection_set.iter().any(|c| c.client_id == client_id) {
+                let running = self
+                    .consumer_running_info(addr, group, client_id, jstack)
+                    .await?;
+                return Ok(Some((addr.to_owned(), running)));
+            }
+        }
+        Ok(None)
+    }
+
     /// GET_PRODUCER_CONNECTION_LIST (204): the producers of `group` connected to one broker.
     pub async fn producer_connection(&self, addr: &str, group: &str) -> Result<ProducerConnection> {
         let h = GetProducerConnectionListRequestHeader {
