@@ -206,7 +206,10 @@ impl Cleaner {
     /// Deletes the consume-queue files whose entries all point before the CommitLog's first
     /// offset, and moves each queue's minimum past them; returns how many files went.
     pub fn clean_consume_queues(&self) -> usize {
-        let min = self.commit_log.min_offset();
+        self.clean_consume_queues_below(self.commit_log.min_offset())
+    }
+
+    fn clean_consume_queues_below(&self, min: i64) -> usize {
         let mut deleted = 0;
         for q in self.cqs.all() {
             while let Some(f) = q.pop_expired_file(min) {
@@ -255,8 +258,8 @@ impl Cleaner {
                 report.commit_log_files_deleted += 1;
             }
         }
-        report.consume_queue_files_deleted = self.clean_consume_queues();
         let min = self.commit_log.min_offset();
+        report.consume_queue_files_deleted = self.clean_consume_queues_below(min);
         if let Some(index) = &self.index {
             report.index_files_deleted = index.delete_expired(min);
         }

@@ -112,42 +112,30 @@ fn format_one(r: &ConsumerRunningInfo) -> String {
 /// Runs `mqadmin consumerStatus`.
 pub async fn consumer_status(s: &Session, a: &ConsumerStatus) -> Result<()> {
     let group = a.group.trim();
-    if let Some(client) = &a.client_id {
-        let Some((_, info)) = s
-            .admin
-            .member_running_info(group, client.trim(), a.jstack)
-            .await
-            .map_err(|e| s.explain(e))?
-        else {
+    let only = a.client_id.as_deref().map(str::trim);
+    let found = s
+        .admin
+        .group_running_info(group, only, a.jstack)
+        .await
+        .map_err(|e| s.explain(e))?;
+    if let Some(client) = only {
+        let Some((_, info)) = found.into_iter().next() else {
             bail!("no member {client} of consumer group {group} is connected to a master — check the client id (mqadmin consumerConnection -g {group})");
         };
         emit(s.json, &info, format_one);
         return Ok(());
     }
-    let Some(cc) = s
-        .admin
-        .group_connections(group)
-        .await
-        .map_err(|e| s.explain(e))?
-    else {
+    if found.is_empty() {
         bail!("consumer group {group} is not online: no broker has a connected consumer of it");
-    };
-    let mut members = Vec::new();
-    for c in &cc.connection_set {
-        let Some((_, running_info)) = s
-            .admin
-            .member_running_info(group, &c.client_id, a.jstack)
-            .await
-            .map_err(|e| s.explain(e))?
-        else {
-            continue;
-        };
-        members.push(Member {
-            client_id: c.client_id.clone(),
+    }
+    let members: Vec<Member> = found
+        .into_iter()
+        .map(|(c, running_info)| Member {
+            client_id: c.client_id,
             version: rmq_client::version_desc(c.version),
             running_info,
-        });
-    }
+        })
+        .collect();
     emit(s.json, &members, |members| {
         let mut out = format!(
             "{:<5} {:<40} {:<20} {}\n",

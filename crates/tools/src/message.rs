@@ -128,6 +128,21 @@ fn emit_messages(s: &Session, msgs: &[MessageExt], limit: usize) {
     });
 }
 
+/// A failed lookup by message id: "no such message" says what to check, anything else is
+/// explained as usual.
+fn lookup_error(
+    s: &Session,
+    e: rmq_client::ClientError,
+    id: &str,
+    topic: Option<&str>,
+) -> anyhow::Error {
+    if e.response_code() != Some(rmq_client::ResponseCode::QueryNotFound) {
+        return s.explain(e);
+    }
+    let topic = topic.map(|t| format!(" in topic {t}")).unwrap_or_default();
+    anyhow!("no message with id {id}{topic} — check the id and topic; old messages may have been deleted")
+}
+
 /// Arguments of `mqadmin queryMsgById`.
 #[derive(Debug, Args)]
 pub struct QueryMsgById {
@@ -154,20 +169,7 @@ pub async fn query_msg_by_id(s: &Session, a: &QueryMsgById) -> Result<()> {
                  (UNIQ_KEY) give its topic with -t"
             ),
         };
-        found.push(m.map_err(|e| {
-            if e.response_code() == Some(rmq_client::ResponseCode::QueryNotFound) {
-                anyhow!(
-                    "no message with id {id}{} — check the id and topic; old messages may have \
-                     been deleted",
-                    a.topic
-                        .as_deref()
-                        .map(|t| format!(" in topic {t}"))
-                        .unwrap_or_default()
-                )
-            } else {
-                s.explain(e)
-            }
-        })?);
+        found.push(m.map_err(|e| lookup_error(s, e, id, a.topic.as_deref()))?);
     }
     emit_messages(s, &found, a.max_body);
     Ok(())
@@ -197,13 +199,11 @@ pub struct QueryMsgByUniqueKey {
 /// the named member of the group consumes it once more and the answer is printed.
 pub async fn query_msg_by_unique_key(s: &Session, a: &QueryMsgByUniqueKey) -> Result<()> {
     let (topic, id) = (a.topic.trim(), a.msg_id.trim());
-    let m = s.admin.query_message_by_id(topic, id).await.map_err(|e| {
-        if e.response_code() == Some(rmq_client::ResponseCode::QueryNotFound) {
-            anyhow!("no message with client id {id} in topic {topic} — check the id and topic")
-        } else {
-            s.explain(e)
-        }
-    })?;
+    let m = s
+        .admin
+        .query_message_by_id(topic, id)
+        .await
+        .map_err(|e| lookup_error(s, e, id, Some(topic)))?;
     let (group, client) = match (&a.group, &a.client_id) {
         (Some(g), Some(c)) => (g, c),
         (None, None) => {

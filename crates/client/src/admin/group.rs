@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 
 use rmq_common::topic::RETRY_GROUP_TOPIC_PREFIX;
 use rmq_remoting::body::{
-    ConsumeMessageDirectlyResult, ConsumeStats, ConsumerConnection, ConsumerRunningInfo,
-    ProducerConnection, SubscriptionGroupConfig, SubscriptionGroupWrapper,
+    Connection, ConsumeMessageDirectlyResult, ConsumeStats, ConsumerConnection,
+    ConsumerRunningInfo, ProducerConnection, SubscriptionGroupConfig, SubscriptionGroupWrapper,
 };
 use rmq_remoting::header::{
     ConsumeMessageDirectlyResultRequestHeader, DeleteSubscriptionGroupRequestHeader,
@@ -186,15 +186,18 @@ impl Admin {
             .body()
     }
 
-    /// The running info of the member `client_id` of `group`, asked through the first master
-    /// it is connected to, with that master's address; `None` when no master knows it.
-    pub async fn member_running_info(
+    /// The running info of `group`'s members (only `client_id`'s when given), with their
+    /// connections: one pass over the masters, each member asked through the first master it
+    /// is connected to.
+    pub async fn group_running_info(
         &self,
         group: &str,
-        client_id: &str,
+        client_id: Option<&str>,
         jstack: bool,
-    ) -> Result<Option<(String, ConsumerRunningInfo)>> {
+    ) -> Result<Vec<(Connection, ConsumerRunningInfo)>> {
         let info = self.cluster_info().await?;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut members = Vec::new();
         for b in info.broker_addr_table.values() {
             let Some(addr) = b.master_addr() else {
                 continue;
@@ -202,14 +205,19 @@ impl Admin {
             let Some(cc) = self.consumer_connection(addr, group).await? else {
                 continue;
             };
-            if cc.connection_set.iter().any(|c| c.client_id == client_id) {
+            for c in cc.connection_set {
+                if client_id.is_some_and(|id| id != c.client_id)
+                    || !seen.insert(c.client_id.clone())
+                {
+                    continue;
+                }
                 let running = self
-                    .consumer_running_info(addr, group, client_id, jstack)
+                    .consumer_running_info(addr, group, &c.client_id, jstack)
                     .await?;
-                return Ok(Some((addr.to_owned(), running)));
+                members.push((c, running));
             }
         }
-        Ok(None)
+        Ok(members)
     }
 
     /// GET_PRODUCER_CONNECTION_LIST (204): the producers of `group` connected to one broker.
