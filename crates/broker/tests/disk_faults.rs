@@ -24,16 +24,28 @@ use rmq_testkit::Daemon;
 const TOPIC: &str = "Disk";
 
 /// A name server and one SYNC_FLUSH broker whose store is on a fault filesystem.
+///
+/// Fields drop in this order: the broker (SIGKILL and reap), the filesystem (unmounted), the
+/// name server, the directory; [`Drop`] clears the fault before, so that a failed assertion
+/// during a stall does not leave the broker waiting on the disk and the test on the broker.
 struct Rig {
-    dir: tempfile::TempDir,
-    ns: String,
-    _ns_d: Daemon,
-    fs: Option<FaultFs>,
     broker: Option<Daemon>,
-    addr: String,
+    fs: Option<FaultFs>,
+    _ns_d: Daemon,
     c: RemotingClient,
+    ns: String,
+    addr: String,
     /// Every send's body and answer, in order.
     sent: Vec<(String, ResponseCode, String)>,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        if let Some(fs) = &self.fs {
+            fs.set(Fault::Healthy);
+        }
+    }
 }
 
 impl Rig {

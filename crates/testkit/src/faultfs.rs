@@ -34,11 +34,17 @@ use fuser::{
 pub enum Fault {
     /// Pass through.
     Healthy,
-    /// Hang until the fault changes (a disk that stopped answering).
+    /// Hang until the fault changes (a disk that stopped answering), [`STALL_LIMIT`] at most.
     Stall,
     /// Fail with EIO (a disk that reports errors).
     Eio,
 }
+
+/// The longest one operation stalls: then it goes through as if the disk had come back. A test
+/// that fails (or forgets to clear the fault) must not leave a process in uninterruptible sleep on
+/// the mount for good: pages under writeback there hold every thread that touches them, `kill -9`
+/// included, and even `ps` (which reads their memory maps).
+pub const STALL_LIMIT: Duration = Duration::from_secs(60);
 
 /// The switch the test holds, and how many writes and syncs the faults met.
 struct Switch {
@@ -48,10 +54,11 @@ struct Switch {
 }
 
 impl Switch {
-    /// Waits out a stall; `Err(EIO)` under [`Fault::Eio`].
+    /// Waits out a stall ([`STALL_LIMIT`] at most); `Err(EIO)` under [`Fault::Eio`].
     fn pass(&self) -> Result<(), Errno> {
         let mut f = self.fault.lock().unwrap_or_else(|p| p.into_inner());
         let mut counted = false;
+        let until = std::time::Instant::now() + STALL_LIMIT;
         loop {
             match *f {
                 Fault::Healthy => return Ok(()),
@@ -66,7 +73,15 @@ impl Switch {
                         self.changed.notify_all();
                         counted = true;
                     }
-                    f = self.changed.wait(f).unwrap_or_else(|p| p.into_inner());
+                    let left = until.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        return Ok(());
+                    }
+                    f = self
+                        .changed
+                        .wait_timeout(f, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
                 }
             }
         }
@@ -99,8 +114,10 @@ impl FaultFs {
         };
         let mut config = Config::default();
         config.mount_options = vec![fuser::MountOption::FSName("rmq-faultfs".into())];
-        // Several workers: a stalled write holds one, lookups and reads go on in the others.
-        config.n_threads = Some(4);
+        // A stalled write or sync holds a worker, and the kernel keeps up to 12 writebacks in
+        // flight (FUSE's max_background) besides the daemon's own fsyncs: with room for all of
+        // them, lookups, reads and the unmount still find a free worker.
+        config.n_threads = Some(32);
         let session = fuser::spawn_mount(fs, mountpoint, &config).with_context(|| {
             format!(
                 "mounting the fault filesystem at {} (needs root and /dev/fuse)",
