@@ -39,6 +39,8 @@ CLUSTER_TESTS=(
   offsets::shutdown_commits_listener_calls_in_progress offsets::first_commits_of_many_queues_all_land
   offsets::shutdown_during_rebalance_rounds_commits_what_was_consumed
   operator::running_info_and_consume_directly_reach_the_consumer
+  request_reply::requests_get_their_replies_sequential_concurrent_and_by_callback
+  request_reply::an_unanswered_request_times_out_and_a_reply_to_nobody_is_refused
   operator::reset_while_consuming_redelivers_server_side
   orderly::per_key_order_with_random_failures
   orderly::a_message_failing_past_the_max_goes_to_the_dlq_and_order_goes_on
@@ -151,7 +153,7 @@ for v in "${versions[@]}"; do
         if ! cp=$(java_classpath "$client" "$compat"); then status=$((status + 1)); continue; fi
         # Apache 4.x has no controller mode: its brokers cannot fail over through rmq's
         # controllers, so that one test runs against 5.x only.
-        if [ "${v%%.*}" -ge 5 ]; then want=5 skip=(); else want=4 skip=(--skip failover::); fi
+        if [ "${v%%.*}" -ge 5 ]; then want=6 skip=(); else want=5 skip=(--skip failover::); fi
         RMQ_APACHE_VERSION=$v RMQ_JAVA_CP=$cp run_named "apache-$v mixed" $want "$logs/mixed.log" \
           cargo test -p rmq-client --test mixed -- --ignored --test-threads=1 "${skip[@]}" \
           || status=$((status + 1))

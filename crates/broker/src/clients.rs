@@ -271,6 +271,19 @@ impl ProducerManager {
             .map(|g| g.values().cloned().collect())
     }
 
+    /// The live connection of the producer client `client_id`, whatever its group (Apache's
+    /// `findChannel`): where a reply to that client's request goes. A scan of the producers;
+    /// replies are rare next to sends.
+    pub fn channel_of_client(&self, client_id: &str) -> Option<ClientChannel> {
+        self.groups
+            .read()
+            .values()
+            .flat_map(|g| g.values())
+            .filter(|c| c.client_id == client_id && !c.handle.is_closed())
+            .max_by_key(|c| c.last_update)
+            .cloned()
+    }
+
     /// A live connection of the group, if any.
     pub fn any_channel(&self, group: &str) -> Option<ClientChannel> {
         self.groups

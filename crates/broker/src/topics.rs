@@ -74,6 +74,7 @@ impl TopicConfigs {
             ),
             TopicConfig::new(topic::RMQ_SYS_TRANS_HALF_TOPIC, 1, 1, rw),
             TopicConfig::new(topic::RMQ_SYS_TRANS_OP_HALF_TOPIC, 1, 1, rw),
+            TopicConfig::new(topic::reply_topic(&defaults.cluster_name), 1, 1, rw),
         ];
         if defaults.auto_create_topic_enable {
             let q = defaults.default_topic_queue_nums;

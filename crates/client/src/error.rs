@@ -78,6 +78,17 @@ pub enum ClientError {
         /// The timeout.
         millis: u64,
     },
+    /// A request ([`Producer::request`](crate::Producer::request)) was stored but no reply
+    /// came in time: no responder consumed it, or the reply could not be pushed back.
+    #[error("send request message to <{topic}> OK, but wait reply message timeout, {millis}ms (correlation id {correlation_id})")]
+    RequestTimeout {
+        /// The request's topic.
+        topic: String,
+        /// How long the request waited in all.
+        millis: u64,
+        /// The request's `CORRELATION_ID`.
+        correlation_id: String,
+    },
     /// The broker answered with an error code.
     #[error("broker {addr} answered {code}: {remark}")]
     Broker {

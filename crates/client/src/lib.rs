@@ -36,6 +36,7 @@ mod instance;
 mod offset_store;
 mod options;
 pub mod producer;
+pub mod reply;
 mod route;
 mod server_requests;
 mod stop_on_drop;
@@ -52,6 +53,7 @@ pub use producer::{
     LocalTransactionState, Producer, ProducerBuilder, SendResult, SendStatus, TransactionListener,
     TransactionProducer, TransactionProducerBuilder, TransactionSendResult,
 };
+pub use reply::create_reply_message;
 pub use rmq_common::{Message, MessageExt, MessageQueue, TopicConfig};
 pub use rmq_remoting::body::ElectMasterResponseBody;
 /// The wire bodies [`Admin`] returns and takes, with Apache's JSON names.

@@ -2,7 +2,8 @@
 //! NOTIFY_CONSUMER_IDS_CHANGED wakes the rebalance, CHECK_TRANSACTION_STATE asks the
 //! transaction producer of the group for the outcome of a half message, and the admin requests
 //! a broker relays to a consumer (GET_CONSUMER_RUNNING_INFO, GET_CONSUMER_STATUS_FROM_CLIENT,
-//! RESET_CONSUMER_CLIENT_OFFSET, CONSUME_MESSAGE_DIRECTLY) go to the consumer of this client.
+//! RESET_CONSUMER_CLIENT_OFFSET, CONSUME_MESSAGE_DIRECTLY) go to the consumer of this client;
+//! PUSH_REPLY_MESSAGE_TO_CLIENT hands a reply to the request waiting for it (reply.rs).
 //!
 //! The handler is built before the client instance (the remoting client needs it), so what it
 //! reaches is held here: the rebalance waker, a slot the transaction producer fills with its
@@ -19,7 +20,8 @@ use rmq_common::MessageExt;
 use rmq_remoting::body::{GetConsumerStatusBody, JsonBody, ResetOffsetBody};
 use rmq_remoting::header::{
     CheckTransactionStateRequestHeader, ConsumeMessageDirectlyResultRequestHeader,
-    GetConsumerRunningInfoRequestHeader, GetConsumerStatusRequestHeader, ResetOffsetRequestHeader,
+    GetConsumerRunningInfoRequestHeader, GetConsumerStatusRequestHeader, ReplyMessageRequestHeader,
+    ResetOffsetRequestHeader,
 };
 use rmq_remoting::{
     ConnectionHandle, ProcessError, ProcessResult, RemotingCommand, RequestCode, RequestContext,
@@ -31,6 +33,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::compress::decompress_message;
 use crate::consumer_control::ConsumerControl;
+use crate::reply::ReplyWaiters;
 
 /// One CHECK_TRANSACTION_STATE, decoded.
 #[derive(Debug)]
@@ -54,6 +57,8 @@ pub(crate) struct ServerRequests {
     /// The consumer of this client, if it has one (which holds the consumer weakly: the
     /// consumer owns this client).
     consumer: Arc<RwLock<Option<Arc<dyn ConsumerControl>>>>,
+    /// The requests of this client waiting for their replies.
+    pub replies: ReplyWaiters,
     tracker: TaskTracker,
     cancel: CancellationToken,
     /// The largest body inflated from a compressed message (`ClientOptions.max_message_size`).
@@ -71,6 +76,7 @@ impl ServerRequests {
             rebalance,
             transaction_check: Arc::default(),
             consumer: Arc::default(),
+            replies: ReplyWaiters::default(),
             tracker,
             cancel,
             max_body,
@@ -137,6 +143,7 @@ impl ServerRequests {
                 Ok(None) // oneway
             }
             RequestCode::ConsumeMessageDirectly => self.consume_directly(&req).await,
+            RequestCode::PushReplyMessageToClient => self.reply_pushed(ctx, req),
             _ => Err(ProcessError::response(
                 ResponseCode::RequestCodeNotSupported,
                 format!(" request type {} not supported", req.code),
@@ -184,6 +191,49 @@ impl ServerRequests {
                 _ = task => {}
             }
         });
+    }
+
+    /// PUSH_REPLY_MESSAGE_TO_CLIENT: a reply to one of this client's requests. Answered SUCCESS
+    /// when it could be read, whether or not a request still waits for it (as Java does).
+    fn reply_pushed(&self, ctx: RequestContext, req: RemotingCommand) -> ProcessResult {
+        let h: ReplyMessageRequestHeader = req.decode_header()?;
+        let addr = |s: &str| s.trim_start_matches('/').parse().ok();
+        let unknown = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+        let mut message = MessageExt {
+            message: rmq_common::Message {
+                topic: h.topic,
+                flag: h.flag,
+                properties: rmq_common::message::decode_properties(
+                    h.properties.as_deref().unwrap_or(""),
+                ),
+                body: req.body.clone(),
+            },
+            queue_id: h.queue_id,
+            store_size: 0,
+            queue_offset: 0,
+            sys_flag: h.sys_flag,
+            born_timestamp: h.born_timestamp,
+            born_host: addr(&h.born_host).unwrap_or(unknown),
+            store_timestamp: h.store_timestamp,
+            store_host: addr(&h.store_host).unwrap_or(ctx.peer_addr()),
+            commit_log_offset: 0,
+            body_crc: 0,
+            reconsume_times: h.reconsume_times.unwrap_or(0),
+            prepared_transaction_offset: 0,
+        };
+        decompress_message(&mut message, self.max_body);
+        message.message.properties.insert(
+            rmq_common::message::keys::REPLY_MESSAGE_ARRIVE_TIME.into(),
+            rmq_common::time::now_millis().to_string(),
+        );
+        let correlation_id = message
+            .property(rmq_common::message::keys::CORRELATION_ID)
+            .unwrap_or("")
+            .to_owned();
+        if !self.replies.deliver(message) {
+            tracing::warn!(peer = %ctx.peer_addr(), %correlation_id, "a reply matches no request waiting (late, or not this client's)");
+        }
+        Ok(Some(req.response_to(ResponseCode::Success)))
     }
 
     /// CONSUME_MESSAGE_DIRECTLY: the listener consumes the message in the body; the answer

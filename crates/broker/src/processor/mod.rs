@@ -13,6 +13,7 @@ mod pull;
 mod query;
 mod relay;
 mod relay_grpc;
+mod reply;
 mod reset_offset;
 mod role_notice;
 mod runtime_info;
@@ -68,6 +69,8 @@ pub fn register_all(server: &mut RemotingServer, ctx: &Arc<BrokerContext>) {
         SendMessage => send::process,
         SendMessageV2 => send::process,
         SendBatchMessage => send::process,
+        SendReplyMessage => reply::process,
+        SendReplyMessageV2 => reply::process,
         ConsumerSendMsgBack => send_back::process,
         PullMessage => pull::process,
         NotifyBrokerRoleChanged => role_notice::process,

@@ -11,7 +11,7 @@ use rmq_common::sysflag::message as msg_flag;
 use rmq_common::topic::{is_retry_topic, validate_topic, AUTO_CREATE_TOPIC_KEY};
 use rmq_common::{Message, MessageQueue};
 use rmq_remoting::header::{SendMessageRequestHeaderV2, SendMessageResponseHeader};
-use rmq_remoting::{RemotingCommand, ResponseCode};
+use rmq_remoting::{RemotingCommand, RequestCode, ResponseCode};
 
 use crate::compress::Compression;
 use crate::error::{ClientError, Result};
@@ -73,6 +73,22 @@ pub struct PreparedMessage {
     pub reconsume_times: Option<i32>,
     pub max_reconsume_times: Option<i32>,
     pub batch: bool,
+    /// A reply to a request (`MSG_TYPE=reply`): sent as SEND_REPLY_MESSAGE_V2, which the broker
+    /// pushes to the requester.
+    pub reply: bool,
+}
+
+impl PreparedMessage {
+    /// The request that carries it.
+    pub fn request_code(&self) -> RequestCode {
+        if self.batch {
+            RequestCode::SendBatchMessage
+        } else if self.reply {
+            RequestCode::SendReplyMessageV2
+        } else {
+            RequestCode::SendMessageV2
+        }
+    }
 }
 
 /// Limits applied when preparing messages.
@@ -138,6 +154,9 @@ pub fn prepare_message(
     if props.get(keys::TRAN_MSG).is_some_and(|v| v == "true") {
         sys_flag |= msg_flag::TRANSACTION_PREPARED_TYPE;
     }
+    let reply = props
+        .get(keys::MSG_TYPE)
+        .is_some_and(|v| v == keys::REPLY_MESSAGE_FLAG);
     Ok(PreparedMessage {
         topic: msg.topic.clone(),
         body,
@@ -148,6 +167,7 @@ pub fn prepare_message(
         reconsume_times,
         max_reconsume_times,
         batch: false,
+        reply,
     })
 }
 
@@ -216,6 +236,7 @@ pub fn prepare_batch(
         reconsume_times: None,
         max_reconsume_times: None,
         batch: true,
+        reply: false,
     })
 }
 

@@ -18,6 +18,7 @@
 pub(crate) mod encode;
 pub(crate) mod fault;
 mod plain;
+mod request;
 pub(crate) mod select;
 pub(crate) mod sender;
 mod transaction;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmq_common::{Message, MessageQueue};
+use rmq_common::{Message, MessageExt, MessageQueue};
 use rmq_remoting::header::UnregisterClientRequestHeader;
 use rmq_remoting::{RemotingCommand, RequestCode};
 
@@ -155,6 +155,40 @@ impl Producer {
             };
             callback(result);
         });
+    }
+
+    /// Request-reply: sends `msg` and waits for the reply a responder sends with
+    /// [`create_reply_message`](crate::create_reply_message) (Java's `request(msg, timeout)`).
+    /// `timeout` bounds the send and the wait; the error says whether the request was sent
+    /// ([`ClientError::RequestTimeout`](crate::ClientError::RequestTimeout)) or not.
+    pub async fn request(&self, msg: Message, timeout: Duration) -> Result<MessageExt> {
+        self.sender.request(msg, timeout).await
+    }
+
+    /// [`request`](Self::request) in the background, calling `callback` with the reply or the
+    /// error; like [`send_with_callback`](Self::send_with_callback), the task belongs to the
+    /// producer.
+    pub fn request_with_callback<F>(&self, msg: Message, timeout: Duration, callback: F)
+    where
+        F: FnOnce(Result<MessageExt>) + Send + 'static,
+    {
+        let sender = self.sender.clone();
+        self.sender.instance.spawn(async move {
+            callback(sender.request(msg, timeout).await);
+        });
+    }
+
+    /// The responder's half: sends the reply to `request` (a message a consumer received from
+    /// [`request`](Self::request) or Java's `request`) with `body`; see
+    /// [`create_reply_message`](crate::create_reply_message). The broker pushes it to the
+    /// requester and says whether that worked.
+    pub async fn reply(
+        &self,
+        request: &MessageExt,
+        body: impl Into<bytes::Bytes>,
+    ) -> Result<SendResult> {
+        self.send(crate::reply::create_reply_message(request, body)?)
+            .await
     }
 
     /// Sends without waiting for an answer (one attempt; errors only for what fails locally).

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rmq_common::time::now_millis;
 use rmq_common::{Message, MessageQueue};
-use rmq_remoting::{RemotingCommand, RequestCode};
+use rmq_remoting::RemotingCommand;
 use tokio::time::Instant;
 
 use super::encode::{
@@ -134,13 +134,8 @@ impl Sender {
                     .await?
             }
         };
-        let code = if p.batch {
-            RequestCode::SendBatchMessage
-        } else {
-            RequestCode::SendMessageV2
-        };
         let header = request_header(p, &self.settings.group, mq, now_millis());
-        let request = RemotingCommand::request(code, &header).with_body(p.body.clone());
+        let request = RemotingCommand::request(p.request_code(), &header).with_body(p.body.clone());
         let started = Instant::now();
         let result = match self.instance.invoke(&addr, request, timeout).await {
             Ok(response) => parse_send_response(&addr, mq, &p.uniq_key, &response),
@@ -232,7 +227,7 @@ impl Sender {
             None => return Err(ClientError::BrokerNotFound(mq.broker_name.clone())),
         };
         let header = request_header(p, &self.settings.group, &mq, now_millis());
-        let request = RemotingCommand::request(RequestCode::SendMessageV2, &header)
+        let request = RemotingCommand::request(p.request_code(), &header)
             .with_body(p.body.clone())
             .with_oneway();
         Ok(self

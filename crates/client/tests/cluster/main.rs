@@ -13,6 +13,7 @@ mod orderly;
 #[path = "../support/until.rs"]
 mod poll;
 mod produce_consume;
+mod request_reply;
 mod retry;
 mod sql92;
 mod transaction;

@@ -75,3 +75,52 @@ pub async fn consume(
         })
         .collect()
 }
+
+/// Java requests `prefix-0 .. prefix-(count-1)` on `topic`, one after the other; returns each
+/// request's body with its reply's.
+pub async fn request(
+    namesrv: &str,
+    topic: &str,
+    count: usize,
+    prefix: &str,
+) -> Vec<(String, String)> {
+    let out = mixed(&[
+        "request",
+        namesrv,
+        topic,
+        &count.to_string(),
+        prefix,
+        "45000",
+    ])
+    .await;
+    out.lines()
+        .filter_map(|l| l.strip_prefix("reply "))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(q, r)| (q.to_owned(), r.to_owned()))
+        .collect()
+}
+
+/// A Java responder of `group` on `topic` that answers `count` requests with "java:" + body
+/// (started in the background: the caller requests while it runs); its output when done.
+pub fn respond(
+    namesrv: &str,
+    group: &str,
+    topic: &str,
+    count: usize,
+) -> tokio::task::JoinHandle<String> {
+    let args: Vec<String> = [
+        "respond",
+        namesrv,
+        group,
+        topic,
+        &count.to_string(),
+        "90000",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    tokio::spawn(async move {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        mixed(&args).await
+    })
+}

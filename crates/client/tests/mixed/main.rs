@@ -17,6 +17,7 @@ mod failover;
 mod java;
 #[path = "../support/until.rs"]
 mod poll;
+mod request_reply;
 mod traffic;
 
 use rmq_testkit::{broker_process, free_port, namesrv_process, test_dir};

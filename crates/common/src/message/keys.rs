@@ -40,3 +40,15 @@ pub const KEY_SEPARATOR: &str = " ";
 pub const TIMER_DELIVER_MS: &str = "TIMER_DELIVER_MS";
 pub const TIMER_DELAY_SEC: &str = "TIMER_DELAY_SEC";
 pub const TIMER_DELAY_MS: &str = "TIMER_DELAY_MS";
+
+/// Request-reply: the id that pairs a reply with its request, the client id of the requester
+/// (the broker pushes the reply to it), how long the requester waits (ms), `MSG_TYPE=reply` on
+/// a reply, when the broker pushed it and when it reached the requester.
+pub const CORRELATION_ID: &str = "CORRELATION_ID";
+pub const REPLY_TO_CLIENT: &str = "REPLY_TO_CLIENT";
+pub const TTL: &str = "TTL";
+pub const MSG_TYPE: &str = "MSG_TYPE";
+pub const PUSH_REPLY_TIME: &str = "PUSH_REPLY_TIME";
+pub const REPLY_MESSAGE_ARRIVE_TIME: &str = "ARRIVE_TIME";
+/// The value of [`MSG_TYPE`] that marks a reply.
+pub const REPLY_MESSAGE_FLAG: &str = "reply";

@@ -140,3 +140,27 @@ crate::command_header! {
 pub const MSG_REGION: &str = "MSG_REGION";
 /// Response extField telling whether tracing is on (`"true"`/`"false"`).
 pub const TRACE_ON: &str = "TRACE_ON";
+
+crate::command_header! {
+    /// `ReplyMessageRequestHeader`: PUSH_REPLY_MESSAGE_TO_CLIENT (326), the reply a broker
+    /// pushes to the requester, its body the reply's body as sent (compressed when `sysFlag`
+    /// says so).
+    pub struct ReplyMessageRequestHeader: "ReplyMessageRequestHeader" {
+        req producer_group: String = "producerGroup",
+        req topic: String = "topic",
+        req default_topic: String = "defaultTopic",
+        req default_topic_queue_nums: i32 = "defaultTopicQueueNums",
+        req queue_id: i32 = "queueId",
+        req sys_flag: i32 = "sysFlag",
+        req born_timestamp: i64 = "bornTimestamp",
+        req flag: i32 = "flag",
+        opt properties: String = "properties",
+        opt reconsume_times: i32 = "reconsumeTimes",
+        opt unit_mode: bool = "unitMode",
+        /// The responder's address (`ip:port`).
+        req born_host: String = "bornHost",
+        /// The broker's address (`ip:port`).
+        req store_host: String = "storeHost",
+        req store_timestamp: i64 = "storeTimestamp",
+    }
+}

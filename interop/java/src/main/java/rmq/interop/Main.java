@@ -30,6 +30,7 @@ public final class Main {
                 new ConsumerChecks.RetryToDlq(),
                 new ConsumerChecks.FromTimestamp(),
                 new SqlChecks.PushSql(),
+                new RequestReplyChecks.RequestReply(),
                 new PullChecks.LiteSubscribe(),
                 new PullChecks.LiteAssignSeek(),
                 new PullChecks.PullConsumer(),

@@ -27,6 +27,14 @@ import org.apache.rocketmq.common.message.MessageExt;
  *     a push consumer of GROUP from the first offset until EXPECTED distinct bodies arrived or
  *     TIMEOUT_MS passed; prints "got BODY STORE_HOST TIMES" per distinct body, then
  *     "done distinct=D deliveries=N". Exit 0 either way: the caller judges the counts.
+ * Mixed request NAMESRV TOPIC COUNT PREFIX TIMEOUT_MS
+ *     DefaultMQProducer.request of PREFIX-0 .. PREFIX-(COUNT-1), one after the other, each
+ *     waiting up to TIMEOUT_MS; prints "reply BODY REPLY_BODY" per reply, then
+ *     "done replies=N". Exit 1 when a request failed.
+ * Mixed respond NAMESRV GROUP TOPIC COUNT TIMEOUT_MS
+ *     a push consumer of GROUP answering each request with "java:" + its body
+ *     (MessageUtil.createReplyMessage) until COUNT replies were sent or TIMEOUT_MS passed;
+ *     prints "replied BODY" per reply, then "done replied=N".
  * </pre>
  */
 public final class Mixed {
@@ -38,8 +46,16 @@ public final class Mixed {
         } else if (args.length == 6 && args[0].equals("consume")) {
             consume(args[1], args[2], args[3], Integer.parseInt(args[4]), Long.parseLong(args[5]));
             System.exit(0);
+        } else if (args.length == 6 && args[0].equals("request")) {
+            System.exit(request(args[1], args[2], Integer.parseInt(args[3]), args[4],
+                    Long.parseLong(args[5])));
+        } else if (args.length == 6 && args[0].equals("respond")) {
+            respond(args[1], args[2], args[3], Integer.parseInt(args[4]), Long.parseLong(args[5]));
+            System.exit(0);
         }
         System.err.println("usage: Mixed produce NAMESRV TOPIC COUNT PREFIX");
+        System.err.println("       Mixed request NAMESRV TOPIC COUNT PREFIX TIMEOUT_MS");
+        System.err.println("       Mixed respond NAMESRV GROUP TOPIC COUNT TIMEOUT_MS");
         System.err.println("       Mixed consume NAMESRV GROUP TOPIC EXPECTED TIMEOUT_MS");
         System.exit(2);
     }
@@ -96,5 +112,67 @@ public final class Mixed {
             deliveries += e.getValue().get();
         }
         System.out.println("done distinct=" + times.size() + " deliveries=" + deliveries);
+    }
+
+    static String text(Message m) {
+        return new String(m.getBody(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    static int request(String namesrv, String topic, int count, String prefix, long timeoutMs)
+            throws Exception {
+        DefaultMQProducer p = new DefaultMQProducer("PG-java-requester");
+        p.setNamesrvAddr(namesrv);
+        p.setInstanceName("mixed-q-" + System.nanoTime());
+        p.start();
+        int replies = 0;
+        try {
+            for (int i = 0; i < count; i++) {
+                String body = prefix + "-" + i;
+                try {
+                    Message r = p.request(new Message(topic, "mixed", body.getBytes("UTF-8")), timeoutMs);
+                    System.out.println("reply " + body + " " + text(r));
+                    replies++;
+                } catch (Exception e) {
+                    System.out.println("failed " + body + " " + e);
+                }
+            }
+        } finally {
+            p.shutdown();
+        }
+        System.out.println("done replies=" + replies);
+        return replies == count ? 0 : 1;
+    }
+
+    static void respond(String namesrv, String group, String topic, int count, long timeoutMs)
+            throws Exception {
+        DefaultMQProducer replies = new DefaultMQProducer("PG-java-responder");
+        replies.setNamesrvAddr(namesrv);
+        replies.setInstanceName("mixed-r-" + System.nanoTime());
+        replies.start();
+        AtomicInteger sent = new AtomicInteger();
+        DefaultMQPushConsumer c = new DefaultMQPushConsumer(group);
+        c.setNamesrvAddr(namesrv);
+        c.setInstanceName("mixed-rc-" + System.nanoTime());
+        c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        c.subscribe(topic, "*");
+        c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                try {
+                    replies.send(org.apache.rocketmq.client.utils.MessageUtil.createReplyMessage(
+                            m, ("java:" + text(m)).getBytes("UTF-8")));
+                    System.out.println("replied " + text(m));
+                    sent.incrementAndGet();
+                } catch (Exception e) {
+                    System.out.println("reply failed " + text(m) + " " + e);
+                    return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+                }
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        c.start();
+        Env.waitFor(timeoutMs, () -> sent.get() >= count);
+        c.shutdown();
+        replies.shutdown();
+        System.out.println("done replied=" + sent.get());
     }
 }
