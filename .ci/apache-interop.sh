@@ -36,6 +36,7 @@ CLUSTER_TESTS=(
   clustering::dropping_a_consumer_stops_it_and_the_group_forgets_it
   clustering::broadcasting_every_member_sees_every_message
   offsets::offsets_resume_after_restart offsets::pull_consumer_poll_commit_seek
+  offsets::pull_consumer_pause_resume_seek_ends_and_commit_chosen_queues
   offsets::shutdown_commits_listener_calls_in_progress offsets::first_commits_of_many_queues_all_land
   offsets::shutdown_during_rebalance_rounds_commits_what_was_consumed
   operator::running_info_and_consume_directly_reach_the_consumer

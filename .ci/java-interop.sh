@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 CHECKS=(
   producer-sync-tags producer-async producer-oneway producer-batch producer-delay-level producer-auto-create
   producer-oversize-refused orderly-selector-second-member transaction-commit-rollback-checkback
-  push-broadcasting push-retry-then-dlq push-consume-from-timestamp push-sql92
+  push-broadcasting push-retry-then-dlq push-consume-from-timestamp push-sql92 request-reply
   lite-pull-subscribe-commit lite-pull-assign-seek pull-consumer-offsets
   admin-subscription-groups admin-query-by-key-and-id admin-kv-config
   admin-cluster-topic-crud admin-consume-stats-connections admin-producer-connections

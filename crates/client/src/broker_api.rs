@@ -13,10 +13,10 @@ use rmq_remoting::body::{
 };
 use rmq_remoting::header::{
     ConsumerSendMsgBackRequestHeader, GetConsumerListByGroupRequestHeader,
-    GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader, LockBatchMqRequestHeader,
-    QueryConsumerOffsetRequestHeader, QueryConsumerOffsetResponseHeader, SearchOffsetRequestHeader,
-    SearchOffsetResponseHeader, UnlockBatchMqRequestHeader, UnregisterClientRequestHeader,
-    UpdateConsumerOffsetRequestHeader,
+    GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader, GetMinOffsetRequestHeader,
+    GetMinOffsetResponseHeader, LockBatchMqRequestHeader, QueryConsumerOffsetRequestHeader,
+    QueryConsumerOffsetResponseHeader, SearchOffsetRequestHeader, SearchOffsetResponseHeader,
+    UnlockBatchMqRequestHeader, UnregisterClientRequestHeader, UpdateConsumerOffsetRequestHeader,
 };
 use rmq_remoting::{CommandHeader, RemotingCommand, RequestCode, ResponseCode};
 
@@ -104,6 +104,19 @@ impl ClientInstance {
         let req = RemotingCommand::request(RequestCode::GetMaxOffset, &h);
         let resp = self.invoke_ok(&addr, req, self.options.rpc_timeout).await?;
         Ok(header::<GetMaxOffsetResponseHeader>(&addr, &resp)?.offset)
+    }
+
+    /// GET_MIN_OFFSET: the first offset the queue still holds.
+    pub async fn min_offset(&self, mq: &MessageQueue) -> Result<i64> {
+        let addr = self.master_of(mq).await?;
+        let h = GetMinOffsetRequestHeader {
+            topic: mq.topic.clone(),
+            queue_id: mq.queue_id,
+            ..Default::default()
+        };
+        let req = RemotingCommand::request(RequestCode::GetMinOffset, &h);
+        let resp = self.invoke_ok(&addr, req, self.options.rpc_timeout).await?;
+        Ok(header::<GetMinOffsetResponseHeader>(&addr, &resp)?.offset)
     }
 
     /// SEARCH_OFFSET_BY_TIMESTAMP (first offset stored at or after `timestamp_ms`).

@@ -15,7 +15,7 @@
 //! queue was re-assigned or moved by [`PullConsumer::seek`] while it was in flight is
 //! discarded when it completes, so its messages are neither returned nor skipped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -132,6 +132,7 @@ impl PullConsumerBuilder {
                 pull_batch_size: self.pull_batch_size.unwrap_or(32),
                 auto_commit: self.auto_commit.unwrap_or(true),
                 queues: Mutex::new(BTreeMap::new()),
+                paused: Mutex::new(BTreeSet::new()),
                 pull_ids: AtomicU64::new(0),
             }),
         };
@@ -181,6 +182,9 @@ struct PullInner {
     auto_commit: bool,
     offsets: OffsetStore,
     queues: Mutex<BTreeMap<MessageQueue, QueueState>>,
+    /// Queues the application paused: not pulled until resumed, whether assigned now or later
+    /// (a rebalance that hands a paused queue back keeps it paused).
+    paused: Mutex<BTreeSet<MessageQueue>>,
     pull_ids: AtomicU64,
 }
 
@@ -309,11 +313,87 @@ impl PullConsumer {
         Ok(())
     }
 
+    /// Moves `mq` to the first offset its broker still holds (Java's `seekToBegin`).
+    pub async fn seek_to_begin(&self, mq: &MessageQueue) -> Result<()> {
+        let offset = self.inner.instance.min_offset(mq).await?;
+        self.seek(mq, offset)
+    }
+
+    /// Moves `mq` past its last message: only messages stored from now on are polled (Java's
+    /// `seekToEnd`).
+    pub async fn seek_to_end(&self, mq: &MessageQueue) -> Result<()> {
+        let offset = self.inner.instance.max_offset(mq).await?;
+        self.seek(mq, offset)
+    }
+
+    /// The first offset of `mq` whose message was stored at or after `timestamp_ms` (Java's
+    /// `offsetForTimestamp`); seek there to consume from that time.
+    pub async fn offset_for_timestamp(&self, mq: &MessageQueue, timestamp_ms: i64) -> Result<i64> {
+        self.inner.instance.search_offset(mq, timestamp_ms).await
+    }
+
+    /// Stops polling these queues until [`resume`](Self::resume): nothing more of them is
+    /// returned, and their positions stay where they are (a pull in flight is discarded). A
+    /// queue paused before it is assigned stays paused when it is.
+    pub fn pause(&self, queues: &[MessageQueue]) {
+        let mut map = self.inner.queues.lock();
+        let mut paused = self.inner.paused.lock();
+        for q in queues {
+            paused.insert(q.clone());
+            if let Some(st) = map.get_mut(q) {
+                st.pulling = None;
+            }
+        }
+    }
+
+    /// Polls these queues again, from where they were paused.
+    pub fn resume(&self, queues: &[MessageQueue]) {
+        let mut paused = self.inner.paused.lock();
+        for q in queues {
+            paused.remove(q);
+        }
+    }
+
     /// Commits the current positions to the brokers.
     pub async fn commit(&self) -> Result<()> {
         self.inner.instance.check_running()?;
         self.inner.offsets.persist(None).await;
         Ok(())
+    }
+
+    /// Commits the positions of these queues only (Java 5.x's `commit(Set<MessageQueue>)`).
+    pub async fn commit_queues(&self, queues: &[MessageQueue]) -> Result<()> {
+        self.inner.instance.check_running()?;
+        self.inner.offsets.persist(Some(queues)).await;
+        Ok(())
+    }
+
+    /// Sets and commits the given offsets (Java's `commitSync(Map<MessageQueue, Long>, true)`):
+    /// the next offset to consume of each queue. A queue this consumer polls also moves there.
+    pub async fn commit_offsets(&self, offsets: &BTreeMap<MessageQueue, i64>) -> Result<()> {
+        self.inner.instance.check_running()?;
+        {
+            let mut map = self.inner.queues.lock();
+            for (q, offset) in offsets {
+                if let Some(st) = map.get_mut(q) {
+                    st.next_offset = Some(*offset);
+                    st.pulling = None;
+                }
+                self.inner.offsets.update(q, *offset, false);
+            }
+        }
+        let queues: Vec<MessageQueue> = offsets.keys().cloned().collect();
+        self.inner.offsets.persist(Some(&queues)).await;
+        Ok(())
+    }
+
+    /// [`commit`](Self::commit) in the background: returns at once; the consumer owns the
+    /// task (shutdown commits again anyway when auto-commit is on).
+    pub fn commit_async(&self) {
+        let inner = self.inner.clone();
+        self.inner.instance.spawn(async move {
+            inner.offsets.persist(None).await;
+        });
     }
 
     /// The offset the broker has for `mq`, if any.
@@ -364,8 +444,9 @@ impl PullInner {
     /// start.
     fn idle_queues(&self) -> Vec<(MessageQueue, QueueState, u64)> {
         let mut map = self.queues.lock();
+        let paused = self.paused.lock();
         map.iter_mut()
-            .filter(|(_, st)| st.pulling.is_none())
+            .filter(|(q, st)| st.pulling.is_none() && !paused.contains(*q))
             .map(|(q, st)| {
                 let id = self.pull_ids.fetch_add(1, Ordering::Relaxed);
                 st.pulling = Some(id);

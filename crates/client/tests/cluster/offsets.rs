@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use rmq_client::{Admin, ConsumeConcurrentlyStatus, ConsumeFrom, Message, PullConsumer};
+use rmq_client::{
+    Admin, ConsumeConcurrentlyStatus, ConsumeFrom, Message, MessageExt, PullConsumer,
+};
 
 use crate::harness::*;
 
@@ -352,5 +354,114 @@ async fn first_commits_of_many_queues_all_land() {
         "queues without their commit: {missing:?}"
     );
     admin.shutdown().await;
+    cluster.shutdown().await;
+}
+
+/// The rest of Java's `DefaultLitePullConsumer` controls: a paused queue returns nothing until
+/// resumed (shown with a marker on the other queue), `seek_to_begin`/`seek_to_end`,
+/// `offset_for_timestamp`, and commits of chosen queues or chosen offsets only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pull_consumer_pause_resume_seek_ends_and_commit_chosen_queues() {
+    let cluster = Cluster::start(1, &[]).await;
+    cluster.create_topic("PullCtl", 2).await;
+    let producer = cluster.producer("PG-pullctl").await;
+    let queues = producer.publish_queues("PullCtl").await.unwrap();
+    let (q0, q1) = (queues[0].clone(), queues[1].clone());
+    for i in 0..10 {
+        for q in [&q0, &q1] {
+            let m = Message::new("PullCtl", format!("{}-{i}", q.queue_id));
+            producer.send_to_queue(m, q).await.unwrap();
+        }
+    }
+    let consumer = PullConsumer::builder()
+        .group("CG-pullctl")
+        .name_server(&cluster.ns_addr)
+        .consume_from(ConsumeFrom::FirstOffset)
+        .auto_commit(false)
+        .build()
+        .await
+        .unwrap();
+    consumer.assign(queues.clone());
+    consumer.pause(std::slice::from_ref(&q1));
+    let marker = Message::new("PullCtl", "marker-0");
+    producer.send_to_queue(marker, &q0).await.unwrap();
+    let mut got = Vec::new();
+    while !got.iter().any(|m: &MessageExt| &m.body[..] == b"marker-0") {
+        let batch = consumer.poll(Duration::from_secs(5)).await.unwrap();
+        assert!(
+            !batch.is_empty(),
+            "poll timed out with {} messages",
+            got.len()
+        );
+        got.extend(batch);
+    }
+    assert_eq!(got.len(), 11, "queue 0's ten and its marker");
+    assert!(
+        got.iter().all(|m| m.queue_id == q0.queue_id),
+        "a paused queue returned messages"
+    );
+
+    consumer.resume(std::slice::from_ref(&q1));
+    let mut from_q1 = Vec::new();
+    while from_q1.len() < 10 {
+        let batch = consumer.poll(Duration::from_secs(5)).await.unwrap();
+        assert!(!batch.is_empty(), "queue 1 after resume: {}", from_q1.len());
+        from_q1.extend(batch.into_iter().filter(|m| m.queue_id == q1.queue_id));
+    }
+    let offsets: Vec<i64> = from_q1.iter().map(|m| m.queue_offset).collect();
+    assert_eq!(
+        offsets,
+        (0..10).collect::<Vec<_>>(),
+        "resumed where it was paused"
+    );
+
+    // Back to the start of queue 0; queue 1 skips to its end, so only what is sent now comes.
+    consumer.pause(std::slice::from_ref(&q0));
+    consumer.seek_to_begin(&q0).await.unwrap();
+    consumer.seek_to_end(&q1).await.unwrap();
+    producer
+        .send_to_queue(Message::new("PullCtl", "after-end"), &q1)
+        .await
+        .unwrap();
+    let batch = consumer.poll(Duration::from_secs(5)).await.unwrap();
+    let bodies: Vec<String> = batch
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.body).into_owned())
+        .collect();
+    assert_eq!(bodies, ["after-end"]);
+    consumer.resume(std::slice::from_ref(&q0));
+    let batch = consumer.poll(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(batch[0].queue_id, q0.queue_id);
+    assert_eq!(batch[0].queue_offset, 0, "seek_to_begin");
+    assert_eq!(consumer.offset_for_timestamp(&q0, 0).await.unwrap(), 0);
+
+    // Commit queue 0 only; then chosen offsets for queue 1.
+    consumer.pause(&queues);
+    consumer.seek(&q0, 7).unwrap();
+    consumer
+        .commit_queues(std::slice::from_ref(&q0))
+        .await
+        .unwrap();
+    crate::poll::until_within(
+        Duration::from_secs(15),
+        "queue 0 committed at 7",
+        || async { (consumer.committed(&q0).await.ok()? == Some(7)).then_some(()) },
+    )
+    .await;
+    assert_eq!(
+        consumer.committed(&q1).await.unwrap(),
+        None,
+        "a queue not chosen was committed"
+    );
+    let chosen = [(q1.clone(), 3)].into_iter().collect();
+    consumer.commit_offsets(&chosen).await.unwrap();
+    crate::poll::until_within(
+        Duration::from_secs(15),
+        "queue 1 committed at 3",
+        || async { (consumer.committed(&q1).await.ok()? == Some(3)).then_some(()) },
+    )
+    .await;
+    consumer.shutdown().await;
+    producer.shutdown().await;
     cluster.shutdown().await;
 }
