@@ -23,6 +23,7 @@ pub mod groups;
 mod grpc;
 mod ha;
 mod housekeeping;
+mod keyed_stats;
 mod known_master;
 mod live_clients;
 mod live_config;

@@ -8,6 +8,10 @@
 //! date change and moves "today morning" to "yesterday morning", as Apache's midnight job does.
 //! Nothing here is a guess: before the first day boundary the morning figures are the totals at
 //! boot, which are zero.
+//!
+//! The same calls feed the per-topic and per-`topic@group` figures of VIEW_BROKER_STATS_DATA
+//! ([`KeyedStats`]), and the same tick samples them, so the send and pull paths count each
+//! message in one place.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -18,6 +22,8 @@ use parking_lot::Mutex;
 use rmq_common::time::now_millis;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+use crate::keyed_stats::KeyedStats;
 
 /// How often the totals are sampled.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_secs(1);
@@ -59,6 +65,7 @@ pub struct BrokerStats {
     pulls_in_progress: AtomicI64,
     samples: Mutex<VecDeque<Sample>>,
     days: Mutex<Days>,
+    keyed: KeyedStats,
 }
 
 impl Default for BrokerStats {
@@ -92,11 +99,13 @@ impl BrokerStats {
                 put_yesterday_morning: 0,
                 got_yesterday_morning: 0,
             }),
+            keyed: KeyedStats::default(),
         }
     }
 
-    /// A send stored `messages` messages of `bytes` body bytes in `elapsed`.
-    pub fn record_put(&self, messages: u64, bytes: u64, elapsed: Duration) {
+    /// A send stored `messages` messages of `bytes` body bytes in `topic`, in `elapsed`.
+    pub fn record_put(&self, topic: &str, messages: u64, bytes: u64, elapsed: Duration) {
+        self.keyed.record_put(topic, messages, bytes);
         self.put_messages.fetch_add(messages, Ordering::Relaxed);
         self.put_bytes.fetch_add(bytes, Ordering::Relaxed);
         self.put_time_max_ms
@@ -108,14 +117,21 @@ impl BrokerStats {
         self.put_failed.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// A pull answered with `messages` messages (0: found nothing).
-    pub fn record_get(&self, messages: u64) {
+    /// A pull of `group` answered with `messages` messages of `topic`, `bytes` record bytes
+    /// in all (0 messages: found nothing).
+    pub fn record_get(&self, topic: &str, group: &str, messages: u64, bytes: u64) {
         if messages == 0 {
             self.pulls_missed.fetch_add(1, Ordering::Relaxed);
         } else {
             self.pulls_found.fetch_add(1, Ordering::Relaxed);
             self.got_messages.fetch_add(messages, Ordering::Relaxed);
+            self.keyed.record_get(topic, group, messages, bytes);
         }
+    }
+
+    /// The per-topic and per-`topic@group` figures (VIEW_BROKER_STATS_DATA).
+    pub fn keyed(&self) -> &KeyedStats {
+        &self.keyed
     }
 
     /// Counts a pull as being worked on until the guard drops (`pullThreadPoolQueueSize`).
@@ -140,6 +156,7 @@ impl BrokerStats {
             });
         }
         self.roll_day(rmq_store::local_day(now_millis()), put, got);
+        self.keyed.tick(Instant::now());
     }
 
     fn roll_day(&self, today: i64, put: u64, got: u64) {
@@ -266,9 +283,9 @@ mod tests {
     fn totals_and_rates_follow_the_counters() {
         let s = BrokerStats::new();
         std::thread::sleep(Duration::from_millis(20));
-        s.record_put(100, 1000, Duration::from_millis(3));
-        s.record_get(40);
-        s.record_get(0);
+        s.record_put("T", 100, 1000, Duration::from_millis(3));
+        s.record_get("T", "G", 40, 4000);
+        s.record_get("T", "G", 0, 0);
         let snap = s.snapshot();
         assert_eq!(snap.put_total_today_now, 100);
         assert_eq!(snap.get_total_today_now, 40);
@@ -282,9 +299,9 @@ mod tests {
     fn the_day_rolls_at_the_date_change() {
         let s = BrokerStats::new();
         let today = s.days.lock().day;
-        s.record_put(5, 0, Duration::ZERO);
+        s.record_put("T", 5, 0, Duration::ZERO);
         s.roll_day(today + 1, 5, 0);
-        s.record_put(7, 0, Duration::ZERO);
+        s.record_put("T", 7, 0, Duration::ZERO);
         let snap = s.snapshot();
         assert_eq!(snap.put_total_yesterday_morning, 0);
         assert_eq!(snap.put_total_today_morning, 5);

@@ -45,7 +45,7 @@ pub use admin::{Admin, AdminBuilder, BrokerTarget, Elected, PullOne, QueueReset,
 pub use compress::Compression;
 pub use consumer::{
     ConsumeConcurrentlyStatus, ConsumeFrom, ConsumeOrderlyStatus, MessageModel, MessageSelector,
-    PullConsumer, PullConsumerBuilder, PushConsumer, PushConsumerBuilder,
+    PullConsumer, PullConsumerBuilder, PullResult, PullStatus, PushConsumer, PushConsumerBuilder,
 };
 pub use error::{ClientError, Result};
 pub use options::ClientOptions;
@@ -58,14 +58,14 @@ pub use rmq_common::{Message, MessageExt, MessageQueue, TopicConfig};
 pub use rmq_remoting::body::ElectMasterResponseBody;
 /// The wire bodies [`Admin`] returns and takes, with Apache's JSON names.
 pub use rmq_remoting::body::{
-    AclInfo, BrokerData, BrokerMemberGroup, BrokerReplicasInfo, ClusterInfo, Connection,
-    ConsumeMessageDirectlyResult, ConsumeResult, ConsumeStats, ConsumeStatus, ConsumerConnection,
-    ConsumerOffsetSerializeWrapper, ConsumerRunningInfo, DelayOffsetSerializeWrapper, EpochEntry,
-    EpochEntryCache, GetBrokerClusterAclConfigResponseBody, GroupList, OffsetWrapper,
-    PlainAccessConfig, PolicyEntryInfo, PolicyInfo, ProcessQueueInfo, ProducerConnection,
-    QueueData, ReplicaIdentity, ReplicasInfo, SubscriptionData, SubscriptionGroupConfig,
-    SubscriptionGroupWrapper, TopicConfigSerializeWrapper, TopicList, TopicOffset, TopicRouteData,
-    TopicStatsTable, UserInfo,
+    AclInfo, BrokerData, BrokerMemberGroup, BrokerReplicasInfo, BrokerStatsData, BrokerStatsItem,
+    ClusterInfo, Connection, ConsumeMessageDirectlyResult, ConsumeResult, ConsumeStats,
+    ConsumeStatus, ConsumerConnection, ConsumerOffsetSerializeWrapper, ConsumerRunningInfo,
+    DelayOffsetSerializeWrapper, EpochEntry, EpochEntryCache,
+    GetBrokerClusterAclConfigResponseBody, GroupList, OffsetWrapper, PlainAccessConfig,
+    PolicyEntryInfo, PolicyInfo, ProcessQueueInfo, ProducerConnection, QueueData, ReplicaIdentity,
+    ReplicasInfo, SubscriptionData, SubscriptionGroupConfig, SubscriptionGroupWrapper,
+    TopicConfigSerializeWrapper, TopicList, TopicOffset, TopicRouteData, TopicStatsTable, UserInfo,
 };
 /// The wire headers [`Admin`] returns, with Apache's field names.
 pub use rmq_remoting::header::{

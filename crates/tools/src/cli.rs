@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use crate::session::Session;
 use crate::{
     auth, clean, cluster, config, consumer_status, controller, group, message, offset, plain_acl,
-    topic, write_perm,
+    print_msg, stats_all, topic, write_perm,
 };
 
 /// Administration of an rmq or Apache RocketMQ cluster.
@@ -118,6 +118,12 @@ pub enum Command {
     /// Show the message at a queue offset.
     #[command(name = "queryMsgByOffset")]
     QueryMsgByOffset(message::QueryMsgByOffset),
+    /// Print every message of a topic, queue by queue (-b/-e: a time range, -s: tags).
+    #[command(name = "printMsg")]
+    PrintMsg(print_msg::PrintMsg),
+    /// Topic and consumer group traffic: backlog, rates, messages in the last 24 hours.
+    #[command(name = "statsAll")]
+    StatsAll(stats_all::StatsAll),
     /// Send one message.
     #[command(name = "sendMessage")]
     SendMessage(message::SendMessage),
@@ -280,6 +286,8 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Command::QueryMsgByUniqueKey(a) => message::query_msg_by_unique_key(s, a).await,
         Command::QueryMsgByOffset(a) => message::query_msg_by_offset(s, a).await,
         Command::SendMessage(a) => message::send_message(s, a).await,
+        Command::PrintMsg(a) => print_msg::print_msg(s, a).await,
+        Command::StatsAll(a) => stats_all::stats_all(s, a).await,
         Command::ResetOffsetByTime(a) => offset::reset_offset_by_time(s, a).await,
         Command::GetControllerMetaData(a) => controller::get_controller_metadata(s, a).await,
         Command::GetSyncStateSet(a) => controller::get_sync_state_set(s, a).await,

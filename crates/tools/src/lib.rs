@@ -9,6 +9,8 @@
 //!   `updateUser`, `deleteUser`, `getUser`, `listUser`, `createAcl`, `updateAcl`, `deleteAcl`,
 //!   `getAcl`, `listAcl`; [`plain_acl`]: ACL 1.0's `updateAclConfig`, `deleteAclConfig`,
 //!   `updateGlobalWhiteAddr`, `clusterAclConfigVersion`, `getAclConfig`);
+//! * [`consumer_status`], [`clean`], [`stats_all`], [`print_msg`] — commands large enough for a
+//!   file of their own (`statsAll`: traffic per topic and group; `printMsg`: a topic's messages);
 //! * [`output`] — aligned tables, `--json`, timestamps, message bodies;
 //! * [`shutdown`] — `mqshutdown`: find the local daemons and stop them with SIGTERM.
 
@@ -25,7 +27,9 @@ pub mod message;
 pub mod offset;
 pub mod output;
 pub mod plain_acl;
+pub mod print_msg;
 pub mod session;
 pub mod shutdown;
+pub mod stats_all;
 pub mod topic;
 pub mod write_perm;

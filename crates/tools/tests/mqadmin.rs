@@ -767,3 +767,244 @@ async fn store_cleaning_commands() {
         "{json:#}"
     );
 }
+
+/// The `statsAll --json` row of `topic` and `group` (`None`: the topic's NO_CONSUMER row).
+async fn stats_row(c: &Cluster, topic: &str, group: Option<&str>) -> Option<Value> {
+    let run = c.mqadmin(&["statsAll", "-t", topic, "--json"]).await;
+    let rows = run.json();
+    rows.as_array()?
+        .iter()
+        .find(|r| r["topic"] == topic && r["group"].as_str() == group)
+        .cloned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_all_and_print_msg() {
+    let c = Cluster::start().await;
+    create_topic(&c, "StatsTopic").await;
+    create_topic(&c, "QuietTopic").await;
+
+    // Nothing sent yet: the broker has no figures for the topic ("not exist"), shown as zero.
+    let admin = c.admin().await;
+    let err = admin
+        .broker_stats(&c.broker_addr, "TOPIC_PUT_NUMS", "StatsTopic")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("The stats <TOPIC_PUT_NUMS> <StatsTopic> not exist"),
+        "{err}"
+    );
+    let err = admin
+        .broker_stats(&c.broker_addr, "NO_SUCH_STATS", "StatsTopic")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("<NO_SUCH_STATS>"), "{err}");
+    let quiet = stats_row(&c, "QuietTopic", None).await.unwrap();
+    assert_eq!(
+        (
+            quiet["inMsg24Hour"].as_i64(),
+            quiet["accumulation"].as_i64()
+        ),
+        (Some(0), Some(0))
+    );
+
+    // Three early messages, a point in time, three late ones; tags alternate.
+    let producer = Producer::builder()
+        .group("PG-stats")
+        .name_server(&c.ns_addr)
+        .build()
+        .await
+        .unwrap();
+    let send = |body: String, tag: &'static str| {
+        let p = producer.clone();
+        async move {
+            p.send(Message::new("StatsTopic", body).with_tags(tag))
+                .await
+                .unwrap()
+        }
+    };
+    for i in 0..3 {
+        send(
+            format!("early-{i}"),
+            if i % 2 == 0 { "TagA" } else { "TagB" },
+        )
+        .await;
+    }
+    // Every early message was stored before `mid`, every late one after it.
+    let mid = rmq_common::time::now_millis() + 1;
+    assert!(
+        eventually(Duration::from_secs(1), || async {
+            rmq_common::time::now_millis() > mid
+        })
+        .await
+    );
+    for i in 0..3 {
+        send(
+            format!("late-{i}"),
+            if i % 2 == 0 { "TagA" } else { "TagB" },
+        )
+        .await;
+    }
+    producer.shutdown().await;
+    let bodies = [
+        "early-0", "early-1", "early-2", "late-0", "late-1", "late-2",
+    ];
+
+    // printMsg: every queue's range, every body, a rule per queue.
+    let run = c.mqadmin(&["printMsg", "-t", "StatsTopic"]).await;
+    let out = run.ok();
+    assert_eq!(out.matches("minOffset=").count(), 4, "{run:#?}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| *l == "--------------------------------------------------------")
+            .count(),
+        4
+    );
+    for b in bodies {
+        assert!(out.contains(&format!(" BODY: {b}\n")), "{b} missing: {out}");
+    }
+    assert_eq!(out.matches("MSGID: ").count(), 6, "{out}");
+    assert!(out.contains("MessageExt [brokerName=broker-tools, queueId="));
+
+    // -b and -e split at `mid`.
+    let mid_arg = mid.to_string();
+    let late = c
+        .mqadmin(&["printMsg", "-t", "StatsTopic", "-b", &mid_arg])
+        .await;
+    let early = c
+        .mqadmin(&["printMsg", "-t", "StatsTopic", "-e", &mid_arg])
+        .await;
+    for b in &bodies[..3] {
+        assert!(early.ok().contains(&format!("BODY: {b}\n")), "{early:#?}");
+        assert!(!late.ok().contains(&format!("BODY: {b}\n")), "{late:#?}");
+    }
+    for b in &bodies[3..] {
+        assert!(late.ok().contains(&format!("BODY: {b}\n")), "{late:#?}");
+        assert!(!early.ok().contains(&format!("BODY: {b}\n")), "{early:#?}");
+    }
+    // -s: tags; -d false: no bodies.
+    let tag_a = c
+        .mqadmin(&["printMsg", "-t", "StatsTopic", "-s", "TagA"])
+        .await;
+    assert_eq!(tag_a.ok().matches("MSGID: ").count(), 4, "{tag_a:#?}");
+    assert!(!tag_a.ok().contains("BODY: early-1") && !tag_a.ok().contains("BODY: late-1"));
+    let hidden = c
+        .mqadmin(&["printMsg", "-t", "StatsTopic", "-d", "false"])
+        .await;
+    assert_eq!(
+        hidden.ok().matches("BODY: NOT PRINT BODY").count(),
+        6,
+        "{hidden:#?}"
+    );
+    for b in bodies {
+        assert!(!hidden.ok().contains(b), "{hidden:#?}");
+    }
+    let json = c
+        .mqadmin(&["printMsg", "-t", "StatsTopic", "--json"])
+        .await
+        .json();
+    let mut seen: Vec<String> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|q| q["messages"].as_array().unwrap().clone())
+        .map(|m| m["body"].as_str().unwrap().to_owned())
+        .collect();
+    seen.sort();
+    assert_eq!(seen, bodies);
+    // Mistakes are named and fail.
+    let unknown = c.mqadmin(&["printMsg", "-t", "NoSuchTopic"]).await;
+    assert_ne!(unknown.code, Some(0));
+    assert!(unknown.stderr.contains("NoSuchTopic"), "{unknown:#?}");
+    let charset = c
+        .mqadmin(&["printMsg", "-t", "StatsTopic", "-c", "GBK"])
+        .await;
+    assert_ne!(charset.code, Some(0));
+    assert!(charset.stderr.contains("GBK"), "{charset:#?}");
+
+    // statsAll: the six messages in, once the broker has sampled them.
+    let counted = eventually(Duration::from_secs(30), || async {
+        stats_row(&c, "StatsTopic", None)
+            .await
+            .is_some_and(|r| r["inMsg24Hour"] == 6)
+    })
+    .await;
+    assert!(counted, "statsAll never showed 6 messages in");
+    let text = c.mqadmin(&["statsAll", "-t", "StatsTopic"]).await;
+    let line = text
+        .ok()
+        .lines()
+        .find(|l| l.starts_with("StatsTopic "))
+        .unwrap_or_default()
+        .to_owned();
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(cols.first(), Some(&"StatsTopic"), "{text:#?}");
+    assert_eq!(cols[cols.len() - 2..], ["6", "NO_CONSUMER"], "{text:#?}");
+    assert!(text.ok().starts_with("#Topic "), "{text:#?}");
+
+    // A group consumes everything: its line shows 6 out and no backlog.
+    let fast = Duration::from_millis(300);
+    let consumer = PushConsumer::builder()
+        .group("CG-stats")
+        .name_server(&c.ns_addr)
+        .subscribe("StatsTopic", "*")
+        .consume_from(ConsumeFrom::FirstOffset)
+        .heartbeat_interval(fast)
+        .rebalance_interval(fast)
+        .persist_offset_interval(fast)
+        .route_poll_interval(fast)
+        .listener_concurrently(|_| ConsumeConcurrentlyStatus::ConsumeSuccess)
+        .build()
+        .await
+        .unwrap();
+    let last = std::sync::Mutex::new(None);
+    let consumed = eventually(Duration::from_secs(40), || async {
+        let row = stats_row(&c, "StatsTopic", Some("CG-stats")).await;
+        let done = row.as_ref().is_some_and(|r| {
+            r["inMsg24Hour"] == 6 && r["outMsg24Hour"] == 6 && r["accumulation"] == 0
+        });
+        *last.lock().unwrap() = row;
+        done
+    })
+    .await;
+    assert!(
+        consumed,
+        "statsAll never showed CG-stats caught up: {:?}",
+        last.lock().unwrap()
+    );
+    consumer.shutdown().await;
+    let text = c.mqadmin(&["statsAll"]).await;
+    let line = text
+        .ok()
+        .lines()
+        .find(|l| l.starts_with("StatsTopic ") && l.contains(" CG-stats "))
+        .unwrap_or_default()
+        .to_owned();
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(cols.len(), 7, "{text:#?}");
+    assert_eq!((cols[2], cols[5], cols[6]), ("0", "6", "6"), "{text:#?}");
+    // Retry and system topics are left out; -a leaves out topics without traffic.
+    for hidden in [
+        "%RETRY%",
+        "TBW102",
+        "SCHEDULE_TOPIC_XXXX",
+        "rmq_sys_",
+        CLUSTER,
+        BROKER,
+    ] {
+        assert!(!text.ok().contains(hidden), "{hidden}: {text:#?}");
+    }
+    assert!(text.ok().contains("QuietTopic "), "{text:#?}");
+    let active = c.mqadmin(&["statsAll", "-a"]).await;
+    assert!(
+        active.ok().contains("StatsTopic ") && !active.ok().contains("QuietTopic "),
+        "{active:#?}"
+    );
+    let unknown = c.mqadmin(&["statsAll", "-t", "NoSuchTopic"]).await;
+    assert_ne!(unknown.code, Some(0));
+    assert!(unknown.stderr.contains("NoSuchTopic"), "{unknown:#?}");
+
+    admin.shutdown().await;
+    c.shutdown().await;
+}

@@ -232,7 +232,8 @@ pub fn needed(request: &RemotingCommand) -> Result<Needed, String> {
         | C::GetAllTopicConfig
         | C::GetAllSubscriptionGroupConfig
         | C::GetAllConsumerOffset
-        | C::GetAllDelayOffset => n.add_v2(Resource::Cluster, Actions::GET),
+        | C::GetAllDelayOffset
+        | C::ViewBrokerStatsData => n.add_v2(Resource::Cluster, Actions::GET),
         _ => {}
     }
     Ok(n)

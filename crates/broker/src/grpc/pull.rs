@@ -206,7 +206,8 @@ fn answer(
         frames.push(frame(Content::Message(to_message(caller, &v, None))));
     }
     let count = r.messages.len() as u64;
-    ctx.stats().record_get(count);
+    ctx.stats()
+        .record_get(&p.queue.topic, &p.group, count, bytes);
     if count > 0 {
         ctx.metrics().record_out(&p.queue.topic, count, bytes);
         ctx.pull_offsets()

@@ -363,6 +363,7 @@ async fn record_in_flight(
     );
     drop(appending);
     let start = attempts.first().map_or(0, |(o, _)| *o);
+    let bytes: u64 = records.iter().map(|r| r.len() as u64).sum();
     let mut out = Vec::with_capacity(records.len());
     for (record, (offset, attempt)) in records.into_iter().zip(attempts) {
         let commit_log_offset = match peek_record(&record, false) {
@@ -385,6 +386,7 @@ async fn record_in_flight(
             attempt,
         });
     }
-    ctx.stats().record_get(out.len() as u64);
+    ctx.stats()
+        .record_get(&key.topic, &key.group, out.len() as u64, bytes);
     Ok(out)
 }

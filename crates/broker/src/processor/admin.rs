@@ -116,6 +116,7 @@ pub async fn delete_topic(
     ctx.topics().persisted().await?;
     ctx.offsets().remove_topic(&h.topic);
     ctx.metrics().forget_topic(&h.topic);
+    ctx.stats().keyed().forget_topic(&h.topic);
     let store = ctx.store().clone();
     let t = h.topic.clone();
     let _ = tokio::task::spawn_blocking(move || store.delete_topics(&[t.as_str()])).await;

@@ -2,6 +2,7 @@
 
 mod admin;
 mod broker_config;
+mod broker_stats;
 mod client_manage;
 pub(crate) mod end_transaction;
 mod epoch_cache;
@@ -108,6 +109,7 @@ pub fn register_all(server: &mut RemotingServer, ctx: &Arc<BrokerContext>) {
         GetAllConsumerOffset => admin::all_consumer_offsets,
         GetAllDelayOffset => admin::all_delay_offsets,
         GetBrokerRuntimeInfo => runtime_info::process,
+        ViewBrokerStatsData => broker_stats::view,
         GetConsumeStats => admin::consume_stats,
         GetConsumerConnectionList => admin::consumer_connections,
         GetTopicStatsInfo => admin::topic_stats,

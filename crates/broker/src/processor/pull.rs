@@ -282,12 +282,17 @@ fn respond(
         }
         ctx.metrics()
             .record_out(&h.topic, r.messages.len() as u64, body.len() as u64);
-        ctx.stats().record_get(r.messages.len() as u64);
+        ctx.stats().record_get(
+            &h.topic,
+            &h.consumer_group,
+            r.messages.len() as u64,
+            body.len() as u64,
+        );
         ctx.pull_offsets()
             .record(&h.consumer_group, &h.topic, h.queue_id, next);
         resp = resp.with_body(body.freeze());
     } else {
-        ctx.stats().record_get(0);
+        ctx.stats().record_get(&h.topic, &h.consumer_group, 0, 0);
     }
     resp
 }

@@ -100,7 +100,8 @@ pub(crate) async fn send(
     if let Some(a) = result.append.as_ref().filter(|_| result.status.is_stored()) {
         let messages = a.msg_num.max(1) as u64;
         ctx.metrics().record_in(&header.topic, messages, len);
-        ctx.stats().record_put(messages, len, started.elapsed());
+        ctx.stats()
+            .record_put(&header.topic, messages, len, started.elapsed());
     } else {
         ctx.stats().record_put_failed();
     }

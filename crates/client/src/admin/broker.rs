@@ -1,14 +1,16 @@
-//! Broker-level calls: runtime figures (GET_BROKER_RUNTIME_INFO 28) and the broker's config
-//! (GET_BROKER_CONFIG 26, UPDATE_BROKER_CONFIG 25). Config travels as `.properties` text, as
+//! Broker-level calls: runtime figures (GET_BROKER_RUNTIME_INFO 28), one statistic of a topic
+//! or group (VIEW_BROKER_STATS_DATA 315) and the broker's config (GET_BROKER_CONFIG 26,
+//! UPDATE_BROKER_CONFIG 25). Config travels as `.properties` text, as
 //! Java's `MixAll.properties2String` writes it, and comes back as a sorted map.
 
 use std::collections::BTreeMap;
 
 use rmq_common::config::parse_properties;
-use rmq_remoting::body::KVTable;
+use rmq_remoting::body::{BrokerStatsData, KVTable};
+use rmq_remoting::header::ViewBrokerStatsDataRequestHeader;
 use rmq_remoting::RequestCode;
 
-use super::rpc::bare;
+use super::rpc::{bare, request};
 use super::Admin;
 use crate::error::Result;
 
@@ -20,6 +22,27 @@ impl Admin {
             .call(addr, bare(RequestCode::GetBrokerRuntimeInfo))
             .await?;
         Ok(reply.body::<KVTable>()?.table)
+    }
+
+    /// VIEW_BROKER_STATS_DATA (315): one statistic of the broker at `addr` over the last
+    /// minute, hour and day — `stats_name` as Apache names them (`TOPIC_PUT_NUMS` with a topic as
+    /// `stats_key`, `GROUP_GET_NUMS` with `topic@group`, ...). A key the broker has not counted
+    /// yet is a [`ClientError::Broker`](crate::ClientError::Broker) SYSTEM_ERROR ("The stats
+    /// <NAME> <KEY> not exist"), as from Apache's brokers.
+    pub async fn broker_stats(
+        &self,
+        addr: &str,
+        stats_name: &str,
+        stats_key: &str,
+    ) -> Result<BrokerStatsData> {
+        let h = ViewBrokerStatsDataRequestHeader {
+            stats_name: stats_name.to_owned(),
+            stats_key: stats_key.to_owned(),
+            ..Default::default()
+        };
+        self.call(addr, request(RequestCode::ViewBrokerStatsData, &h))
+            .await?
+            .body()
     }
 
     /// GET_BROKER_CONFIG (26): the broker's effective configuration.

@@ -6,12 +6,13 @@
 //! fails) it is taken as a `UNIQ_KEY` and looked up with QUERY_MESSAGE on every broker of the
 //! topic. The broker's index matches key hashes only, so results are re-filtered by key here.
 //! A time range is read as Apache's console does: search each queue's offsets for the two times,
-//! then pull what lies between. Every body is returned decompressed.
+//! then pull what lies between. A queue is read with [`Admin::pull_queue`], as Apache's
+//! `printMsg` reads it with a pull consumer. Every body is returned decompressed.
 
 use rmq_common::msg_id::decode_offset_msg_id;
 use rmq_common::record::decode_messages;
 use rmq_common::time::now_millis;
-use rmq_common::MessageExt;
+use rmq_common::{MessageExt, MessageQueue};
 use rmq_remoting::header::{
     pull_sys_flag, PullMessageRequestHeader, PullMessageResponseHeader, QueryMessageRequestHeader,
     ViewMessageRequestHeader, UNIQUE_MSG_QUERY_FLAG,
@@ -21,6 +22,8 @@ use rmq_remoting::{RequestCode, ResponseCode};
 use super::rpc::{bad, request};
 use super::Admin;
 use crate::compress::decompress_message;
+use crate::consumer::pull_result::{process_pull_response, PullResult};
+use crate::consumer::subscription::build_subscription;
 use crate::error::{ClientError, Result};
 
 /// Consumer group the admin pulls as; it never commits.
@@ -171,6 +174,40 @@ impl Admin {
                 max_offset,
             }),
         }
+    }
+
+    /// PULL_MESSAGE (11) of up to `max` messages of `queue` (on the broker at `addr`) from
+    /// `offset`, those matching the tag expression `expression` (`*` or `TagA || TagB`), without
+    /// suspending or committing: Java's `DefaultMQPullConsumer.pull`. The status says whether
+    /// messages were found, none matched, or the queue ends there; `next_begin_offset` is where
+    /// to go on.
+    pub async fn pull_queue(
+        &self,
+        addr: &str,
+        queue: &MessageQueue,
+        expression: &str,
+        offset: i64,
+        max: i32,
+    ) -> Result<PullResult> {
+        let sub = build_subscription(&queue.topic, expression);
+        let h = PullMessageRequestHeader {
+            consumer_group: ADMIN_PULL_GROUP.to_owned(),
+            topic: queue.topic.clone(),
+            queue_id: queue.queue_id,
+            queue_offset: offset,
+            max_msg_nums: max,
+            sys_flag: pull_sys_flag::SUBSCRIPTION,
+            commit_offset: 0,
+            suspend_timeout_millis: 0,
+            subscription: Some(sub.sub_string.clone()),
+            sub_version: sub.sub_version,
+            expression_type: Some(sub.expression_type().to_owned()),
+            ..Default::default()
+        };
+        let resp = self
+            .send(addr, request(RequestCode::PullMessage, &h))
+            .await?;
+        process_pull_response(addr, &resp, &sub, self.instance.options.max_inflated_body)
     }
 
     async fn pull_at(

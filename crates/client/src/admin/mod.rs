@@ -10,8 +10,8 @@
 //! * `topic` — routes, lists, stats, topic config create/update/delete;
 //! * `group` — group configs, consume stats, consumer and producer connections, running info;
 //! * `offset` — committed offsets, search by time, progress, reset;
-//! * `message` — lookups by id, key, queue offset and time range;
-//! * `broker` — runtime figures and broker config;
+//! * `message` — lookups by id, key, queue offset and time range, and reading a queue;
+//! * `broker` — runtime figures, per-topic and per-group statistics, and broker config;
 //! * `kv` — the name servers' KV config;
 //! * `controller` — the controllers of controller mode: leader, SyncStateSets, elections;
 //! * `auth` — ACL 2.0 users and ACLs, one broker at a time;

@@ -1,5 +1,5 @@
-//! Offset calls: a group's committed offsets per queue, search by time, progress, the
-//! broker-wide offset tables, and reset.
+//! Offset calls: a queue's offset range, a group's committed offsets per queue, search by time,
+//! progress, the broker-wide offset tables, and reset.
 //!
 //! Reset follows Apache's `mqadmin resetOffsetByTime`: first INVOKE_BROKER_TO_RESET_OFFSET
 //! (222), with which the broker computes the offsets and moves the group (rmq's and 5.x brokers
@@ -13,8 +13,10 @@ use rmq_remoting::body::{
     ConsumerOffsetSerializeWrapper, DelayOffsetSerializeWrapper, OffsetWrapper, ResetOffsetBody,
 };
 use rmq_remoting::header::{
-    QueryConsumerOffsetRequestHeader, QueryConsumerOffsetResponseHeader, ResetOffsetRequestHeader,
-    SearchOffsetRequestHeader, SearchOffsetResponseHeader, UpdateConsumerOffsetRequestHeader,
+    GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader, GetMinOffsetRequestHeader,
+    GetMinOffsetResponseHeader, QueryConsumerOffsetRequestHeader,
+    QueryConsumerOffsetResponseHeader, ResetOffsetRequestHeader, SearchOffsetRequestHeader,
+    SearchOffsetResponseHeader, UpdateConsumerOffsetRequestHeader,
 };
 use rmq_remoting::{RequestCode, ResponseCode};
 
@@ -82,6 +84,37 @@ impl Admin {
         };
         let req = request(RequestCode::UpdateConsumerOffset, &h);
         self.call(addr, req).await.map(drop)
+    }
+
+    /// GET_MIN_OFFSET (31) and GET_MAX_OFFSET (30): the first offset a queue on `addr` holds
+    /// and the next one to be written.
+    pub async fn queue_offset_range(
+        &self,
+        addr: &str,
+        topic: &str,
+        queue_id: i32,
+    ) -> Result<(i64, i64)> {
+        let min = GetMinOffsetRequestHeader {
+            topic: topic.to_owned(),
+            queue_id,
+            ..Default::default()
+        };
+        let max = GetMaxOffsetRequestHeader {
+            topic: topic.to_owned(),
+            queue_id,
+            ..Default::default()
+        };
+        let min = self
+            .call(addr, request(RequestCode::GetMinOffset, &min))
+            .await?
+            .header::<GetMinOffsetResponseHeader>()?
+            .offset;
+        let max = self
+            .call(addr, request(RequestCode::GetMaxOffset, &max))
+            .await?
+            .header::<GetMaxOffsetResponseHeader>()?
+            .offset;
+        Ok((min, max))
     }
 
     /// SEARCH_OFFSET_BY_TIMESTAMP (29): the first offset stored at or after `timestamp_ms`.

@@ -17,6 +17,7 @@ pub use listener::{
     AsyncConcurrentListener, ConsumeConcurrentlyStatus, ConsumeFrom, ConsumeOrderlyStatus,
 };
 pub use pull_consumer::{PullConsumer, PullConsumerBuilder};
+pub use pull_result::{PullResult, PullStatus};
 pub use push::{PushConsumer, PushConsumerBuilder};
 pub use rmq_remoting::body::MessageModel;
 pub use subscription::MessageSelector;

@@ -32,7 +32,9 @@ pub enum PullStatus {
 /// A processed pull response.
 #[derive(Debug, Clone)]
 pub struct PullResult {
+    /// What the broker found.
     pub status: PullStatus,
+    /// The offset to pull from next.
     pub next_begin_offset: i64,
     /// Messages that passed the client-side tag check, in offset order.
     pub messages: Vec<MessageExt>,

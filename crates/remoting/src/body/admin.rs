@@ -1,5 +1,6 @@
 //! Admin bodies read by `mqadmin`: `ConsumeStats` (GET_CONSUME_STATS), `TopicStatsTable`
-//! (GET_TOPIC_STATS_INFO), `ConsumerConnection` (GET_CONSUMER_CONNECTION_LIST).
+//! (GET_TOPIC_STATS_INFO), `ConsumerConnection` (GET_CONSUMER_CONNECTION_LIST), `BrokerStatsData`
+//! (VIEW_BROKER_STATS_DATA).
 //!
 //! The two `offsetTable`s are `Map<MessageQueue, _>`: send them with
 //! [`JsonBody::to_fastjson_bytes`] so Java tools get the inline-object keys they can parse.
@@ -86,6 +87,29 @@ pub struct ConsumerConnection {
 }
 impl JsonBody for ConsumerConnection {}
 
+/// `BrokerStatsItem`: one window of a broker statistic.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BrokerStatsItem {
+    /// Average value per recorded call over the window (messages or bytes per call).
+    pub avgpt: f64,
+    /// Growth of the value over the window.
+    #[serde(deserialize_with = "lenient::long")]
+    pub sum: i64,
+    /// `sum` per second over the window.
+    pub tps: f64,
+}
+
+/// `BrokerStatsData`: a statistic over the last minute, hour and day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BrokerStatsData {
+    pub stats_day: BrokerStatsItem,
+    pub stats_hour: BrokerStatsItem,
+    pub stats_minute: BrokerStatsItem,
+}
+impl JsonBody for BrokerStatsData {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +159,32 @@ mod tests {
             r#"{"connectionSet":[{"clientAddr":"1.2.3.4:5","clientId":"id","language":"JAVA","version":479}],"consumeType":"CONSUME_PASSIVELY","subscriptionTable":{}}"#
         );
         assert_eq!(ConsumerConnection::from_json_bytes(&s).unwrap(), cc);
+    }
+
+    #[test]
+    fn broker_stats_data_names() {
+        let d = BrokerStatsData {
+            stats_minute: BrokerStatsItem {
+                sum: 12,
+                tps: 0.2,
+                avgpt: 1.0,
+            },
+            ..Default::default()
+        };
+        let s = d.to_json_bytes();
+        assert_eq!(
+            std::str::from_utf8(&s).unwrap(),
+            r#"{"statsDay":{"avgpt":0.0,"sum":0,"tps":0.0},"statsHour":{"avgpt":0.0,"sum":0,"tps":0.0},"statsMinute":{"avgpt":1.0,"sum":12,"tps":0.2}}"#
+        );
+        assert_eq!(BrokerStatsData::from_json_bytes(&s).unwrap(), d);
+        // Java may send the long as text.
+        let lenient = br#"{"statsMinute":{"sum":"7","tps":1,"avgpt":0}}"#;
+        assert_eq!(
+            BrokerStatsData::from_json_bytes(lenient)
+                .unwrap()
+                .stats_minute
+                .sum,
+            7
+        );
     }
 }

@@ -68,6 +68,15 @@ crate::command_header! {
 }
 
 crate::command_header! {
+    /// `ViewBrokerStatsDataRequestHeader` (VIEW_BROKER_STATS_DATA, 315): one figure of the
+    /// broker's stats, e.g. `TOPIC_PUT_NUMS` of a topic or `GROUP_GET_NUMS` of `topic@group`.
+    pub struct ViewBrokerStatsDataRequestHeader: "ViewBrokerStatsDataRequestHeader" rpc {
+        req stats_name: String = "statsName",
+        req stats_key: String = "statsKey",
+    }
+}
+
+crate::command_header! {
     /// `DeleteSubscriptionGroupRequestHeader` (DELETE_SUBSCRIPTIONGROUP, 207).
     pub struct DeleteSubscriptionGroupRequestHeader: "DeleteSubscriptionGroupRequestHeader" rpc {
         req group_name: String = "groupName",

@@ -133,6 +133,7 @@ code_enum! {
         GetConsumerRunningInfo = 307 => "GET_CONSUMER_RUNNING_INFO",
         ConsumeMessageDirectly = 309 => "CONSUME_MESSAGE_DIRECTLY",
         SendMessageV2 = 310 => "SEND_MESSAGE_V2",
+        ViewBrokerStatsData = 315 => "VIEW_BROKER_STATS_DATA",
         UpdateNamesrvConfig = 318 => "UPDATE_NAMESRV_CONFIG",
         GetNamesrvConfig = 319 => "GET_NAMESRV_CONFIG",
         SendBatchMessage = 320 => "SEND_BATCH_MESSAGE",
