@@ -11,7 +11,7 @@
 //!
 //! Retry and DLQ topics are left out, as Apache does; so are the system topics (`TBW102`,
 //! `SCHEDULE_TOPIC_XXXX`, `rmq_sys_*`, the transaction topics, `SELF_TEST_TOPIC`, and the topics
-//! named after each cluster and broker), which Apache lists with a zero line each — unless asked
+//! named after each cluster and broker, and each cluster's `{cluster}_REPLY_TOPIC`), which Apache lists with a zero line each — unless asked
 //! for by name with `-t`.
 
 use std::collections::BTreeSet;
@@ -21,8 +21,8 @@ use anyhow::{bail, Result};
 use clap::Args;
 use rmq_client::{BrokerStatsData, ClientError, ResponseCode};
 use rmq_common::topic::{
-    is_system_topic, AUTO_CREATE_TOPIC_KEY, DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX,
-    SELF_TEST_TOPIC,
+    is_system_topic, reply_topic, AUTO_CREATE_TOPIC_KEY, DLQ_GROUP_TOPIC_PREFIX,
+    RETRY_GROUP_TOPIC_PREFIX, SELF_TEST_TOPIC,
 };
 use serde::Serialize;
 
@@ -89,7 +89,10 @@ pub async fn stats_all(s: &Session, a: &StatsAll) -> Result<()> {
         (None, Ok(info)) => info
             .cluster_addr_table
             .into_iter()
-            .flat_map(|(cluster, brokers)| std::iter::once(cluster).chain(brokers))
+            .flat_map(|(cluster, brokers)| {
+                let reply = reply_topic(&cluster);
+                [cluster, reply].into_iter().chain(brokers)
+            })
             .collect(),
         _ => BTreeSet::new(),
     };
