@@ -154,7 +154,7 @@ for v in "${versions[@]}"; do
         if ! cp=$(java_classpath "$client" "$compat"); then status=$((status + 1)); continue; fi
         # Apache 4.x has no controller mode: its brokers cannot fail over through rmq's
         # controllers, so that one test runs against 5.x only.
-        if [ "${v%%.*}" -ge 5 ]; then want=6 skip=(); else want=5 skip=(--skip failover::); fi
+        if [ "${v%%.*}" -ge 5 ]; then want=8 skip=(); else want=7 skip=(--skip failover::); fi
         RMQ_APACHE_VERSION=$v RMQ_JAVA_CP=$cp run_named "apache-$v mixed" $want "$logs/mixed.log" \
           cargo test -p rmq-client --test mixed -- --ignored --test-threads=1 "${skip[@]}" \
           || status=$((status + 1))

@@ -57,6 +57,9 @@ pub struct BrokerConfig {
     pub broker_fast_failure_enable: bool,
     pub wait_time_mills_in_send_queue: u64,
     pub wait_time_mills_in_pull_queue: u64,
+    /// Answered in every send's `TRACE_ON`: clients with message trace on record their sends
+    /// only while it is true (Apache's `traceOn`).
+    pub trace_on: bool,
     pub trace_topic_enable: bool,
     pub msg_trace_topic_name: String,
     /// Replies (SEND_REPLY_MESSAGE) are stored on the reply topic as well as pushed.
@@ -178,6 +181,7 @@ impl Default for BrokerConfig {
             broker_fast_failure_enable: true,
             wait_time_mills_in_send_queue: 200,
             wait_time_mills_in_pull_queue: 5_000,
+            trace_on: true,
             trace_topic_enable: false,
             msg_trace_topic_name: "RMQ_SYS_TRACE_TOPIC".into(),
             store_reply_message_enable: true,
@@ -282,6 +286,7 @@ config_fields!(BrokerConfig {
     broker_fast_failure_enable: "brokerFastFailureEnable",
     wait_time_mills_in_send_queue: "waitTimeMillsInSendQueue",
     wait_time_mills_in_pull_queue: "waitTimeMillsInPullQueue",
+    trace_on: "traceOn",
     trace_topic_enable: "traceTopicEnable",
     msg_trace_topic_name: "msgTraceTopicName",
     store_reply_message_enable: "storeReplyMessageEnable",

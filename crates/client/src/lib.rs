@@ -40,6 +40,7 @@ pub mod reply;
 mod route;
 mod server_requests;
 mod stop_on_drop;
+pub mod trace;
 
 pub use admin::{Admin, AdminBuilder, BrokerTarget, Elected, PullOne, QueueReset, TopicTarget};
 pub use compress::Compression;

@@ -115,6 +115,9 @@ pub enum Command {
     /// Find messages by key.
     #[command(name = "queryMsgByKey")]
     QueryMsgByKey(message::QueryMsgByKey),
+    /// Show a message's trace: its sends and consumptions (message trace on).
+    #[command(name = "queryMsgTraceById")]
+    QueryMsgTraceById(crate::trace::QueryMsgTraceById),
     /// Show the message at a queue offset.
     #[command(name = "queryMsgByOffset")]
     QueryMsgByOffset(message::QueryMsgByOffset),
@@ -283,6 +286,7 @@ pub async fn run(cli: MqAdmin) -> anyhow::Result<()> {
         Command::ConsumerStatus(a) => consumer_status::consumer_status(s, a).await,
         Command::QueryMsgById(a) => message::query_msg_by_id(s, a).await,
         Command::QueryMsgByKey(a) => message::query_msg_by_key(s, a).await,
+        Command::QueryMsgTraceById(a) => crate::trace::query_msg_trace_by_id(s, a).await,
         Command::QueryMsgByUniqueKey(a) => message::query_msg_by_unique_key(s, a).await,
         Command::QueryMsgByOffset(a) => message::query_msg_by_offset(s, a).await,
         Command::SendMessage(a) => message::send_message(s, a).await,

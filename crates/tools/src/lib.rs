@@ -32,4 +32,5 @@ pub mod session;
 pub mod shutdown;
 pub mod stats_all;
 pub mod topic;
+pub mod trace;
 pub mod write_perm;

@@ -1008,3 +1008,117 @@ async fn stats_all_and_print_msg() {
     admin.shutdown().await;
     c.shutdown().await;
 }
+
+/// Message trace end to end: a traced producer and a traced consumer (rmq_client) record a
+/// message's send and consumption to RMQ_SYS_TRACE_TOPIC, and `queryMsgTraceById` shows both,
+/// in Java's layout; an id without a trace is an error that says what to check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_trace_of_a_send_and_its_consumption() {
+    let c = Cluster::start_with(&[("traceTopicEnable", "true")]).await;
+    create_topic(&c, "TracedTopic").await;
+    let producer = Producer::builder()
+        .group("PG-traced")
+        .name_server(&c.ns_addr)
+        .trace(true)
+        .build()
+        .await
+        .unwrap();
+    let sent = producer
+        .send(
+            Message::new("TracedTopic", "traced body")
+                .with_tags("TagT")
+                .with_keys(["order-7"]),
+        )
+        .await
+        .unwrap();
+    let fast = Duration::from_millis(300);
+    let got = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = got.clone();
+    let consumer = PushConsumer::builder()
+        .group("CG-traced")
+        .name_server(&c.ns_addr)
+        .subscribe("TracedTopic", "*")
+        .consume_from(ConsumeFrom::FirstOffset)
+        .heartbeat_interval(fast)
+        .rebalance_interval(fast)
+        .route_poll_interval(fast)
+        .trace(true)
+        .listener_concurrently(move |msgs| {
+            seen.fetch_add(msgs.len(), std::sync::atomic::Ordering::SeqCst);
+            ConsumeConcurrentlyStatus::ConsumeSuccess
+        })
+        .build()
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(40), || async {
+            got.load(std::sync::atomic::Ordering::SeqCst) >= 1
+        })
+        .await,
+        "the traced message was not consumed"
+    );
+    // Shutting down sends what the tracers still hold.
+    consumer.shutdown().await;
+    producer.shutdown().await;
+
+    let last = std::sync::Mutex::new(None);
+    let shown = eventually(Duration::from_secs(20), || async {
+        let run = c.mqadmin(&["queryMsgTraceById", "-i", &sent.msg_id]).await;
+        let done = run.code == Some(0)
+            && run
+                .stdout
+                .lines()
+                .any(|l| l.starts_with("Pub ") && l.contains("PG-traced"))
+            && run
+                .stdout
+                .lines()
+                .any(|l| l.starts_with("Sub ") && l.contains("CG-traced"));
+        *last.lock().unwrap() = Some(run);
+        done
+    })
+    .await;
+    let last = last.into_inner().unwrap();
+    assert!(
+        shown,
+        "queryMsgTraceById never showed the send and the consumption: {last:#?}"
+    );
+    let text = last.unwrap().stdout;
+    assert!(
+        text.contains("#ProducerGroup") && text.contains("#ConsumerGroup"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .filter(|l| l.starts_with("Pub ") || l.starts_with("Sub "))
+            .all(|l| l.contains("success")),
+        "{text}"
+    );
+
+    // The same as JSON: the send's topic, tags, keys and store host.
+    let run = c
+        .mqadmin(&["queryMsgTraceById", "-i", &sent.msg_id, "--json"])
+        .await;
+    let lines = run.json();
+    let publish = lines
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["msgType"] == "Pub")
+        .unwrap();
+    assert_eq!(publish["topic"], "TracedTopic");
+    assert_eq!(publish["tags"], "TagT");
+    assert_eq!(publish["keys"], "order-7");
+    assert_eq!(publish["storeHost"], c.broker_addr.as_str());
+    assert_eq!(publish["offsetMsgId"], sent.offset_msg_id.as_str());
+
+    let none = c
+        .mqadmin(&[
+            "queryMsgTraceById",
+            "-i",
+            "0A0000000000000000000000DEADBEEF",
+        ])
+        .await;
+    assert_ne!(none.code, Some(0));
+    assert!(none.stderr.contains("traceTopicEnable"), "{none:#?}");
+    c.shutdown().await;
+}

@@ -463,7 +463,7 @@ fn respond(
                 )
                 .with_ext_field(
                     rmq_remoting::header::TRACE_ON,
-                    ctx.config().broker.trace_topic_enable.to_string(),
+                    ctx.config().broker.trace_on.to_string(),
                 );
             if code != ResponseCode::Success {
                 // Stored but degraded (FLUSH_DISK_TIMEOUT, ...): say why when the store knows.

@@ -59,6 +59,10 @@ pub struct SendResult {
     pub queue_offset: i64,
     /// The broker's transaction id (half messages of a transaction producer).
     pub transaction_id: Option<String>,
+    /// The broker's region (`MSG_REGION`; `DefaultRegion` when it names none).
+    pub region_id: String,
+    /// Whether the broker wants sends traced (`TRACE_ON`; true unless it says `false`).
+    pub trace_on: bool,
 }
 
 /// A message ready to go on the wire: properties encoded, body possibly compressed.
@@ -312,6 +316,16 @@ pub fn parse_send_response(
         message_queue: MessageQueue::new(mq.topic.clone(), mq.broker_name.clone(), h.queue_id),
         queue_offset: h.queue_offset,
         transaction_id: h.transaction_id,
+        region_id: response
+            .ext_fields
+            .get(rmq_remoting::header::MSG_REGION)
+            .filter(|r| !r.is_empty())
+            .unwrap_or("DefaultRegion")
+            .to_owned(),
+        trace_on: response
+            .ext_fields
+            .get(rmq_remoting::header::TRACE_ON)
+            .is_none_or(|v| v != "false"),
     })
 }
 

@@ -63,6 +63,20 @@ impl ProducerBuilder {
         self
     }
 
+    /// Message trace (Java's `enableMsgTrace`): every stored send is recorded to
+    /// `RMQ_SYS_TRACE_TOPIC`, in batches off the send path (see [`crate::trace`]).
+    pub fn trace(mut self, on: bool) -> Self {
+        self.settings.trace_topic = on.then(|| crate::trace::DEFAULT_TRACE_TOPIC.to_owned());
+        self
+    }
+
+    /// Message trace to `topic` instead of `RMQ_SYS_TRACE_TOPIC` (Java's
+    /// `customizedTraceTopic`).
+    pub fn trace_topic(mut self, topic: impl Into<String>) -> Self {
+        self.settings.trace_topic = Some(topic.into());
+        self
+    }
+
     /// Builds and starts the producer: its route refresh and heartbeat tasks run from here on,
     /// so every send may be called at once (there is no separate `start`).
     pub async fn build(self) -> Result<Producer> {
@@ -81,10 +95,7 @@ impl ProducerBuilder {
         let instance = ClientInstance::new(options)?;
         Ok(Producer {
             _stop: StopOnDrop::new(&instance.cancel),
-            sender: Sender {
-                instance,
-                settings: Arc::new(self.settings),
-            },
+            sender: Sender::new(instance, self.settings),
         })
     }
 }
@@ -120,6 +131,9 @@ impl Producer {
             producer_group: Some(self.sender.settings.group.clone()),
             ..Default::default()
         };
+        if let Some(t) = &self.sender.tracer {
+            t.flush().await;
+        }
         let masters: Vec<String> = instance
             .brokers()
             .into_values()

@@ -20,6 +20,7 @@ use super::select::{queue_for_key, select_queue};
 use crate::error::{ClientError, Result};
 use crate::instance::ClientInstance;
 use crate::route::TopicRoute;
+use crate::trace::dispatcher::Tracer;
 
 /// Producer settings (Apache defaults in brackets).
 #[derive(Debug, Clone)]
@@ -32,6 +33,8 @@ pub struct SendSettings {
     pub retry_times_when_send_failed: usize,
     /// Size limit and compression threshold.
     pub limits: EncodeLimits,
+    /// The topic sends are traced to, when message trace is on.
+    pub trace_topic: Option<String>,
 }
 
 impl Default for SendSettings {
@@ -45,6 +48,7 @@ impl Default for SendSettings {
                 compress_threshold: 4096,
                 compression: crate::compress::Compression::Zlib,
             },
+            trace_topic: None,
         }
     }
 }
@@ -54,9 +58,33 @@ impl Default for SendSettings {
 pub(crate) struct Sender {
     pub instance: Arc<ClientInstance>,
     pub settings: Arc<SendSettings>,
+    /// Where sends are traced, when message trace is on.
+    pub tracer: Option<Tracer>,
 }
 
 impl Sender {
+    /// The pipeline for `settings` on `instance`, tracing to `settings.trace_topic` if set
+    /// (which starts the client's trace dispatcher).
+    pub fn new(instance: Arc<ClientInstance>, settings: SendSettings) -> Sender {
+        let tracer = settings.trace_topic.as_deref().map(|topic| {
+            let carrier = Sender {
+                instance: instance.clone(),
+                settings: Arc::new(SendSettings {
+                    group: crate::trace::trace_producer_group(topic),
+                    trace_topic: None,
+                    ..settings.clone()
+                }),
+                tracer: None,
+            };
+            Tracer::start(carrier, topic)
+        });
+        Sender {
+            instance,
+            settings: Arc::new(settings),
+            tracer,
+        }
+    }
+
     pub fn prepare(&self, msg: &Message) -> Result<PreparedMessage> {
         prepare_message(msg, &self.instance.ids, self.settings.limits)
     }
@@ -137,10 +165,20 @@ impl Sender {
         let header = request_header(p, &self.settings.group, mq, now_millis());
         let request = RemotingCommand::request(p.request_code(), &header).with_body(p.body.clone());
         let started = Instant::now();
+        let started_ms = now_millis();
         let result = match self.instance.invoke(&addr, request, timeout).await {
             Ok(response) => parse_send_response(&addr, mq, &p.uniq_key, &response),
             Err(e) => Err(e),
         };
+        if let (Some(t), Ok(r)) = (&self.tracer, &result) {
+            if r.trace_on {
+                for record in
+                    crate::trace::hooks::published(&self.settings.group, p, r, &addr, started_ms)
+                {
+                    t.record(record);
+                }
+            }
+        }
         let failed = result.as_ref().is_err_and(ClientError::is_transport);
         self.instance
             .fault

@@ -124,3 +124,87 @@ pub fn respond(
         mixed(&args).await
     })
 }
+
+/// Java sends `count` 8 KiB bodies `big_body(prefix-i)` to `topic`, compressed with `kind`
+/// (ZLIB, LZ4 or ZSTD; the 4.x client has only ZLIB).
+pub async fn produce_compressed(
+    namesrv: &str,
+    topic: &str,
+    count: usize,
+    prefix: &str,
+    kind: &str,
+) {
+    let out = mixed(&[
+        "produce-compressed",
+        namesrv,
+        topic,
+        &count.to_string(),
+        prefix,
+        kind,
+    ])
+    .await;
+    assert!(
+        out.contains(&format!("done sent={count}")),
+        "Java producer ({kind}):\n{out}"
+    );
+}
+
+/// What a Java consumer of `group` made of `expected` big bodies: name -> body intact.
+pub async fn consume_big(
+    namesrv: &str,
+    group: &str,
+    topic: &str,
+    expected: usize,
+) -> BTreeMap<String, bool> {
+    let out = mixed(&[
+        "consume-big",
+        namesrv,
+        group,
+        topic,
+        &expected.to_string(),
+        "60000",
+    ])
+    .await;
+    out.lines()
+        .filter_map(|l| l.strip_prefix("got "))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(name, verdict)| (name.to_owned(), verdict == "ok"))
+        .collect()
+}
+
+/// The body `Mixed.bigBody` builds: the name, `|`, then `name;` repeated to 8 KiB or more.
+pub fn big_body(name: &str) -> String {
+    let mut b = format!("{name}|");
+    while b.len() < 8192 {
+        b.push_str(name);
+        b.push(';');
+    }
+    b
+}
+
+/// Java sends one message with message trace on; returns its id.
+pub async fn produce_traced(namesrv: &str, topic: &str, body: &str) -> String {
+    let out = mixed(&["produce-traced", namesrv, topic, body]).await;
+    out.lines()
+        .find_map(|l| l.strip_prefix("sent "))
+        .unwrap_or_else(|| panic!("Java traced producer:\n{out}"))
+        .trim()
+        .to_owned()
+}
+
+/// `msg_id`'s trace records as Java's own decoder reads them: "TYPE GROUP SUCCESS" each,
+/// once `expected` are there.
+pub async fn read_trace(namesrv: &str, msg_id: &str, expected: usize) -> Vec<String> {
+    let out = mixed(&[
+        "read-trace",
+        namesrv,
+        msg_id,
+        &expected.to_string(),
+        "30000",
+    ])
+    .await;
+    out.lines()
+        .filter_map(|l| l.strip_prefix("trace "))
+        .map(str::to_owned)
+        .collect()
+}

@@ -13,11 +13,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod apache;
+mod compressed;
 mod failover;
 mod java;
 #[path = "../support/until.rs"]
 mod poll;
 mod request_reply;
+mod trace;
 mod traffic;
 
 use rmq_testkit::{broker_process, free_port, namesrv_process, test_dir};

@@ -61,10 +61,16 @@ async fn consume_concurrently(
             return;
         }
         let ctx = ConsumeConcurrentlyContext::new(mq.clone());
+        let traced = inner.trace_before(&msgs);
         let Some((status, back, ctx)) = call_listener(&inner.listener, msgs, ctx).await else {
             return; // runtime shutting down
         };
         drop(permit);
+        inner.trace_after(
+            traced,
+            &back,
+            status == ConsumeConcurrentlyStatus::ConsumeSuccess,
+        );
         msgs = back;
         if handle.released.is_cancelled() {
             // The queue moved to another member, which re-delivers from the committed offset.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use rmq_common::MessageQueue;
+use rmq_common::{MessageExt, MessageQueue};
 use rmq_remoting::body::{ConsumeType, ConsumerData, MessageModel, SubscriptionData};
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
@@ -47,6 +47,8 @@ pub(crate) struct PushConfig {
     pub long_poll_suspend: Duration,
     /// Broadcasting offsets directory (`~/.rocketmq_offsets`).
     pub offset_dir: Option<PathBuf>,
+    /// The topic consumption is traced to, when message trace is on.
+    pub trace_topic: Option<String>,
 }
 
 impl PushConfig {
@@ -73,6 +75,7 @@ impl Default for PushConfig {
             pull_threshold_for_queue: 1000,
             pull_threshold_size_for_queue: 100 * 1024 * 1024,
             max_reconsume_times: None,
+            trace_topic: None,
             suspend_current_queue_time: Duration::from_secs(1),
             pull_error_delay: Duration::from_secs(3),
             long_poll_suspend: Duration::from_secs(15),
@@ -95,6 +98,8 @@ pub(crate) struct PushInner {
     pub consume_tasks: TaskTracker,
     /// Re-sends failed messages to `%RETRY%group` when CONSUMER_SEND_MSG_BACK fails.
     pub sender: Sender,
+    /// Where consumption is traced (SubBefore and SubAfter), when message trace is on.
+    pub tracer: Option<crate::trace::dispatcher::Tracer>,
     /// Set when shutdown begins: rebalance takes no new queue after that.
     pub closing: AtomicBool,
     /// Held by a rebalance round, and by shutdown while it takes the queues away: a round that
@@ -103,7 +108,45 @@ pub(crate) struct PushInner {
     pub rebalancing: tokio::sync::Mutex<()>,
 }
 
+/// A listener call being traced: its request id and when it started.
+pub(crate) struct Traced {
+    request_id: String,
+    started_ms: i64,
+}
+
 impl PushInner {
+    /// Records SubBefore for each of `msgs` about to reach the listener (trace on).
+    pub fn trace_before(&self, msgs: &[MessageExt]) -> Option<Traced> {
+        let t = self.tracer.as_ref()?;
+        let request_id = self.instance.ids.next_id();
+        for m in msgs {
+            t.record(crate::trace::hooks::before(
+                &self.config.group,
+                &request_id,
+                m,
+            ));
+        }
+        Some(Traced {
+            request_id,
+            started_ms: rmq_common::time::now_millis(),
+        })
+    }
+
+    /// Records SubAfter for each of `msgs` once the listener returned.
+    pub fn trace_after(&self, traced: Option<Traced>, msgs: &[MessageExt], success: bool) {
+        let (Some(t), Some(c)) = (&self.tracer, traced) else {
+            return;
+        };
+        for m in msgs {
+            t.record(crate::trace::hooks::after(
+                &self.config.group,
+                &c.request_id,
+                m,
+                c.started_ms,
+                success,
+            ));
+        }
+    }
     pub fn is_orderly(&self) -> bool {
         matches!(self.listener, Listener::Orderly(_))
     }

@@ -154,6 +154,19 @@ impl PushConsumerBuilder {
         self
     }
 
+    /// Message trace (Java's `enableMsgTrace`): each message handed to the listener and the
+    /// listener's outcome are recorded to `RMQ_SYS_TRACE_TOPIC` (see [`crate::trace`]).
+    pub fn trace(mut self, on: bool) -> Self {
+        self.config.trace_topic = on.then(|| crate::trace::DEFAULT_TRACE_TOPIC.to_owned());
+        self
+    }
+
+    /// Message trace to `topic` instead of `RMQ_SYS_TRACE_TOPIC`.
+    pub fn trace_topic(mut self, topic: impl Into<String>) -> Self {
+        self.config.trace_topic = Some(topic.into());
+        self
+    }
+
     /// Concurrent listener calls at most (20).
     pub fn consume_thread_nums(mut self, n: usize) -> Self {
         self.config.consume_thread_nums = n.max(1);
@@ -261,13 +274,23 @@ impl PushConsumerBuilder {
                 )?)
             }
         };
-        let sender = Sender {
-            instance: instance.clone(),
-            settings: Arc::new(SendSettings {
+        let sender = Sender::new(
+            instance.clone(),
+            SendSettings {
                 group: CLIENT_INNER_PRODUCER_GROUP.to_owned(),
                 ..Default::default()
-            }),
-        };
+            },
+        );
+        let tracer = config.trace_topic.as_deref().map(|topic| {
+            let carrier = Sender::new(
+                instance.clone(),
+                SendSettings {
+                    group: crate::trace::trace_producer_group(topic),
+                    ..Default::default()
+                },
+            );
+            crate::trace::dispatcher::Tracer::start(carrier, topic)
+        });
         let consumer = PushConsumer {
             _stop: StopOnDrop::new(&instance.cancel),
             inner: Arc::new(PushInner {
@@ -280,6 +303,7 @@ impl PushConsumerBuilder {
                 queues: Mutex::new(HashMap::new()),
                 consume_tasks: TaskTracker::new(),
                 sender,
+                tracer,
                 closing: AtomicBool::new(false),
                 rebalancing: tokio::sync::Mutex::new(()),
             }),
@@ -374,6 +398,9 @@ impl PushConsumer {
             );
         }
         inner.offsets.persist(None).await;
+        if let Some(t) = &inner.tracer {
+            t.flush().await;
+        }
         if inner.is_orderly() && inner.is_clustering() {
             let mqs: Vec<MessageQueue> = handles.into_iter().map(|(q, _)| q).collect();
             rebalance::unlock_all(inner, &mqs).await;

@@ -42,6 +42,7 @@ pub(crate) async fn worker(inner: Arc<PushInner>, mq: MessageQueue, handle: Queu
             return;
         };
         let l = listener.clone();
+        let traced = inner.trace_before(&msgs);
         let joined = tokio::task::spawn_blocking(move || {
             let status =
                 std::panic::catch_unwind(AssertUnwindSafe(|| l(&msgs))).unwrap_or_else(|_| {
@@ -53,6 +54,7 @@ pub(crate) async fn worker(inner: Arc<PushInner>, mq: MessageQueue, handle: Queu
         .await;
         drop(permit);
         let Ok((status, msgs)) = joined else { return };
+        inner.trace_after(traced, &msgs, status == ConsumeOrderlyStatus::Success);
         let done = match status {
             ConsumeOrderlyStatus::Success => true,
             ConsumeOrderlyStatus::SuspendCurrentQueueAMoment => {

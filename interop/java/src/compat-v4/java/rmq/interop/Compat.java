@@ -14,6 +14,11 @@ final class Compat {
         return java.util.List.of();
     }
 
+    /** Sets the producer's body compression (ZLIB, LZ4, ZSTD); false: this client has only zlib. */
+    static boolean compress(org.apache.rocketmq.client.producer.DefaultMQProducer p, String type) {
+        return type.equals("ZLIB");
+    }
+
     static void broadcasting(DefaultMQPushConsumer c) {
         c.setMessageModel(MessageModel.BROADCASTING);
     }

@@ -14,6 +14,12 @@ final class Compat {
         return PopChecks.all();
     }
 
+    /** Sets the producer's body compression (ZLIB, LZ4, ZSTD); false: this client has only zlib. */
+    static boolean compress(org.apache.rocketmq.client.producer.DefaultMQProducer p, String type) {
+        p.setCompressType(org.apache.rocketmq.common.compression.CompressionType.valueOf(type));
+        return true;
+    }
+
     static void broadcasting(DefaultMQPushConsumer c) {
         c.setMessageModel(MessageModel.BROADCASTING);
     }

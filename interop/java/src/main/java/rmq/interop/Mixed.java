@@ -27,6 +27,18 @@ import org.apache.rocketmq.common.message.MessageExt;
  *     a push consumer of GROUP from the first offset until EXPECTED distinct bodies arrived or
  *     TIMEOUT_MS passed; prints "got BODY STORE_HOST TIMES" per distinct body, then
  *     "done distinct=D deliveries=N". Exit 0 either way: the caller judges the counts.
+ * Mixed produce-compressed NAMESRV TOPIC COUNT PREFIX TYPE
+ *     like produce, with bodies of {@link #bigBody} (8 KiB, compressed on the wire) and the
+ *     producer's compression set to TYPE (ZLIB, LZ4, ZSTD). Exit 3 when this client cannot
+ *     compress with TYPE (4.x has only zlib).
+ * Mixed consume-big NAMESRV GROUP TOPIC EXPECTED TIMEOUT_MS
+ *     like consume, for bodies of {@link #bigBody}: prints "got PREFIX-I ok" or "got PREFIX-I bad"
+ *     per distinct body (ok: the body is exactly bigBody(PREFIX-I)), then "done distinct=D".
+ * Mixed produce-traced NAMESRV TOPIC BODY
+ *     one send with message trace on (enableMsgTrace); prints "sent MSG_ID", exit 1 unless SEND_OK.
+ * Mixed read-trace NAMESRV MSG_ID EXPECTED TIMEOUT_MS
+ *     reads MSG_ID's trace from RMQ_SYS_TRACE_TOPIC with Java's own decoder until EXPECTED
+ *     records of it are there (or TIMEOUT_MS passed); prints "trace TYPE GROUP SUCCESS" per record.
  * Mixed request NAMESRV TOPIC COUNT PREFIX TIMEOUT_MS
  *     DefaultMQProducer.request of PREFIX-0 .. PREFIX-(COUNT-1), one after the other, each
  *     waiting up to TIMEOUT_MS; prints "reply BODY REPLY_BODY" per reply, then
@@ -45,6 +57,16 @@ public final class Mixed {
             System.exit(produce(args[1], args[2], Integer.parseInt(args[3]), args[4]));
         } else if (args.length == 6 && args[0].equals("consume")) {
             consume(args[1], args[2], args[3], Integer.parseInt(args[4]), Long.parseLong(args[5]));
+            System.exit(0);
+        } else if (args.length == 6 && args[0].equals("produce-compressed")) {
+            System.exit(produceCompressed(args[1], args[2], Integer.parseInt(args[3]), args[4], args[5]));
+        } else if (args.length == 6 && args[0].equals("consume-big")) {
+            consumeBig(args[1], args[2], args[3], Integer.parseInt(args[4]), Long.parseLong(args[5]));
+            System.exit(0);
+        } else if (args.length == 4 && args[0].equals("produce-traced")) {
+            System.exit(produceTraced(args[1], args[2], args[3]));
+        } else if (args.length == 5 && args[0].equals("read-trace")) {
+            readTrace(args[1], args[2], Integer.parseInt(args[3]), Long.parseLong(args[4]));
             System.exit(0);
         } else if (args.length == 6 && args[0].equals("request")) {
             System.exit(request(args[1], args[2], Integer.parseInt(args[3]), args[4],
@@ -174,5 +196,117 @@ public final class Mixed {
         c.shutdown();
         replies.shutdown();
         System.out.println("done replied=" + sent.get());
+    }
+
+    /** An 8 KiB body that starts with its name and then repeats it: compressible, checkable. */
+    static String bigBody(String name) {
+        StringBuilder b = new StringBuilder(name).append('|');
+        while (b.length() < 8192) b.append(name).append(';');
+        return b.toString();
+    }
+
+    static int produceCompressed(String namesrv, String topic, int count, String prefix, String type)
+            throws Exception {
+        DefaultMQProducer p = new DefaultMQProducer("PG-java-compressed");
+        p.setNamesrvAddr(namesrv);
+        p.setInstanceName("mixed-z-" + System.nanoTime());
+        if (!Compat.compress(p, type)) {
+            System.out.println("unsupported " + type);
+            return 3;
+        }
+        p.start();
+        int failed = 0;
+        try {
+            for (int i = 0; i < count; i++) {
+                String name = prefix + "-" + i;
+                SendResult r = p.send(new Message(topic, "mixed", bigBody(name).getBytes("UTF-8")));
+                if (r.getSendStatus() != SendStatus.SEND_OK) {
+                    failed++;
+                    continue;
+                }
+                System.out.println("sent " + name);
+            }
+        } finally {
+            p.shutdown();
+        }
+        System.out.println("done sent=" + (count - failed));
+        return failed == 0 ? 0 : 1;
+    }
+
+    static void consumeBig(String namesrv, String group, String topic, int expected, long timeoutMs)
+            throws Exception {
+        Map<String, Boolean> seen = new ConcurrentHashMap<>();
+        DefaultMQPushConsumer c = new DefaultMQPushConsumer(group);
+        c.setNamesrvAddr(namesrv);
+        c.setInstanceName("mixed-cb-" + System.nanoTime());
+        c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        c.subscribe(topic, "*");
+        c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                String body = new String(m.getBody(), java.nio.charset.StandardCharsets.UTF_8);
+                String name = body.contains("|") ? body.substring(0, body.indexOf('|')) : body;
+                seen.put(name, body.equals(bigBody(name)));
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        c.start();
+        Env.waitFor(timeoutMs, () -> seen.size() >= expected);
+        c.shutdown();
+        for (Map.Entry<String, Boolean> e : new TreeMap<>(seen).entrySet()) {
+            System.out.println("got " + e.getKey() + " " + (e.getValue() ? "ok" : "bad"));
+        }
+        System.out.println("done distinct=" + seen.size());
+    }
+
+    static int produceTraced(String namesrv, String topic, String body) throws Exception {
+        DefaultMQProducer p = new DefaultMQProducer("PG-java-traced", true);
+        p.setNamesrvAddr(namesrv);
+        p.setInstanceName("mixed-t-" + System.nanoTime());
+        p.start();
+        try {
+            SendResult r = p.send(new Message(topic, "traced", body.getBytes("UTF-8")));
+            if (r.getSendStatus() != SendStatus.SEND_OK) {
+                System.out.println("failed " + r.getSendStatus());
+                return 1;
+            }
+            System.out.println("sent " + r.getMsgId());
+        } finally {
+            // Shutdown flushes the trace dispatcher.
+            p.shutdown();
+        }
+        return 0;
+    }
+
+    static void readTrace(String namesrv, String msgId, int expected, long timeoutMs) throws Exception {
+        org.apache.rocketmq.tools.admin.DefaultMQAdminExt admin =
+                new org.apache.rocketmq.tools.admin.DefaultMQAdminExt();
+        admin.setNamesrvAddr(namesrv);
+        admin.setInstanceName("mixed-trace-" + System.nanoTime());
+        admin.start();
+        java.util.List<String> lines = new java.util.ArrayList<>();
+        try {
+            Env.waitFor(timeoutMs, () -> {
+                lines.clear();
+                try {
+                    for (MessageExt m : admin.queryMessage("RMQ_SYS_TRACE_TOPIC", msgId, 64, 0,
+                            Long.MAX_VALUE).getMessageList()) {
+                        for (org.apache.rocketmq.client.trace.TraceContext c
+                                : org.apache.rocketmq.client.trace.TraceDataEncoder
+                                        .decoderFromTraceDataString(text(m))) {
+                            if (c.getTraceBeans().get(0).getMsgId().equals(msgId)) {
+                                lines.add("trace " + c.getTraceType() + " " + c.getGroupName() + " "
+                                        + c.isSuccess());
+                            }
+                        }
+                    }
+                } catch (Exception e) {
+                    lines.add("error " + e);
+                }
+                return lines.stream().filter(l -> l.startsWith("trace ")).count() >= expected;
+            });
+        } finally {
+            admin.shutdown();
+        }
+        lines.forEach(System.out::println);
     }
 }
