@@ -259,7 +259,7 @@ public final class Mixed {
     }
 
     static int produceTraced(String namesrv, String topic, String body) throws Exception {
-        DefaultMQProducer p = new DefaultMQProducer("PG-java-traced", true);
+        DefaultMQProducer p = new DefaultMQProducer("PG-java-traced", (org.apache.rocketmq.remoting.RPCHook) null, true, null);
         p.setNamesrvAddr(namesrv);
         p.setInstanceName("mixed-t-" + System.nanoTime());
         p.start();
