@@ -14,7 +14,8 @@
 # MQADMIN_CLUSTER (default DefaultCluster); the checks use its master with brokerId 0.
 # Checks: clusterList updateTopic topicList topicRoute topicStatus deleteTopic updateSubGroup
 # consumerProgress consumerConnection consumerStatus producerConnection queryMsgById
-# queryMsgByKey brokerStatus getBrokerConfig updateBrokerConfig resetOffsetByTime updateKvConfig.
+# queryMsgByKey brokerStatus getBrokerConfig updateBrokerConfig resetOffsetByTime updateKvConfig
+# statsAll printMsg.
 # Each prints PASS or FAIL with the reason and, on FAIL, the first line that shows the error; the
 # full output of every command is kept under interop/java/target/mqadmin/VERSION/. Exit status:
 # the number of failed checks (plus versions that did not build).
@@ -32,7 +33,7 @@ for tool in java mvn timeout; do
 done
 all_checks=(clusterList updateTopic topicList topicRoute topicStatus deleteTopic updateSubGroup
   consumerProgress consumerConnection consumerStatus producerConnection queryMsgById queryMsgByKey
-  brokerStatus getBrokerConfig updateBrokerConfig resetOffsetByTime updateKvConfig)
+  brokerStatus getBrokerConfig updateBrokerConfig resetOffsetByTime updateKvConfig statsAll printMsg)
 if [ $# -gt 0 ]; then checks=("$@"); else checks=("${all_checks[@]}"); fi
 for c in "${checks[@]}"; do
   case " ${all_checks[*]} " in *" $c "*) ;; *) echo "mqadmin: unknown check $c (known: ${all_checks[*]})"; exit 2 ;; esac
@@ -300,6 +301,23 @@ EOF
           has 'delete kv config from namespace success' || reason="cleanup: no 'delete kv config from namespace success'"
           [ -n "$reason" ] || last=$kv_out
         fi
+        ;;
+      statsAll)
+        # #Topic #Consumer Group #Accumulation #InTPS #OutTPS #InMsg24Hour #OutMsg24Hour: the
+        # fixture's topic and group with everything sent counted in, and out once consumed
+        # (VIEW_BROKER_STATS_DATA; the broker samples its counters every 10 s).
+        counted() {
+          mqadmin statsAll statsAll -t "$ftopic"
+          awk -v t="$ftopic" -v g="$cgroup" -v n="$count" \
+            '$1 == t && $2 == g && $(NF-1) == n && $NF == n {ok = 1} END {exit !ok}' "$last"
+        }
+        poll 40 counted || reason="no line '$ftopic $cgroup ... $count $count' within 40 s"
+        ;;
+      printMsg)
+        # One "MSGID: ... BODY: ..." line per stored message of every queue.
+        mqadmin printMsg printMsg -t "$ftopic" -d true
+        n=$(grep -c '^MSGID: ' "$last")
+        [ "$n" -eq "$count" ] || reason="$n messages printed, the fixture sent $count"
         ;;
     esac
     result "$check"
