@@ -138,6 +138,7 @@ pub(crate) fn start_master_tasks(
         offsets: p.offsets.clone(),
         arrivals: p.arrivals.clone(),
         store_host: p.store_host,
+        metrics: p.metrics.clone(),
     }
     .start(&p.tasks, &stop);
     p.topics

@@ -54,6 +54,11 @@ pub struct BrokerMetrics {
     pub dispatch_behind_bytes: Gauge,
     pub ha_slave_lag_bytes: Gauge,
     pub connected_consumers: Gauge,
+    /// Timer messages waiting (`rmq_sys_wheel_timer`), filled at scrape time.
+    pub timer_backlog: Gauge,
+    /// How late timer messages reached their topic, from their delivery time.
+    pub timer_lag: Histogram,
+    pub timer_delivered: Counter,
 }
 
 impl BrokerMetrics {
@@ -72,6 +77,10 @@ impl BrokerMetrics {
             dispatch_behind_bytes: Gauge::default(),
             ha_slave_lag_bytes: Gauge::default(),
             connected_consumers: Gauge::default(),
+            timer_backlog: Gauge::default(),
+            // 1 ms .. ~4.7 h
+            timer_lag: Histogram::new(exponential_buckets(0.001, 4.0, 12)),
+            timer_delivered: Counter::default(),
         }
     }
 
@@ -185,6 +194,21 @@ impl BrokerMetrics {
             "rmq_ha_slave_lag_bytes",
             "How far the furthest-behind slave is from the master's CommitLog (0 on slaves)",
             self.ha_slave_lag_bytes.clone(),
+        );
+        r.register(
+            "rmq_timer_backlog_messages",
+            "Timer messages waiting for their delivery time",
+            self.timer_backlog.clone(),
+        );
+        r.register(
+            "rmq_timer_delivery_lag_seconds",
+            "How long after its delivery time a timer message reached its topic",
+            self.timer_lag.clone(),
+        );
+        r.register(
+            "rmq_timer_delivered_messages",
+            "Timer messages delivered to their topics",
+            self.timer_delivered.clone(),
         );
         r.register(
             "rmq_broker_consumer_groups",

@@ -34,6 +34,7 @@ impl MetricsSources {
             .set((s.commit_log_max_offset() - s.dispatched_offset()).max(0));
         m.connected_consumers
             .set(self.consumers.group_names().len() as i64);
+        m.timer_backlog.set(crate::timer::backlog(s, &self.offsets));
         m.consumer_lag.clear();
         for (topic, group, queues) in self.offsets.all() {
             let lag: i64 = queues

@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::long_poll::ArrivalNotifier;
+use crate::metrics::BrokerMetrics;
 use crate::offsets::ConsumerOffsets;
 
 /// Where timer messages wait (Apache's name for its timer topic).
@@ -134,6 +135,22 @@ pub struct TimerDelivery {
     pub offsets: Arc<ConsumerOffsets>,
     pub arrivals: Arc<ArrivalNotifier>,
     pub store_host: SocketAddr,
+    pub metrics: Arc<BrokerMetrics>,
+}
+
+/// Timer messages waiting: what the timer queues hold past the timer's progress (a message
+/// between two queues for a moment counts once in each).
+pub fn backlog(store: &MessageStore, offsets: &ConsumerOffsets) -> i64 {
+    (0..TIMER_QUEUES)
+        .map(|k| {
+            let max = store.max_offset_in_queue(TIMER_TOPIC, k);
+            let done = offsets
+                .query(TIMER_GROUP, TIMER_TOPIC, k)
+                .unwrap_or(0)
+                .max(store.min_offset_in_queue(TIMER_TOPIC, k));
+            (max - done).max(0)
+        })
+        .sum()
 }
 
 impl TimerDelivery {
@@ -218,7 +235,8 @@ impl TimerDelivery {
         mut props: Properties,
         remaining: i64,
     ) -> Result<(), String> {
-        let (topic, queue_id) = if is_due(remaining) {
+        let due = is_due(remaining);
+        let (topic, queue_id) = if due {
             let topic = props
                 .remove(keys::REAL_TOPIC)
                 .ok_or("timer message has no REAL_TOPIC; fix the record")?;
@@ -233,7 +251,14 @@ impl TimerDelivery {
         props.insert(keys::WAIT.into(), "false".into());
         let props = encode_properties(&props);
         let msg = PutMessage::again(v, topic, queue_id, props, self.store_host);
-        self.store.put_message(msg).await.stored().map(drop)
+        self.store.put_message(msg).await.stored()?;
+        if due {
+            self.metrics.timer_delivered.inc();
+            self.metrics
+                .timer_lag
+                .observe((-remaining).max(0) as f64 / 1000.0);
+        }
+        Ok(())
     }
 }
 
