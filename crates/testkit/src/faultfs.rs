@@ -51,11 +51,21 @@ struct Switch {
     fault: Mutex<Fault>,
     changed: Condvar,
     hits: AtomicU64,
+    /// Only files whose path (relative to the mount) contains this meet the fault; all when
+    /// empty.
+    scope: Mutex<String>,
 }
 
 impl Switch {
-    /// Waits out a stall ([`STALL_LIMIT`] at most); `Err(EIO)` under [`Fault::Eio`].
-    fn pass(&self) -> Result<(), Errno> {
+    /// Waits out a stall ([`STALL_LIMIT`] at most); `Err(EIO)` under [`Fault::Eio`]; always
+    /// `Ok` for a file outside the scope (`rel`: its path under the mount, if known).
+    fn pass(&self, rel: Option<&Path>) -> Result<(), Errno> {
+        {
+            let scope = self.scope.lock().unwrap_or_else(|p| p.into_inner());
+            if !scope.is_empty() && !rel.is_some_and(|r| r.to_string_lossy().contains(&*scope)) {
+                return Ok(());
+            }
+        }
         let mut f = self.fault.lock().unwrap_or_else(|p| p.into_inner());
         let mut counted = false;
         let until = std::time::Instant::now() + STALL_LIMIT;
@@ -104,6 +114,7 @@ impl FaultFs {
             fault: Mutex::new(Fault::Healthy),
             changed: Condvar::new(),
             hits: AtomicU64::new(0),
+            scope: Mutex::new(String::new()),
         });
         let fs = PassThrough {
             backing: backing.canonicalize()?,
@@ -135,6 +146,13 @@ impl FaultFs {
     pub fn set(&self, fault: Fault) {
         *self.switch.fault.lock().unwrap_or_else(|p| p.into_inner()) = fault;
         self.switch.changed.notify_all();
+    }
+
+    /// Limits faults to files whose path under the mount contains `part` (`""`: every file),
+    /// for a test about one kind of file: a stalled CommitLog without the consume queues and
+    /// indexes, whose writers a stall would hold too (stable pages), stalling at random times.
+    pub fn scope(&self, part: &str) {
+        *self.switch.scope.lock().unwrap_or_else(|p| p.into_inner()) = part.to_owned();
     }
 
     /// How many writes and syncs met a fault so far (proof that one was hit).
@@ -400,7 +418,7 @@ impl Filesystem for PassThrough {
             let rel = self.rel(ino)?;
             let full = self.full(&rel);
             if let Some(size) = size {
-                self.switch.pass()?;
+                self.switch.pass(Some(&rel))?;
                 let f = OpenOptions::new()
                     .write(true)
                     .open(&full)
@@ -553,7 +571,7 @@ impl Filesystem for PassThrough {
     fn write(
         &self,
         _req: &Request,
-        _ino: INodeNo,
+        ino: INodeNo,
         fh: FileHandle,
         offset: u64,
         data: &[u8],
@@ -563,7 +581,7 @@ impl Filesystem for PassThrough {
         reply: ReplyWrite,
     ) {
         let run = || -> Result<u32, Errno> {
-            self.switch.pass()?;
+            self.switch.pass(self.rel(ino).ok().as_deref())?;
             let f = self.file(fh)?;
             f.write_all_at(data, offset).map_err(|e| errno(&e))?;
             Ok(data.len() as u32)
@@ -605,13 +623,13 @@ impl Filesystem for PassThrough {
     fn fsync(
         &self,
         _req: &Request,
-        _ino: INodeNo,
+        ino: INodeNo,
         fh: FileHandle,
         datasync: bool,
         reply: ReplyEmpty,
     ) {
         let run = || -> Result<(), Errno> {
-            self.switch.pass()?;
+            self.switch.pass(self.rel(ino).ok().as_deref())?;
             let f = self.file(fh)?;
             if datasync {
                 f.sync_data()
@@ -626,12 +644,12 @@ impl Filesystem for PassThrough {
     fn fsyncdir(
         &self,
         _req: &Request,
-        _ino: INodeNo,
+        ino: INodeNo,
         _fh: FileHandle,
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        done(reply, self.switch.pass());
+        done(reply, self.switch.pass(self.rel(ino).ok().as_deref()));
     }
 
     fn readdir(
@@ -704,7 +722,7 @@ impl Filesystem for PassThrough {
     fn fallocate(
         &self,
         _req: &Request,
-        _ino: INodeNo,
+        ino: INodeNo,
         fh: FileHandle,
         offset: u64,
         length: u64,
@@ -712,7 +730,7 @@ impl Filesystem for PassThrough {
         reply: ReplyEmpty,
     ) {
         let run = || -> Result<(), Errno> {
-            self.switch.pass()?;
+            self.switch.pass(self.rel(ino).ok().as_deref())?;
             let f = self.file(fh)?;
             // SAFETY: a plain syscall on an open descriptor `f` keeps alive for the call.
             let rc = unsafe {

@@ -130,7 +130,7 @@ pub enum Command {
     /// Send one message.
     #[command(name = "sendMessage")]
     SendMessage(message::SendMessage),
-    /// Reset a consumer group's offsets to a point in time (stop its consumers first).
+    /// Reset a consumer group's offsets to a point in time (live consumers move too).
     #[command(name = "resetOffsetByTime")]
     ResetOffsetByTime(offset::ResetOffsetByTime),
     /// Controller mode: a controller's group, leader and peers.
