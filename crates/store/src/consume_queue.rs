@@ -244,7 +244,12 @@ impl ConsumeQueue {
         }
         if self.queue.is_empty() && queue_offset > 0 {
             // First file of a queue that starts mid-way (e.g. after its files were lost).
-            let at = queue_offset * CQ_UNIT_SIZE as i64;
+            let Some(at) = queue_offset.checked_mul(CQ_UNIT_SIZE as i64) else {
+                tracing::error!(topic = %self.topic, queue_id = self.queue_id, got = queue_offset,
+                    phy_offset, "a CommitLog record's queue offset is too large for any consume \
+                     queue (damaged record?); not added to the consume queue");
+                return Ok(false);
+            };
             let start = at - at % self.queue.file_size() as i64;
             self.queue.roll(start)?;
             let first = start / CQ_UNIT_SIZE as i64;
@@ -370,6 +375,21 @@ mod tests {
         assert_eq!(cq.max_offset(), 6);
         assert!(cq.entry(3).unwrap().is_hole() && cq.entry(4).unwrap().is_hole());
         assert_eq!(cq.entry(5).unwrap().phy_offset, 400);
+    }
+
+    /// Found by the store_recovery fuzz target (CI, 2026-12-08): the first entry of an empty
+    /// queue with a damaged queue offset near i64::MAX overflowed the file position and
+    /// panicked the recovering store.
+    #[test]
+    fn a_first_queue_offset_past_any_file_position_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cq = ConsumeQueue::new(dir.path(), "T", 0, CQ_UNIT_SIZE * 4);
+        assert!(!cq.put(0, 100, 0, i64::MAX / 3).unwrap());
+        assert_eq!(cq.max_offset(), 0);
+        assert!(
+            cq.put(0, 100, 0, 0).unwrap(),
+            "the queue still takes a sound entry"
+        );
     }
 
     #[test]
