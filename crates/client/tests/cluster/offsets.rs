@@ -448,9 +448,11 @@ async fn pull_consumer_pause_resume_seek_ends_and_commit_chosen_queues() {
         || async { (consumer.committed(&q0).await.ok()? == Some(7)).then_some(()) },
     )
     .await;
+    // Never committed: rmq says none, Apache 4.9.7 says 0 (its first offset); not 11, where
+    // the consumer is.
     assert_eq!(
-        consumer.committed(&q1).await.unwrap(),
-        None,
+        consumer.committed(&q1).await.unwrap().unwrap_or(0),
+        0,
         "a queue not chosen was committed"
     );
     let chosen = [(q1.clone(), 3)].into_iter().collect();
