@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "../../client/tests/support/until.rs"]
+mod poll;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,6 +14,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::cluster::create_topic;
 use common::{client, pull_request, send_request_with, TIMEOUT};
+use poll::until_within as until;
 use rmq_common::message::keys;
 use rmq_common::record::decode_messages;
 use rmq_remoting::header::pull_sys_flag;
@@ -38,25 +41,6 @@ fn sample(text: &str, name: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
         .and_then(|v| v.trim().parse().ok())
-}
-
-/// Polls `f` every 100 ms for up to `limit`.
-async fn until<T, F, Fut>(limit: Duration, what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
